@@ -1,0 +1,37 @@
+# The README's commands. Each target makes the virtualenv first, so a fresh clone works.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench smoke package clean screenshot
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m desktop
+
+test: $(STAMP)
+	$(PY) -m ruff check desktop tests bench
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check desktop tests bench
+	$(PY) -m ruff format --check desktop tests bench
+	$(PY) -m mypy desktop/core
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done
+
+smoke: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m desktop --smoke
+
+screenshot: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m desktop --screenshot resources/screenshot.png
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,35 @@
+"""Builds the QApplication and the main window. Heavy libraries are not imported here:
+llama.cpp lives in the model-host process, tiktoken and huggingface_hub load on demand."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+
+
+def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
+    multiprocessing.freeze_support()  # a frozen app starts the model host through itself
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Deep Dive Lab")
+    app.setOrganizationName("DeepDiveLab")
+    window = MainWindow()
+    window.resize(1280, 800)
+    window.show()
+    if smoke or screenshot:
+
+        def finish() -> None:
+            visited = window.visit_every_tab()
+            if screenshot:
+                window.tabs.setCurrentIndex(0)
+                window.grab().save(screenshot)
+            print(f"smoke: visited {visited} tabs", flush=True)
+            window.close()
+
+        QTimer.singleShot(300, finish)
+    code = app.exec()
+    return int(code)

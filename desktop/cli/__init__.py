@@ -1,0 +1,60 @@
+"""`deepdive-lab`: the GUI by default, and a Qt-free command line over the same core.
+
+Subcommands import only what they need: `inspect` never loads Qt or llama.cpp, `chat`
+runs llama.cpp in the same model-host process the GUI uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deepdive-lab",
+        description="Deep Dive Lab: see how an LLM assistant is made, on your own CPU.",
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="open the window, visit every tab, exit 0"
+    )
+    parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    inspect = commands.add_parser("inspect", help="show what is inside a GGUF model file")
+    inspect.add_argument("model", help="path to a .gguf file")
+    inspect.add_argument("--json", action="store_true", help="print one JSON object")
+
+    chat = commands.add_parser("chat", help="ask a local GGUF model one question")
+    chat.add_argument("model", help="path to a .gguf file")
+    chat.add_argument("prompt", help="the user's message")
+    chat.add_argument("--system", default="", help="system prompt (the model's identity)")
+    chat.add_argument("--temperature", type=float, default=0.7)
+    chat.add_argument("--top-p", type=float, default=0.95)
+    chat.add_argument("--top-k", type=int, default=40)
+    chat.add_argument("--max-tokens", type=int, default=256)
+    chat.add_argument("--seed", type=int, default=-1, help="-1: random")
+    chat.add_argument("--context", type=int, default=2048, help="context size in tokens")
+    chat.add_argument("--base", action="store_true", help="base-model mode: prompt as a transcript")
+    chat.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "inspect":
+        from desktop.cli.inspect_command import inspect_command
+
+        return inspect_command(args.model, as_json=args.json)
+    if args.command == "chat":
+        from desktop.cli.chat_command import chat_command
+
+        return chat_command(args)
+    from desktop.app import run_app
+
+    return run_app(smoke=args.smoke, screenshot=args.screenshot)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

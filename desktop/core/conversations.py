@@ -1,0 +1,453 @@
+"""Chat conversations in SQLite, written so that a crash never loses a conversation.
+
+The database runs in WAL mode with `synchronous=FULL` and every public write is committed
+before the call returns: the user's message is on disk before the model is asked, and a
+reply that streams is committed every time `update_reply` is called (~0.5 s), so a killed
+process loses at most that last half second of the reply.
+
+One `ConversationStore` owns one connection and is used from the GUI thread only; sqlite3's
+default thread check enforces that.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, cast, get_args
+
+from desktop.core.generation import ChatMessage, GenerationStats, Role, TokenEvent
+from desktop.core.paths import database_path
+from desktop.core.presets import PresetStore, seed_presets
+
+MessageStatus = Literal["complete", "partial", "error"]
+DEFAULT_TITLE = "New chat"
+TITLE_LENGTH = 40
+_ROLES: tuple[str, ...] = get_args(Role)
+_STATUSES: tuple[str, ...] = get_args(MessageStatus)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    title: str
+    system_prompt: str
+    model_path: str | None
+    created_at: float  # unix seconds
+    updated_at: float  # last message change (not renames or settings)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    conversation_id: int
+    position: int  # 0-based order inside the conversation
+    role: Role
+    content: str  # raw model output, <think> blocks included
+    status: MessageStatus
+    created_at: float
+    stats: dict[str, Any] | None = None
+    token_probs: list[Any] | None = None
+
+    def to_chat_message(self) -> ChatMessage:
+        return ChatMessage(self.role, self.content)
+
+
+def title_from_first_message(text: str, max_chars: int = TITLE_LENGTH) -> str:
+    """A sidebar title: the first non-blank line, cut at a word boundary, at most max_chars."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    first = next((line for line in lines if line), "")
+    if not first:
+        return DEFAULT_TITLE
+    if len(first) <= max_chars:
+        return first
+    cut = first[: max_chars - 1]  # room for the ellipsis
+    space = cut.rfind(" ")
+    if space > max_chars // 2:  # only back up to a word boundary if little is lost
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+# --- schema -------------------------------------------------------------------------------
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _migrate_to_1(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            system_prompt TEXT NOT NULL DEFAULT '',
+            model_path TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            settings_json TEXT NOT NULL DEFAULT '{}')"""
+    )
+    # Role and status are checked in Python, not with CHECK constraints: SQLite can only
+    # change a CHECK by rebuilding the table, which would make later migrations heavy.
+    conn.execute(
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL
+                REFERENCES conversations(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'complete',
+            created_at REAL NOT NULL,
+            stats_json TEXT,
+            token_probs_json TEXT,
+            UNIQUE (conversation_id, position))"""
+    )
+    conn.execute("CREATE INDEX conversations_by_update ON conversations(updated_at)")
+    conn.execute(
+        """CREATE TABLE presets (
+            name TEXT PRIMARY KEY,
+            system_prompt TEXT NOT NULL,
+            updated_at REAL NOT NULL)"""
+    )
+    seed_presets(conn)
+
+
+# MIGRATIONS[i] upgrades a database from user_version i to i + 1. Only ever append.
+MIGRATIONS: tuple[Migration, ...] = (_migrate_to_1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    """Bring the schema up to date, one committed step per version.
+
+    The version is re-read inside each write transaction, so two app instances opening a
+    fresh database at once cannot both run the same step. `conn` must be in autocommit mode.
+    """
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(migrations):
+                raise RuntimeError(
+                    f"the database has schema version {version}, newer than this app "
+                    f"understands ({len(migrations)}); update Deep Dive Lab"
+                )
+            if version == len(migrations):
+                conn.execute("COMMIT")
+                return
+            migrations[version](conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+# --- store --------------------------------------------------------------------------------
+
+
+class ConversationStore:
+    """Conversations, their messages and the system-prompt presets (`.presets`)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        path = Path(path) if path is not None else database_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: transactions are explicit (`_transaction`), never implicit.
+        self._conn = sqlite3.connect(str(path), isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn.execute("PRAGMA busy_timeout = 5000")  # a second app window may write
+        migrate(self._conn)
+        self.presets = PresetStore(self._conn)
+        self._last_time = 0.0
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ConversationStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # conversations
+
+    def create_conversation(
+        self,
+        title: str = DEFAULT_TITLE,
+        system_prompt: str = "",
+        model_path: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> Conversation:
+        now = self._now()
+        cur = self._conn.execute(
+            "INSERT INTO conversations (title, system_prompt, model_path, created_at,"
+            " updated_at, settings_json) VALUES (?, ?, ?, ?, ?, ?)",
+            (title, system_prompt, model_path, now, now, json.dumps(settings or {})),
+        )
+        return self.get_conversation(cast(int, cur.lastrowid))
+
+    def list_conversations(self) -> list[Conversation]:
+        """Most recently updated first."""
+        rows = self._conn.execute(
+            "SELECT * FROM conversations ORDER BY updated_at DESC, id DESC"
+        ).fetchall()
+        return [_conversation(row) for row in rows]
+
+    def get_conversation(self, conversation_id: int) -> Conversation:
+        """Raises KeyError for an unknown id (as do all methods taking an id)."""
+        row = self._conn.execute(
+            "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no conversation {conversation_id}")
+        return _conversation(row)
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self._set_column(conversation_id, "title", title)
+
+    def set_system_prompt(self, conversation_id: int, text: str) -> None:
+        self._set_column(conversation_id, "system_prompt", text)
+
+    def set_model(self, conversation_id: int, path: str | None) -> None:
+        self._set_column(conversation_id, "model_path", path)
+
+    def set_settings(self, conversation_id: int, settings: dict[str, Any]) -> None:
+        self._set_column(conversation_id, "settings_json", json.dumps(settings))
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Deletes its messages too (ON DELETE CASCADE)."""
+        cur = self._conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        if cur.rowcount == 0:
+            raise KeyError(f"no conversation {conversation_id}")
+
+    # messages
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        rows = self._conn.execute(
+            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY position",
+            (conversation_id,),
+        ).fetchall()
+        return [_message(row) for row in rows]
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: Role,
+        content: str,
+        status: MessageStatus = "complete",
+    ) -> StoredMessage:
+        """Append and commit a message; a user message also titles a still-untitled chat."""
+        if role not in _ROLES or status not in _STATUSES:
+            raise ValueError(f"bad role or status: {role!r}, {status!r}")
+        with self._transaction() as conn:
+            title = self.get_conversation(conversation_id).title
+            now = self._now()
+            cur = conn.execute(
+                "INSERT INTO messages (conversation_id, position, role, content, status,"
+                " created_at) VALUES (?, (SELECT COALESCE(MAX(position) + 1, 0) FROM messages"
+                " WHERE conversation_id = ?), ?, ?, ?, ?)",
+                (conversation_id, conversation_id, role, content, status, now),
+            )
+            if role == "user" and title == DEFAULT_TITLE:
+                title = title_from_first_message(content)
+            conn.execute(
+                "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?",
+                (title, now, conversation_id),
+            )
+        return self._get_message(cast(int, cur.lastrowid))
+
+    def start_reply(self, conversation_id: int) -> StoredMessage:
+        """An empty assistant message with status 'partial', to be filled while streaming."""
+        return self.add_message(conversation_id, "assistant", "", status="partial")
+
+    def update_reply(self, message_id: int, content: str) -> None:
+        """Commit the reply so far. Ignored once the reply is finished (late updates)."""
+        self._conn.execute(
+            "UPDATE messages SET content = ? WHERE id = ? AND status = 'partial'",
+            (content, message_id),
+        )
+
+    def finish_reply(
+        self,
+        message_id: int,
+        content: str,
+        status: Literal["complete", "error"] = "complete",
+        stats: GenerationStats | dict[str, Any] | None = None,
+        token_probs: Sequence[TokenEvent] | list[Any] | None = None,
+    ) -> None:
+        if status not in ("complete", "error"):
+            raise ValueError(f"a finished reply is 'complete' or 'error', not {status!r}")
+        if isinstance(stats, GenerationStats):
+            stats = dataclasses.asdict(stats)
+            stats.pop("text", None)  # the content column already holds it
+        self._update_message(
+            message_id,
+            "content = ?, status = ?, stats_json = ?, token_probs_json = ?",
+            (content, status, _dumps(stats), _dumps(token_probs)),
+        )
+
+    def update_message(self, message_id: int, content: str) -> None:
+        """Edit a message's text (edit-and-resend: then `truncate_after` its position)."""
+        self._update_message(message_id, "content = ?", (content,))
+
+    def truncate_after(self, conversation_id: int, position: int) -> int:
+        """Delete the messages after `position`; returns how many went."""
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND position > ?",
+                (conversation_id, position),
+            )
+            self._touch(conversation_id)
+        return cur.rowcount
+
+    # for the model and for export
+
+    def chat_messages(self, conversation_id: int, include_system: bool = True) -> list[ChatMessage]:
+        """The history to send to a model: complete messages only, system prompt first."""
+        conversation = self.get_conversation(conversation_id)
+        history = [
+            m.to_chat_message() for m in self.messages(conversation_id) if m.status == "complete"
+        ]
+        if include_system and conversation.system_prompt.strip():
+            history.insert(0, ChatMessage("system", conversation.system_prompt))
+        return history
+
+    def to_openai_messages(
+        self, conversation_id: int, include_system: bool = True
+    ) -> list[dict[str, str]]:
+        return [
+            {"role": m.role, "content": m.content}
+            for m in self.chat_messages(conversation_id, include_system)
+        ]
+
+    def export_jsonl(self, conversation_ids: Iterable[int], path: str | Path) -> int:
+        """Write OpenAI fine-tuning JSONL, one conversation per line; returns lines written.
+
+        Partial and error messages are left out; conversations with no complete message
+        are skipped. The file appears whole or not at all.
+        """
+        lines = []
+        for conversation_id in conversation_ids:
+            messages = self.to_openai_messages(conversation_id)
+            if any(m["role"] != "system" for m in messages):
+                lines.append(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
+        _write_atomically(Path(path), "".join(lines))
+        return len(lines)
+
+    # helpers
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _now(self) -> float:
+        # Strictly increasing, so "most recently updated" is exact even when the clock is
+        # coarse (Windows ticks ~16 ms) and two changes land in the same tick.
+        self._last_time = max(time.time(), self._last_time + 1e-6)
+        return self._last_time
+
+    def _touch(self, conversation_id: int) -> None:
+        self._conn.execute(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?", (self._now(), conversation_id)
+        )
+
+    def _set_column(self, conversation_id: int, column: str, value: object) -> None:
+        # `column` comes from this class only, never from user input.
+        cur = self._conn.execute(
+            f"UPDATE conversations SET {column} = ? WHERE id = ?", (value, conversation_id)
+        )
+        if cur.rowcount == 0:
+            raise KeyError(f"no conversation {conversation_id}")
+
+    def _update_message(
+        self, message_id: int, assignments: str, values: tuple[object, ...]
+    ) -> None:
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(f"no message {message_id}")
+            conn.execute(f"UPDATE messages SET {assignments} WHERE id = ?", (*values, message_id))
+            self._touch(row[0])
+
+    def _get_message(self, message_id: int) -> StoredMessage:
+        row = self._conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no message {message_id}")
+        return _message(row)
+
+
+def _conversation(row: sqlite3.Row) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        title=row["title"],
+        system_prompt=row["system_prompt"],
+        model_path=row["model_path"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        settings=json.loads(row["settings_json"]),
+    )
+
+
+def _message(row: sqlite3.Row) -> StoredMessage:
+    stats, probs = row["stats_json"], row["token_probs_json"]
+    return StoredMessage(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        position=row["position"],
+        role=row["role"],
+        content=row["content"],
+        status=row["status"],
+        created_at=row["created_at"],
+        stats=json.loads(stats) if stats is not None else None,
+        token_probs=json.loads(probs) if probs is not None else None,
+    )
+
+
+def _dumps(value: object) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, default=_dataclass_to_dict)
+
+
+def _dataclass_to_dict(obj: object) -> object:
+    # Lets callers pass TokenEvent objects straight from the engine.
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    raise TypeError(f"cannot store {type(obj).__name__} as JSON")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Temp file in the same folder, fsync, os.replace: never a half-written export."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,120 @@
+"""Preflight check run before a GGUF file is handed to llama.cpp.
+
+llama.cpp validates most of the header itself, but a malformed file can still abort or
+crash it, and its refusals are log lines, not sentences. Rejecting here what we can
+recognise gives the person a clear reason and keeps obviously broken files away from the
+model host. The rules mirror llama.cpp's gguf.cpp (block sizes, contiguous tensor offsets,
+name length) plus what it cannot know up front: whether the data is all there, and whether
+the model fits in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.core.formatting import format_bytes
+from desktop.core.model_info import (
+    GGUFError,
+    GGUFHeader,
+    ModelInfo,
+    model_info_from_header,
+    read_gguf_header,
+)
+from desktop.core.system_memory import available_memory_bytes
+
+MAX_TENSOR_NAME = 63  # GGML_MAX_NAME is 64, including the terminating zero
+MEMORY_WARN_FRACTION = 0.7
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool  # False: do not give this file to llama.cpp
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    info: ModelInfo | None = None
+    exceeds_memory: bool = False  # a warning, not an error: the UI may offer "load anyway"
+
+
+def check_gguf(
+    path: str | Path,
+    *,
+    available_memory: int | None = None,
+    check_memory: bool = True,
+    time_limit: float = 2.0,
+) -> CheckResult:
+    """Never raises for a bad file; `available_memory=None` asks the operating system."""
+    try:
+        header = read_gguf_header(path, time_limit=time_limit)
+    except GGUFError as exc:
+        return CheckResult(ok=False, errors=[str(exc)])
+    name = Path(path).name
+    errors = header_errors(name, header)
+    if errors:
+        return CheckResult(ok=False, errors=errors)
+    info = model_info_from_header(path, header)
+    warnings: list[str] = []
+    exceeds = False
+    if check_memory:
+        available = available_memory if available_memory is not None else available_memory_bytes()
+        exceeds = _memory_warnings(name, tensor_bytes(header), available, warnings)
+    return CheckResult(ok=True, warnings=warnings, info=info, exceeds_memory=exceeds)
+
+
+def tensor_bytes(header: GGUFHeader) -> int:
+    return sum(t.nbytes or 0 for t in header.tensors)
+
+
+def header_errors(name: str, header: GGUFHeader) -> list[str]:
+    """What llama.cpp would refuse (or crash on) in a header that parsed."""
+    from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    if not header.tensors:
+        return [f"{name} contains no weights (a vocabulary-only or metadata-only file?)"]
+    if not isinstance(header.metadata.get("general.architecture"), str):
+        return [f"{name} does not say which model architecture it is (general.architecture)"]
+    expected_offset = 0
+    for t in header.tensors:
+        nbytes = t.nbytes
+        if nbytes is None:
+            return [f"{name}: tensor {t.name!r} uses an unknown data type ({t.ggml_type})"]
+        if len(t.name.encode()) > MAX_TENSOR_NAME:
+            return [f"{name}: tensor name {t.name[:80]!r} is longer than llama.cpp allows"]
+        block = GGML_QUANT_SIZES[GGMLQuantizationType(t.ggml_type)][0]
+        if t.dims and t.dims[0] % block:
+            return [f"{name}: tensor {t.name!r} rows are not whole blocks of its type"]
+        if t.offset != expected_offset:
+            return [f"{name}: tensor {t.name!r} is not where the tensor list says it should be"]
+        expected_offset += -(-nbytes // header.alignment) * header.alignment
+        end = header.data_offset + t.offset + nbytes
+        if end > header.file_size:
+            return [_truncated_message(name, header, t.name, end)]
+    return []
+
+
+def _truncated_message(name: str, header: GGUFHeader, tensor: str, end: int) -> str:
+    last = header.tensors[-1]
+    expected = header.data_offset + last.offset + (last.nbytes or 0)
+    return (
+        f"{name} is truncated: tensor {tensor!r} ends past the end of the file "
+        f"(the file has {format_bytes(header.file_size)} of the {format_bytes(expected)} "
+        f"it needs; an incomplete download?)"
+    )
+
+
+def _memory_warnings(name: str, needed: int, available: int | None, out: list[str]) -> bool:
+    """Append a warning when the weights alone crowd out free memory; True if they exceed it."""
+    if available is None or available <= 0:
+        return False
+    if needed > available:
+        out.append(
+            f"{name} needs ~{format_bytes(needed)} of memory, "
+            f"{format_bytes(available)} available: loading it may freeze the computer"
+        )
+        return True
+    if needed > MEMORY_WARN_FRACTION * available:
+        out.append(
+            f"{name} needs ~{format_bytes(needed)}, most of the {format_bytes(available)} "
+            "of free memory: other programs may slow down"
+        )
+    return False

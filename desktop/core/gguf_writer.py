@@ -1,0 +1,389 @@
+"""Write llama-architecture GGUF files that llama.cpp loads and runs.
+
+One writer serves the test fixtures (a tiny random model), the benchmarks (a model shaped
+like SmolLM2-135M) and the Train tab's export, so all three exercise the same format path.
+
+Weights are given in llama.cpp's layout, which is also the layout the numpy trainer uses:
+
+* numpy shape `(out_features, in_features)`, applied as `y = x @ W.T` (GGUF stores the
+  dimensions reversed, `ne = [in, out]`; the gguf package does that reversal);
+* `attn_q`/`attn_k` rows are already in the order llama.cpp's LLAMA rope expects: "normal"
+  (non-NeoX) rope rotates *adjacent* pairs `(x[2i], x[2i+1])` of each head by
+  `pos * rope_theta ** (-2i / head_dim)`. Hugging Face checkpoints use the NeoX half-split
+  pairing, which is why convert_hf_to_gguf permutes those rows; a model trained here with
+  adjacent-pair rope needs no permutation. Random weights do not care either way.
+* the rest is standard llama: RMSNorm `x / sqrt(mean(x**2) + eps) * w`, SwiGLU FFN
+  `ffn_down(silu(ffn_gate(x)) * ffn_up(x))`, grouped-query attention scaled by
+  `1/sqrt(head_dim)`. With `tie_embeddings` there is no `output.weight`: llama.cpp then
+  reuses `token_embd.weight` for the output projection, as SmolLM2 does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from gguf import GGMLQuantizationType, GGUFWriter, LlamaFileType, TokenType
+from gguf.quants import quantize
+
+FileType = Literal["F32", "F16", "Q8_0"]
+FloatArray = np.ndarray[tuple[int, ...], np.dtype[np.float32]]
+
+# Same text as llama-cpp-python's built-in "chatml" format, but spelled differently on
+# purpose: llama-cpp-python only renders a model's own Jinja template when it does not match
+# a template it knows, and the own-template path is the one real downloaded models take.
+CHATML_TEMPLATE = (
+    "{%- for message in messages %}\n"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}\n"
+    "{%- endfor %}\n"
+    "{%- if add_generation_prompt %}\n"
+    "{{- '<|im_start|>assistant\\n' }}\n"
+    "{%- endif %}\n"
+)
+DEFAULT_SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+
+_FILE_TYPES: dict[str, tuple[LlamaFileType, GGMLQuantizationType]] = {
+    "F32": (LlamaFileType.ALL_F32, GGMLQuantizationType.F32),
+    "F16": (LlamaFileType.MOSTLY_F16, GGMLQuantizationType.F16),
+    "Q8_0": (LlamaFileType.MOSTLY_Q8_0, GGMLQuantizationType.Q8_0),
+}
+
+
+@dataclass(frozen=True)
+class LlamaShape:
+    vocab_size: int
+    dim: int
+    n_layers: int
+    n_heads: int
+    n_kv_heads: int
+    ffn_dim: int
+    context_length: int
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+    tie_embeddings: bool = False  # no output.weight: llama.cpp reuses token_embd.weight
+
+    def __post_init__(self) -> None:
+        if self.dim % self.n_heads or self.n_heads % self.n_kv_heads:
+            raise ValueError("dim must divide into n_heads, and n_heads into n_kv_heads")
+        if self.head_dim % 2:
+            raise ValueError("rope needs an even head dimension")
+
+    @property
+    def head_dim(self) -> int:
+        return self.dim // self.n_heads
+
+
+SMOLLM2_135M_SHAPE = LlamaShape(
+    vocab_size=49152, dim=576, n_layers=30, n_heads=9, n_kv_heads=3, ffn_dim=1536,
+    context_length=8192, rope_theta=100000.0, tie_embeddings=True,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BpeVocab:
+    """A byte-level BPE vocabulary as GGUF stores it (GPT-2's byte-to-unicode text form)."""
+
+    tokens: tuple[str, ...]
+    merges: tuple[str, ...]  # "left right", in merge-priority order
+    token_types: tuple[int, ...]
+    bos_id: int
+    eos_id: int
+
+    def __post_init__(self) -> None:
+        if len(self.tokens) != len(self.token_types):
+            raise ValueError("tokens and token_types differ in length")
+        if len(set(self.tokens)) != len(self.tokens):
+            raise ValueError("duplicate tokens")
+        if not self.merges:
+            raise ValueError("llama.cpp refuses a BPE vocabulary without merges")
+        if not (0 <= self.bos_id < len(self.tokens) and 0 <= self.eos_id < len(self.tokens)):
+            raise ValueError("bos_id/eos_id out of range")
+
+
+@lru_cache(maxsize=1)
+def bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible byte -> printable character map (space is 'Ġ', newline 'Ċ')."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
+    chars = list(printable)
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            chars.append(256 + extra)
+            extra += 1
+    return {b: chr(c) for b, c in zip(printable, chars, strict=True)}
+
+
+def token_text(raw: bytes) -> str:
+    """A token's bytes in the GPT-2 unicode form that GGUF vocabularies use."""
+    table = bytes_to_unicode()
+    return "".join(table[b] for b in raw)
+
+
+def vocab_from_byte_merges(
+    merges: Sequence[tuple[bytes, bytes]],
+    *,
+    specials: Sequence[str] = DEFAULT_SPECIALS,
+    bos: str = "<|endoftext|>",
+    eos: str = "<|im_end|>",
+) -> BpeVocab:
+    """Ids 0-255 are the raw bytes (id == byte value), then one token per merge, then specials.
+
+    A trainer's own merges fit here, provided it split words the way llama.cpp's "gpt-2"
+    pre-tokenizer does (merges never cross those word boundaries at inference time).
+    """
+    tokens = [token_text(bytes([b])) for b in range(256)]
+    tokens += [token_text(a + b) for a, b in merges]
+    types = [int(TokenType.NORMAL)] * len(tokens)
+    tokens += specials
+    types += [int(TokenType.CONTROL)] * len(specials)
+    merge_texts = tuple(f"{token_text(a)} {token_text(b)}" for a, b in merges)
+    index = {t: i for i, t in enumerate(tokens)}
+    eos = eos if eos in index else bos
+    return BpeVocab(tuple(tokens), merge_texts, tuple(types), index[bos], index[eos])
+
+
+def byte_level_bpe_vocab(
+    vocab_size: int,
+    *,
+    specials: Sequence[str] = DEFAULT_SPECIALS,
+    bos: str = "<|endoftext|>",
+    eos: str = "<|im_end|>",
+) -> BpeVocab:
+    """A deterministic vocabulary of exactly `vocab_size` tokens.
+
+    The first merges are learned from a short built-in English text, so common words
+    tokenize sensibly; the rest are letter-extensions of existing tokens, which only
+    exist to reach real-model sizes (49152 for the SmolLM2-shaped benchmark).
+    """
+    n_merges = vocab_size - 256 - len(specials)
+    if n_merges < 1:
+        raise ValueError(f"vocab_size must be at least {257 + len(specials)}")
+    learned = _learned_merges()[:n_merges]
+    merges = learned + _padding_merges(learned, n_merges - len(learned))
+    return vocab_from_byte_merges(merges, specials=specials, bos=bos, eos=eos)
+
+
+_SAMPLE_TEXT = """\
+A language model reads text as a sequence of tokens and learns to predict the next one.
+The model is trained on a large amount of text from books, articles and the web. After
+pretraining it can continue any text, but it is not yet an assistant. Then it is trained
+on conversations between a user and an assistant, so that it answers questions, says when
+it does not know something, and uses tools when it should. The weights of the model are
+stored in a file, and a program such as llama.cpp loads the file and runs the model on the
+computer. Each token the model writes is chosen from a probability distribution over the
+whole vocabulary: the temperature makes the choice more or less random. This is how the
+assistant in this lab was made, and you can try every step of it here on your own laptop.
+"""
+_WORDS = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+")
+_LETTERS = b"etaoinshrdlcumwfgypbvkjxqz"
+
+
+@lru_cache(maxsize=1)
+def _learned_merges() -> list[tuple[bytes, bytes]]:
+    """Plain BPE training (as in minbpe) until no pair occurs twice."""
+    words = Counter(_WORDS.findall(_SAMPLE_TEXT))
+    pieces = {w: [bytes([b]) for b in w.encode()] for w in words}
+    merges: list[tuple[bytes, bytes]] = []
+    while True:
+        pairs: Counter[tuple[bytes, bytes]] = Counter()
+        for word, count in words.items():
+            seq = pieces[word]
+            for pair in pairwise(seq):
+                pairs[pair] += count
+        if not pairs:
+            return merges
+        best, count = min(pairs.items(), key=lambda kv: (-kv[1], kv[0]))
+        if count < 2:
+            return merges
+        merges.append(best)
+        for word, seq in pieces.items():
+            pieces[word] = _merge(seq, best)
+
+
+def _merge(seq: list[bytes], pair: tuple[bytes, bytes]) -> list[bytes]:
+    out: list[bytes] = []
+    i = 0
+    while i < len(seq):
+        if i + 1 < len(seq) and (seq[i], seq[i + 1]) == pair:
+            out.append(seq[i] + seq[i + 1])
+            i += 2
+        else:
+            out.append(seq[i])
+            i += 1
+    return out
+
+
+def _padding_merges(learned: list[tuple[bytes, bytes]], count: int) -> list[tuple[bytes, bytes]]:
+    """Extend tokens by one letter at a time; every left side already exists as a token."""
+    known = {bytes([b]) for b in range(256)} | {a + b for a, b in learned}
+    frontier = [bytes([c]) for c in b" " + _LETTERS] + [a + b for a, b in learned]
+    out: list[tuple[bytes, bytes]] = []
+    while len(out) < count:
+        grown: list[bytes] = []
+        for left in frontier:
+            for c in _LETTERS:
+                token = left + bytes([c])
+                if token in known:
+                    continue
+                known.add(token)
+                grown.append(token)
+                out.append((left, bytes([c])))
+                if len(out) == count:
+                    return out
+        frontier = grown
+    return out
+
+
+def expected_tensor_shapes(shape: LlamaShape) -> dict[str, tuple[int, ...]]:
+    """numpy shapes of every tensor llama.cpp's LLAMA architecture loads, in file order."""
+    d, kv = shape.dim, shape.n_kv_heads * shape.head_dim
+    out: dict[str, tuple[int, ...]] = {"token_embd.weight": (shape.vocab_size, d)}
+    for i in range(shape.n_layers):
+        out |= {
+            f"blk.{i}.attn_norm.weight": (d,),
+            f"blk.{i}.attn_q.weight": (d, d),
+            f"blk.{i}.attn_k.weight": (kv, d),
+            f"blk.{i}.attn_v.weight": (kv, d),
+            f"blk.{i}.attn_output.weight": (d, d),
+            f"blk.{i}.ffn_norm.weight": (d,),
+            f"blk.{i}.ffn_gate.weight": (shape.ffn_dim, d),
+            f"blk.{i}.ffn_up.weight": (shape.ffn_dim, d),
+            f"blk.{i}.ffn_down.weight": (d, shape.ffn_dim),
+        }
+    out["output_norm.weight"] = (d,)
+    if not shape.tie_embeddings:
+        out["output.weight"] = (shape.vocab_size, d)
+    return out
+
+
+def random_llama_weights(shape: LlamaShape, seed: int = 0) -> dict[str, FloatArray]:
+    """N(0, 0.02) matrices and all-ones norms: a valid, untrained model."""
+    rng = np.random.default_rng(seed)
+    weights: dict[str, FloatArray] = {}
+    for name, dims in expected_tensor_shapes(shape).items():
+        if len(dims) == 1:
+            weights[name] = np.ones(dims, dtype=np.float32)
+        else:
+            weights[name] = rng.standard_normal(dims, dtype=np.float32) * np.float32(0.02)
+    return weights
+
+
+def write_llama_gguf(
+    path: str | os.PathLike[str],
+    shape: LlamaShape,
+    weights: Mapping[str, np.ndarray],
+    vocab: BpeVocab,
+    *,
+    name: str = "tiny",
+    chat_template: str | None = CHATML_TEMPLATE,
+    file_type: FileType = "F32",
+) -> None:
+    """Write atomically: a crash or error never leaves a half-written model at `path`."""
+    _validate(shape, weights, vocab)
+    ftype, matrix_type = _FILE_TYPES[file_type]
+    target = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        writer = GGUFWriter(tmp_name, "llama")
+        _add_metadata(writer, shape, vocab, name, chat_template, ftype)
+        for tensor_name, array in _ordered(shape, weights):
+            data, raw_type = _encode(np.asarray(array, dtype=np.float32), matrix_type)
+            writer.add_tensor(tensor_name, data, raw_dtype=raw_type)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        assert writer.fout is not None
+        writer.flush()
+        os.fsync(writer.fout[0].fileno())
+        writer.close()
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _validate(shape: LlamaShape, weights: Mapping[str, np.ndarray], vocab: BpeVocab) -> None:
+    if len(vocab.tokens) != shape.vocab_size:
+        raise ValueError(f"vocab has {len(vocab.tokens)} tokens, shape says {shape.vocab_size}")
+    expected = expected_tensor_shapes(shape)
+    unknown = sorted(set(weights) - set(expected))
+    missing = sorted(set(expected) - set(weights))
+    if unknown or missing:
+        raise ValueError(f"weights do not match the shape: unknown {unknown}, missing {missing}")
+    for tensor_name, array in weights.items():
+        if tuple(array.shape) != expected[tensor_name]:
+            raise ValueError(
+                f"{tensor_name} has shape {array.shape}, expected {expected[tensor_name]}"
+            )
+
+
+def _ordered(shape: LlamaShape, weights: Mapping[str, np.ndarray]) -> list[tuple[str, np.ndarray]]:
+    return [(n, weights[n]) for n in expected_tensor_shapes(shape)]
+
+
+def _encode(
+    array: FloatArray, matrix_type: GGMLQuantizationType
+) -> tuple[np.ndarray, GGMLQuantizationType]:
+    """Quantize matrices; keep 1-D norms F32, as llama.cpp's own quantizer does."""
+    if array.ndim == 1 or matrix_type == GGMLQuantizationType.F32:
+        return array, GGMLQuantizationType.F32
+    if matrix_type == GGMLQuantizationType.Q8_0 and array.shape[-1] % 32:
+        matrix_type = GGMLQuantizationType.F16  # Q8_0 rows come in blocks of 32
+    return quantize(array, matrix_type), matrix_type
+
+
+def _add_metadata(
+    writer: GGUFWriter,
+    shape: LlamaShape,
+    vocab: BpeVocab,
+    name: str,
+    chat_template: str | None,
+    ftype: LlamaFileType,
+) -> None:
+    writer.add_name(name)
+    writer.add_file_type(int(ftype))
+    if ftype != LlamaFileType.ALL_F32:
+        writer.add_quantization_version(2)  # GGML_QNT_VERSION
+    writer.add_vocab_size(shape.vocab_size)
+    writer.add_context_length(shape.context_length)
+    writer.add_embedding_length(shape.dim)
+    writer.add_block_count(shape.n_layers)
+    writer.add_feed_forward_length(shape.ffn_dim)
+    writer.add_head_count(shape.n_heads)
+    writer.add_head_count_kv(shape.n_kv_heads)
+    writer.add_rope_dimension_count(shape.head_dim)
+    writer.add_rope_freq_base(shape.rope_theta)
+    writer.add_layer_norm_rms_eps(shape.norm_eps)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("gpt-2")
+    writer.add_token_list(list(vocab.tokens))
+    writer.add_token_types(list(vocab.token_types))
+    writer.add_token_merges(list(vocab.merges))
+    writer.add_bos_token_id(vocab.bos_id)
+    writer.add_eos_token_id(vocab.eos_id)
+    writer.add_add_bos_token(False)  # llama.cpp's "gpt2" default bos/eos id is 11: be explicit
+    if chat_template is not None:
+        writer.add_chat_template(chat_template)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX only: Windows cannot open a directory)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

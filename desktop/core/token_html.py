@@ -1,0 +1,76 @@
+"""Token-probability colouring as HTML: each token a span, coloured by how sure the model was.
+
+Pure string building, so it is tested without a widget. The tooltip (`title`) lists the
+alternatives the model considered at that position.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from desktop.core.generation import TokenEvent
+
+# (threshold, background): at or above the threshold, use the colour. Green = confident.
+PROBABILITY_COLOURS: tuple[tuple[float, str], ...] = (
+    (0.9, "#c8f0c8"),
+    (0.6, "#e6f5b0"),
+    (0.3, "#ffe7a3"),
+    (0.1, "#ffc891"),
+    (0.0, "#ffa3a3"),
+)
+
+
+def probability_colour(prob: float) -> str:
+    for threshold, colour in PROBABILITY_COLOURS:
+        if prob >= threshold:
+            return colour
+    return PROBABILITY_COLOURS[-1][1]
+
+
+def visible(text: str) -> str:
+    """Make whitespace-only alternatives readable in a tooltip."""
+    return text.replace("\n", "↵").replace(" ", "·") or "∅"
+
+
+def token_tooltip(event: TokenEvent) -> str:
+    lines = [f"{visible(event.text)}  p = {event.prob:.1%}"]
+    if event.alternatives:
+        lines.append("Top alternatives:")
+        lines += [f"  {visible(a.text)}  {a.prob:.1%}" for a in event.alternatives]
+    return "\n".join(lines)
+
+
+def tokens_to_html(events: Sequence[TokenEvent]) -> str:
+    spans = []
+    for event in events:
+        if not event.text:
+            continue
+        text = html.escape(event.text).replace("\n", "<br>")
+        spans.append(
+            f'<span style="background-color:{probability_colour(event.prob)}"'
+            f' title="{html.escape(token_tooltip(event), quote=True)}">{text}</span>'
+        )
+    return '<p style="white-space:pre-wrap">' + "".join(spans) + "</p>"
+
+
+def events_to_json(events: Sequence[TokenEvent]) -> list[list[object]]:
+    """Compact form for the database: [text, prob, [[alt, prob], ...]] per token."""
+    return [
+        [e.text, round(e.prob, 5), [[a.text, round(a.prob, 5)] for a in e.alternatives]]
+        for e in events
+    ]
+
+
+def events_from_json(rows: Sequence[Sequence[object]]) -> list[TokenEvent]:
+    from desktop.core.generation import TokenAlternative
+
+    events = []
+    for row in rows:
+        text, prob, alternatives = row[0], row[1], row[2]
+        alts = tuple(
+            TokenAlternative(str(a[0]), float(a[1]))
+            for a in alternatives  # type: ignore[union-attr]
+        )
+        events.append(TokenEvent(text=str(text), token_id=-1, prob=float(prob), alternatives=alts))  # type: ignore[arg-type]
+    return events

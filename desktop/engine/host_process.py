@@ -1,0 +1,99 @@
+"""The model-host child process: runs one Backend, serves commands from a pipe.
+
+If llama.cpp aborts or segfaults, this process dies and the engine reports it; the app
+lives on. When the app dies, the pipe closes and this process exits on its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
+from typing import Any
+
+from desktop.core.generation import GenerationStats
+from desktop.engine.protocol import (
+    Backend,
+    Failed,
+    Finished,
+    GenerateCommand,
+    GenerationError,
+    LoadCommand,
+    Loaded,
+    LoadProgress,
+    TokenizeCommand,
+    Tokenized,
+    TokenMessage,
+    UnloadCommand,
+)
+
+PROGRESS_INTERVAL_S = 0.1
+LOAD_REQUEST_ID = -1
+
+
+def make_backend(factory: str, kwargs: dict[str, Any]) -> Backend:
+    module_name, _, attr = factory.partition(":")
+    backend: Backend = getattr(importlib.import_module(module_name), attr)(**kwargs)
+    return backend
+
+
+def serve(conn: Connection, stop: Event, factory: str, kwargs: dict[str, Any]) -> None:
+    """Main loop of the child. `stop` is set by the engine; only the engine clears it."""
+    backend = make_backend(factory, kwargs)
+    try:
+        while True:
+            try:
+                command = conn.recv()
+            except (EOFError, OSError):
+                return  # the app is gone
+            if command is None:
+                return
+            try:
+                _handle(command, backend, conn, stop)
+            except GenerationError as exc:
+                conn.send(Failed(_request_id(command), str(exc)))
+            except (BrokenPipeError, EOFError):
+                return
+            except Exception as exc:  # a bug or a library error: report, keep serving
+                conn.send(Failed(_request_id(command), f"{type(exc).__name__}: {exc}"))
+    finally:
+        backend.close()
+
+
+def _request_id(command: object) -> int:
+    if isinstance(command, GenerateCommand):
+        return command.request.request_id
+    if isinstance(command, TokenizeCommand):
+        return command.request_id
+    return LOAD_REQUEST_ID
+
+
+def _handle(command: object, backend: Backend, conn: Connection, stop: Event) -> None:
+    if isinstance(command, LoadCommand):
+        last = 0.0
+
+        def progress(fraction: float) -> bool:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_INTERVAL_S or fraction >= 1.0:
+                last = now
+                conn.send(LoadProgress(fraction))
+            return not stop.is_set()
+
+        conn.send(Loaded(backend.load(command.path, command.settings, progress)))
+    elif isinstance(command, GenerateCommand):
+        for item in backend.stream(command.request, stop.is_set):
+            if isinstance(item, GenerationStats):
+                conn.send(Finished(item))
+            else:
+                conn.send(TokenMessage(command.request.request_id, item))
+    elif isinstance(command, TokenizeCommand):
+        ids, pieces = backend.tokenize(
+            command.text, parse_special=command.parse_special, add_bos=command.add_bos
+        )
+        conn.send(Tokenized(command.request_id, tuple(ids), tuple(pieces)))
+    elif isinstance(command, UnloadCommand):
+        backend.close()
+    else:
+        raise GenerationError(f"unknown command {type(command).__name__}")

@@ -1,0 +1,200 @@
+"""A synchronous, Qt-free session with the model host: load, generate, tokenize.
+
+The polling loops, the hard stop and the translation of a dead host into a clear message
+live here once; the Qt engine and the command line are both thin drivers over it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from desktop.core.generation import GenerationRequest, GenerationStats, LoadSettings, TokenEvent
+from desktop.engine.model_host import LLAMA_BACKEND, HostDied, ModelHost
+from desktop.engine.preflight import preflight
+from desktop.engine.protocol import (
+    Failed,
+    Finished,
+    GenerateCommand,
+    LoadCommand,
+    Loaded,
+    LoadedModel,
+    LoadProgress,
+    TokenizeCommand,
+    Tokenized,
+    TokenMessage,
+    UnloadCommand,
+)
+
+POLL_S = 0.02
+HARD_STOP_AFTER_S = 2.0
+
+
+class SessionError(RuntimeError):
+    """A request failed; the message is a sentence for the user."""
+
+
+class ModelCrashed(SessionError):
+    """The host process died; the model must be loaded again."""
+
+
+class HostSession:
+    def __init__(
+        self,
+        backend: str = LLAMA_BACKEND,
+        backend_kwargs: dict[str, Any] | None = None,
+        hard_stop_after: float = HARD_STOP_AFTER_S,
+    ) -> None:
+        self._host = ModelHost(backend, backend_kwargs)
+        self._hard_stop_after = hard_stop_after
+        self._stop = threading.Event()
+        self._stop_at = 0.0
+        self.model: LoadedModel | None = None
+        self._load_settings = LoadSettings()
+
+    @property
+    def host_pid(self) -> int | None:
+        return self._host.pid
+
+    def start_host(self) -> None:
+        """Start the child early so the first load does not wait for it."""
+        self._host.start()
+
+    def stop(self) -> None:
+        """Thread-safe: stop the current generation or load; hard stop after ~2 s."""
+        self._stop_at = time.monotonic()
+        self._stop.set()
+        self._host.request_stop()
+
+    def close(self) -> None:
+        self._host.shutdown()
+        self.model = None
+
+    def unload(self) -> None:
+        self._stop.clear()
+        if self.model is not None and self._host.alive:
+            self._host.send(UnloadCommand())
+        self.model = None
+
+    # ---- load ----------------------------------------------------------------------
+
+    def load(
+        self,
+        path: str,
+        settings: LoadSettings,
+        on_progress: Callable[[float], None] = lambda _f: None,
+        on_warning: Callable[[str], None] = lambda _w: None,
+    ) -> LoadedModel:
+        self._stop.clear()
+        self.model = None
+        verdict = preflight(path, settings)
+        if verdict.error:
+            raise SessionError(verdict.error)
+        for warning in verdict.warnings:
+            on_warning(warning)
+        try:
+            self._host.send(LoadCommand(path, settings))
+            while True:
+                event = self._host.poll(POLL_S)
+                if event is None:
+                    if self._hard_stop_due():
+                        self._host.kill()
+                        raise SessionError("Loading was cancelled.")
+                elif isinstance(event, LoadProgress):
+                    on_progress(event.fraction)
+                elif isinstance(event, Loaded):
+                    self.model = replace(event.model, info=verdict.info)
+                    self._load_settings = settings
+                    return self.model
+                elif isinstance(event, Failed):
+                    raise SessionError(sentence(event.message))
+        except HostDied as exc:
+            self._host.kill()
+            raise SessionError(
+                f"llama.cpp crashed while loading this file ({exc}). The file is probably "
+                "damaged or made for a newer llama.cpp; the app is fine."
+            ) from exc
+
+    # ---- generate ------------------------------------------------------------------
+
+    def generate(
+        self, request: GenerationRequest, on_token: Callable[[TokenEvent], None]
+    ) -> GenerationStats:
+        self._stop.clear()
+        if self.model is None:
+            raise SessionError("No model is loaded. Pick a model and load it first.")
+        streamed: list[str] = []
+        try:
+            self._host.send(GenerateCommand(request))
+            while True:
+                event = self._host.poll(POLL_S)
+                if event is None:
+                    if self._hard_stop_due():
+                        self._restart_after_hard_stop()
+                        return cancelled_stats(request.request_id, streamed)
+                elif isinstance(event, TokenMessage):
+                    streamed.append(event.event.text)
+                    on_token(event.event)
+                elif isinstance(event, Finished):
+                    return event.stats
+                elif isinstance(event, Failed):
+                    raise SessionError(sentence(event.message))
+        except HostDied as exc:
+            self.model = None
+            self._host.kill()
+            raise ModelCrashed(
+                f"The model crashed: {exc}. What it wrote so far is kept; "
+                "load the model again to go on."
+            ) from exc
+
+    def tokenize(
+        self, request_id: int, text: str, parse_special: bool = True
+    ) -> tuple[tuple[int, ...], tuple[bytes, ...]]:
+        if self.model is None:
+            raise SessionError("No model is loaded.")
+        try:
+            self._host.send(TokenizeCommand(request_id, text, parse_special))
+            while True:
+                event = self._host.poll(POLL_S)
+                if isinstance(event, Tokenized):
+                    return event.ids, event.pieces
+                if isinstance(event, Failed):
+                    raise SessionError(sentence(event.message))
+        except HostDied as exc:
+            self.model = None
+            self._host.kill()
+            raise ModelCrashed(f"The model crashed: {exc}.") from exc
+
+    # ---- helpers -------------------------------------------------------------------
+
+    def _hard_stop_due(self) -> bool:
+        return self._stop.is_set() and time.monotonic() - self._stop_at > self._hard_stop_after
+
+    def _restart_after_hard_stop(self) -> None:
+        """The host ignored a stop (a long prompt): kill it and bring the model back."""
+        model, settings = self.model, self._load_settings
+        self._host.kill()
+        self.model = None
+        if model is not None:
+            self.load(model.path, settings)
+
+
+def sentence(message: str) -> str:
+    message = message.strip()
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def cancelled_stats(request_id: int, streamed: list[str]) -> GenerationStats:
+    return GenerationStats(
+        request_id=request_id,
+        prompt_tokens=0,
+        generated_tokens=len(streamed),
+        time_to_first_token_s=0.0,
+        tokens_per_s=0.0,
+        stop_reason="cancelled",
+        text="".join(streamed),
+    )

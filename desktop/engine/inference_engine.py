@@ -1,0 +1,150 @@
+"""InferenceEngine: a QObject in its own QThread, driving a HostSession.
+
+The GUI talks to it only through queued signals (`*_requested`) and gets answers as
+signals. Stop is the exception: `stop()` is called directly from the GUI thread and goes
+around the event queue, because the engine thread is busy streaming and a queued stop
+would only arrive after the reply has ended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from desktop.core.generation import GenerationRequest, LoadSettings
+from desktop.engine.host_session import (
+    HARD_STOP_AFTER_S,
+    HostSession,
+    ModelCrashed,
+    SessionError,
+)
+from desktop.engine.model_host import LLAMA_BACKEND
+from desktop.engine.protocol import LoadedModel
+
+
+class InferenceEngine(QObject):
+    # requests: GUI -> engine (queued across threads)
+    load_requested = Signal(str, object)  # path, LoadSettings
+    generate_requested = Signal(object)  # GenerationRequest
+    tokenize_requested = Signal(int, str, bool)  # request id, text, parse special tokens
+    unload_requested = Signal()
+    _shutdown_requested = Signal()
+
+    # answers: engine -> GUI
+    load_started = Signal(str)
+    load_progress = Signal(float)
+    load_warning = Signal(str)
+    model_loaded = Signal(object)  # LoadedModel
+    load_failed = Signal(str)
+    generation_started = Signal(int)
+    token = Signal(int, object)  # request id, TokenEvent
+    finished = Signal(object)  # GenerationStats
+    failed = Signal(int, str)  # request id, message
+    model_crashed = Signal(str)
+    tokenized = Signal(int, object, object)  # request id, ids, pieces
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self,
+        backend: str = LLAMA_BACKEND,
+        backend_kwargs: dict[str, Any] | None = None,
+        hard_stop_after: float = HARD_STOP_AFTER_S,
+    ) -> None:
+        super().__init__()
+        self._session = HostSession(backend, backend_kwargs, hard_stop_after)
+        self._thread: QThread | None = None
+        self.load_requested.connect(self._load)
+        self.generate_requested.connect(self._generate)
+        self.tokenize_requested.connect(self._tokenize)
+        self.unload_requested.connect(self._unload)
+        self._shutdown_requested.connect(self._shutdown)
+
+    # ---- GUI-thread API ------------------------------------------------------------
+
+    def start(self) -> None:
+        """Move to a new QThread and start it. Call once, from the GUI thread."""
+        thread = QThread()
+        thread.setObjectName("inference-engine")
+        self.moveToThread(thread)
+        thread.start()
+        self._thread = thread
+
+    def stop(self) -> None:
+        """Thread-safe: stop the current generation or load."""
+        self._session.stop()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Stop, end the host process and the thread. Call from the GUI thread."""
+        self.stop()
+        thread = self._thread
+        if thread is None:
+            self._session.close()
+            return
+        self._shutdown_requested.emit()
+        if not thread.wait(timeout_ms):
+            thread.quit()
+            thread.wait(2_000)
+        self._thread = None
+
+    @property
+    def loaded_model(self) -> LoadedModel | None:
+        return self._session.model
+
+    @property
+    def host_pid(self) -> int | None:
+        return self._session.host_pid
+
+    # ---- engine-thread slots -------------------------------------------------------
+
+    @Slot()
+    def _shutdown(self) -> None:
+        self._session.close()
+        thread = QThread.currentThread()
+        if thread is self._thread:
+            thread.quit()
+
+    @Slot()
+    def _unload(self) -> None:
+        self._session.unload()
+
+    @Slot(str, object)
+    def _load(self, path: str, settings: LoadSettings) -> None:
+        self.busy_changed.emit(True)
+        self.load_started.emit(path)
+        try:
+            model = self._session.load(
+                path, settings, self.load_progress.emit, self.load_warning.emit
+            )
+            self.model_loaded.emit(model)
+        except SessionError as exc:
+            self.load_failed.emit(str(exc))
+        finally:
+            self.busy_changed.emit(False)
+
+    @Slot(object)
+    def _generate(self, request: GenerationRequest) -> None:
+        rid = request.request_id
+        self.busy_changed.emit(True)
+        self.generation_started.emit(rid)
+        try:
+            stats = self._session.generate(request, lambda event: self.token.emit(rid, event))
+            self.finished.emit(stats)
+        except ModelCrashed as exc:
+            self.failed.emit(rid, str(exc))
+            self.model_crashed.emit(str(exc))
+        except SessionError as exc:
+            self.failed.emit(rid, str(exc))
+        finally:
+            self.busy_changed.emit(False)
+
+    @Slot(int, str, bool)
+    def _tokenize(self, request_id: int, text: str, parse_special: bool) -> None:
+        try:
+            ids, pieces = self._session.tokenize(request_id, text, parse_special)
+            self.tokenized.emit(request_id, ids, pieces)
+        except ModelCrashed as exc:
+            self.failed.emit(request_id, str(exc))
+            self.model_crashed.emit(str(exc))
+        except SessionError as exc:
+            self.failed.emit(request_id, str(exc))

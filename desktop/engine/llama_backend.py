@@ -1,0 +1,267 @@
+"""The llama.cpp backend. Runs only inside the model-host process.
+
+`llama_cpp` is imported here, lazily, so neither the GUI process nor a test that uses the
+scripted backend ever loads it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import contextlib
+import ctypes
+import os
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from desktop.core.generation import (
+    GenerationRequest,
+    GenerationStats,
+    LoadSettings,
+    StopReason,
+    TokenAlternative,
+    TokenEvent,
+)
+from desktop.core.prompt_builder import TemplateInfo
+from desktop.core.stop_strings import TokenStopFilter
+from desktop.core.stream_timing import StreamTiming
+from desktop.engine.protocol import GenerationError, LoadedModel
+
+PIECE_BUFFER = 256
+
+
+@contextlib.contextmanager
+def _load_progress(report: Callable[[float], bool]) -> Iterator[None]:
+    """Give llama.cpp's model loader a progress callback.
+
+    llama-cpp-python does not expose `progress_callback`, but it builds its model params
+    from `llama_model_default_params()`; wrapping that one function (in this child process
+    only) adds progress reports and a clean cancel: the callback returning False makes
+    llama.cpp abandon the load.
+    """
+    import llama_cpp.llama_cpp as lib
+
+    original = lib.llama_model_default_params
+    callback = lib.llama_progress_callback(lambda fraction, _data: bool(report(fraction)))
+
+    def with_progress() -> Any:
+        params = original()
+        params.progress_callback = callback
+        return params
+
+    lib.llama_model_default_params = with_progress
+    try:
+        yield
+    finally:
+        lib.llama_model_default_params = original
+
+
+class LlamaLog:
+    """Keeps llama.cpp's log lines instead of printing them, to explain failed loads."""
+
+    def __init__(self, keep: int = 50) -> None:
+        import llama_cpp.llama_cpp as lib
+
+        self.lines: collections.deque[str] = collections.deque(maxlen=keep)
+        self._callback = lib.llama_log_callback(self._on_log)  # referenced: never collected
+        lib.llama_log_set(self._callback, ctypes.c_void_p(0))
+
+    def _on_log(self, level: int, text: bytes, _user_data: Any) -> None:
+        self.lines.append(text.decode("utf-8", errors="replace").rstrip())
+
+    def last_error(self) -> str:
+        for line in reversed(self.lines):
+            if "error" in line.lower() or "failed" in line.lower():
+                return line.strip()
+        return ""
+
+
+class LlamaCppBackend:
+    def __init__(self) -> None:
+        self._llm: Any = None
+        self._path = ""
+        self._log = LlamaLog()
+
+    def load(
+        self, path: str, settings: LoadSettings, progress: Callable[[float], bool]
+    ) -> LoadedModel:
+        import time
+
+        from llama_cpp import Llama
+
+        self.close()
+        threads = settings.threads or max(1, (os.cpu_count() or 2))
+        start = time.perf_counter()
+        cancelled = False
+
+        def report(fraction: float) -> bool:
+            nonlocal cancelled
+            cancelled = not progress(fraction)
+            return not cancelled
+
+        try:
+            with _load_progress(report):
+                self._llm = Llama(
+                    model_path=path,
+                    n_ctx=settings.context_size,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    verbose=False,
+                )
+        except ValueError as exc:
+            if cancelled:
+                raise GenerationError("loading was cancelled") from exc
+            why = self._log.last_error()
+            raise GenerationError(
+                f"llama.cpp could not load {os.path.basename(path)}" + (f": {why}" if why else "")
+            ) from exc
+        self._path = path
+        llm = self._llm
+        return LoadedModel(
+            path=path,
+            context_size=int(llm.n_ctx()),
+            vocab_size=int(llm.n_vocab()),
+            load_seconds=time.perf_counter() - start,
+            description=str(llm.metadata.get("general.name", os.path.basename(path))),
+            template=TemplateInfo(
+                chat_template=llm.metadata.get("tokenizer.chat_template") or None,
+                bos_token=self._token_text(llm.token_bos()),
+                eos_token=self._token_text(llm.token_eos()),
+            ),
+        )
+
+    def _token_text(self, token: int) -> str:
+        if token < 0 or token >= self._llm.n_vocab():
+            return ""
+        raw = self._llm_lib().llama_vocab_get_text(self._llm._model.vocab, token)
+        return raw.decode("utf-8", errors="replace") if raw else ""
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
+    # ---- tokens --------------------------------------------------------------------
+
+    def _piece(self, token: int) -> bytes:
+        vocab = self._llm._model.vocab
+        buf = ctypes.create_string_buffer(PIECE_BUFFER)
+        n = self._llm_lib().llama_token_to_piece(vocab, token, buf, PIECE_BUFFER, 0, True)
+        if n < 0:  # the piece is longer than the buffer: -n is the size it needs
+            buf = ctypes.create_string_buffer(-n)
+            n = self._llm_lib().llama_token_to_piece(vocab, token, buf, -n, 0, True)
+        return bytes(buf.raw[:n])
+
+    @staticmethod
+    def _llm_lib() -> Any:
+        import llama_cpp.llama_cpp as lib
+
+        return lib
+
+    def _is_end(self, token: int) -> bool:
+        return bool(self._llm_lib().llama_vocab_is_eog(self._llm._model.vocab, token))
+
+    def tokenize(
+        self, text: str, *, parse_special: bool, add_bos: bool
+    ) -> tuple[list[int], list[bytes]]:
+        llm = self._require_model()
+        ids = llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=parse_special)
+        return list(ids), [self._piece(t) for t in ids]
+
+    def _require_model(self) -> Any:
+        if self._llm is None:
+            raise GenerationError("no model is loaded")
+        return self._llm
+
+    def _prompt_ids(self, prompt: str) -> list[int]:
+        llm = self._llm
+        ids = list(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+        bos = llm.token_bos()
+        # A chat template that writes the BOS text itself would otherwise give two BOS.
+        if len(ids) > 1 and ids[0] == bos and ids[1] == bos:
+            ids = ids[1:]
+        return ids
+
+    # ---- generation ----------------------------------------------------------------
+
+    def stream(
+        self, request: GenerationRequest, should_stop: Callable[[], bool]
+    ) -> Iterator[TokenEvent | GenerationStats]:
+        llm = self._require_model()
+        s = request.sampling
+        prompt_ids = self._prompt_ids(request.prompt)
+        n_ctx = int(llm.n_ctx())
+        if len(prompt_ids) >= n_ctx:
+            raise GenerationError(
+                f"the conversation is {len(prompt_ids)} tokens, more than the context size "
+                f"({n_ctx}); start a new chat or load the model with a larger context"
+            )
+        llm.set_seed(s.seed if s.seed >= 0 else random.randrange(2**31))
+        timing = StreamTiming()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = TokenStopFilter(request.stop)
+        n_vocab = int(llm.n_vocab())
+        text_parts: list[str] = []
+        reason: StopReason = "length"
+        tokens = llm.generate(
+            prompt_ids,
+            top_k=s.top_k,
+            top_p=s.top_p,
+            min_p=s.min_p,
+            temp=s.temperature,
+            repeat_penalty=s.repeat_penalty,
+        )
+        try:
+            for token in tokens:
+                timing.token()
+                if self._is_end(token):
+                    reason = "eos"
+                    break
+                event = TokenEvent(text=decoder.decode(self._piece(token)), token_id=int(token))
+                if request.top_alternatives > 0:
+                    event = self._with_probabilities(event, n_vocab, request.top_alternatives)
+                for ready in stops.feed(event):
+                    text_parts.append(ready.text)
+                    yield ready
+                if stops.stopped:
+                    reason = "stop"
+                    break
+                if should_stop():
+                    reason = "cancelled"
+                    break
+                if timing.tokens >= s.max_tokens:
+                    reason = "length"
+                    break
+                if len(prompt_ids) + timing.tokens >= n_ctx:
+                    reason = "context"
+                    break
+        finally:
+            tokens.close()
+        for ready in stops.flush():
+            text_parts.append(ready.text)
+            yield ready
+        yield timing.stats(request.request_id, len(prompt_ids), reason, "".join(text_parts))
+
+    def _with_probabilities(self, event: TokenEvent, n_vocab: int, top: int) -> TokenEvent:
+        """The model's own distribution (before sampling settings) for the token just made."""
+        raw = self._llm._ctx.get_logits_ith(-1)
+        logits = np.ctypeslib.as_array(raw, shape=(n_vocab,)).astype(np.float64)
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        best = np.argpartition(-probs, min(top, n_vocab - 1))[:top]
+        best = best[np.argsort(-probs[best])]
+        alternatives = tuple(
+            TokenAlternative(
+                text=self._piece(int(i)).decode("utf-8", errors="replace"), prob=float(probs[i])
+            )
+            for i in best
+        )
+        return TokenEvent(
+            text=event.text,
+            token_id=event.token_id,
+            prob=float(probs[event.token_id]),
+            alternatives=alternatives,
+        )

@@ -1,0 +1,123 @@
+"""Messages between the engine thread and the model-host process, and the Backend protocol.
+
+Everything here is pickled through a multiprocessing pipe, so it is plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from desktop.core.generation import GenerationRequest, GenerationStats, LoadSettings, TokenEvent
+from desktop.core.prompt_builder import TemplateInfo
+
+
+class GenerationError(RuntimeError):
+    """A request that cannot be served, with a message meant for the user."""
+
+
+# ---- engine -> host -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadCommand:
+    path: str
+    settings: LoadSettings
+
+
+@dataclass(frozen=True)
+class GenerateCommand:
+    request: GenerationRequest
+
+
+@dataclass(frozen=True)
+class TokenizeCommand:
+    request_id: int
+    text: str
+    parse_special: bool = True
+    add_bos: bool = False
+
+
+@dataclass(frozen=True)
+class UnloadCommand:
+    pass
+
+
+# ---- host -> engine -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    path: str
+    context_size: int
+    vocab_size: int
+    load_seconds: float
+    description: str = ""
+    # chat template and BOS/EOS text, as llama.cpp read them
+    template: TemplateInfo = field(default_factory=TemplateInfo)
+    info: object = None  # the file's ModelInfo, added by the engine from its preflight check
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    fraction: float
+
+
+@dataclass(frozen=True)
+class Loaded:
+    model: LoadedModel
+
+
+@dataclass(frozen=True)
+class TokenMessage:
+    request_id: int
+    event: TokenEvent
+
+
+@dataclass(frozen=True)
+class Finished:
+    stats: GenerationStats
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    request_id: int
+    ids: tuple[int, ...]
+    pieces: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A request failed in an orderly way (the host is still alive)."""
+
+    request_id: int  # -1 for a load
+    message: str
+
+
+HostEvent = LoadProgress | Loaded | TokenMessage | Finished | Tokenized | Failed
+
+
+class Backend(Protocol):
+    """What the model host runs. Implementations: llama.cpp, and a scripted fake for tests."""
+
+    def load(
+        self,
+        path: str,
+        settings: LoadSettings,
+        progress: Callable[[float], bool],
+    ) -> LoadedModel:
+        """Load a model. `progress(fraction)` returns False to cancel the load."""
+        ...
+
+    def stream(
+        self, request: GenerationRequest, should_stop: Callable[[], bool]
+    ) -> Iterator[TokenEvent | GenerationStats]:
+        """Yield token events, then exactly one GenerationStats."""
+        ...
+
+    def tokenize(
+        self, text: str, *, parse_special: bool, add_bos: bool
+    ) -> tuple[list[int], list[bytes]]: ...
+
+    def close(self) -> None: ...

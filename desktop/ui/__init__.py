@@ -1,0 +1,1 @@
+"""Widgets only. Each tab is a package or module here; nothing here runs a model."""

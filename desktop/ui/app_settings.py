@@ -1,0 +1,55 @@
+"""One wrapper over QSettings with a single table of defaults.
+
+The file lives in the app's data folder, so `DEEPDIVE_HOME` (tests) redirects it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSettings
+
+from desktop.core.paths import data_dir
+
+DEFAULTS: dict[str, Any] = {
+    "chat/temperature": 0.7,
+    "chat/top_p": 0.95,
+    "chat/top_k": 40,
+    "chat/min_p": 0.05,
+    "chat/repeat_penalty": 1.1,
+    "chat/max_tokens": 512,
+    "chat/seed": -1,
+    "chat/context_size": 4096,
+    "chat/base_mode": False,
+    "chat/show_probabilities": False,
+    "chat/recent_models": [],
+    "chat/last_model": "",
+}
+
+
+class AppSettings:
+    def __init__(self) -> None:
+        self._qt = QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+    def get(self, key: str) -> Any:
+        default = DEFAULTS[key]
+        value = self._qt.value(key, default)
+        # INI files store strings; give values back in the type of their default.
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else str(value).lower() == "true"
+        if isinstance(default, list):
+            if value in (None, ""):
+                return []
+            return list(value) if isinstance(value, (list, tuple)) else [value]
+        try:
+            return type(default)(value)
+        except (TypeError, ValueError):
+            return default
+
+    def set(self, key: str, value: Any) -> None:
+        if key not in DEFAULTS:
+            raise KeyError(f"unknown setting {key!r}: add it to DEFAULTS")
+        self._qt.setValue(key, value)
+
+    def sync(self) -> None:
+        self._qt.sync()

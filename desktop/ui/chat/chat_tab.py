@@ -1,0 +1,402 @@
+"""The Chat tab: wires the sidebar, model bar, transcript, composer and settings together.
+
+The flow of one reply: the user's message is committed to SQLite, the prompt is built by
+`core.prompt_builder`, the engine streams tokens, a 50 ms timer renders them and a 0.5 s
+timer commits the partial reply, so a crash loses at most the last half second.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPlainTextEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.conversations import ConversationStore, StoredMessage
+from desktop.core.generation import ChatMessage, GenerationRequest, GenerationStats, TokenEvent
+from desktop.core.model_info import ModelInfo
+from desktop.core.prompt_builder import PromptPlan, TemplateInfo, build_prompt
+from desktop.core.token_html import events_from_json, events_to_json
+from desktop.engine.inference_engine import InferenceEngine
+from desktop.engine.protocol import LoadedModel
+from desktop.ui.app_settings import AppSettings
+from desktop.ui.chat.composer import Composer
+from desktop.ui.chat.conversation_list import ConversationSidebar
+from desktop.ui.chat.message_widget import MessageWidget
+from desktop.ui.chat.model_bar import ModelBar
+from desktop.ui.chat.settings_panel import SettingsPanel
+from desktop.ui.chat.transcript import TranscriptView
+
+RENDER_MS = 50
+PERSIST_MS = 500
+TOP_ALTERNATIVES = 5
+
+
+class ChatTab(QWidget):
+    reply_finished = Signal(object)  # GenerationStats, or an error message (str)
+
+    def __init__(self, engine: InferenceEngine, store: ConversationStore) -> None:
+        super().__init__()
+        self.engine = engine
+        self.store = store
+        self.settings = AppSettings()
+        self._request_ids = itertools.count(1)
+        self.conversation_id: int | None = None
+        self.model: LoadedModel | None = None
+        self.model_info: ModelInfo | None = None
+        self.reply: MessageWidget | None = None  # the reply being streamed
+        self.request_id = 0
+        self.last_prompt: PromptPlan | None = None
+        self.context_used = 0
+
+        self.sidebar = ConversationSidebar(store)
+        self.model_bar = ModelBar(self.settings.get("chat/recent_models"))
+        self.model_bar.refresh(select=self.settings.get("chat/last_model") or None)
+        self.transcript = TranscriptView()
+        self.composer = Composer()
+        self.status = QLabel("")
+        self.status.setStyleSheet("color: #555;")
+        self.panel = SettingsPanel(self.settings, store.presets)
+
+        center = QWidget()
+        column = QVBoxLayout(center)
+        column.addWidget(self.model_bar)
+        column.addWidget(self.transcript, 1)
+        column.addWidget(self.composer)
+        column.addWidget(self.status)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(center)
+        splitter.addWidget(self.panel)
+        splitter.setSizes([220, 760, 300])
+        splitter.setStretchFactor(1, 1)
+        layout = QHBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self._render_timer = QTimer(self, interval=RENDER_MS)
+        self._render_timer.timeout.connect(self._render_reply)
+        self._persist_timer = QTimer(self, interval=PERSIST_MS)
+        self._persist_timer.timeout.connect(self._persist_reply)
+
+        self._connect()
+        conversations = store.list_conversations()
+        self.open_conversation(conversations[0].id if conversations else self.new_chat())
+
+    def _connect(self) -> None:
+        e = self.engine
+        e.load_started.connect(self._on_load_started)
+        e.load_progress.connect(self.model_bar.set_progress)
+        e.load_warning.connect(self._on_load_warning)
+        e.model_loaded.connect(self._on_model_loaded)
+        e.load_failed.connect(self._on_load_failed)
+        e.token.connect(self._on_token)
+        e.finished.connect(self._on_finished)
+        e.failed.connect(self._on_failed)
+        e.model_crashed.connect(self._on_crashed)
+        self.model_bar.load_requested.connect(self.load_model)
+        self.model_bar.stop_load_requested.connect(self.engine.stop)
+        self.composer.send_requested.connect(self.send)
+        self.composer.stop_requested.connect(self.stop)
+        self.sidebar.new_requested.connect(lambda: self.open_conversation(self.new_chat()))
+        self.sidebar.selected.connect(self.open_conversation)
+        self.sidebar.deleted.connect(self._on_deleted)
+        self.panel.system_prompt_changed.connect(self._on_system_prompt)
+        self.panel.view_prompt_requested.connect(self.show_prompt_dialog)
+        self.panel.probabilities_toggled.connect(self._on_probabilities)
+
+    # ---- conversations -------------------------------------------------------------
+
+    def new_chat(self) -> int:
+        system = self.panel.system_prompt.toPlainText() if hasattr(self, "panel") else ""
+        conversation = self.store.create_conversation(system_prompt=system)
+        self.sidebar.reload(conversation.id)
+        return conversation.id
+
+    @Slot(int)
+    def open_conversation(self, conversation_id: int) -> None:
+        if self.busy:
+            return
+        self.conversation_id = conversation_id
+        conversation = self.store.get_conversation(conversation_id)
+        self.panel.set_system_prompt(conversation.system_prompt)
+        self.transcript.clear()
+        for message in self.store.messages(conversation_id):
+            self._add_stored(message)
+        self.sidebar.reload(conversation_id)
+
+    def _add_stored(self, message: StoredMessage) -> MessageWidget:
+        widget = self._new_widget(message.id, message.role)
+        if message.token_probs:
+            widget.set_events(events_from_json(message.token_probs))
+        else:
+            widget.set_text(message.content)
+        if message.status == "partial":
+            widget.set_error("This reply was interrupted (the app or the model stopped).")
+        elif message.status == "error" and message.stats and message.stats.get("error"):
+            widget.set_error(str(message.stats["error"]))
+        return widget
+
+    def _new_widget(self, message_id: int, role: str) -> MessageWidget:
+        widget = MessageWidget(message_id, role)  # type: ignore[arg-type]
+        widget.set_show_probabilities(self.panel.show_probabilities.isChecked())
+        widget.edit_requested.connect(self.edit_message)
+        widget.regenerate_requested.connect(self.regenerate)
+        return self.transcript.add(widget)
+
+    @Slot(int)
+    def _on_deleted(self, conversation_id: int) -> None:
+        if conversation_id == self.conversation_id:
+            remaining = self.store.list_conversations()
+            self.open_conversation(remaining[0].id if remaining else self.new_chat())
+
+    @Slot(str)
+    def _on_system_prompt(self, text: str) -> None:
+        if self.conversation_id is not None:
+            self.store.set_system_prompt(self.conversation_id, text)
+
+    # ---- model ---------------------------------------------------------------------
+
+    @Slot(str)
+    def load_model(self, path: str) -> None:
+        self.model_bar.add_and_select(path)
+        self.settings.set("chat/recent_models", self.model_bar.recent)
+        self.engine.load_requested.emit(path, self.panel.load_settings())
+
+    @Slot(str)
+    def _on_load_started(self, path: str) -> None:
+        self.model = None
+        self.model_bar.set_loading(True)
+        self.status.setText(f"Loading {path}…")
+
+    @Slot(str)
+    def _on_load_warning(self, message: str) -> None:
+        self.status.setText(f"⚠ {message}")
+
+    @Slot(object)
+    def _on_model_loaded(self, model: LoadedModel) -> None:
+        self.model = model
+        self.model_info = model.info if isinstance(model.info, ModelInfo) else None
+        self.model_bar.set_loading(False)
+        self.model_bar.show_model(self.model_info, model.context_size)
+        self.settings.set("chat/last_model", model.path)
+        no_template = not model.template.chat_template
+        if no_template:
+            self.panel.base_mode.setChecked(True)
+        self.status.setText(
+            f"Model ready in {model.load_seconds:.1f} s · context {model.context_size:,} tokens"
+            + (" · no chat template: base-model mode is on" if no_template else "")
+        )
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self.model = None
+        self.model_bar.set_loading(False)
+        self.model_bar.show_error(message)
+        self.status.setText("No model loaded.")
+
+    @Slot(str)
+    def _on_crashed(self, message: str) -> None:
+        self.model = None
+        self.model_bar.show_error(message)
+
+    # ---- sending -------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self.reply is not None
+
+    def prompt_for(self, messages: list[ChatMessage]) -> PromptPlan:
+        template = self.model.template if self.model else TemplateInfo()
+        return build_prompt(messages, template, base_mode=self.panel.base_mode.isChecked())
+
+    @Slot(str)
+    def send(self, text: str) -> None:
+        if self.busy or self.conversation_id is None:
+            return
+        if self.model is None:
+            self.status.setText("Load a model first (pick one above, or Open GGUF…).")
+            self.composer.edit.setPlainText(text)
+            return
+        message = self.store.add_message(self.conversation_id, "user", text)  # on disk first
+        self._new_widget(message.id, "user").set_text(text)
+        self.sidebar.reload(self.conversation_id)
+        self._start_reply()
+
+    def _start_reply(self) -> None:
+        assert self.conversation_id is not None
+        plan = self.prompt_for(self.store.chat_messages(self.conversation_id))
+        self.last_prompt = plan
+        stored = self.store.start_reply(self.conversation_id)
+        self.reply = self._new_widget(stored.id, "assistant")
+        self.reply.streaming = True
+        self.reply.render()
+        self.request_id = next(self._request_ids)
+        probabilities = self.panel.show_probabilities.isChecked()
+        request = GenerationRequest(
+            request_id=self.request_id,
+            prompt=plan.text,
+            sampling=self.panel.sampling(),
+            stop=plan.stops,
+            top_alternatives=TOP_ALTERNATIVES if probabilities else 0,
+        )
+        self.composer.set_busy(True)
+        self.status.setText(f"Generating… ({plan.mode}{'; ' + plan.note if plan.note else ''})")
+        self._render_timer.start()
+        self._persist_timer.start()
+        self.engine.generate_requested.emit(request)
+
+    @Slot()
+    def stop(self) -> None:
+        self.engine.stop()
+
+    @Slot(int, object)
+    def _on_token(self, request_id: int, event: TokenEvent) -> None:
+        if self.reply is not None and request_id == self.request_id:
+            self.reply.append_event(event)
+
+    def _render_reply(self) -> None:
+        if self.reply is not None:
+            self.reply.render()
+
+    def _persist_reply(self) -> None:
+        if self.reply is not None:
+            self.store.update_reply(self.reply.message_id, self.reply.text)
+
+    @Slot(object)
+    def _on_finished(self, stats: GenerationStats) -> None:
+        if self.reply is None or stats.request_id != self.request_id:
+            return
+        reply = self._end_reply()
+        probs = (
+            events_to_json(reply.events)
+            if reply.events[:1] and reply.events[0].alternatives
+            else None
+        )
+        self.store.finish_reply(reply.message_id, reply.text, "complete", stats, probs)
+        reply.set_stats(stats.summary())
+        self.context_used = stats.prompt_tokens + stats.generated_tokens
+        context = self.model.context_size if self.model else 0
+        self.status.setText(
+            f"Context {self.context_used:,} / {context:,} tokens · first token "
+            f"{stats.time_to_first_token_s * 1000:.0f} ms · {stats.tokens_per_s:.1f} tokens/s"
+            f" · stopped: {stats.stop_reason}"
+        )
+        self.reply_finished.emit(stats)
+
+    @Slot(int, str)
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if self.reply is None or request_id != self.request_id:
+            self.status.setText(f"⚠ {message}")
+            return
+        reply = self._end_reply()
+        self.store.finish_reply(reply.message_id, reply.text, "error", {"error": message})
+        reply.set_error(message)
+        self.status.setText(f"⚠ {message}")
+        self.reply_finished.emit(message)
+
+    def _end_reply(self) -> MessageWidget:
+        reply = self.reply
+        assert reply is not None
+        self.reply = None
+        self._render_timer.stop()
+        self._persist_timer.stop()
+        reply.streaming = False
+        reply.render()
+        self.composer.set_busy(False)
+        return reply
+
+    # ---- regenerate, edit ----------------------------------------------------------
+
+    def _stored(self, message_id: int) -> StoredMessage | None:
+        assert self.conversation_id is not None
+        return next(
+            (m for m in self.store.messages(self.conversation_id) if m.id == message_id), None
+        )
+
+    @Slot(int)
+    def regenerate(self, message_id: int) -> None:
+        """Replace an assistant reply (and everything after it) with a new one."""
+        message = self._stored(message_id)
+        if self.busy or message is None or self.model is None:
+            return
+        assert self.conversation_id is not None
+        self.store.truncate_after(self.conversation_id, message.position - 1)
+        previous = self.transcript.messages.index(self.transcript.find(message_id))  # type: ignore[arg-type]
+        self.transcript.remove_after(self.transcript.messages[previous - 1].message_id)
+        self._start_reply()
+
+    @Slot(int)
+    def edit_message(self, message_id: int, new_text: str | None = None) -> None:
+        """Edit a user message and resend it: later messages are replaced."""
+        message = self._stored(message_id)
+        if self.busy or message is None:
+            return
+        if new_text is None:
+            new_text, ok = QInputDialog.getMultiLineText(
+                self, "Edit message", "Edit and resend:", message.content
+            )
+            if not ok:
+                return
+        if not new_text.strip() or self.model is None:
+            return
+        assert self.conversation_id is not None
+        self.store.update_message(message_id, new_text)
+        self.store.truncate_after(self.conversation_id, message.position)
+        self.transcript.remove_after(message_id)
+        widget = self.transcript.find(message_id)
+        if widget is not None:
+            widget.set_text(new_text)
+        self._start_reply()
+
+    # ---- views ---------------------------------------------------------------------
+
+    @Slot(bool)
+    def _on_probabilities(self, on: bool) -> None:
+        for widget in self.transcript.messages:
+            widget.set_show_probabilities(on)
+
+    def current_prompt(self) -> PromptPlan:
+        """The prompt the next message would produce (with what is in the composer)."""
+        assert self.conversation_id is not None
+        messages = self.store.chat_messages(self.conversation_id)
+        pending = self.composer.edit.toPlainText().strip()
+        if pending:
+            messages.append(ChatMessage("user", pending))
+        return self.prompt_for(messages)
+
+    @Slot()
+    def show_prompt_dialog(self) -> None:
+        plan = self.current_prompt()
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Prompt sent to the model ({plan.mode})")
+        text = QPlainTextEdit(plan.text)
+        text.setReadOnly(True)
+        note = QLabel(
+            f"Mode: {plan.mode}. Stops at: {', '.join(repr(s) for s in plan.stops) or 'end token'}"
+            + (f"\n{plan.note}" if plan.note else "")
+        )
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(note)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        dialog.resize(640, 480)
+        dialog.open()
+
+    def shutdown(self) -> None:
+        if self.reply is not None:
+            self.engine.stop()
+            self._persist_reply()
+        self.panel.save_values()
+        self.settings.sync()

@@ -1,0 +1,141 @@
+"""The sidebar of saved conversations: New chat, open, rename, delete (asks), export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QListView,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.conversations import Conversation, ConversationStore
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class ConversationListModel(QAbstractListModel):
+    """Conversations, newest activity first. GUI thread only."""
+
+    IdRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, store: ConversationStore) -> None:
+        super().__init__()
+        self._store = store
+        self._items: list[Conversation] = []
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._items = self._store.list_conversations()
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return item.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item.title}\n{item.model_path or 'no model yet'}"
+        if role == self.IdRole:
+            return item.id
+        return None
+
+    def row_of(self, conversation_id: int) -> int:
+        return next((i for i, c in enumerate(self._items) if c.id == conversation_id), -1)
+
+
+class ConversationSidebar(QWidget):
+    new_requested = Signal()
+    selected = Signal(int)
+    deleted = Signal(int)
+
+    def __init__(self, store: ConversationStore) -> None:
+        super().__init__()
+        self._store = store
+        self.model = ConversationListModel(store)
+        self.view = QListView()
+        self.view.setModel(self.model)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
+        self.view.clicked.connect(lambda index: self.selected.emit(index.data(self.model.IdRole)))
+        self.new_button = QPushButton("+ New chat")
+        self.export_all_button = QPushButton("Export all…")
+        self.export_all_button.setToolTip("Save every conversation as OpenAI-format JSONL")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.export_all_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.view)
+        self.new_button.clicked.connect(self.new_requested.emit)
+        self.export_all_button.clicked.connect(self._export_all)
+
+    def reload(self, current: int | None = None) -> None:
+        self.model.reload()
+        if current is not None:
+            row = self.model.row_of(current)
+            if row >= 0:
+                self.view.setCurrentIndex(self.model.index(row))
+
+    def _menu(self, pos: Any) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        conversation_id = int(index.data(self.model.IdRole))
+        menu = QMenu(self)
+        menu.addAction("Rename…", lambda: self.rename(conversation_id))
+        menu.addAction("Export as JSONL…", lambda: self.export([conversation_id]))
+        menu.addSeparator()
+        menu.addAction("Delete…", lambda: self.delete(conversation_id))
+        menu.exec(self.view.viewport().mapToGlobal(pos))
+
+    def rename(self, conversation_id: int, title: str | None = None) -> None:
+        if title is None:
+            current = self._store.get_conversation(conversation_id).title
+            title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=current)
+            if not ok:
+                return
+        if title.strip():
+            self._store.rename(conversation_id, title.strip())
+            self.reload(conversation_id)
+
+    def delete(self, conversation_id: int, confirm: bool = True) -> bool:
+        if confirm:
+            title = self._store.get_conversation(conversation_id).title
+            answer = QMessageBox.question(
+                self,
+                "Delete conversation",
+                f"Delete “{title}” and all its messages? This cannot be undone.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        self._store.delete_conversation(conversation_id)
+        self.reload()
+        self.deleted.emit(conversation_id)
+        return True
+
+    def export(self, conversation_ids: list[int], path: str | None = None) -> int:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export conversations", "conversations.jsonl", "JSON Lines (*.jsonl)"
+            )
+            if not path:
+                return 0
+        return self._store.export_jsonl(conversation_ids, path)
+
+    def _export_all(self) -> None:
+        self.export([c.id for c in self._store.list_conversations()])

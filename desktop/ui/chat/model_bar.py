@@ -1,0 +1,129 @@
+"""Pick a GGUF model (from the models folder, recent files, or "Open GGUF…") and load it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.formatting import format_bytes, format_count
+from desktop.core.model_info import ModelInfo
+from desktop.core.paths import models_dir
+
+
+def local_models(extra: list[str]) -> list[Path]:
+    """GGUF files in the models folder, then recently opened ones still on disk."""
+    found = sorted(models_dir().rglob("*.gguf"), key=lambda p: p.name.lower())
+    for item in extra:
+        path = Path(item)
+        if path.is_file() and path not in found:
+            found.append(path)
+    return found
+
+
+def describe(info: ModelInfo) -> str:
+    template = "chat template" if info.has_chat_template else "no chat template (base model)"
+    return (
+        f"<b>{info.name}</b> · {info.architecture} · {format_count(info.parameter_count)} "
+        f"parameters · {info.quantization} · trained context {info.context_length:,} · "
+        f"{template} · {format_bytes(info.file_size)}"
+    )
+
+
+class ModelBar(QWidget):
+    load_requested = Signal(str)
+    stop_load_requested = Signal()
+
+    def __init__(self, recent: list[str]) -> None:
+        super().__init__()
+        self.recent = list(recent)
+        self.combo = QComboBox()
+        self.combo.setMinimumWidth(320)
+        self.combo.setPlaceholderText("No models yet: open a GGUF file")
+        self.open_button = QPushButton("Open GGUF…")
+        self.load_button = QPushButton("Load")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(160)
+        self.progress.hide()
+        self.info = QLabel("No model loaded: pick one and press Load, or open a GGUF file.")
+        self.info.setWordWrap(True)
+        self.info.setStyleSheet("color: #444;")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Model:"))
+        row.addWidget(self.combo, 1)
+        row.addWidget(self.open_button)
+        row.addWidget(self.load_button)
+        row.addWidget(self.progress)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.info)
+        self.open_button.clicked.connect(self._open)
+        self.load_button.clicked.connect(self._load_clicked)
+        self._loading = False
+        self.refresh()
+
+    def refresh(self, select: str | None = None) -> None:
+        current = select or self.current_path()
+        self.combo.clear()
+        for path in local_models(self.recent):
+            self.combo.addItem(f"{path.name}  ({format_bytes(path.stat().st_size)})", str(path))
+        index = self.combo.findData(current) if current else -1
+        self.combo.setCurrentIndex(index if index >= 0 else min(0, self.combo.count() - 1))
+
+    def current_path(self) -> str:
+        data = self.combo.currentData()
+        return str(data) if data else ""
+
+    def add_and_select(self, path: str) -> None:
+        if path not in self.recent:
+            self.recent.insert(0, path)
+            del self.recent[10:]
+        self.refresh(select=path)
+
+    def _open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a GGUF model", str(models_dir()), "GGUF models (*.gguf);;All files (*)"
+        )
+        if path:
+            self.add_and_select(path)
+            self.load_requested.emit(path)
+
+    def _load_clicked(self) -> None:
+        if self._loading:
+            self.stop_load_requested.emit()
+        elif self.current_path():
+            self.load_requested.emit(self.current_path())
+
+    # ---- engine feedback -----------------------------------------------------------
+
+    def set_loading(self, loading: bool) -> None:
+        self._loading = loading
+        self.load_button.setText("Cancel" if loading else "Load")
+        self.progress.setVisible(loading)
+        if loading:
+            self.progress.setValue(0)
+            self.info.setText("Loading…")
+
+    def set_progress(self, fraction: float) -> None:
+        self.progress.setValue(int(fraction * 100))
+
+    def show_model(self, info: ModelInfo | None, context_size: int) -> None:
+        if info is None:
+            self.info.setText(f"Loaded · context {context_size:,} tokens")
+        else:
+            self.info.setText(f"{describe(info)} · using context {context_size:,}")
+
+    def show_error(self, message: str) -> None:
+        self.info.setText(f'<span style="color:#a40000">⚠ {message}</span>')

@@ -1,0 +1,180 @@
+"""The right-hand panel: the model's identity (system prompt, presets) and sampling."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.generation import LoadSettings, SamplingSettings
+from desktop.core.presets import PresetStore
+from desktop.ui.app_settings import AppSettings
+
+
+def _double(lo: float, hi: float, step: float, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setDecimals(2)
+    box.setToolTip(tip)
+    return box
+
+
+def _int(lo: int, hi: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setToolTip(tip)
+    return box
+
+
+class SettingsPanel(QWidget):
+    system_prompt_changed = Signal(str)
+    view_prompt_requested = Signal()
+    probabilities_toggled = Signal(bool)
+
+    def __init__(self, settings: AppSettings, presets: PresetStore) -> None:
+        super().__init__()
+        self._settings = settings
+        self._presets = presets
+
+        identity = QGroupBox("Identity (system prompt)")
+        self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setPlaceholderText("e.g. You are a patient tutor who explains simply.")
+        self.system_prompt.setMaximumHeight(110)
+        self.preset_combo = QComboBox()
+        self.save_preset_button = QPushButton("Save as preset…")
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(self.preset_combo, 1)
+        preset_row.addWidget(self.save_preset_button)
+        box = QVBoxLayout(identity)
+        box.addWidget(self.system_prompt)
+        box.addLayout(preset_row)
+
+        sampling = QGroupBox("Sampling")
+        self.temperature = _double(0, 2, 0.05, "Higher: more random. 0: always the likeliest")
+        self.top_p = _double(0, 1, 0.05, "Keep the likeliest tokens up to this total probability")
+        self.top_k = _int(0, 1000, "Keep only the k likeliest tokens (0: all)")
+        self.min_p = _double(0, 1, 0.01, "Drop tokens less likely than this × the best one")
+        self.repeat_penalty = _double(1, 2, 0.05, "Make repeating recent tokens less likely")
+        self.max_tokens = _int(1, 32768, "Longest reply, in tokens")
+        self.seed = _int(-1, 2**31 - 1, "-1: a new random seed each time")
+        self.context_size = _int(256, 131072, "Context window to load the model with")
+        self.context_size.setSingleStep(512)
+        form = QFormLayout(sampling)
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Top-p", self.top_p)
+        form.addRow("Top-k", self.top_k)
+        form.addRow("Min-p", self.min_p)
+        form.addRow("Repeat penalty", self.repeat_penalty)
+        form.addRow("Max tokens", self.max_tokens)
+        form.addRow("Seed", self.seed)
+        form.addRow("Context size (reload)", self.context_size)
+
+        self.base_mode = QCheckBox("Base-model mode (prompt as a transcript)")
+        self.base_mode.setToolTip(
+            "Make an assistant out of a model with no chat template: an identity line and a "
+            "few example exchanges, stopping where the user's next turn would start."
+        )
+        self.show_probabilities = QCheckBox("Show token probabilities")
+        self.show_probabilities.setToolTip("Colour each token by how likely the model found it")
+        self.view_prompt_button = QPushButton("View prompt sent to the model…")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(identity)
+        layout.addWidget(sampling)
+        layout.addWidget(self.base_mode)
+        layout.addWidget(self.show_probabilities)
+        layout.addWidget(self.view_prompt_button)
+        layout.addStretch(1)
+
+        self._load_values()
+        self.reload_presets()
+        self.preset_combo.activated.connect(self._apply_preset)
+        self.save_preset_button.clicked.connect(self._save_preset)
+        self.system_prompt.textChanged.connect(
+            lambda: self.system_prompt_changed.emit(self.system_prompt.toPlainText())
+        )
+        self.view_prompt_button.clicked.connect(self.view_prompt_requested.emit)
+        self.show_probabilities.toggled.connect(self.probabilities_toggled.emit)
+
+    # ---- values --------------------------------------------------------------------
+
+    def _load_values(self) -> None:
+        get = self._settings.get
+        self.temperature.setValue(get("chat/temperature"))
+        self.top_p.setValue(get("chat/top_p"))
+        self.top_k.setValue(get("chat/top_k"))
+        self.min_p.setValue(get("chat/min_p"))
+        self.repeat_penalty.setValue(get("chat/repeat_penalty"))
+        self.max_tokens.setValue(get("chat/max_tokens"))
+        self.seed.setValue(get("chat/seed"))
+        self.context_size.setValue(get("chat/context_size"))
+        self.base_mode.setChecked(get("chat/base_mode"))
+        self.show_probabilities.setChecked(get("chat/show_probabilities"))
+
+    def save_values(self) -> None:
+        s = self.sampling()
+        put = self._settings.set
+        put("chat/temperature", s.temperature)
+        put("chat/top_p", s.top_p)
+        put("chat/top_k", s.top_k)
+        put("chat/min_p", s.min_p)
+        put("chat/repeat_penalty", s.repeat_penalty)
+        put("chat/max_tokens", s.max_tokens)
+        put("chat/seed", s.seed)
+        put("chat/context_size", self.context_size.value())
+        put("chat/base_mode", self.base_mode.isChecked())
+        put("chat/show_probabilities", self.show_probabilities.isChecked())
+
+    def sampling(self) -> SamplingSettings:
+        return SamplingSettings(
+            temperature=self.temperature.value(),
+            top_p=self.top_p.value(),
+            top_k=self.top_k.value(),
+            min_p=self.min_p.value(),
+            repeat_penalty=self.repeat_penalty.value(),
+            max_tokens=self.max_tokens.value(),
+            seed=self.seed.value(),
+        )
+
+    def load_settings(self) -> LoadSettings:
+        return LoadSettings(context_size=self.context_size.value())
+
+    def set_system_prompt(self, text: str) -> None:
+        self.system_prompt.blockSignals(True)
+        self.system_prompt.setPlainText(text)
+        self.system_prompt.blockSignals(False)
+
+    # ---- presets -------------------------------------------------------------------
+
+    def reload_presets(self) -> None:
+        self.preset_combo.clear()
+        self.preset_combo.addItem("Presets…", None)
+        for preset in self._presets.list_presets():
+            self.preset_combo.addItem(preset.name, preset.system_prompt)
+
+    def _apply_preset(self, index: int) -> None:
+        text = self.preset_combo.itemData(index)
+        if text is not None:
+            self.system_prompt.setPlainText(str(text))
+
+    def _save_preset(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save preset", "Preset name:")
+        if ok and name.strip():
+            self.save_preset(name.strip())
+
+    def save_preset(self, name: str) -> None:
+        self._presets.save(name, self.system_prompt.toPlainText())
+        self.reload_presets()

@@ -1,0 +1,43 @@
+"""The main window: one tab per step of how an assistant is made."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QTabWidget
+
+from desktop.core.conversations import ConversationStore
+from desktop.core.paths import database_path
+from desktop.engine.inference_engine import InferenceEngine
+from desktop.ui.chat.chat_tab import ChatTab
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        engine: InferenceEngine | None = None,
+        store: ConversationStore | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Deep Dive Lab")
+        self.engine = engine or InferenceEngine()
+        if self.engine.thread() is self.thread():
+            self.engine.start()
+        self.store = store or ConversationStore(database_path())
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.chat_tab = ChatTab(self.engine, self.store)
+        self.tabs.addTab(self.chat_tab, "Chat")
+        self.setCentralWidget(self.tabs)
+        self.statusBar().showMessage("Ready. Pick a model in the Chat tab to start.")
+
+    def visit_every_tab(self) -> int:
+        for index in range(self.tabs.count()):
+            self.tabs.setCurrentIndex(index)
+            self.tabs.currentWidget().grab()  # paints the tab once: a broken tab fails here
+        return self.tabs.count()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.chat_tab.shutdown()
+        self.engine.shutdown()
+        self.store.close()
+        super().closeEvent(event)

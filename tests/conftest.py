@@ -1,0 +1,119 @@
+"""Shared test setup: headless Qt, and an app data folder that is never the user's."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Before anything imports Qt: run headless, and keep every file the app writes in a
+# throwaway folder (settings, the database, the models folder).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["DEEPDIVE_HOME"] = tempfile.mkdtemp(prefix="deepdive-test-home-")
+
+
+class EngineRecorder:
+    """Collects an engine's answers in the GUI thread (queued, as the app receives them).
+
+    pytest-qt's waitSignal on a signal emitted from another thread wakes up before the
+    app's own queued slots have run, so tests wait on what a GUI-thread receiver saw.
+    """
+
+    def __init__(self, engine: Any) -> None:
+        from PySide6.QtCore import QObject, Slot
+
+        recorder = self
+
+        class Receiver(QObject):
+            @Slot(object)
+            def loaded(self, model: Any) -> None:
+                recorder.loaded.append(model)
+
+            @Slot(str)
+            def load_failed(self, message: str) -> None:
+                recorder.load_failed.append(message)
+
+            @Slot(int, object)
+            def token(self, rid: int, event: Any) -> None:
+                recorder.tokens.append((rid, event))
+
+            @Slot(object)
+            def finished(self, stats: Any) -> None:
+                recorder.finished.append(stats)
+
+            @Slot(int, str)
+            def failed(self, rid: int, message: str) -> None:
+                recorder.failed.append((rid, message))
+
+            @Slot(str)
+            def crashed(self, message: str) -> None:
+                recorder.crashed.append(message)
+
+        self.loaded: list[Any] = []
+        self.load_failed: list[str] = []
+        self.tokens: list[tuple[int, Any]] = []
+        self.finished: list[Any] = []
+        self.failed: list[tuple[int, str]] = []
+        self.crashed: list[str] = []
+        self.receiver = Receiver()
+        engine.model_loaded.connect(self.receiver.loaded)
+        engine.load_failed.connect(self.receiver.load_failed)
+        engine.token.connect(self.receiver.token)
+        engine.finished.connect(self.receiver.finished)
+        engine.failed.connect(self.receiver.failed)
+        engine.model_crashed.connect(self.receiver.crashed)
+
+
+@pytest.fixture
+def make_engine(qtbot: Any) -> Iterator[Any]:
+    """Engines on their own QThread with the scripted backend; threads must end."""
+    from desktop.engine.inference_engine import InferenceEngine
+    from desktop.engine.scripted_backend import BACKEND_NAME
+
+    engines: list[InferenceEngine] = []
+
+    def make(**script: Any) -> InferenceEngine:
+        engine = InferenceEngine(BACKEND_NAME, script)
+        engine.start()
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        thread = engine.thread()
+        engine.shutdown()
+        assert not thread.isRunning(), "an engine thread was left running"
+
+
+# --- Tiny GGUF models (see tests/gguf_fixtures.py) ---
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny llama model with a ChatML chat template; F32, built once per session."""
+    from tests.gguf_fixtures import make_tiny_gguf
+
+    return make_tiny_gguf(tmp_path_factory.mktemp("gguf") / "tiny-chat.gguf")
+
+
+@pytest.fixture(scope="session")
+def tiny_base_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same tiny model without a chat template (a "base" model)."""
+    from tests.gguf_fixtures import make_tiny_gguf
+
+    return make_tiny_gguf(tmp_path_factory.mktemp("gguf") / "tiny-base.gguf", chat_template=False)
+
+
+@pytest.fixture
+def broken_ggufs(tiny_gguf: Path, tmp_path: Path) -> Callable[[str], Path]:
+    """`broken_ggufs(kind)` -> a damaged copy of tiny_gguf; kinds: gguf_fixtures.BROKEN_KINDS."""
+    from tests.gguf_fixtures import write_broken_gguf
+
+    def make(kind: str) -> Path:
+        return write_broken_gguf(tiny_gguf, tmp_path / f"broken-{kind}.gguf", kind)
+
+    return make

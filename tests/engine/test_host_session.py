@@ -1,0 +1,198 @@
+"""The model host through the Qt-free session: streaming, stop, crash, hard stop.
+
+These run the real child process and pipe; the scripted backend stands in for llama.cpp
+where a test needs exact timings or a crash on demand.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop.core.generation import GenerationRequest, LoadSettings, SamplingSettings, TokenEvent
+from desktop.engine.host_session import ModelCrashed, SessionError
+from desktop.engine.scripted_backend import pieces
+from tests.gguf_fixtures import BROKEN_KINDS
+
+LONG_REPLY = " ".join(f"word{i}" for i in range(200))
+
+
+def request(rid: int = 1, **kw: object) -> GenerationRequest:
+    return GenerationRequest(request_id=rid, prompt="User: hi\nAssistant:", **kw)  # type: ignore[arg-type]
+
+
+def test_streams_the_scripted_reply(scripted_session, tiny_gguf: Path) -> None:
+    session = scripted_session(replies=["Hello there, student."])
+    model = session.load(str(tiny_gguf), LoadSettings(context_size=512))
+    assert model.context_size == 512
+    seen: list[TokenEvent] = []
+    stats = session.generate(request(), seen.append)
+    assert "".join(e.text for e in seen) == "Hello there, student."
+    assert stats.text == "Hello there, student."
+    assert stats.generated_tokens == len(pieces("Hello there, student."))
+    assert stats.stop_reason == "eos"
+
+
+def test_stop_takes_effect_within_one_token(scripted_session, tiny_gguf: Path) -> None:
+    session = scripted_session(replies=[LONG_REPLY], token_delay=0.01)
+    session.load(str(tiny_gguf), LoadSettings())
+    seen: list[TokenEvent] = []
+
+    def on_token(event: TokenEvent) -> None:
+        seen.append(event)
+        if len(seen) == 5:
+            session.stop()
+
+    stats = session.generate(request(), on_token)
+    assert stats.stop_reason == "cancelled"
+    assert len(seen) <= 6  # the token in flight when stop was pressed, at most
+
+
+def test_stop_strings_cut_the_reply(scripted_session, tiny_gguf: Path) -> None:
+    session = scripted_session(replies=["Paris is the capital.\nUser: and Rome?"])
+    session.load(str(tiny_gguf), LoadSettings())
+    stats = session.generate(request(stop=("\nUser:",)), lambda e: None)
+    assert stats.text == "Paris is the capital."
+    assert stats.stop_reason == "stop"
+
+
+def test_crash_is_reported_and_the_next_load_works(scripted_session, tiny_gguf: Path) -> None:
+    session = scripted_session(replies=[LONG_REPLY], crash_after_tokens=4)
+    session.load(str(tiny_gguf), LoadSettings())
+    seen: list[TokenEvent] = []
+    with pytest.raises(ModelCrashed, match="segmentation fault"):
+        session.generate(request(), seen.append)
+    assert len(seen) == 4  # the partial reply reached the caller before the crash
+    assert session.model is None
+    session.load(str(tiny_gguf), LoadSettings())
+    assert session.model is not None
+    # the new host crashes again at token 4, but it really is a new, working host
+    with pytest.raises(ModelCrashed):
+        session.generate(request(2), lambda e: None)
+
+
+def test_hard_stop_kills_a_host_that_ignores_stop(scripted_session, tiny_gguf: Path) -> None:
+    session = scripted_session(replies=["after the long prompt"], prompt_seconds=30)
+    session.load(str(tiny_gguf), LoadSettings())
+    first_pid = session.host_pid
+    threading.Timer(0.3, session.stop).start()
+    started = time.monotonic()
+    stats = session.generate(request(), lambda e: None)
+    assert stats.stop_reason == "cancelled"
+    assert time.monotonic() - started < 6  # 0.3 s + 2 s grace + restart, not 30 s
+    assert session.host_pid != first_pid
+    assert session.model is not None  # the model was loaded again in the new host
+
+
+def test_stuck_load_is_killed_and_the_next_load_works(scripted_session, tiny_gguf: Path) -> None:
+    session = scripted_session(load_seconds=30, load_ignores_cancel=True)
+    threading.Timer(0.3, session.stop).start()
+    started = time.monotonic()
+    with pytest.raises(SessionError, match="cancelled"):
+        session.load(str(tiny_gguf), LoadSettings())
+    assert time.monotonic() - started < 6
+
+
+def test_cooperative_load_cancel(scripted_session, tiny_gguf: Path) -> None:
+    session = scripted_session(load_seconds=5)
+    threading.Timer(0.2, session.stop).start()
+    with pytest.raises(SessionError, match="cancelled"):
+        session.load(str(tiny_gguf), LoadSettings())
+    session.load(str(tiny_gguf), LoadSettings())  # not left cancelled
+    assert session.model is not None
+
+
+def test_generate_without_a_model_is_a_clear_error(scripted_session) -> None:
+    with pytest.raises(SessionError, match="No model is loaded"):
+        scripted_session().generate(request(), lambda e: None)
+
+
+# ---- the real llama.cpp ------------------------------------------------------------
+
+
+def test_llama_streams_and_reports_probabilities(llama_session, tiny_gguf: Path) -> None:
+    llama_session.load(str(tiny_gguf), LoadSettings(context_size=256))
+    seen: list[TokenEvent] = []
+    sampling = SamplingSettings(max_tokens=12, seed=7, temperature=0.8)
+    stats = llama_session.generate(request(sampling=sampling, top_alternatives=3), seen.append)
+    assert stats.generated_tokens >= 1
+    assert stats.text == "".join(e.text for e in seen)
+    assert stats.prompt_tokens > 0
+    with_text = [e for e in seen if e.text]
+    assert with_text
+    for event in with_text:
+        assert 0.0 < event.prob <= 1.0
+        assert len(event.alternatives) == 3
+        probs = [a.prob for a in event.alternatives]
+        assert probs == sorted(probs, reverse=True)
+        assert event.prob <= probs[0] + 1e-9
+
+
+def test_llama_same_seed_same_reply(llama_session, tiny_gguf: Path) -> None:
+    llama_session.load(str(tiny_gguf), LoadSettings(context_size=256))
+    sampling = SamplingSettings(max_tokens=16, seed=42, temperature=1.0, min_p=0.0)
+    a = llama_session.generate(request(sampling=sampling), lambda e: None)
+    b = llama_session.generate(request(2, sampling=sampling), lambda e: None)
+    assert a.text == b.text
+
+
+def test_llama_stop_within_one_token(llama_session, tiny_gguf: Path) -> None:
+    llama_session.load(str(tiny_gguf), LoadSettings(context_size=512))
+    seen: list[TokenEvent] = []
+
+    def on_token(event: TokenEvent) -> None:
+        seen.append(event)
+        if len(seen) == 3:
+            llama_session.stop()
+
+    sampling = SamplingSettings(max_tokens=400, temperature=1.0, min_p=0.0, top_k=0, top_p=1.0)
+    stats = llama_session.generate(request(sampling=sampling), on_token)
+    if stats.stop_reason == "cancelled":
+        assert stats.generated_tokens <= 4
+    else:  # the random model hit its end token before token 3: nothing to stop
+        assert len(seen) < 3
+
+
+def test_llama_killed_host_gives_model_crashed(llama_session, tiny_gguf: Path) -> None:
+    import os
+    import signal
+
+    llama_session.load(str(tiny_gguf), LoadSettings(context_size=512))
+    sampling = SamplingSettings(max_tokens=400, temperature=1.0, min_p=0.0, top_k=0, top_p=1.0)
+    killed: list[int] = []
+
+    def on_token(event: TokenEvent) -> None:
+        if not killed and llama_session.host_pid:
+            killed.append(llama_session.host_pid)
+            os.kill(llama_session.host_pid, signal.SIGKILL)
+
+    with pytest.raises(ModelCrashed, match="SIGKILL"):
+        llama_session.generate(request(sampling=sampling), on_token)
+    llama_session.load(str(tiny_gguf), LoadSettings(context_size=256))
+    assert llama_session.host_pid != killed[0]
+    stats = llama_session.generate(
+        request(2, sampling=SamplingSettings(max_tokens=4)), lambda e: None
+    )
+    assert stats.generated_tokens >= 1
+
+
+def test_llama_tokenize_round_trips(llama_session, tiny_gguf: Path) -> None:
+    llama_session.load(str(tiny_gguf), LoadSettings(context_size=256))
+    text = "Hello world, héllo 🙂!"
+    ids, pieces_ = llama_session.tokenize(1, text, parse_special=False)
+    assert len(ids) == len(pieces_) > 0
+    assert b"".join(pieces_).decode("utf-8") == text
+
+
+@pytest.mark.parametrize("variant", BROKEN_KINDS)
+def test_broken_files_are_refused_clearly(llama_session, broken_ggufs, variant: str) -> None:
+    path = broken_ggufs(variant)
+    with pytest.raises(SessionError) as info:
+        llama_session.load(str(path), LoadSettings(context_size=256))
+    message = str(info.value)
+    assert "Traceback" not in message
+    assert len(message) < 400
+    assert llama_session.model is None

@@ -1,0 +1,77 @@
+"""The Qt engine: queued requests in, signals out, from its own thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from desktop.core.generation import GenerationRequest, LoadSettings, SamplingSettings
+from tests.conftest import EngineRecorder
+
+LONG_REPLY = " ".join(f"w{i}" for i in range(40))
+WAIT = {"timeout": 10_000}
+
+
+def loaded_engine(qtbot: Any, make_engine: Any, path: Path, **script: Any) -> Any:
+    engine = make_engine(**script)
+    record = EngineRecorder(engine)
+    engine.load_requested.emit(str(path), LoadSettings(context_size=512))
+    qtbot.waitUntil(lambda: bool(record.loaded), **WAIT)
+    return engine, record
+
+
+def test_streams_over_signals_from_the_engine_thread(qtbot, make_engine, tiny_gguf) -> None:
+    engine, record = loaded_engine(qtbot, make_engine, tiny_gguf, replies=["one two three"])
+    assert record.loaded[0].info.parameter_count > 0  # the preflight's header info rides along
+    engine.generate_requested.emit(GenerationRequest(1, "hi"))
+    qtbot.waitUntil(lambda: bool(record.finished), **WAIT)
+    assert "".join(event.text for _rid, event in record.tokens) == "one two three"
+    assert record.finished[0].text == "one two three"
+
+
+def test_requests_are_served_one_after_another(qtbot, make_engine, tiny_gguf) -> None:
+    engine, record = loaded_engine(
+        qtbot, make_engine, tiny_gguf, replies=[LONG_REPLY, "second reply"], token_delay=0.002
+    )
+    engine.generate_requested.emit(GenerationRequest(1, "a"))
+    engine.generate_requested.emit(GenerationRequest(2, "b"))
+    qtbot.waitUntil(lambda: len(record.finished) == 2, **WAIT)
+    assert [s.request_id for s in record.finished] == [1, 2]
+    order = [rid for rid, _event in record.tokens]
+    assert order == sorted(order)  # never interleaved
+    assert order.count(1) == 40
+
+
+def test_crash_signal_and_recovery(qtbot, make_engine, tiny_gguf) -> None:
+    engine, record = loaded_engine(
+        qtbot, make_engine, tiny_gguf, replies=[LONG_REPLY], crash_after_tokens=3
+    )
+    engine.generate_requested.emit(GenerationRequest(1, "a"))
+    qtbot.waitUntil(lambda: bool(record.crashed), **WAIT)
+    assert "crashed" in record.crashed[0]
+    assert record.failed and record.failed[0][0] == 1
+    assert len(record.tokens) == 3  # the partial reply arrived before the crash
+    engine.load_requested.emit(str(tiny_gguf), LoadSettings())
+    qtbot.waitUntil(lambda: len(record.loaded) == 2, **WAIT)
+
+
+def test_broken_file_fails_load_with_a_message(qtbot, make_engine, broken_ggufs) -> None:
+    engine = make_engine()
+    record = EngineRecorder(engine)
+    engine.load_requested.emit(str(broken_ggufs("mid_metadata")), LoadSettings())
+    qtbot.waitUntil(lambda: bool(record.load_failed), **WAIT)
+    assert "truncated" in record.load_failed[0].lower()
+
+
+def test_stop_from_the_gui_thread(qtbot, make_engine, tiny_gguf) -> None:
+    engine, record = loaded_engine(
+        qtbot, make_engine, tiny_gguf, replies=[LONG_REPLY], token_delay=0.02
+    )
+    engine.generate_requested.emit(
+        GenerationRequest(1, "a", sampling=SamplingSettings(max_tokens=100))
+    )
+    qtbot.waitUntil(lambda: len(record.tokens) >= 3, **WAIT)
+    engine.stop()
+    qtbot.waitUntil(lambda: bool(record.finished), **WAIT)
+    assert record.finished[0].stop_reason == "cancelled"
+    assert record.finished[0].generated_tokens < 40

@@ -1,0 +1,78 @@
+"""Tiny real GGUF models (and broken copies of them) for tests.
+
+The models are written by the app's own writer and really load in llama.cpp, so tests of
+the check, the inspect command and the engine run against files llama.cpp accepts, and the
+broken variants differ from a good file in exactly one way.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+
+from desktop.core.gguf_writer import (
+    CHATML_TEMPLATE,
+    FileType,
+    LlamaShape,
+    byte_level_bpe_vocab,
+    random_llama_weights,
+    write_llama_gguf,
+)
+
+TINY_SHAPE = LlamaShape(
+    vocab_size=384, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128, context_length=256
+)
+BROKEN_KINDS = (
+    "header_10_bytes",
+    "mid_metadata",
+    "mid_tensor_data",
+    "empty",
+    "random_bytes",
+    "wrong_magic",
+)
+
+
+def tiny_weights(seed: int = 0) -> dict[str, np.ndarray]:
+    return dict(random_llama_weights(TINY_SHAPE, seed))
+
+
+def make_tiny_gguf(
+    path: str | Path, *, chat_template: bool = True, file_type: FileType = "F32", seed: int = 0
+) -> Path:
+    path = Path(path)
+    write_llama_gguf(
+        path,
+        TINY_SHAPE,
+        tiny_weights(seed),
+        byte_level_bpe_vocab(TINY_SHAPE.vocab_size),
+        name="tiny-chat" if chat_template else "tiny-base",
+        chat_template=CHATML_TEMPLATE if chat_template else None,
+        file_type=file_type,
+    )
+    return path
+
+
+def layout(path: Path) -> tuple[int, int]:
+    """(start of the tensor list, start of tensor data), read with gguf's own reader."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(path)
+    return int(reader.tensors[0].field.offset), int(reader.data_offset)
+
+
+def write_broken_gguf(source: Path, dest: Path, kind: str) -> Path:
+    """A copy of `source` damaged in one way; `kind` is one of BROKEN_KINDS."""
+    data = source.read_bytes()
+    tensor_list, tensor_data = layout(source)
+    damaged = {
+        "header_10_bytes": lambda: data[:10],
+        "mid_metadata": lambda: data[: tensor_list // 2],
+        "mid_tensor_data": lambda: data[: (tensor_data + len(data)) // 2],
+        "empty": lambda: b"",
+        "random_bytes": lambda: random.Random(1234).randbytes(4096),
+        "wrong_magic": lambda: b"GGML" + data[4:],
+    }[kind]()
+    dest.write_bytes(damaged)
+    return dest

@@ -1,0 +1,191 @@
+"""The Chat tab end to end, on the scripted backend (the real process, pipe and thread)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt
+
+from desktop.core.base_prompt import USER_LABEL
+
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+LONG = " ".join(f"w{i}" for i in range(300))
+
+
+def send_and_wait(qtbot: Any, tab: Any, text: str, timeout: int = 10_000) -> Any:
+    with qtbot.waitSignal(tab.reply_finished, timeout=timeout) as done:
+        tab.composer.edit.setPlainText(text)
+        qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
+    assert not tab.busy
+    return done.args[0]
+
+
+def roles_and_texts(tab: Any) -> list[tuple[str, str]]:
+    return [(m.role, m.content) for m in tab.store.messages(tab.conversation_id)]
+
+
+def test_send_streams_and_persists(qtbot, make_chat) -> None:
+    tab = make_chat(replies=["The sky is blue."], chat_template=CHATML)
+    stats = send_and_wait(qtbot, tab, "Why is the sky blue?")
+    assert stats.text == "The sky is blue."
+    assert roles_and_texts(tab) == [
+        ("user", "Why is the sky blue?"),
+        ("assistant", "The sky is blue."),
+    ]
+    assert [w.role for w in tab.transcript.messages] == ["user", "assistant"]
+    assert "The sky is blue." in tab.transcript.messages[1].body.toPlainText()
+    assert "tokens/s" in tab.status.text() and "Context" in tab.status.text()
+    assert tab.last_prompt is not None and tab.last_prompt.mode == "chat template"
+    assert "<|im_start|>user\nWhy is the sky blue?<|im_end|>" in tab.last_prompt.text
+    # the conversation is titled from its first message
+    assert tab.store.get_conversation(tab.conversation_id).title.startswith("Why is the sky")
+
+
+def test_stop_keeps_the_partial_reply(qtbot, make_chat) -> None:
+    tab = make_chat(replies=[LONG], token_delay=0.01)
+    tab.composer.edit.setPlainText("Count")
+    qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
+    assert tab.composer.button.text() == "Stop"
+    qtbot.waitUntil(lambda: tab.reply is not None and len(tab.reply.events) >= 5, timeout=10_000)
+    with qtbot.waitSignal(tab.reply_finished, timeout=10_000) as done:
+        qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
+    assert done.args[0].stop_reason == "cancelled"
+    stored = tab.store.messages(tab.conversation_id)[-1]
+    assert stored.status == "complete"
+    assert stored.content and LONG.startswith(stored.content)
+    assert len(stored.content) < len(LONG)
+    assert tab.composer.button.text() == "Send"
+
+
+def test_regenerate_replaces_the_reply(qtbot, make_chat) -> None:
+    tab = make_chat(replies=["first answer", "second answer"])
+    send_and_wait(qtbot, tab, "Hello")
+    reply = tab.transcript.messages[-1]
+    with qtbot.waitSignal(tab.reply_finished, timeout=10_000):
+        qtbot.mouseClick(reply.regenerate_button, Qt.MouseButton.LeftButton)
+    assert roles_and_texts(tab) == [("user", "Hello"), ("assistant", "second answer")]
+    assert len(tab.transcript.messages) == 2
+
+
+def test_edit_and_resend(qtbot, make_chat) -> None:
+    tab = make_chat(replies=["about cats", "about dogs"])
+    send_and_wait(qtbot, tab, "Tell me about cats")
+    user = tab.transcript.messages[0]
+    with qtbot.waitSignal(tab.reply_finished, timeout=10_000):
+        tab.edit_message(user.message_id, "Tell me about dogs")
+    assert roles_and_texts(tab) == [("user", "Tell me about dogs"), ("assistant", "about dogs")]
+    assert tab.transcript.messages[0].body.toPlainText() == "Tell me about dogs"
+
+
+def test_system_prompt_is_saved_and_sent(qtbot, make_chat) -> None:
+    tab = make_chat(replies=["Arr."], chat_template=CHATML)
+    tab.panel.system_prompt.setPlainText("You are a pirate.")
+    assert tab.store.get_conversation(tab.conversation_id).system_prompt == "You are a pirate."
+    send_and_wait(qtbot, tab, "Hi")
+    assert tab.last_prompt.text.startswith("<|im_start|>system\nYou are a pirate.<|im_end|>")
+    tab.panel.save_preset("Pirate")
+    names = [tab.panel.preset_combo.itemText(i) for i in range(tab.panel.preset_combo.count())]
+    assert "Pirate" in names
+
+
+def test_base_model_mode_prompt_and_stop(qtbot, make_chat) -> None:
+    # no chat template: the tab switches to base-model mode by itself
+    tab = make_chat(replies=[f"Paris.\n{USER_LABEL}: and what about Rome?"])
+    assert tab.panel.base_mode.isChecked()
+    stats = send_and_wait(qtbot, tab, "Capital of France?")
+    assert stats.text == "Paris."
+    assert tab.last_prompt.mode == "base model"
+    assert tab.last_prompt.text.endswith(f"{USER_LABEL}: Capital of France?\nAssistant:")
+    assert roles_and_texts(tab)[-1] == ("assistant", "Paris.")
+    # "View prompt" shows exactly what was sent for the next turn
+    tab.composer.edit.setPlainText("And Spain?")
+    assert tab.current_prompt().text.endswith(f"{USER_LABEL}: And Spain?\nAssistant:")
+
+
+def test_token_probabilities_colour_and_hover(qtbot, make_chat) -> None:
+    tab = make_chat(replies=["alpha beta gamma"])
+    tab.panel.show_probabilities.setChecked(True)
+    send_and_wait(qtbot, tab, "Go")
+    reply = tab.transcript.messages[-1]
+    assert len(reply.events) == 3 and reply.events[0].alternatives
+    html = reply.body.toHtml()
+    assert "background-color:#c8f0c8" in html  # the first token has p = 1.0
+    point = reply.body.cursorRect(reply.body.document().find("beta")).center()
+    assert "Top alternatives" in reply.body.tooltip_at(point + QPoint(2, 0)) or (
+        "Top alternatives" in reply.body.tooltip_at(point)
+    )
+    # stored with the message, so a reopened conversation still shows the colours
+    assert tab.store.messages(tab.conversation_id)[-1].token_probs
+    tab.panel.show_probabilities.setChecked(False)
+    assert "background-color:#c8f0c8" not in reply.body.toHtml()
+
+
+def test_reasoning_is_collapsed_apart_from_the_answer(qtbot, make_chat) -> None:
+    tab = make_chat(replies=["<think>Let me think about it.</think>The answer is 4."])
+    send_and_wait(qtbot, tab, "2+2?")
+    reply = tab.transcript.messages[-1]
+    assert reply.reasoning_toggle.isVisible()
+    assert "Reasoning" in reply.reasoning_toggle.text()
+    assert not reply.reasoning_view.isVisible()
+    assert reply.body.toPlainText().strip() == "The answer is 4."
+    reply.reasoning_toggle.click()
+    assert reply.reasoning_view.isVisible()
+    assert "Let me think" in reply.reasoning_view.toPlainText()
+
+
+def test_markdown_is_rendered(qtbot, make_chat) -> None:
+    tab = make_chat(replies=["Some **bold** text"])
+    send_and_wait(qtbot, tab, "md")
+    body = tab.transcript.messages[-1].body
+    assert body.toPlainText().strip() == "Some bold text"
+    assert "font-weight" in body.toHtml()
+
+
+def test_model_crash_keeps_the_partial_reply(qtbot, make_chat) -> None:
+    tab = make_chat(replies=[LONG], crash_after_tokens=5)
+    with qtbot.waitSignal(tab.reply_finished, timeout=10_000):
+        tab.composer.edit.setPlainText("crash please")
+        qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.model is None)
+    stored = tab.store.messages(tab.conversation_id)
+    assert stored[0].content == "crash please"
+    assert stored[-1].status == "error" and stored[-1].content == "w0 w1 w2 w3 w4"
+    assert "crashed" in tab.transcript.messages[-1].error_label.text()
+    assert tab.model is None
+    assert "crashed" in tab.model_bar.info.text()
+
+
+def test_export_and_sidebar(qtbot, make_chat, tmp_path: Path) -> None:
+    tab = make_chat(replies=["hi there"])
+    send_and_wait(qtbot, tab, "hello")
+    first = tab.conversation_id
+    qtbot.mouseClick(tab.sidebar.new_button, Qt.MouseButton.LeftButton)
+    assert tab.conversation_id != first and not tab.transcript.messages
+    assert tab.sidebar.model.rowCount() == 2
+    out = tmp_path / "all.jsonl"
+    assert tab.sidebar.export([first], str(out)) == 1
+    line = json.loads(out.read_text().splitlines()[0])
+    assert line["messages"][-2:] == [
+        {"role": "user", "content": "hello"},
+        {"role": "assistant", "content": "hi there"},
+    ]
+    tab.sidebar.rename(first, "Greetings")
+    assert tab.store.get_conversation(first).title == "Greetings"
+    tab.open_conversation(first)
+    assert [w.role for w in tab.transcript.messages] == ["user", "assistant"]
+    assert tab.sidebar.delete(first, confirm=False)
+    assert tab.sidebar.model.rowCount() == 1
+
+
+def test_send_without_a_model_explains(qtbot, make_chat) -> None:
+    tab = make_chat(load=False)
+    tab.composer.edit.setPlainText("hello?")
+    qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
+    assert "Load a model first" in tab.status.text()
+    assert tab.composer.edit.toPlainText() == "hello?"  # nothing typed is lost
+    assert tab.store.messages(tab.conversation_id) == []
