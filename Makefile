@@ -16,11 +16,11 @@ run: $(STAMP)
 	$(PY) -m desktop
 
 test: $(STAMP)
-	$(PY) -m ruff check desktop tests bench
+	$(PY) -m ruff check desktop tests bench packaging
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check desktop tests bench
+	$(PY) -m ruff check desktop tests bench packaging
 	$(PY) -m ruff format --check desktop tests bench
 	$(PY) -m mypy desktop/core
 

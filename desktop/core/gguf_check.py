@@ -50,9 +50,11 @@ def check_gguf(
         return CheckResult(ok=False, errors=[str(exc)])
     name = Path(path).name
     errors = header_errors(name, header)
+    info = model_info_from_header(path, header)
+    if not errors and info.chat_template:
+        errors = template_errors(name, info.chat_template)
     if errors:
         return CheckResult(ok=False, errors=errors)
-    info = model_info_from_header(path, header)
     warnings: list[str] = []
     exceeds = False
     if check_memory:
@@ -89,6 +91,32 @@ def header_errors(name: str, header: GGUFHeader) -> list[str]:
         end = header.data_offset + t.offset + nbytes
         if end > header.file_size:
             return [_truncated_message(name, header, t.name, end)]
+    return []
+
+
+def template_errors(name: str, template: str) -> list[str]:
+    """llama-cpp-python compiles every chat template in the file while loading the model, so
+    one that does not compile makes the whole model unloadable (a TemplateSyntaxError)."""
+    from jinja2.exceptions import TemplateError
+    from jinja2.ext import Extension
+    from jinja2.nodes import Node
+    from jinja2.parser import Parser
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class GenerationTags(Extension):  # Transformers' {% generation %} markers, as llama-cpp
+        tags = {"generation"}  # noqa: RUF012 - jinja's own class attribute
+
+        def parse(self, parser: Parser) -> list[Node]:
+            parser.stream.skip(1)
+            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+    env = ImmutableSandboxedEnvironment(
+        trim_blocks=True, lstrip_blocks=True, extensions=[GenerationTags, "jinja2.ext.loopcontrols"]
+    )
+    try:
+        env.parse(template)
+    except TemplateError as exc:
+        return [f"{name} has a chat template that does not compile ({exc})"]
     return []
 
 

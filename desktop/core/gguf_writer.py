@@ -294,8 +294,8 @@ def write_llama_gguf(
     target = Path(path)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
+    writer = GGUFWriter(tmp_name, "llama")
     try:
-        writer = GGUFWriter(tmp_name, "llama")
         _add_metadata(writer, shape, vocab, name, chat_template, ftype)
         for tensor_name, array in _ordered(shape, weights):
             data, raw_type = _encode(np.asarray(array, dtype=np.float32), matrix_type)
@@ -309,6 +309,7 @@ def write_llama_gguf(
         writer.close()
         os.replace(tmp_name, target)
     except BaseException:
+        writer.close()  # Windows cannot delete a file that is still open
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
@@ -371,9 +372,9 @@ def _add_metadata(
     writer.add_token_list(list(vocab.tokens))
     writer.add_token_types(list(vocab.token_types))
     writer.add_token_merges(list(vocab.merges))
-    writer.add_bos_token_id(vocab.bos_id)
+    writer.add_bos_token_id(vocab.bos_id)  # without these, llama.cpp's "gpt2" default is 11
     writer.add_eos_token_id(vocab.eos_id)
-    writer.add_add_bos_token(False)  # llama.cpp's "gpt2" default bos/eos id is 11: be explicit
+    writer.add_add_bos_token(False)  # byte-level BPE models (GPT-2, SmolLM2) start without BOS
     if chat_template is not None:
         writer.add_chat_template(chat_template)
 

@@ -41,14 +41,35 @@ def token_tooltip(event: TokenEvent) -> str:
     return "\n".join(lines)
 
 
+def shade(colour: str, factor: float) -> str:
+    """Darken a #rrggbb colour: every other token is shaded so neighbours stay apart."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#{:02x}{:02x}{:02x}".format(*(int(c * factor) for c in (r, g, b)))
+
+
+def legend_html() -> str:
+    cells = [
+        f'<span style="background-color:{colour}">&nbsp;p ≥ {threshold:.0%}&nbsp;</span>'
+        if threshold
+        else f'<span style="background-color:{colour}">&nbsp;p &lt; 10%&nbsp;</span>'
+        for threshold, colour in PROBABILITY_COLOURS
+    ]
+    return "How sure the model was: " + " ".join(cells)
+
+
 def tokens_to_html(events: Sequence[TokenEvent]) -> str:
     spans = []
+    shown = 0
     for event in events:
         if not event.text:
             continue
+        colour = probability_colour(event.prob)
+        if shown % 2:
+            colour = shade(colour, 0.9)
+        shown += 1
         text = html.escape(event.text).replace("\n", "<br>")
         spans.append(
-            f'<span style="background-color:{probability_colour(event.prob)}"'
+            f'<span style="background-color:{colour}"'
             f' title="{html.escape(token_tooltip(event), quote=True)}">{text}</span>'
         )
     return '<p style="white-space:pre-wrap">' + "".join(spans) + "</p>"

@@ -28,7 +28,6 @@ class MainWindow(QMainWindow):
         self.chat_tab = ChatTab(self.engine, self.store)
         self.tabs.addTab(self.chat_tab, "Chat")
         self.setCentralWidget(self.tabs)
-        self.statusBar().showMessage("Ready. Pick a model in the Chat tab to start.")
 
     def visit_every_tab(self) -> int:
         for index in range(self.tabs.count()):

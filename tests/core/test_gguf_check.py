@@ -11,8 +11,9 @@ import pytest
 
 from desktop.core import system_memory
 from desktop.core.gguf_check import CheckResult, check_gguf, tensor_bytes
+from desktop.core.gguf_writer import byte_level_bpe_vocab, write_llama_gguf
 from desktop.core.model_info import read_gguf_header
-from tests.gguf_fixtures import BROKEN_KINDS, layout
+from tests.gguf_fixtures import BROKEN_KINDS, TINY_SHAPE, layout, tiny_weights
 
 EXPECTED_MESSAGES = {
     "header_10_bytes": "broken-header_10_bytes.gguf is truncated: only 10 bytes",
@@ -166,3 +167,26 @@ def test_this_machine_reports_memory() -> None:
     available = system_memory.available_memory_bytes()
     assert total is not None and available is not None
     assert 0 < available <= total
+
+
+# --- chat template (llama-cpp-python compiles it while loading) ---
+
+
+def _with_template(tmp_path: Path, template: str) -> Path:
+    path = tmp_path / "t.gguf"
+    vocab = byte_level_bpe_vocab(TINY_SHAPE.vocab_size)
+    write_llama_gguf(path, TINY_SHAPE, tiny_weights(), vocab, chat_template=template)
+    return path
+
+
+def test_template_that_does_not_compile_is_an_error(tmp_path: Path) -> None:
+    result = check_gguf(_with_template(tmp_path, "{% for m in messages %}{{ m | }}"))
+    assert not result.ok
+    assert result.errors[0].startswith("t.gguf has a chat template that does not compile (")
+
+
+def test_generation_tags_compile(tmp_path: Path) -> None:
+    template = (
+        "{% for m in messages %}{% generation %}{{ m.content }}{% endgeneration %}{% endfor %}"
+    )
+    assert check_gguf(_with_template(tmp_path, template), check_memory=False).ok

@@ -26,7 +26,7 @@ from desktop.core.conversations import ConversationStore, StoredMessage
 from desktop.core.generation import ChatMessage, GenerationRequest, GenerationStats, TokenEvent
 from desktop.core.model_info import ModelInfo
 from desktop.core.prompt_builder import PromptPlan, TemplateInfo, build_prompt
-from desktop.core.token_html import events_from_json, events_to_json
+from desktop.core.token_html import events_from_json, events_to_json, legend_html
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.app_settings import AppSettings
@@ -72,6 +72,9 @@ class ChatTab(QWidget):
         column = QVBoxLayout(center)
         column.addWidget(self.model_bar)
         column.addWidget(self.transcript, 1)
+        self.legend = QLabel(legend_html())
+        self.legend.setVisible(self.panel.show_probabilities.isChecked())
+        column.addWidget(self.legend)
         column.addWidget(self.composer)
         column.addWidget(self.status)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -362,6 +365,7 @@ class ChatTab(QWidget):
 
     @Slot(bool)
     def _on_probabilities(self, on: bool) -> None:
+        self.legend.setVisible(on)
         for widget in self.transcript.messages:
             widget.set_show_probabilities(on)
 
