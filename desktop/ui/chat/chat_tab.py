@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -92,6 +93,8 @@ class ChatTab(QWidget):
         self._persist_timer.timeout.connect(self._persist_reply)
 
         self._connect()
+        QShortcut(QKeySequence.StandardKey.New, self, activated=self._new_chat_clicked)
+        QShortcut(QKeySequence("Escape"), self, activated=self.stop)
         conversations = store.list_conversations()
         self.open_conversation(conversations[0].id if conversations else self.new_chat())
 
@@ -110,7 +113,7 @@ class ChatTab(QWidget):
         self.model_bar.stop_load_requested.connect(self.engine.stop)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
-        self.sidebar.new_requested.connect(lambda: self.open_conversation(self.new_chat()))
+        self.sidebar.new_requested.connect(self._new_chat_clicked)
         self.sidebar.selected.connect(self.open_conversation)
         self.sidebar.deleted.connect(self._on_deleted)
         self.panel.system_prompt_changed.connect(self._on_system_prompt)
@@ -118,6 +121,12 @@ class ChatTab(QWidget):
         self.panel.probabilities_toggled.connect(self._on_probabilities)
 
     # ---- conversations -------------------------------------------------------------
+
+    @Slot()
+    def _new_chat_clicked(self) -> None:
+        if not self.busy:
+            self.open_conversation(self.new_chat())
+            self.composer.edit.setFocus()
 
     def new_chat(self) -> int:
         system = self.panel.system_prompt.toPlainText() if hasattr(self, "panel") else ""
@@ -269,7 +278,7 @@ class ChatTab(QWidget):
 
     def _render_reply(self) -> None:
         if self.reply is not None:
-            self.reply.render()
+            self.reply.render_if_changed()
 
     def _persist_reply(self) -> None:
         if self.reply is not None:
@@ -399,8 +408,11 @@ class ChatTab(QWidget):
         dialog.open()
 
     def shutdown(self) -> None:
+        """The window is closing: keep what the reply has so far as a stopped reply."""
         if self.reply is not None:
             self.engine.stop()
-            self._persist_reply()
+            reply = self._end_reply()
+            stats = {"stop_reason": "cancelled", "note": "the app was closed"}
+            self.store.finish_reply(reply.message_id, reply.text, "complete", stats)
         self.panel.save_values()
         self.settings.sync()

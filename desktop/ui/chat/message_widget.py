@@ -74,6 +74,7 @@ class MessageWidget(QFrame):
         self.events: list[TokenEvent] = []
         self.show_probabilities = False
         self.streaming = False
+        self._dirty = False
         self.setObjectName(f"message-{role}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet(
@@ -141,6 +142,11 @@ class MessageWidget(QFrame):
         """Streaming: add a token without rendering (the tab renders on a timer)."""
         self.events.append(event)
         self.text += event.text
+        self._dirty = True
+
+    def render_if_changed(self) -> None:
+        if self._dirty:
+            self._render()
 
     def set_events(self, events: list[TokenEvent]) -> None:
         self.events = list(events)
@@ -163,6 +169,7 @@ class MessageWidget(QFrame):
         self._render()
 
     def _render(self) -> None:
+        self._dirty = False
         split = split_reasoning(self.text) if self.role == "assistant" else None
         if split and (split.reasoning or split.thinking):
             words = len(split.reasoning.split())
