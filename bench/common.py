@@ -7,8 +7,11 @@ anything. Each benchmark prints readable lines, then its figures as one JSON lin
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -19,7 +22,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 CACHE_DIR = BENCH_DIR / ".cache"
-MODEL_NAME = "smollm2-135m-shape-random-q8_0.gguf"
+MODEL_STEM = "smollm2-135m-shape-random-q8_0"
 MODEL_SEED = 135
 
 if str(REPO_DIR) not in sys.path:  # `python bench/bench_x.py` puts only bench/ on the path
@@ -27,40 +30,168 @@ if str(REPO_DIR) not in sys.path:  # `python bench/bench_x.py` puts only bench/ 
 
 
 def isolate_home() -> Path:
-    """Point DEEPDIVE_HOME at a fresh temp dir; call before importing any app module."""
+    """Point DEEPDIVE_HOME at a fresh temp dir (removed at exit); call before importing
+    any app module.
+
+    Benchmarks call this from `main()`, not at import time: the model host is started with
+    multiprocessing "spawn", which runs the benchmark file's top level again in the child.
+    """
     home = Path(tempfile.mkdtemp(prefix="deepdive-bench-home-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ["DEEPDIVE_HOME"] = str(home)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     return home
 
 
 def smollm2_gguf() -> Path:
-    """The cached SmolLM2-135M-shaped GGUF, written on first use (about half a minute)."""
-    path = CACHE_DIR / MODEL_NAME
+    """The cached SmolLM2-135M-shaped GGUF, written on first use (a few seconds).
+
+    The file name carries a hash of the writer's source, so a change to the writer (or to
+    the shape or seed) writes a new file instead of benchmarking a stale one.
+    """
+    from desktop.core import gguf_writer
+
+    shape = gguf_writer.SMOLLM2_135M_SHAPE
+    key = hashlib.sha256(
+        Path(gguf_writer.__file__).read_bytes() + repr((shape, MODEL_SEED)).encode()
+    ).hexdigest()[:10]
+    path = CACHE_DIR / f"{MODEL_STEM}-{key}.gguf"
     if path.exists():
         return path
-    from desktop.core.gguf_writer import (
-        SMOLLM2_135M_SHAPE,
-        byte_level_bpe_vocab,
-        random_llama_weights,
-        write_llama_gguf,
-    )
-
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in CACHE_DIR.glob(f"{MODEL_STEM}-*.gguf"):
+        stale.unlink()
     print(f"writing {path.name} (first run only)…", flush=True)
     start = time.perf_counter()
-    shape = SMOLLM2_135M_SHAPE
-    write_llama_gguf(
+    gguf_writer.write_llama_gguf(
         path,
         shape,
-        random_llama_weights(shape, seed=MODEL_SEED),
-        byte_level_bpe_vocab(shape.vocab_size),
+        gguf_writer.random_llama_weights(shape, seed=MODEL_SEED),
+        gguf_writer.byte_level_bpe_vocab(shape.vocab_size),
         name="smollm2-135m-shape-random",
         file_type="Q8_0",
     )  # atomic: an interrupted run never leaves a half-written file at `path`
     size_mb = path.stat().st_size / 1e6
     print(f"  {size_mb:.0f} MB in {time.perf_counter() - start:.1f} s", flush=True)
     return path
+
+
+def pyside_emit_leaks_true() -> bool:
+    """True if `SignalInstance.emit()` drops a reference to `True` (PySide6 6.12.0).
+
+    emit() returns `True` without taking a reference, so on Python < 3.12 (where `True` is
+    not immortal) every emit anywhere in the process lowers its refcount by one; after a few
+    thousand streamed tokens the interpreter aborts with "bool_dealloc: deallocating True
+    or False". Call after a Q(Core)Application exists.
+    """
+    from PySide6.QtCore import QObject, Signal
+
+    class Probe(QObject):
+        ping = Signal()
+
+    probe = Probe()
+    before = sys.getrefcount(True)
+    for _ in range(10):
+        probe.ping.emit()
+    return sys.getrefcount(True) < before
+
+
+_KEEP_ALIVE: list[object] = []
+
+
+def survive_emit_leak(references: int = 1_000_000) -> bool:
+    """Benchmarks only: if emit() leaks `True`, give `True` enough extra references to
+    outlive this run, so the benchmark measures speed instead of crashing. Returns whether
+    the leak was found (the figures report it; the app itself still has the bug).
+
+    The references are held by a list that is itself made immortal, so they are never
+    released, not even at interpreter shutdown.
+    """
+    if not pyside_emit_leaks_true():
+        return False
+    import ctypes
+
+    keep = [True] * references
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(keep))  # never freed
+    _KEEP_ALIVE.append(keep)
+    print(
+        "WARNING: this PySide6 leaks a reference to True on every Signal.emit(); the app "
+        "aborts (bool_dealloc) after a few thousand streamed tokens on Python < 3.12. "
+        "The benchmark works around it; the app does not.",
+        flush=True,
+    )
+    return True
+
+
+def _busy_ticks_system() -> int:
+    """All CPUs' busy time (including time stolen by the hypervisor), in clock ticks."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return user + nice + system + irq + softirq + steal
+
+
+def _process_ticks() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, utime + stime) for every process."""
+    out: dict[int, tuple[int, int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(entry)] = (int(rest[1]), int(rest[11]) + int(rest[12]))
+    return out
+
+
+def _own_ticks() -> int:
+    """CPU time of this process and all its descendants (the model host among them)."""
+    table = _process_ticks()
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (ppid, _ticks) in table.items():
+            if ppid in mine and pid not in mine:
+                mine.add(pid)
+                grew = True
+    return sum(table[pid][1] for pid in mine if pid in table)
+
+
+class ForeignLoad:
+    """How much of the machine other processes used during a measurement.
+
+    On a shared 2-core machine another job (a test run, a build) can take a core away for
+    seconds; such runs measure the neighbour, not the app. `share` is the CPU time used
+    outside this process tree (plus hypervisor steal) divided by wall time × cores.
+    Reading /proc has ~10 ms resolution; call start()/stop() outside the timed region.
+    """
+
+    def __init__(self) -> None:
+        self._t0 = 0.0
+        self._system0 = 0
+        self._own0 = 0
+        self.share = 0.0
+
+    def start(self) -> None:
+        self._system0, self._own0 = _busy_ticks_system(), _own_ticks()
+        self._t0 = time.monotonic()
+
+    def stop(self) -> float:
+        wall = time.monotonic() - self._t0
+        system, own = _busy_ticks_system(), _own_ticks()
+        foreign = max(0, (system - self._system0) - (own - self._own0))
+        capacity = wall * os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
+        self.share = foreign / capacity if capacity > 0 else 0.0
+        return self.share
+
+
+def machine() -> dict[str, object]:
+    """Context for the figures: other load on the machine makes every figure worse."""
+    load1, _load5, _load15 = os.getloadavg()
+    return {"cpu_count": os.cpu_count(), "loadavg_1m": load1, "python": sys.version.split()[0]}
 
 
 def percentile(values: Sequence[float], q: float) -> float:

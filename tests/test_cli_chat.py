@@ -13,7 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop", *args],
+        [
+            sys.executable,
+            "-m",
+            "desktop",
+            *args,
+            *(["--threads", "1"] if args[0] == "chat" else []),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--max-tokens", type=int, default=256)
     chat.add_argument("--seed", type=int, default=-1, help="-1: random")
     chat.add_argument("--context", type=int, default=2048, help="context size in tokens")
+    chat.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     chat.add_argument("--base", action="store_true", help="base-model mode: prompt as a transcript")
     chat.add_argument("--json", action="store_true", help="end with one JSON line of figures")
     return parser

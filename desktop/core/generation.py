@@ -68,6 +68,7 @@ class GenerationRequest:
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     stop: tuple[str, ...] = ()
     top_alternatives: int = 0  # >0: report that many alternatives per token
+    ignore_eos: bool = False  # never sample an end token: fixed-length runs (benchmarks)
 
 
 @dataclass(frozen=True)

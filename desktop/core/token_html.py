@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import Any
 
-from desktop.core.generation import TokenEvent
+from desktop.core.generation import TokenAlternative, TokenEvent
 
 # (threshold, background): at or above the threshold, use the colour. Green = confident.
 PROBABILITY_COLOURS: tuple[tuple[float, str], ...] = (
@@ -83,15 +84,14 @@ def events_to_json(events: Sequence[TokenEvent]) -> list[list[object]]:
     ]
 
 
-def events_from_json(rows: Sequence[Sequence[object]]) -> list[TokenEvent]:
-    from desktop.core.generation import TokenAlternative
-
-    events = []
-    for row in rows:
-        text, prob, alternatives = row[0], row[1], row[2]
-        alts = tuple(
-            TokenAlternative(str(a[0]), float(a[1]))
-            for a in alternatives  # type: ignore[union-attr]
+def events_from_json(rows: Sequence[Any]) -> list[TokenEvent]:
+    """Inverse of `events_to_json` (rows come back from JSON, so they are untyped)."""
+    return [
+        TokenEvent(
+            text=str(text),
+            token_id=-1,
+            prob=float(prob),
+            alternatives=tuple(TokenAlternative(str(a), float(p)) for a, p in alternatives),
         )
-        events.append(TokenEvent(text=str(text), token_id=-1, prob=float(prob), alternatives=alts))  # type: ignore[arg-type]
-    return events
+        for text, prob, alternatives in rows
+    ]

@@ -136,9 +136,19 @@ class HostSession:
                         self._restart_after_hard_stop()
                         return cancelled_stats(request.request_id, streamed)
                 elif isinstance(event, TokenMessage):
-                    streamed.append(event.event.text)
-                    on_token(event.event)
+                    # Tokens the host made before it saw the stop are not shown: a fast
+                    # model runs ahead of the GUI, and Stop means "stop here".
+                    if not self._stop.is_set():
+                        streamed.append(event.event.text)
+                        on_token(event.event)
                 elif isinstance(event, Finished):
+                    if self._stop.is_set():
+                        return replace(
+                            event.stats,
+                            stop_reason="cancelled",
+                            text="".join(streamed),
+                            generated_tokens=len(streamed),
+                        )
                     return event.stats
                 elif isinstance(event, Failed):
                     raise SessionError(sentence(event.message))

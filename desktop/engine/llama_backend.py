@@ -84,6 +84,7 @@ class LlamaCppBackend:
         self._llm: Any = None
         self._path = ""
         self._log = LlamaLog()
+        self._end_tokens: Any = None  # ids of every end-of-generation token, found lazily
 
     def load(
         self, path: str, settings: LoadSettings, progress: Callable[[float], bool]
@@ -139,7 +140,15 @@ class LlamaCppBackend:
         raw = self._llm_lib().llama_vocab_get_text(self._llm._model.vocab, token)
         return raw.decode("utf-8", errors="replace") if raw else ""
 
+    def _ban_end_tokens(self, _input_ids: Any, scores: Any) -> Any:
+        if self._end_tokens is None:
+            count = int(self._llm.n_vocab())
+            self._end_tokens = np.array([t for t in range(count) if self._is_end(t)], dtype=int)
+        scores[self._end_tokens] = -np.inf
+        return scores
+
     def close(self) -> None:
+        self._end_tokens = None
         if self._llm is not None:
             self._llm.close()
             self._llm = None
@@ -213,6 +222,7 @@ class LlamaCppBackend:
             min_p=s.min_p,
             temp=s.temperature,
             repeat_penalty=s.repeat_penalty,
+            logits_processor=[self._ban_end_tokens] if request.ignore_eos else None,
         )
         try:
             for token in tokens:

@@ -62,7 +62,7 @@ class ScriptedBackend:
         s = self.script
         if s.fail_load_if_path_contains in path:
             raise GenerationError(f"scripted load failure for {os.path.basename(path)}")
-        steps = 10
+        steps = max(1, round(s.load_seconds / 0.05))  # a progress report every 50 ms
         for i in range(steps):
             time.sleep(s.load_seconds / steps)
             if not progress((i + 1) / steps) and not s.load_ignores_cancel:

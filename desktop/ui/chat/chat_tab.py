@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QPlainTextEdit,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -35,11 +32,11 @@ from desktop.ui.chat.composer import Composer
 from desktop.ui.chat.conversation_list import ConversationSidebar
 from desktop.ui.chat.message_widget import MessageWidget
 from desktop.ui.chat.model_bar import ModelBar
+from desktop.ui.chat.prompt_dialog import PromptDialog
+from desktop.ui.chat.reply_stream import ReplyStream
 from desktop.ui.chat.settings_panel import SettingsPanel
 from desktop.ui.chat.transcript import TranscriptView
 
-RENDER_MS = 50
-PERSIST_MS = 500
 TOP_ALTERNATIVES = 5
 
 
@@ -55,8 +52,6 @@ class ChatTab(QWidget):
         self.conversation_id: int | None = None
         self.model: LoadedModel | None = None
         self.model_info: ModelInfo | None = None
-        self.reply: MessageWidget | None = None  # the reply being streamed
-        self.request_id = 0
         self.last_prompt: PromptPlan | None = None
         self.context_used = 0
 
@@ -87,14 +82,11 @@ class ChatTab(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(splitter)
 
-        self._render_timer = QTimer(self, interval=RENDER_MS)
-        self._render_timer.timeout.connect(self._render_reply)
-        self._persist_timer = QTimer(self, interval=PERSIST_MS)
-        self._persist_timer.timeout.connect(self._persist_reply)
+        self.stream = ReplyStream(store, self)
 
         self._connect()
-        QShortcut(QKeySequence.StandardKey.New, self, activated=self._new_chat_clicked)
-        QShortcut(QKeySequence("Escape"), self, activated=self.stop)
+        QShortcut(QKeySequence.StandardKey.New, self).activated.connect(self._new_chat_clicked)
+        QShortcut(QKeySequence("Escape"), self).activated.connect(self.stop)
         conversations = store.list_conversations()
         self.open_conversation(conversations[0].id if conversations else self.new_chat())
 
@@ -225,7 +217,12 @@ class ChatTab(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self.reply is not None
+        return self.stream.active
+
+    @property
+    def reply(self) -> MessageWidget | None:
+        """The reply being streamed, if any."""
+        return self.stream.widget
 
     def prompt_for(self, messages: list[ChatMessage]) -> PromptPlan:
         template = self.model.template if self.model else TemplateInfo()
@@ -249,13 +246,11 @@ class ChatTab(QWidget):
         plan = self.prompt_for(self.store.chat_messages(self.conversation_id))
         self.last_prompt = plan
         stored = self.store.start_reply(self.conversation_id)
-        self.reply = self._new_widget(stored.id, "assistant")
-        self.reply.streaming = True
-        self.reply.render()
-        self.request_id = next(self._request_ids)
+        request_id = next(self._request_ids)
+        self.stream.begin(self._new_widget(stored.id, "assistant"), request_id)
         probabilities = self.panel.show_probabilities.isChecked()
         request = GenerationRequest(
-            request_id=self.request_id,
+            request_id=request_id,
             prompt=plan.text,
             sampling=self.panel.sampling(),
             stop=plan.stops,
@@ -263,8 +258,6 @@ class ChatTab(QWidget):
         )
         self.composer.set_busy(True)
         self.status.setText(f"Generating… ({plan.mode}{'; ' + plan.note if plan.note else ''})")
-        self._render_timer.start()
-        self._persist_timer.start()
         self.engine.generate_requested.emit(request)
 
     @Slot()
@@ -273,20 +266,12 @@ class ChatTab(QWidget):
 
     @Slot(int, object)
     def _on_token(self, request_id: int, event: TokenEvent) -> None:
-        if self.reply is not None and request_id == self.request_id:
-            self.reply.append_event(event)
-
-    def _render_reply(self) -> None:
-        if self.reply is not None:
-            self.reply.render_if_changed()
-
-    def _persist_reply(self) -> None:
-        if self.reply is not None:
-            self.store.update_reply(self.reply.message_id, self.reply.text)
+        if self.stream.owns(request_id):
+            self.stream.add(event)
 
     @Slot(object)
     def _on_finished(self, stats: GenerationStats) -> None:
-        if self.reply is None or stats.request_id != self.request_id:
+        if not self.stream.owns(stats.request_id):
             return
         reply = self._end_reply()
         probs = (
@@ -307,7 +292,7 @@ class ChatTab(QWidget):
 
     @Slot(int, str)
     def _on_failed(self, request_id: int, message: str) -> None:
-        if self.reply is None or request_id != self.request_id:
+        if not self.stream.owns(request_id):
             self.status.setText(f"⚠ {message}")
             return
         reply = self._end_reply()
@@ -317,15 +302,8 @@ class ChatTab(QWidget):
         self.reply_finished.emit(message)
 
     def _end_reply(self) -> MessageWidget:
-        reply = self.reply
-        assert reply is not None
-        self.reply = None
-        self._render_timer.stop()
-        self._persist_timer.stop()
-        reply.streaming = False
-        reply.render()
         self.composer.set_busy(False)
-        return reply
+        return self.stream.end()
 
     # ---- regenerate, edit ----------------------------------------------------------
 
@@ -343,8 +321,7 @@ class ChatTab(QWidget):
             return
         assert self.conversation_id is not None
         self.store.truncate_after(self.conversation_id, message.position - 1)
-        previous = self.transcript.messages.index(self.transcript.find(message_id))  # type: ignore[arg-type]
-        self.transcript.remove_after(self.transcript.messages[previous - 1].message_id)
+        self.transcript.remove_after(message_id, inclusive=True)
         self._start_reply()
 
     @Slot(int)
@@ -365,7 +342,7 @@ class ChatTab(QWidget):
         self.store.update_message(message_id, new_text)
         self.store.truncate_after(self.conversation_id, message.position)
         self.transcript.remove_after(message_id)
-        widget = self.transcript.find(message_id)
+        widget = self.transcript.widget_for(message_id)
         if widget is not None:
             widget.set_text(new_text)
         self._start_reply()
@@ -389,23 +366,7 @@ class ChatTab(QWidget):
 
     @Slot()
     def show_prompt_dialog(self) -> None:
-        plan = self.current_prompt()
-        dialog = QDialog(self)
-        dialog.setWindowTitle(f"Prompt sent to the model ({plan.mode})")
-        text = QPlainTextEdit(plan.text)
-        text.setReadOnly(True)
-        note = QLabel(
-            f"Mode: {plan.mode}. Stops at: {', '.join(repr(s) for s in plan.stops) or 'end token'}"
-            + (f"\n{plan.note}" if plan.note else "")
-        )
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(dialog.reject)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(note)
-        layout.addWidget(text)
-        layout.addWidget(buttons)
-        dialog.resize(640, 480)
-        dialog.open()
+        PromptDialog(self.current_prompt(), self).open()
 
     def shutdown(self) -> None:
         """The window is closing: keep what the reply has so far as a stopped reply."""

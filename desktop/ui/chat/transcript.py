@@ -50,18 +50,18 @@ class TranscriptView(QScrollArea):
         self._at_bottom = True
         return widget
 
-    def remove_after(self, message_id: int) -> None:
-        """Drop the widgets after the message with this id (edit-and-resend, regenerate)."""
+    def remove_after(self, message_id: int, *, inclusive: bool = False) -> None:
+        """Drop the widgets after (or from) a message: for edit-and-resend and regenerate."""
         ids = [w.message_id for w in self.messages]
         if message_id not in ids:
             return
-        keep = ids.index(message_id) + 1
+        keep = ids.index(message_id) + (0 if inclusive else 1)
         for widget in self.messages[keep:]:
             widget.setParent(None)
             widget.deleteLater()
         self.messages = self.messages[:keep]
 
-    def find(self, message_id: int) -> MessageWidget | None:
+    def widget_for(self, message_id: int) -> MessageWidget | None:
         return next((w for w in self.messages if w.message_id == message_id), None)
 
     def _remember_position(self, value: int) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.cli_inspect import EXIT_BROKEN_FILE, inspect_command
+from desktop.cli.inspect_command import EXIT_BROKEN_FILE, inspect_command
 from tests.gguf_fixtures import BROKEN_KINDS
 
 
@@ -69,7 +69,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_real_process_prints_nothing_else(broken_ggufs: Callable[[str], Path]) -> None:
     """In a fresh interpreter: no warnings, logging or traceback reach the terminal."""
     script = (
-        "import sys; from desktop.core.cli_inspect import inspect_command; "
+        "import sys; from desktop.cli.inspect_command import inspect_command; "
         "sys.exit(inspect_command(sys.argv[1], False))"
     )
     path = broken_ggufs("mid_tensor_data")
@@ -77,7 +77,7 @@ def test_real_process_prints_nothing_else(broken_ggufs: Callable[[str], Path]) -
         [sys.executable, "-c", script, str(path)],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[1],
         timeout=60,
     )
     assert done.returncode == 2 and done.stdout == ""
