@@ -3,12 +3,10 @@ llama.cpp lives in the model-host process, tiktoken and huggingface_hub load on 
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 
 
 def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
-    multiprocessing.freeze_support()  # a frozen app starts the model host through itself
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop.core.bpe_vocab import byte_level_bpe_vocab
 from desktop.core.gguf_writer import (
     CHATML_TEMPLATE,
     FileType,
     LlamaShape,
-    byte_level_bpe_vocab,
     random_llama_weights,
     write_llama_gguf,
 )
 
 TINY_SHAPE = LlamaShape(
-    vocab_size=384, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128, context_length=256
+    vocab_size=384, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128, context_length=4096
 )
 BROKEN_KINDS = (
     "header_10_bytes",

@@ -29,7 +29,7 @@ def test_text_report(tiny_gguf: Path) -> None:
     assert "Architecture:   llama" in lines
     assert "Parameters:     123K (123,200)" in lines
     assert "Quantization:   F32" in lines
-    assert "Context length: 256" in lines
+    assert "Context length: 4096" in lines
     assert "Chat template:  yes" in lines
     assert "Tokenizer:      gpt2" in lines
     size = tiny_gguf.stat().st_size
@@ -46,7 +46,7 @@ def test_json_report(tiny_gguf: Path) -> None:
     data = json.loads(out)
     assert data["parameter_count"] == 123_200
     assert data["quantization"] == "F32"
-    assert data["context_length"] == 256
+    assert data["context_length"] == 4096
     assert data["has_chat_template"] is True
     assert data["tokenizer_model"] == "gpt2"
     assert data["architecture"] == "llama"

@@ -7,6 +7,7 @@ runs llama.cpp in the same model-host process the GUI uses.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 from collections.abc import Sequence
 
@@ -43,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # First of all: in a frozen (PyInstaller) app the model host is this same executable
+    # started by multiprocessing, and it must be caught before argparse sees its arguments.
+    multiprocessing.freeze_support()
     args = build_parser().parse_args(argv)
     if args.command == "inspect":
         from desktop.cli.inspect_command import inspect_command

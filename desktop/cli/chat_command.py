@@ -30,7 +30,9 @@ def chat_command(
 
     session = HostSession()
     try:
-        model = session.load(args.model, LoadSettings(context_size=args.context, threads=args.threads))
+        model = session.load(
+            args.model, LoadSettings(context_size=args.context, threads=args.threads)
+        )
         plan = build_prompt(messages, model.template, base_mode=args.base)
         stats = session.generate(_request(args, plan), show)
     except SessionError as exc:

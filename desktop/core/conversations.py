@@ -1,9 +1,10 @@
 """Chat conversations in SQLite, written so that a crash never loses a conversation.
 
-The database runs in WAL mode with `synchronous=FULL` and every public write is committed
-before the call returns: the user's message is on disk before the model is asked, and a
-reply that streams is committed every time `update_reply` is called (~0.5 s), so a killed
-process loses at most that last half second of the reply.
+The store opens the app database with `database.open_database` (WAL mode,
+`synchronous=FULL`, tables created by its migrations) and commits every public write before
+the call returns: the user's message is on disk before the model is asked, and a reply that
+streams is committed every time `update_reply` is called (~0.5 s), so a killed process loses
+at most that last half second of the reply.
 
 One `ConversationStore` owns one connection and is used from the GUI thread only; sqlite3's
 default thread check enforces that.
@@ -13,20 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sqlite3
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, cast, get_args
 
+from desktop.core.database import open_database, transaction, write_text_atomically
 from desktop.core.generation import ChatMessage, GenerationStats, Role, TokenEvent
-from desktop.core.paths import database_path
-from desktop.core.presets import PresetStore, seed_presets
+from desktop.core.presets import PresetStore
 
 MessageStatus = Literal["complete", "partial", "error"]
 DEFAULT_TITLE = "New chat"
@@ -77,79 +75,6 @@ def title_from_first_message(text: str, max_chars: int = TITLE_LENGTH) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
-# --- schema -------------------------------------------------------------------------------
-
-Migration = Callable[[sqlite3.Connection], None]
-
-
-def _migrate_to_1(conn: sqlite3.Connection) -> None:
-    conn.execute(
-        """CREATE TABLE conversations (
-            id INTEGER PRIMARY KEY,
-            title TEXT NOT NULL,
-            system_prompt TEXT NOT NULL DEFAULT '',
-            model_path TEXT,
-            created_at REAL NOT NULL,
-            updated_at REAL NOT NULL,
-            settings_json TEXT NOT NULL DEFAULT '{}')"""
-    )
-    # Role and status are checked in Python, not with CHECK constraints: SQLite can only
-    # change a CHECK by rebuilding the table, which would make later migrations heavy.
-    conn.execute(
-        """CREATE TABLE messages (
-            id INTEGER PRIMARY KEY,
-            conversation_id INTEGER NOT NULL
-                REFERENCES conversations(id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            role TEXT NOT NULL,
-            content TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'complete',
-            created_at REAL NOT NULL,
-            stats_json TEXT,
-            token_probs_json TEXT,
-            UNIQUE (conversation_id, position))"""
-    )
-    conn.execute("CREATE INDEX conversations_by_update ON conversations(updated_at)")
-    conn.execute(
-        """CREATE TABLE presets (
-            name TEXT PRIMARY KEY,
-            system_prompt TEXT NOT NULL,
-            updated_at REAL NOT NULL)"""
-    )
-    seed_presets(conn)
-
-
-# MIGRATIONS[i] upgrades a database from user_version i to i + 1. Only ever append.
-MIGRATIONS: tuple[Migration, ...] = (_migrate_to_1,)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> None:
-    """Bring the schema up to date, one committed step per version.
-
-    The version is re-read inside each write transaction, so two app instances opening a
-    fresh database at once cannot both run the same step. `conn` must be in autocommit mode.
-    """
-    while True:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version > len(migrations):
-                raise RuntimeError(
-                    f"the database has schema version {version}, newer than this app "
-                    f"understands ({len(migrations)}); update Deep Dive Lab"
-                )
-            if version == len(migrations):
-                conn.execute("COMMIT")
-                return
-            migrations[version](conn)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-
 # --- store --------------------------------------------------------------------------------
 
 
@@ -157,16 +82,8 @@ class ConversationStore:
     """Conversations, their messages and the system-prompt presets (`.presets`)."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        path = Path(path) if path is not None else database_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: transactions are explicit (`_transaction`), never implicit.
-        self._conn = sqlite3.connect(str(path), isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = FULL")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        self._conn.execute("PRAGMA busy_timeout = 5000")  # a second app window may write
-        migrate(self._conn)
+        """Open (creating and migrating if needed) the database; default: the app's own."""
+        self._conn = open_database(path)
         self.presets = PresetStore(self._conn)
         self._last_time = 0.0
 
@@ -254,7 +171,7 @@ class ConversationStore:
         """Append and commit a message; a user message also titles a still-untitled chat."""
         if role not in _ROLES or status not in _STATUSES:
             raise ValueError(f"bad role or status: {role!r}, {status!r}")
-        with self._transaction() as conn:
+        with transaction(self._conn) as conn:
             title = self.get_conversation(conversation_id).title
             now = self._now()
             cur = conn.execute(
@@ -307,7 +224,7 @@ class ConversationStore:
 
     def truncate_after(self, conversation_id: int, position: int) -> int:
         """Delete the messages after `position`; returns how many went."""
-        with self._transaction() as conn:
+        with transaction(self._conn) as conn:
             cur = conn.execute(
                 "DELETE FROM messages WHERE conversation_id = ? AND position > ?",
                 (conversation_id, position),
@@ -346,20 +263,10 @@ class ConversationStore:
             messages = self.to_openai_messages(conversation_id)
             if any(m["role"] != "system" for m in messages):
                 lines.append(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
-        _write_atomically(Path(path), "".join(lines))
+        write_text_atomically(Path(path), "".join(lines))
         return len(lines)
 
     # helpers
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
 
     def _now(self) -> float:
         # Strictly increasing, so "most recently updated" is exact even when the clock is
@@ -383,7 +290,7 @@ class ConversationStore:
     def _update_message(
         self, message_id: int, assignments: str, values: tuple[object, ...]
     ) -> None:
-        with self._transaction() as conn:
+        with transaction(self._conn) as conn:
             row = conn.execute(
                 "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
             ).fetchone()
@@ -437,17 +344,3 @@ def _dataclass_to_dict(obj: object) -> object:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.asdict(obj)
     raise TypeError(f"cannot store {type(obj).__name__} as JSON")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, os.replace: never a half-written export."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -38,4 +38,4 @@ def database_path() -> Path:
     return data_dir() / "deepdive.sqlite3"
 
 
-default_database_path = database_path  # the name the conversation store's docs use
+

@@ -2,8 +2,8 @@
 
 A preset is just a named system prompt. The post-training chapter uses them to show that an
 assistant's identity and its willingness to say "I don't know" can come from the prompt alone.
-The table is created (and seeded with `DEFAULT_PRESETS`) by the conversation store's schema
-migration, so presets share the database file and its connection.
+The table is created (and seeded with `DEFAULT_PRESETS`) by a migration in `database.py`;
+presets share the database file and the conversation store's connection.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def seed_presets(conn: sqlite3.Connection) -> None:
 class PresetStore:
     """Presets in the app database. Use `ConversationStore.presets` to get one.
 
-    The connection must be in autocommit mode (as the conversation store opens it), so each
+    The connection must be in autocommit mode (as `database.open_database` opens it), so each
     call is its own committed transaction. GUI thread only, like the conversation store.
     """
 

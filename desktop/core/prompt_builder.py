@@ -13,6 +13,7 @@ from typing import Literal
 from desktop.core.base_prompt import BASE_STOPS, build_base_prompt
 from desktop.core.chat_template import ChatTemplateError, render_chat_template
 from desktop.core.generation import ChatMessage
+from desktop.core.reasoning import split_reasoning
 
 PromptMode = Literal["chat template", "base model"]
 
@@ -34,9 +35,18 @@ class TemplateInfo:
     eos_token: str = ""
 
 
+def without_reasoning(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+    """Earlier replies go back without their `<think>` part, as reasoning models expect."""
+    return [
+        ChatMessage(m.role, split_reasoning(m.content).answer) if m.role == "assistant" else m
+        for m in messages
+    ]
+
+
 def build_prompt(
     messages: Sequence[ChatMessage], model: TemplateInfo, *, base_mode: bool = False
 ) -> PromptPlan:
+    messages = without_reasoning(messages)
     if not base_mode and model.chat_template:
         try:
             text = render_chat_template(

@@ -71,7 +71,11 @@ class InferenceEngine(QObject):
         self._thread = thread
 
     def stop(self) -> None:
-        """Thread-safe: stop the current generation or load."""
+        """Thread-safe: stop the current generation or load.
+
+        Call it directly. Do not connect a signal to it: the engine lives in its own
+        thread, so the call would be queued behind the very work it should stop.
+        """
         self._session.stop()
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:

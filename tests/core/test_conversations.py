@@ -14,14 +14,8 @@ from pathlib import Path
 import pytest
 
 from desktop.core import paths
-from desktop.core.conversations import (
-    DEFAULT_TITLE,
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    ConversationStore,
-    migrate,
-    title_from_first_message,
-)
+from desktop.core.conversations import DEFAULT_TITLE, ConversationStore, title_from_first_message
+from desktop.core.database import MIGRATIONS, SCHEMA_VERSION, migrate
 from desktop.core.generation import GenerationStats, TokenAlternative, TokenEvent
 from desktop.core.presets import DEFAULT_PRESETS
 

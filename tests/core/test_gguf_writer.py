@@ -12,15 +12,17 @@ from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
 
 from desktop.core import gguf_writer
+from desktop.core.bpe_vocab import (
+    byte_level_bpe_vocab,
+    bytes_to_unicode,
+    token_text,
+    vocab_from_byte_merges,
+)
 from desktop.core.gguf_writer import (
     CHATML_TEMPLATE,
     LlamaShape,
-    byte_level_bpe_vocab,
-    bytes_to_unicode,
     expected_tensor_shapes,
     random_llama_weights,
-    token_text,
-    vocab_from_byte_merges,
     write_llama_gguf,
 )
 from tests.gguf_fixtures import TINY_SHAPE, make_tiny_gguf, tiny_weights
@@ -96,7 +98,7 @@ def test_f32_file_holds_exact_weights_and_metadata(tiny_gguf: Path) -> None:
         )
     assert _field(reader, "general.architecture") == "llama"
     assert _field(reader, "general.file_type") == 0
-    assert _field(reader, "llama.context_length") == 256
+    assert _field(reader, "llama.context_length") == TINY_SHAPE.context_length
     assert _field(reader, "llama.attention.head_count_kv") == 2
     assert _field(reader, "llama.rope.dimension_count") == 16
     assert _field(reader, "tokenizer.ggml.model") == "gpt2"

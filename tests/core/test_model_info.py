@@ -18,7 +18,7 @@ from desktop.core.model_info import (
     read_gguf_header,
     read_model_info,
 )
-from tests.gguf_fixtures import make_tiny_gguf, tiny_weights
+from tests.gguf_fixtures import TINY_SHAPE, make_tiny_gguf, tiny_weights
 
 
 def gguf_bytes(
@@ -62,7 +62,7 @@ def test_tiny_model_info(tiny_gguf: Path) -> None:
     assert info.parameter_count == sum(w.size for w in tiny_weights().values()) == 123_200
     assert info.architecture == "llama"
     assert info.quantization == "F32"
-    assert info.context_length == 256
+    assert info.context_length == TINY_SHAPE.context_length
     assert info.has_chat_template and info.chat_template == CHATML_TEMPLATE
     assert info.tokenizer_model == "gpt2"
     assert (info.vocab_size, info.n_layers, info.embedding_length) == (384, 2, 64)

@@ -25,9 +25,11 @@ def request(rid: int = 1, **kw: object) -> GenerationRequest:
 
 
 def test_streams_the_scripted_reply(scripted_session, tiny_gguf: Path) -> None:
-    session = scripted_session(replies=["Hello there, student."])
-    model = session.load(str(tiny_gguf), LoadSettings(context_size=512))
-    assert model.context_size == 512
+    session = scripted_session(replies=["Hello there, student."], context_size=100_000)
+    model = session.load(str(tiny_gguf), LoadSettings(context_size=128))
+    assert model.context_size == 128
+    # more than the model was trained for (4096): loaded with its trained context
+    assert session.load(str(tiny_gguf), LoadSettings(context_size=8192)).context_size == 4096
     seen: list[TokenEvent] = []
     stats = session.generate(request(), seen.append)
     assert "".join(e.text for e in seen) == "Hello there, student."

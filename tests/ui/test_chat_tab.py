@@ -189,3 +189,28 @@ def test_send_without_a_model_explains(qtbot, make_chat) -> None:
     assert "Load a model first" in tab.status.text()
     assert tab.composer.edit.toPlainText() == "hello?"  # nothing typed is lost
     assert tab.store.messages(tab.conversation_id) == []
+
+
+def test_broken_model_file_is_refused_and_the_tab_lives_on(
+    qtbot, make_chat, broken_ggufs, tiny_gguf
+) -> None:
+    tab = make_chat(load=False, replies=["fine"])
+    for kind in ("mid_tensor_data", "random_bytes", "empty"):
+        tab.model_bar.info.setText("")
+        tab.load_model(str(broken_ggufs(kind)))
+        qtbot.waitUntil(lambda: "⚠" in tab.model_bar.info.text(), timeout=10_000)
+        assert tab.model is None
+        assert tab.model_bar.load_button.text() == "Load"  # not stuck in "loading"
+    # a good file still loads afterwards, and chat works
+    tab.load_model(str(tiny_gguf))
+    qtbot.waitUntil(lambda: tab.model is not None, timeout=10_000)
+    assert send_and_wait(qtbot, tab, "ok?").text == "fine"
+
+
+def test_cancel_a_slow_load(qtbot, make_chat, tiny_gguf) -> None:
+    tab = make_chat(load=False, load_seconds=20)
+    tab.load_model(str(tiny_gguf))
+    qtbot.waitUntil(lambda: tab.model_bar.load_button.text() == "Cancel", timeout=10_000)
+    qtbot.mouseClick(tab.model_bar.load_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.model_bar.load_button.text() == "Load", timeout=10_000)
+    assert tab.model is None and "cancelled" in tab.model_bar.info.text()

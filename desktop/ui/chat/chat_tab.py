@@ -102,7 +102,7 @@ class ChatTab(QWidget):
         e.failed.connect(self._on_failed)
         e.model_crashed.connect(self._on_crashed)
         self.model_bar.load_requested.connect(self.load_model)
-        self.model_bar.stop_load_requested.connect(self.engine.stop)
+        self.model_bar.stop_load_requested.connect(self.stop)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
         self.sidebar.new_requested.connect(self._new_chat_clicked)
@@ -237,6 +237,7 @@ class ChatTab(QWidget):
             self.composer.edit.setPlainText(text)
             return
         message = self.store.add_message(self.conversation_id, "user", text)  # on disk first
+        self.store.set_model(self.conversation_id, self.model.path)
         self._new_widget(message.id, "user").set_text(text)
         self.sidebar.reload(self.conversation_id)
         self._start_reply()
@@ -262,6 +263,8 @@ class ChatTab(QWidget):
 
     @Slot()
     def stop(self) -> None:
+        # A direct call from the GUI thread: a signal connected to engine.stop would be
+        # queued behind the very work it is meant to stop.
         self.engine.stop()
 
     @Slot(int, object)

@@ -190,7 +190,8 @@ class MessageWidget(QFrame):
         elif self.role == "user":
             self.body.setPlainText(answer)
         else:
-            self.body.setMarkdown(answer + (" ▍" if self.streaming else ""))
+            # lstrip: a base-model reply starts with the space after "Assistant:".
+            self.body.setMarkdown(answer.lstrip() + (" ▍" if self.streaming else ""))
 
     def _copy(self) -> None:
         answer = split_reasoning(self.text).answer if self.role == "assistant" else self.text

@@ -1,0 +1,149 @@
+"""The app's one SQLite database file: opening it, its schema migrations, transactions.
+
+Rule: there is exactly one database file (`paths.database_path()`) and exactly one ordered
+list of migrations for it, `MIGRATIONS` below, which alone owns `PRAGMA user_version`. A store
+that needs new tables (quiz runs, training runs, ...) appends a step to that list; it never
+keeps a version counter or a migration list of its own, and no step is ever edited or removed
+once released. The steps live here, so the whole schema history reads top to bottom in one
+place.
+
+Every connection runs in WAL mode with `synchronous=FULL`, so a committed write survives a
+crash or power loss, and in autocommit mode, so transactions are explicit (`transaction`),
+never implicit. `busy_timeout` lets a second app window wait for a writer instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from desktop.core.paths import database_path
+from desktop.core.presets import seed_presets
+
+Migration = Callable[[sqlite3.Connection], None]
+BUSY_TIMEOUT_MS = 5000
+
+
+def open_database(path: str | Path | None = None) -> sqlite3.Connection:
+    """Connect to the app database (default: `paths.database_path()`) and migrate it.
+
+    Rows come back as `sqlite3.Row` (index them by position or by column name). The
+    connection keeps sqlite3's default same-thread check.
+    """
+    path = Path(path) if path is not None else database_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None)  # autocommit
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction on an autocommit connection: committed on exit, rolled back on error.
+
+    BEGIN IMMEDIATE takes the write lock up front, so a read-then-write inside the block
+    cannot be overtaken by another connection.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# --- schema -------------------------------------------------------------------------------
+
+
+def _create_chat_tables(conn: sqlite3.Connection) -> None:
+    """Version 1: conversations, their messages, and the seeded system-prompt presets."""
+    conn.execute(
+        """CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            system_prompt TEXT NOT NULL DEFAULT '',
+            model_path TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            settings_json TEXT NOT NULL DEFAULT '{}')"""
+    )
+    # Role and status are checked in Python, not with CHECK constraints: SQLite can only
+    # change a CHECK by rebuilding the table, which would make later migrations heavy.
+    conn.execute(
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL
+                REFERENCES conversations(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'complete',
+            created_at REAL NOT NULL,
+            stats_json TEXT,
+            token_probs_json TEXT,
+            UNIQUE (conversation_id, position))"""
+    )
+    conn.execute("CREATE INDEX conversations_by_update ON conversations(updated_at)")
+    conn.execute(
+        """CREATE TABLE presets (
+            name TEXT PRIMARY KEY,
+            system_prompt TEXT NOT NULL,
+            updated_at REAL NOT NULL)"""
+    )
+    seed_presets(conn)
+
+
+# MIGRATIONS[i] upgrades a database from user_version i to i + 1. Only ever append.
+MIGRATIONS: tuple[Migration, ...] = (_create_chat_tables,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    """Bring the schema up to date, one committed step per version.
+
+    The version is re-read inside each write transaction, so two app instances opening a
+    fresh database at once cannot both run the same step. `conn` must be in autocommit mode.
+    """
+    while True:
+        with transaction(conn):
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(migrations):
+                raise RuntimeError(
+                    f"the database has schema version {version}, newer than this app "
+                    f"understands ({len(migrations)}); update Deep Dive Lab"
+                )
+            if version == len(migrations):
+                return
+            migrations[version](conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Temp file in the same folder, fsync, os.replace: the file appears whole or not at all."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

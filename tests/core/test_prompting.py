@@ -1,0 +1,91 @@
+"""Prompt building: chat templates, base-model mode, reasoning handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop.core.base_prompt import BASE_STOPS, DEFAULT_IDENTITY, build_base_prompt
+from desktop.core.chat_template import ChatTemplateError, render_chat_template
+from desktop.core.generation import ChatMessage
+from desktop.core.gguf_writer import CHATML_TEMPLATE
+from desktop.core.prompt_builder import TemplateInfo, build_prompt
+from desktop.core.reasoning import split_reasoning
+
+CHAT = [
+    ChatMessage("system", "Be brief."),
+    ChatMessage("user", "Hi"),
+    ChatMessage("assistant", "<think>greet back</think>Hello!"),
+    ChatMessage("user", "2+2?"),
+]
+CHATML = TemplateInfo(CHATML_TEMPLATE, "<|endoftext|>", "<|im_end|>")
+
+
+def test_chat_template_prompt_and_stop() -> None:
+    plan = build_prompt(CHAT, CHATML)
+    assert plan.mode == "chat template"
+    assert plan.text == (
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+        "<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )  # the earlier reply went back without its reasoning
+    assert plan.stops == ("<|im_end|>",)
+
+
+def test_render_matches_llama_cpps_own_formatter(tiny_gguf: Path) -> None:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    theirs = Jinja2ChatFormatter(CHATML_TEMPLATE, eos_token="<|im_end|>", bos_token="")
+    messages = [{"role": m.role, "content": m.content} for m in CHAT]
+    ours = render_chat_template(CHATML_TEMPLATE, CHAT, eos_token="<|im_end|>")
+    assert ours == theirs(messages=messages).prompt
+
+
+def test_base_mode_transcript() -> None:
+    plan = build_prompt(CHAT, CHATML, base_mode=True)
+    assert plan.mode == "base model" and plan.stops == BASE_STOPS
+    assert plan.text.startswith("Be brief.\n\nUser: ")  # the system prompt is the identity
+    assert plan.text.endswith("User: Hi\nAssistant: Hello!\n\nUser: 2+2?\nAssistant:")
+
+
+def test_no_template_means_base_mode_with_a_note() -> None:
+    plan = build_prompt([ChatMessage("user", "Hi")], TemplateInfo())
+    assert plan.mode == "base model" and "no chat template" in plan.note
+    assert plan.text.startswith(DEFAULT_IDENTITY)
+
+
+def test_broken_template_falls_back_and_says_why() -> None:
+    plan = build_prompt([ChatMessage("user", "Hi")], TemplateInfo("{% for x in %}"))
+    assert plan.mode == "base model" and "does not compile" in plan.note
+
+
+def test_template_that_raises_is_a_clear_error() -> None:
+    template = "{{ raise_exception('only user and assistant roles are supported') }}"
+    with pytest.raises(ChatTemplateError, match="only user and assistant"):
+        render_chat_template(template, [ChatMessage("user", "x")])
+
+
+def test_template_sandbox_blocks_python_internals() -> None:
+    evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    with pytest.raises(ChatTemplateError):
+        render_chat_template(evil, [ChatMessage("user", "x")])
+
+
+def test_base_prompt_examples_come_before_the_conversation() -> None:
+    text = build_base_prompt([ChatMessage("user", "Q?")], examples=[("a?", "b.")])
+    assert text == f"{DEFAULT_IDENTITY}\n\nUser: a?\nAssistant: b.\n\nUser: Q?\nAssistant:"
+
+
+@pytest.mark.parametrize(
+    ("text", "reasoning", "answer", "thinking"),
+    [
+        ("<think>hmm</think>Four.", "hmm", "Four.", False),
+        ("  <think>still going", "still going", "", True),
+        ("plain answer", "", "plain answer", False),
+        ("opened in the prompt</think>\nAnswer", "opened in the prompt", "Answer", False),
+    ],
+)
+def test_split_reasoning(text: str, reasoning: str, answer: str, thinking: bool) -> None:
+    split = split_reasoning(text)
+    assert (split.reasoning, split.answer, split.thinking) == (reasoning, answer, thinking)

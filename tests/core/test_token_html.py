@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import json
+
+from desktop.core.generation import TokenAlternative, TokenEvent
+from desktop.core.token_html import (
+    PROBABILITY_COLOURS,
+    events_from_json,
+    events_to_json,
+    probability_colour,
+    token_tooltip,
+    tokens_to_html,
+)
+
+EVENTS = [
+    TokenEvent("Hello", 1, 0.95, (TokenAlternative("Hello", 0.95), TokenAlternative("Hi", 0.03))),
+    TokenEvent(" <b>", 2, 0.05, (TokenAlternative(" ", 0.5),)),
+    TokenEvent("", 3, 0.2),  # part of a UTF-8 character: nothing to show
+]
+
+
+def test_colours_go_from_sure_to_guessing() -> None:
+    assert probability_colour(1.0) == PROBABILITY_COLOURS[0][1]
+    assert probability_colour(0.0) == PROBABILITY_COLOURS[-1][1]
+    assert probability_colour(0.95) != probability_colour(0.05)
+
+
+def test_html_escapes_and_gives_each_token_a_tooltip() -> None:
+    html = tokens_to_html(EVENTS)
+    assert html.count("<span") == 2  # the empty token is skipped
+    assert "&lt;b&gt;" in html and "<b>" not in html
+    assert 'title="Hello  p = 95.0%' in html
+
+
+def test_tooltip_lists_alternatives_with_visible_whitespace() -> None:
+    tip = token_tooltip(EVENTS[1])
+    assert tip.splitlines() == ["·<b>  p = 5.0%", "Top alternatives:", "  ·  50.0%"]
+
+
+def test_json_round_trip() -> None:
+    back = events_from_json(json.loads(json.dumps(events_to_json(EVENTS))))
+    assert [(e.text, e.prob, e.alternatives) for e in back] == [
+        (e.text, e.prob, e.alternatives) for e in EVENTS
+    ]
