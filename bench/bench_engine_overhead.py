@@ -4,24 +4,29 @@ Engine path: the GUI thread emits `generate_requested`; `InferenceEngine` (in it
 sends the request to the model-host child process; tokens come back through the pipe and
 the engine's `token` signal, queued to a receiver QObject in the GUI thread's event loop.
 Plain path: `llama_cpp.Llama.generate()` in this process, same file, threads, context,
-prompt and greedy sampling.
+prompt and greedy sampling. A third, diagnostic path runs the app's `LlamaCppBackend` in
+this process (its per-token Python work, without the process, pipe, thread and signals),
+to tell where a gap between the two comes from.
 
-Both are timed in the GUI thread the same way: decode speed = (tokens - 1) / (last token
-time - first token time); time to first token = request to first token received. Runs
-alternate (plain, engine, plain, engine, ...) and medians are reported, to cancel drift.
-On a shared machine, pairs during which other processes used the CPUs are measured but
-left out of the medians (up to MAX_PAIRS pairs are run to get CLEAN_PAIRS clean ones).
-The plain model is idle while the engine runs and the host is idle (blocked on its pipe)
-while the plain model runs, so they never compete for the two cores.
+All are timed the same way: decode speed = (tokens - 1) / (last token time - first token
+time); time to first token (TTFT) = request to first token received, in the GUI thread.
+Runs alternate (plain, backend, engine, then backend, engine, plain, ...: the order
+rotates, so no side always runs first) and medians are reported, to cancel drift. Only
+one side computes at a time: the others' models sit idle (the host blocks on its pipe),
+so they never compete for the two cores.
 
-Each repetition uses a prompt whose first token differs from the previous one, so
-llama-cpp-python's prefix cache never applies: both sides start from a cold KV cache.
+On a shared machine, rounds during which other processes used the CPUs are measured but
+left out of the medians (up to MAX_ROUNDS rounds are run to get CLEAN_ROUNDS clean ones).
+
+Each round uses a prompt whose first token differs from the previous one, so
+llama-cpp-python's prefix cache never applies: every side starts from a cold KV cache.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,27 +48,28 @@ from common import (
 # level in the child.
 
 N_TOKENS = 128
-CLEAN_PAIRS = 7  # pairs (plain run + engine run) measured without other load on the machine
-MAX_PAIRS = 20  # give up waiting for a quiet machine after this many
-FOREIGN_LOAD_LIMIT = 0.05  # a run is "clean" if other processes used ≤ 5 % of the CPUs
 THREADS = 2
 CONTEXT = 2048
-SETTLE_S = 0.3  # idle pause between runs: lets the other side's OpenMP workers go to sleep
+CLEAN_ROUNDS = 7  # rounds (plain, backend, engine) measured without other load on the machine
+MAX_ROUNDS = 20  # give up waiting for a quiet machine after this many
+FOREIGN_LOAD_LIMIT = 0.03  # a run is "clean" if other processes used ≤ 3 % of the CPUs
+SETTLE_S = 0.3  # idle pause between runs: lets the last side's OpenMP workers go to sleep
 TTFT_GOAL_MS = 20.0
 RATIO_GOAL = 0.97
-# Short, so prompt processing (identical on both sides) adds little noise to the TTFT gap.
+# Short, so prompt processing (identical on all sides) adds little noise to the TTFT gap.
 PROMPT_BODY = " The history of the language model begins with counting words."
-# One leading letter per run: the first token differs, so no prefix of the KV cache is
+# One leading letter per round: the first token differs, so no prefix of the KV cache is
 # reused, and every prompt has the same length.
 LEADS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-# Greedy, and no sampler stage that could differ: the same tokens come out of both sides.
+# Greedy, and no sampler stage that could differ: the same tokens come out of every side.
 SAMPLING = dict(temperature=0.0, top_p=1.0, top_k=0, min_p=0.0, repeat_penalty=1.0, seed=1)
+SIDES = ("plain", "backend", "engine")
 
 
 @dataclass
 class Run:
     side: str
-    prompt_tokens: int
+    prompt_tokens: int = 0
     token_ids: list[int] = field(default_factory=list)
     times: list[float] = field(default_factory=list)  # perf_counter when each token arrived
     start: float = 0.0
@@ -85,28 +91,46 @@ class Run:
             return float("nan")
         return (len(self.times) - 1) / (self.times[-1] - self.times[0])
 
+    def describe(self) -> str:
+        host = f", host's own figure {self.host_tokens_per_s:.1f}" if self.side == "engine" else ""
+        return (
+            f"  {self.side:7s} {self.tokens:4d} tokens ({self.stop_reason}), prompt "
+            f"{self.prompt_tokens} tokens, TTFT {self.ttft_ms:6.1f} ms, "
+            f"{self.tokens_per_s:6.1f} tokens/s{host}, other load {self.foreign_load:4.0%}"
+        )
 
-def prompt(rep: int) -> str:
-    return LEADS[rep % len(LEADS)] + PROMPT_BODY
+
+def prompt(round_no: int) -> str:
+    return LEADS[round_no % len(LEADS)] + PROMPT_BODY
 
 
-def prompt_ids(llm: object, text: str) -> list[int]:
+def generation_request(text: str, request_id: int) -> Any:
+    from desktop.core.generation import GenerationRequest, SamplingSettings
+
+    sampling = SamplingSettings(max_tokens=N_TOKENS, **SAMPLING)  # type: ignore[arg-type]
+    return GenerationRequest(request_id=request_id, prompt=text, sampling=sampling)
+
+
+# ---- plain llama-cpp-python --------------------------------------------------------------
+
+
+def prompt_ids(llm: Any, text: str) -> list[int]:
     """Exactly what the app's llama backend feeds llama.cpp (`LlamaCppBackend._prompt_ids`)."""
-    ids = list(llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))  # type: ignore[attr-defined]
-    bos = llm.token_bos()  # type: ignore[attr-defined]
+    ids = list(llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+    bos = llm.token_bos()
     if len(ids) > 1 and ids[0] == bos and ids[1] == bos:
         ids = ids[1:]
     return ids
 
 
-def run_plain(llm: object, text: str) -> Run:
+def run_plain(llm: Any, text: str, _request_id: int) -> Run:
     import llama_cpp
 
-    vocab = llm._model.vocab  # type: ignore[attr-defined]
+    vocab = llm._model.vocab
     start = time.perf_counter()
     ids = prompt_ids(llm, text)
     run = Run("plain", len(ids), start=start)
-    tokens = llm.generate(  # type: ignore[attr-defined]
+    tokens = llm.generate(
         ids,
         top_k=SAMPLING["top_k"],
         top_p=SAMPLING["top_p"],
@@ -114,10 +138,10 @@ def run_plain(llm: object, text: str) -> Run:
         temp=SAMPLING["temperature"],
         repeat_penalty=SAMPLING["repeat_penalty"],
     )
+    run.stop_reason = "eos"
     for token in tokens:
         now = time.perf_counter()
         if llama_cpp.llama_vocab_is_eog(vocab, token):
-            run.stop_reason = "eos"
             break
         run.times.append(now)
         run.token_ids.append(int(token))
@@ -126,6 +150,29 @@ def run_plain(llm: object, text: str) -> Run:
             break
     tokens.close()
     return run
+
+
+# ---- the app's backend, in this process (diagnostic) -----------------------------------
+
+
+def run_backend(backend: Any, text: str, request_id: int) -> Run:
+    from desktop.core.generation import GenerationStats
+
+    run = Run("backend")
+    request = generation_request(text, request_id)
+    run.start = time.perf_counter()
+    for item in backend.stream(request, lambda: False):
+        now = time.perf_counter()
+        if isinstance(item, GenerationStats):
+            run.stop_reason = item.stop_reason
+            run.prompt_tokens = item.prompt_tokens
+        else:
+            run.times.append(now)
+            run.token_ids.append(item.token_id)
+    return run
+
+
+# ---- the engine: QThread + model-host process + signals ---------------------------------
 
 
 def receiver_class() -> Any:
@@ -189,13 +236,32 @@ def receiver_class() -> Any:
     return Receiver
 
 
-def run_engine(engine: Any, receiver: Any, text: str, request_id: int) -> Run:
-    from desktop.core.generation import GenerationRequest, SamplingSettings
+def start_engine(path: str) -> tuple[Any, Any]:
+    from desktop.core.generation import LoadSettings
+    from desktop.engine.inference_engine import InferenceEngine
 
+    engine = InferenceEngine()
+    receiver = receiver_class()()
+    engine.model_loaded.connect(receiver.on_loaded)
+    engine.load_failed.connect(receiver.on_load_failed)
+    engine.token.connect(receiver.on_token)
+    engine.finished.connect(receiver.on_finished)
+    engine.failed.connect(receiver.on_failed)
+    engine.start()
+    engine.load_requested.emit(path, LoadSettings(context_size=CONTEXT, threads=THREADS))
+    receiver.wait(120)
+    if receiver.model is None:
+        engine.shutdown()
+        raise SystemExit(f"the engine could not load the model: {receiver.error or 'timeout'}")
+    print(f"engine loaded the model in {receiver.model.load_seconds:.2f} s (host process)")
+    return engine, receiver
+
+
+def run_engine(engine_and_receiver: tuple[Any, Any], text: str, request_id: int) -> Run:
+    engine, receiver = engine_and_receiver
     receiver.request_id = request_id
-    receiver.run = run = Run("engine", 0)
-    sampling = SamplingSettings(max_tokens=N_TOKENS, **SAMPLING)  # type: ignore[arg-type]
-    request = GenerationRequest(request_id=request_id, prompt=text, sampling=sampling)
+    receiver.run = run = Run("engine")
+    request = generation_request(text, request_id)
     run.start = time.perf_counter()
     engine.generate_requested.emit(request)
     receiver.wait(120)
@@ -206,13 +272,7 @@ def run_engine(engine: Any, receiver: Any, text: str, request_id: int) -> Run:
     return run
 
 
-def describe(run: Run) -> str:
-    return (
-        f"  {run.side:6s} {run.tokens:4d} tokens ({run.stop_reason}), "
-        f"prompt {run.prompt_tokens} tokens, TTFT {run.ttft_ms:6.1f} ms, "
-        f"{run.tokens_per_s:6.1f} tokens/s, other load {run.foreign_load:4.0%}"
-        + (f" (host's own figure {run.host_tokens_per_s:.1f})" if run.side == "engine" else "")
-    )
+# ---- measuring -------------------------------------------------------------------------
 
 
 def settle() -> None:
@@ -223,13 +283,25 @@ def settle() -> None:
     loop.exec()
 
 
+def measured(run_fn: Callable[[Any, str, int], Run], target: Any, text: str, rid: int) -> Run:
+    load = ForeignLoad()
+    load.start()
+    run = run_fn(target, text, rid)
+    run.foreign_load = load.stop()
+    return run
+
+
+def clean(rounds: list[dict[str, Run]]) -> list[dict[str, Run]]:
+    return [r for r in rounds if max(run.foreign_load for run in r.values()) <= FOREIGN_LOAD_LIMIT]
+
+
 def main() -> int:
     isolate_home()
     import llama_cpp
     from PySide6.QtWidgets import QApplication
 
     from desktop.core.generation import LoadSettings
-    from desktop.engine.inference_engine import InferenceEngine
+    from desktop.engine.llama_backend import LlamaCppBackend
 
     app = QApplication.instance() or QApplication(sys.argv)
     emit_leak = survive_emit_leak()
@@ -241,39 +313,32 @@ def main() -> int:
     llm = llama_cpp.Llama(
         model_path=path, n_ctx=CONTEXT, n_threads=THREADS, n_threads_batch=THREADS, verbose=False
     )
-    engine = InferenceEngine()
-    receiver = receiver_class()()
-    engine.model_loaded.connect(receiver.on_loaded)
-    engine.load_failed.connect(receiver.on_load_failed)
-    engine.token.connect(receiver.on_token)
-    engine.finished.connect(receiver.on_finished)
-    engine.failed.connect(receiver.on_failed)
-    engine.start()
+    backend = LlamaCppBackend()
+    backend.load(path, LoadSettings(context_size=CONTEXT, threads=THREADS), lambda _f: True)
+    engine = start_engine(path)
+    sides: dict[str, tuple[Callable[[Any, str, int], Run], Any]] = {
+        "plain": (run_plain, llm),
+        "backend": (run_backend, backend),
+        "engine": (run_engine, engine),
+    }
+    rounds: list[dict[str, Run]] = []
     try:
-        engine.load_requested.emit(path, LoadSettings(context_size=CONTEXT, threads=THREADS))
-        receiver.wait(120)
-        if receiver.model is None:
-            raise SystemExit(f"engine could not load the model: {receiver.error or 'timeout'}")
-        print(f"engine loaded the model in {receiver.model.load_seconds:.2f} s (host process)")
-
         # warm-up, not counted: first graph allocations, page cache, the host's first pickle
-        run_plain(llm, prompt(len(LEADS) - 1))
-        settle()
-        run_engine(engine, receiver, prompt(len(LEADS) - 1), request_id=1000)
-        settle()
-
-        plain: list[Run] = []
-        via_engine: list[Run] = []
-        while len(plain) < MAX_PAIRS and len(clean_pairs(plain, via_engine)) < CLEAN_PAIRS:
-            rep = len(plain)
-            plain.append(measured(run_plain, llm, prompt(rep)))
-            print(describe(plain[-1]))
+        for run_fn, target in sides.values():
+            run_fn(target, prompt(len(LEADS) - 1), 1000)
             settle()
-            via_engine.append(measured(run_engine, engine, receiver, prompt(rep), rep + 1))
-            print(describe(via_engine[-1]))
-            settle()
+        while len(rounds) < MAX_ROUNDS and len(clean(rounds)) < CLEAN_ROUNDS:
+            n = len(rounds)
+            rounds.append({})
+            order = SIDES[n % 3 :] + SIDES[: n % 3]  # rotated: no side always goes first
+            for side in order:
+                run_fn, target = sides[side]
+                rounds[-1][side] = run = measured(run_fn, target, prompt(n), n + 1)
+                print(run.describe())
+                settle()
     finally:
-        engine.shutdown()
+        engine[0].shutdown()
+        backend.close()
         llm.close()
     del app
     emit(
@@ -282,88 +347,80 @@ def main() -> int:
             "machine_at_start": load_before,
             "machine_at_end": machine(),
             "pyside_emit_leaks_true": emit_leak,
-            **summarize(plain, via_engine),
+            **summarize(rounds),
         }
     )
     return 0
 
 
-def measured(run_fn: Any, *args: Any) -> Run:
-    load = ForeignLoad()
-    load.start()
-    run: Run = run_fn(*args)
-    run.foreign_load = load.stop()
-    return run
-
-
-def clean_pairs(plain: list[Run], via_engine: list[Run]) -> list[tuple[Run, Run]]:
-    return [
-        (p, e)
-        for p, e in zip(plain, via_engine, strict=False)
-        if max(p.foreign_load, e.foreign_load) <= FOREIGN_LOAD_LIMIT
-    ]
-
-
-def summarize(plain: list[Run], via_engine: list[Run]) -> dict[str, object]:
-    pairs = clean_pairs(plain, via_engine)
-    contended = len(pairs) < CLEAN_PAIRS
+def summarize(rounds: list[dict[str, Run]]) -> dict[str, object]:
+    used = clean(rounds)
+    contended = len(used) < CLEAN_ROUNDS
     if contended:
         print(
-            f"WARNING: only {len(pairs)} of {len(plain)} pairs ran without other load on the "
-            "machine; the figures below use all pairs and are less reliable."
+            f"WARNING: only {len(used)} of {len(rounds)} rounds ran without other load on the "
+            "machine; the figures below use all rounds and are less reliable."
         )
-        pairs = list(zip(plain, via_engine, strict=True))
+        used = rounds
     else:
-        print(f"{len(pairs)} of {len(plain)} pairs ran without other load; figures use those.")
-    clean_plain = [p for p, _e in pairs]
-    clean_engine = [e for _p, e in pairs]
-    same_tokens = all(p.token_ids == e.token_ids for p, e in zip(plain, via_engine, strict=True))
-    plain_tps = median([r.tokens_per_s for r in clean_plain])
-    engine_tps = median([r.tokens_per_s for r in clean_engine])
-    host_tps = median([r.host_tokens_per_s for r in clean_engine])
-    plain_ttft = median([r.ttft_ms for r in clean_plain])
-    engine_ttft = median([r.ttft_ms for r in clean_engine])
-    ratio = engine_tps / plain_tps
-    overhead = engine_ttft - plain_ttft
-    print(f"plain : {plain_tps:.1f} tokens/s, TTFT {plain_ttft:.1f} ms (medians)")
+        print(f"{len(used)} of {len(rounds)} rounds ran without other load; figures use those.")
+
+    def med(side: str, attr: str) -> float:
+        return median([getattr(r[side], attr) for r in used])
+
+    tps = {side: med(side, "tokens_per_s") for side in SIDES}
+    ttft = {side: med(side, "ttft_ms") for side in SIDES}
+    host_tps = med("engine", "host_tokens_per_s")
+    ratio = tps["engine"] / tps["plain"]
+    overhead = ttft["engine"] - ttft["plain"]
+    same_tokens = all(
+        r["plain"].token_ids == r["engine"].token_ids == r["backend"].token_ids for r in rounds
+    )
+    for side in SIDES:
+        print(f"{side:7s}: {tps[side]:6.1f} tokens/s, TTFT {ttft[side]:5.1f} ms (medians)")
+    print(f"host's own figure for the engine runs: {host_tps:.1f} tokens/s")
     print(
-        f"engine: {engine_tps:.1f} tokens/s, TTFT {engine_ttft:.1f} ms (medians, GUI thread); "
-        f"host's own figure {host_tps:.1f} tokens/s"
+        f"engine ÷ plain {ratio:.3f} (goal ≥ {RATIO_GOAL}: "
+        f"{'met' if ratio >= RATIO_GOAL else 'MISSED'}); backend ÷ plain "
+        f"{tps['backend'] / tps['plain']:.3f}"
     )
     print(
-        f"ratio {ratio:.3f} (goal ≥ {RATIO_GOAL}: {'met' if ratio >= RATIO_GOAL else 'MISSED'}),"
-        f" TTFT overhead {overhead:+.1f} ms "
+        f"TTFT overhead {overhead:+.1f} ms "
         f"(goal ≤ {TTFT_GOAL_MS:.0f} ms: {'met' if overhead <= TTFT_GOAL_MS else 'MISSED'})"
     )
-    print(f"same tokens on both sides: {same_tokens}")
+    print(f"same tokens on every side: {same_tokens}")
     return {
         "tokens_requested": N_TOKENS,
         "threads": THREADS,
-        "pairs_run": len(plain),
-        "pairs_used": len(pairs),
+        "rounds_run": len(rounds),
+        "rounds_used": len(used),
         "contended": contended,
-        "plain_tokens": [r.tokens for r in plain],
-        "engine_tokens": [r.tokens for r in via_engine],
-        "prompt_tokens": via_engine[0].prompt_tokens,
+        "tokens_generated": {side: [r[side].tokens for r in rounds] for side in SIDES},
+        "prompt_tokens": rounds[0]["engine"].prompt_tokens,
         "same_tokens": same_tokens,
-        "plain_tokens_per_s": plain_tps,
-        "engine_tokens_per_s": engine_tps,
+        "plain_tokens_per_s": tps["plain"],
+        "engine_tokens_per_s": tps["engine"],
+        "backend_in_process_tokens_per_s": tps["backend"],
         "engine_host_tokens_per_s": host_tps,
         "ratio": ratio,
-        "ratio_pairwise_median": median([e.tokens_per_s / p.tokens_per_s for p, e in pairs]),
-        "plain_ttft_ms": plain_ttft,
-        "engine_ttft_ms": engine_ttft,
+        "ratio_pairwise_median": median(
+            [r["engine"].tokens_per_s / r["plain"].tokens_per_s for r in used]
+        ),
+        "backend_in_process_ratio": tps["backend"] / tps["plain"],
+        "plain_ttft_ms": ttft["plain"],
+        "engine_ttft_ms": ttft["engine"],
+        "backend_in_process_ttft_ms": ttft["backend"],
         "ttft_overhead_ms": overhead,
-        "ttft_overhead_pairwise_median_ms": median([e.ttft_ms - p.ttft_ms for p, e in pairs]),
+        "ttft_overhead_pairwise_median_ms": median(
+            [r["engine"].ttft_ms - r["plain"].ttft_ms for r in used]
+        ),
         "runs": [
             {
-                "plain_tokens_per_s": p.tokens_per_s,
-                "engine_tokens_per_s": e.tokens_per_s,
-                "plain_ttft_ms": p.ttft_ms,
-                "engine_ttft_ms": e.ttft_ms,
-                "foreign_load": max(p.foreign_load, e.foreign_load),
+                "foreign_load": max(run.foreign_load for run in r.values()),
+                **{f"{side}_tokens_per_s": r[side].tokens_per_s for side in SIDES},
+                **{f"{side}_ttft_ms": r[side].ttft_ms for side in SIDES},
             }
-            for p, e in zip(plain, via_engine, strict=True)
+            for r in rounds
         ],
         "ratio_goal": RATIO_GOAL,
         "ttft_overhead_goal_ms": TTFT_GOAL_MS,

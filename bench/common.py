@@ -8,6 +8,7 @@ anything. Each benchmark prints readable lines, then its figures as one JSON lin
 from __future__ import annotations
 
 import atexit
+import gc
 import hashlib
 import json
 import os
@@ -49,7 +50,7 @@ def smollm2_gguf() -> Path:
     The file name carries a hash of the writer's source, so a change to the writer (or to
     the shape or seed) writes a new file instead of benchmarking a stale one.
     """
-    from desktop.core import gguf_writer
+    from desktop.core import bpe_vocab, gguf_writer
 
     shape = gguf_writer.SMOLLM2_135M_SHAPE
     key = hashlib.sha256(
@@ -67,7 +68,7 @@ def smollm2_gguf() -> Path:
         path,
         shape,
         gguf_writer.random_llama_weights(shape, seed=MODEL_SEED),
-        gguf_writer.byte_level_bpe_vocab(shape.vocab_size),
+        bpe_vocab.byte_level_bpe_vocab(shape.vocab_size),
         name="smollm2-135m-shape-random",
         file_type="Q8_0",
     )  # atomic: an interrupted run never leaves a half-written file at `path`
@@ -104,16 +105,17 @@ def survive_emit_leak(references: int = 1_000_000) -> bool:
     outlive this run, so the benchmark measures speed instead of crashing. Returns whether
     the leak was found (the figures report it; the app itself still has the bug).
 
-    The references are held by a list that is itself made immortal, so they are never
+    The references are held by a tuple that is itself made immortal, so they are never
     released, not even at interpreter shutdown.
     """
     if not pyside_emit_leaks_true():
         return False
     import ctypes
 
-    keep = [True] * references
+    keep = tuple([True] * references)
     ctypes.pythonapi.Py_IncRef(ctypes.py_object(keep))  # never freed
     _KEEP_ALIVE.append(keep)
+    gc.collect()  # untracks the tuple (it holds no containers): it adds nothing to GC pauses
     print(
         "WARNING: this PySide6 leaks a reference to True on every Signal.emit(); the app "
         "aborts (bool_dealloc) after a few thousand streamed tokens on Python < 3.12. "
@@ -147,7 +149,8 @@ def _process_ticks() -> dict[int, tuple[int, int]]:
 
 
 def _own_ticks() -> int:
-    """CPU time of this process and all its descendants (the model host among them)."""
+    """CPU time of this process and all its descendants (the model host among them),
+    living or ended."""
     table = _process_ticks()
     mine = {os.getpid()}
     grew = True
@@ -157,7 +160,9 @@ def _own_ticks() -> int:
             if ppid in mine and pid not in mine:
                 mine.add(pid)
                 grew = True
-    return sum(table[pid][1] for pid in mine if pid in table)
+    reaped = os.times()  # children that already ended and were waited for
+    reaped_ticks = (reaped.children_user + reaped.children_system) * os.sysconf("SC_CLK_TCK")
+    return sum(table[pid][1] for pid in mine if pid in table) + round(reaped_ticks)
 
 
 class ForeignLoad:

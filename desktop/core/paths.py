@@ -36,6 +36,3 @@ def models_dir() -> Path:
 def database_path() -> Path:
     """The SQLite file holding conversations, presets, quiz and training runs."""
     return data_dir() / "deepdive.sqlite3"
-
-
-

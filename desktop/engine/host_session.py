@@ -95,7 +95,7 @@ class HostSession:
             raise SessionError(verdict.error)
         for warning in verdict.warnings:
             on_warning(warning)
-        trained = verdict.info.context_length if verdict.info else 0
+        trained = (verdict.info.context_length or 0) if verdict.info else 0
         if 0 < trained < settings.context_size:
             # Past its trained context a model degrades; the memory would be wasted too.
             settings = replace(settings, context_size=trained)
