@@ -17,12 +17,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check desktop tests bench packaging
+	$(PY) -m mypy desktop
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check desktop tests bench packaging
 	$(PY) -m ruff format --check desktop tests bench
-	$(PY) -m mypy desktop/core
+	$(PY) -m mypy desktop
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done

@@ -47,15 +47,15 @@ def isolate_home() -> Path:
 def smollm2_gguf() -> Path:
     """The cached SmolLM2-135M-shaped GGUF, written on first use (a few seconds).
 
-    The file name carries a hash of the writer's source, so a change to the writer (or to
-    the shape or seed) writes a new file instead of benchmarking a stale one.
+    The file name carries a hash of the writer's and the vocabulary's source, so a change
+    to either (or to the shape or seed) writes a new file instead of benchmarking a stale
+    one.
     """
     from desktop.core import bpe_vocab, gguf_writer
 
     shape = gguf_writer.SMOLLM2_135M_SHAPE
-    key = hashlib.sha256(
-        Path(gguf_writer.__file__).read_bytes() + repr((shape, MODEL_SEED)).encode()
-    ).hexdigest()[:10]
+    sources = b"".join(Path(str(m.__file__)).read_bytes() for m in (gguf_writer, bpe_vocab))
+    key = hashlib.sha256(sources + repr((shape, MODEL_SEED)).encode()).hexdigest()[:10]
     path = CACHE_DIR / f"{MODEL_STEM}-{key}.gguf"
     if path.exists():
         return path

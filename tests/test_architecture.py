@@ -82,3 +82,22 @@ def test_smoke_flag_visits_every_tab_and_exits_0(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "smoke: visited" in result.stdout
+
+
+def test_signal_emit_does_not_leak_references() -> None:
+    """PySide6 6.12.0 drops a reference to True on every emit(): Python 3.11 then aborts
+    after a few thousand streamed tokens. Run in a child, since a leak ends in abort()."""
+    code = (
+        "import sys\n"
+        "from PySide6.QtCore import QCoreApplication, QObject, Signal\n"
+        "app = QCoreApplication([])\n"
+        "class Source(QObject):\n"
+        "    token = Signal(int, object)\n"
+        "source = Source()\n"
+        "before = sys.getrefcount(True)\n"
+        "for _ in range(200): source.token.emit(1, None)\n"
+        "print(sys.getrefcount(True) - before)\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert abs(int(result.stdout.strip())) < 20

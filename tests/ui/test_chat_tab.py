@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
 
 from desktop.core.base_prompt import USER_LABEL
 
@@ -136,6 +137,8 @@ def test_reasoning_is_collapsed_apart_from_the_answer(qtbot, make_chat) -> None:
     reply.reasoning_toggle.click()
     assert reply.reasoning_view.isVisible()
     assert "Let me think" in reply.reasoning_view.toPlainText()
+    qtbot.mouseClick(reply.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == "The answer is 4."  # the answer, not the thinking
 
 
 def test_markdown_is_rendered(qtbot, make_chat) -> None:
