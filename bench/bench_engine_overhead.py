@@ -215,11 +215,12 @@ def receiver_class() -> Any:
             self._done()
 
         @Slot(int, object)
-        def on_token(self, request_id: int, event: TokenEvent) -> None:
-            now = time.perf_counter()
+        def on_tokens(self, request_id: int, batch: tuple[TokenEvent, ...]) -> None:
+            now = time.perf_counter()  # a batch's tokens all reach the GUI now
             if self.run is not None and request_id == self.request_id:
-                self.run.times.append(now)
-                self.run.token_ids.append(event.token_id)
+                for event in batch:
+                    self.run.times.append(now)
+                    self.run.token_ids.append(event.token_id)
 
         @Slot(object)
         def on_finished(self, stats: GenerationStats) -> None:
@@ -245,7 +246,7 @@ def start_engine(path: str) -> tuple[Any, Any]:
     receiver = receiver_class()()
     engine.model_loaded.connect(receiver.on_loaded)
     engine.load_failed.connect(receiver.on_load_failed)
-    engine.token.connect(receiver.on_token)
+    engine.tokens.connect(receiver.on_tokens)
     engine.finished.connect(receiver.on_finished)
     engine.failed.connect(receiver.on_failed)
     engine.start()

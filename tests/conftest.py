@@ -38,8 +38,9 @@ class EngineRecorder:
                 recorder.load_failed.append(message)
 
             @Slot(int, object)
-            def token(self, rid: int, event: Any) -> None:
-                recorder.tokens.append((rid, event))
+            def tokens(self, rid: int, batch: Any) -> None:
+                recorder.batches.append((rid, batch))
+                recorder.tokens.extend((rid, event) for event in batch)
 
             @Slot(object)
             def finished(self, stats: Any) -> None:
@@ -56,13 +57,14 @@ class EngineRecorder:
         self.loaded: list[Any] = []
         self.load_failed: list[str] = []
         self.tokens: list[tuple[int, Any]] = []
+        self.batches: list[tuple[int, Any]] = []
         self.finished: list[Any] = []
         self.failed: list[tuple[int, str]] = []
         self.crashed: list[str] = []
         self.receiver = Receiver()
         engine.model_loaded.connect(self.receiver.loaded)
         engine.load_failed.connect(self.receiver.load_failed)
-        engine.token.connect(self.receiver.token)
+        engine.tokens.connect(self.receiver.tokens)
         engine.finished.connect(self.receiver.finished)
         engine.failed.connect(self.receiver.failed)
         engine.model_crashed.connect(self.receiver.crashed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
 from desktop.core.generation import (
@@ -24,8 +25,8 @@ def chat_command(
     messages = [ChatMessage("system", args.system)] if args.system else []
     messages.append(ChatMessage("user", args.prompt))
 
-    def show(event: TokenEvent) -> None:
-        out.write(event.text)
+    def show(batch: Sequence[TokenEvent]) -> None:
+        out.write("".join(event.text for event in batch))
         out.flush()
 
     session = HostSession()

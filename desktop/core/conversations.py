@@ -22,7 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, cast, get_args
 
-from desktop.core.database import open_database, transaction, write_text_atomically
+from desktop.core.atomic_files import write_text_atomically
+from desktop.core.database import open_database, transaction
 from desktop.core.generation import ChatMessage, GenerationStats, Role, TokenEvent
 from desktop.core.presets import PresetStore
 

@@ -22,16 +22,15 @@ Weights are given in llama.cpp's layout, which is also the layout the numpy trai
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from gguf import GGMLQuantizationType, GGUFWriter, LlamaFileType
 from gguf.quants import quantize
 
+from desktop.core.atomic_files import replacing
 from desktop.core.bpe_vocab import BpeVocab
 
 FileType = Literal["F32", "F16", "Q8_0"]
@@ -133,28 +132,18 @@ def write_llama_gguf(
     """Write atomically: a crash or error never leaves a half-written model at `path`."""
     _validate(shape, weights, vocab)
     ftype, matrix_type = _FILE_TYPES[file_type]
-    target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    writer = GGUFWriter(tmp_name, "llama")
-    try:
-        _add_metadata(writer, shape, vocab, name, chat_template, ftype)
-        for tensor_name, array in _ordered(shape, weights):
-            data, raw_type = _encode(np.asarray(array, dtype=np.float32), matrix_type)
-            writer.add_tensor(tensor_name, data, raw_dtype=raw_type)
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        assert writer.fout is not None
-        writer.flush()
-        os.fsync(writer.fout[0].fileno())
-        writer.close()
-        os.replace(tmp_name, target)
-    except BaseException:
-        writer.close()  # Windows cannot delete a file that is still open
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
+    with replacing(path) as temporary:
+        writer = GGUFWriter(temporary, "llama")
+        try:
+            _add_metadata(writer, shape, vocab, name, chat_template, ftype)
+            for tensor_name, array in _ordered(shape, weights):
+                data, raw_type = _encode(np.asarray(array, dtype=np.float32), matrix_type)
+                writer.add_tensor(tensor_name, data, raw_dtype=raw_type)
+            writer.write_header_to_file()
+            writer.write_kv_data_to_file()
+            writer.write_tensors_to_file()
+        finally:
+            writer.close()  # before the rename: Windows cannot move an open file
 
 
 def _validate(shape: LlamaShape, weights: Mapping[str, np.ndarray], vocab: BpeVocab) -> None:
@@ -219,14 +208,3 @@ def _add_metadata(
     writer.add_add_bos_token(False)  # byte-level BPE models (GPT-2, SmolLM2) start without BOS
     if chat_template is not None:
         writer.add_chat_template(chat_template)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX only: Windows cannot open a directory)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

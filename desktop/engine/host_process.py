@@ -12,7 +12,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from desktop.core.generation import GenerationStats
+from desktop.core.generation import GenerationStats, TokenEvent
 from desktop.engine.protocol import (
     Backend,
     Failed,
@@ -22,13 +22,14 @@ from desktop.engine.protocol import (
     LoadCommand,
     Loaded,
     LoadProgress,
+    TokenBatch,
     TokenizeCommand,
     Tokenized,
-    TokenMessage,
     UnloadCommand,
 )
 
 PROGRESS_INTERVAL_S = 0.1
+BATCH_INTERVAL_S = 0.05  # tokens faster than 20/s travel together (the GUI renders at 20 Hz)
 LOAD_REQUEST_ID = -1
 
 
@@ -83,11 +84,7 @@ def _handle(command: object, backend: Backend, conn: Connection, stop: Event) ->
 
         conn.send(Loaded(backend.load(command.path, command.settings, progress)))
     elif isinstance(command, GenerateCommand):
-        for item in backend.stream(command.request, stop.is_set):
-            if isinstance(item, GenerationStats):
-                conn.send(Finished(item))
-            else:
-                conn.send(TokenMessage(command.request.request_id, item))
+        _stream(command, backend, conn, stop)
     elif isinstance(command, TokenizeCommand):
         ids, pieces = backend.tokenize(
             command.text, parse_special=command.parse_special, add_bos=command.add_bos
@@ -97,3 +94,25 @@ def _handle(command: object, backend: Backend, conn: Connection, stop: Event) ->
         backend.close()
     else:
         raise GenerationError(f"unknown command {type(command).__name__}")
+
+
+def _stream(command: GenerateCommand, backend: Backend, conn: Connection, stop: Event) -> None:
+    """Send tokens in batches: the first at once (time to first token), then every 50 ms.
+
+    A pipe message, a thread wake-up and a Qt signal per token cost a few percent of decode
+    speed on two cores; batching removes most of that and the eye cannot tell.
+    """
+    rid = command.request.request_id
+    batch: list[TokenEvent] = []
+    last_sent = 0.0
+    for item in backend.stream(command.request, stop.is_set):
+        if isinstance(item, GenerationStats):
+            if batch:
+                conn.send(TokenBatch(rid, tuple(batch)))
+            conn.send(Finished(item))
+            return
+        batch.append(item)
+        now = time.monotonic()
+        if now - last_sent >= BATCH_INTERVAL_S:
+            conn.send(TokenBatch(rid, tuple(batch)))
+            batch, last_sent = [], now

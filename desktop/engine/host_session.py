@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -23,13 +23,13 @@ from desktop.engine.protocol import (
     Loaded,
     LoadedModel,
     LoadProgress,
+    TokenBatch,
     TokenizeCommand,
     Tokenized,
-    TokenMessage,
     UnloadCommand,
 )
 
-POLL_S = 0.02
+POLL_S = 0.1  # data wakes the poll at once; the timeout only paces the hard-stop check
 HARD_STOP_AFTER_S = 2.0
 
 
@@ -125,8 +125,9 @@ class HostSession:
     # ---- generate ------------------------------------------------------------------
 
     def generate(
-        self, request: GenerationRequest, on_token: Callable[[TokenEvent], None]
+        self, request: GenerationRequest, on_tokens: Callable[[Sequence[TokenEvent]], None]
     ) -> GenerationStats:
+        """Stream a reply; `on_tokens` gets each batch of new tokens as it arrives."""
         self._stop.clear()
         if self.model is None:
             raise SessionError("No model is loaded. Pick a model and load it first.")
@@ -139,12 +140,12 @@ class HostSession:
                     if self._hard_stop_due():
                         self._restart_after_hard_stop()
                         return cancelled_stats(request.request_id, streamed)
-                elif isinstance(event, TokenMessage):
+                elif isinstance(event, TokenBatch):
                     # Tokens the host made before it saw the stop are not shown: a fast
                     # model runs ahead of the GUI, and Stop means "stop here".
                     if not self._stop.is_set():
-                        streamed.append(event.event.text)
-                        on_token(event.event)
+                        streamed.extend(e.text for e in event.events)
+                        on_tokens(event.events)
                 elif isinstance(event, Finished):
                     if self._stop.is_set():
                         return replace(

@@ -38,7 +38,7 @@ class InferenceEngine(QObject):
     model_loaded = Signal(object)  # LoadedModel
     load_failed = Signal(str)
     generation_started = Signal(int)
-    token = Signal(int, object)  # request id, TokenEvent
+    tokens = Signal(int, object)  # request id, a batch (tuple) of TokenEvents
     finished = Signal(object)  # GenerationStats
     failed = Signal(int, str)  # request id, message
     model_crashed = Signal(str)
@@ -132,7 +132,7 @@ class InferenceEngine(QObject):
         self.busy_changed.emit(True)
         self.generation_started.emit(rid)
         try:
-            stats = self._session.generate(request, lambda event: self.token.emit(rid, event))
+            stats = self._session.generate(request, lambda batch: self.tokens.emit(rid, batch))
             self.finished.emit(stats)
         except ModelCrashed as exc:
             self.failed.emit(rid, str(exc))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_streams_the_scripted_reply(scripted_session, tiny_gguf: Path) -> None:
     # more than the model was trained for (4096): loaded with its trained context
     assert session.load(str(tiny_gguf), LoadSettings(context_size=8192)).context_size == 4096
     seen: list[TokenEvent] = []
-    stats = session.generate(request(), seen.append)
+    stats = session.generate(request(), seen.extend)
     assert "".join(e.text for e in seen) == "Hello there, student."
     assert stats.text == "Hello there, student."
     assert stats.generated_tokens == len(pieces("Hello there, student."))
@@ -43,38 +44,42 @@ def test_stop_takes_effect_within_one_token(scripted_session, tiny_gguf: Path) -
     session.load(str(tiny_gguf), LoadSettings())
     seen: list[TokenEvent] = []
 
-    def on_token(event: TokenEvent) -> None:
-        seen.append(event)
-        if len(seen) == 5:
+    at_stop: list[int] = []
+
+    def on_tokens(batch: Sequence[TokenEvent]) -> None:
+        seen.extend(batch)
+        if len(seen) >= 5 and not at_stop:
+            at_stop.append(len(seen))
             session.stop()
 
-    stats = session.generate(request(), on_token)
+    stats = session.generate(request(), on_tokens)
     assert stats.stop_reason == "cancelled"
-    assert len(seen) == 5  # nothing after the token during which stop was pressed
+    assert len(seen) == at_stop[0] < 10  # nothing arrived after Stop was pressed
     assert stats.text == "".join(e.text for e in seen)
 
 
 def test_stop_strings_cut_the_reply(scripted_session, tiny_gguf: Path) -> None:
     session = scripted_session(replies=["Paris is the capital.\nUser: and Rome?"])
     session.load(str(tiny_gguf), LoadSettings())
-    stats = session.generate(request(stop=("\nUser:",)), lambda e: None)
+    stats = session.generate(request(stop=("\nUser:",)), lambda batch: None)
     assert stats.text == "Paris is the capital."
     assert stats.stop_reason == "stop"
 
 
 def test_crash_is_reported_and_the_next_load_works(scripted_session, tiny_gguf: Path) -> None:
-    session = scripted_session(replies=[LONG_REPLY], crash_after_tokens=4)
+    # 60 ms per token: slower than the 50 ms batching, so every token is sent at once
+    session = scripted_session(replies=[LONG_REPLY], crash_after_tokens=4, token_delay=0.06)
     session.load(str(tiny_gguf), LoadSettings())
     seen: list[TokenEvent] = []
     with pytest.raises(ModelCrashed, match="segmentation fault"):
-        session.generate(request(), seen.append)
+        session.generate(request(), seen.extend)
     assert len(seen) == 4  # the partial reply reached the caller before the crash
     assert session.model is None
     session.load(str(tiny_gguf), LoadSettings())
     assert session.model is not None
     # the new host crashes again at token 4, but it really is a new, working host
     with pytest.raises(ModelCrashed):
-        session.generate(request(2), lambda e: None)
+        session.generate(request(2), lambda batch: None)
 
 
 def test_hard_stop_kills_a_host_that_ignores_stop(scripted_session, tiny_gguf: Path) -> None:
@@ -83,7 +88,7 @@ def test_hard_stop_kills_a_host_that_ignores_stop(scripted_session, tiny_gguf: P
     first_pid = session.host_pid
     threading.Timer(0.3, session.stop).start()
     started = time.monotonic()
-    stats = session.generate(request(), lambda e: None)
+    stats = session.generate(request(), lambda batch: None)
     assert stats.stop_reason == "cancelled"
     assert time.monotonic() - started < 6  # 0.3 s + 2 s grace + restart, not 30 s
     assert session.host_pid != first_pid
@@ -114,7 +119,7 @@ def test_cooperative_load_cancel(scripted_session, tiny_gguf: Path) -> None:
 
 def test_generate_without_a_model_is_a_clear_error(scripted_session) -> None:
     with pytest.raises(SessionError, match="No model is loaded"):
-        scripted_session().generate(request(), lambda e: None)
+        scripted_session().generate(request(), lambda batch: None)
 
 
 # ---- the real llama.cpp ------------------------------------------------------------
@@ -126,7 +131,7 @@ def test_llama_streams_and_reports_probabilities(llama_session, tiny_gguf: Path)
     llama_session.load(str(tiny_gguf), LoadSettings(context_size=256, threads=1))
     seen: list[TokenEvent] = []
     sampling = SamplingSettings(max_tokens=12, seed=7, temperature=0.8)
-    stats = llama_session.generate(request(sampling=sampling, top_alternatives=3), seen.append)
+    stats = llama_session.generate(request(sampling=sampling, top_alternatives=3), seen.extend)
     assert stats.generated_tokens >= 1
     assert stats.text == "".join(e.text for e in seen)
     assert stats.prompt_tokens > 0
@@ -143,8 +148,8 @@ def test_llama_streams_and_reports_probabilities(llama_session, tiny_gguf: Path)
 def test_llama_same_seed_same_reply(llama_session, tiny_gguf: Path) -> None:
     llama_session.load(str(tiny_gguf), LoadSettings(context_size=256, threads=1))
     sampling = SamplingSettings(max_tokens=16, seed=42, temperature=1.0, min_p=0.0)
-    a = llama_session.generate(request(sampling=sampling), lambda e: None)
-    b = llama_session.generate(request(2, sampling=sampling), lambda e: None)
+    a = llama_session.generate(request(sampling=sampling), lambda batch: None)
+    b = llama_session.generate(request(2, sampling=sampling), lambda batch: None)
     assert a.text == b.text
 
 
@@ -155,7 +160,7 @@ ENDLESS = SamplingSettings(max_tokens=3000, temperature=1.0, min_p=0.0, top_k=0,
 def test_llama_ignore_eos_gives_a_fixed_length(llama_session, tiny_gguf: Path) -> None:
     llama_session.load(str(tiny_gguf), LoadSettings(context_size=1024, threads=1))
     sampling = SamplingSettings(max_tokens=300, seed=1, temperature=1.0, min_p=0.0, top_k=0)
-    stats = llama_session.generate(request(sampling=sampling, ignore_eos=True), lambda e: None)
+    stats = llama_session.generate(request(sampling=sampling, ignore_eos=True), lambda batch: None)
     assert stats.generated_tokens == 300 and stats.stop_reason == "length"
 
 
@@ -163,14 +168,13 @@ def test_llama_stop_within_one_token(llama_session, tiny_gguf: Path) -> None:
     llama_session.load(str(tiny_gguf), LoadSettings(context_size=4096, threads=1))
     seen: list[TokenEvent] = []
 
-    def on_token(event: TokenEvent) -> None:
-        seen.append(event)
-        if len(seen) == 3:
-            llama_session.stop()
+    def on_tokens(batch: Sequence[TokenEvent]) -> None:
+        seen.extend(batch)
+        llama_session.stop()  # at the very first batch
 
-    stats = llama_session.generate(request(sampling=ENDLESS, ignore_eos=True), on_token)
+    stats = llama_session.generate(request(sampling=ENDLESS, ignore_eos=True), on_tokens)
     assert stats.stop_reason == "cancelled"
-    assert len(seen) == 3 and stats.generated_tokens == 3
+    assert 1 <= len(seen) == stats.generated_tokens < 50
     assert stats.text == "".join(e.text for e in seen)
 
 
@@ -181,18 +185,18 @@ def test_llama_killed_host_gives_model_crashed(llama_session, tiny_gguf: Path) -
     llama_session.load(str(tiny_gguf), LoadSettings(context_size=4096, threads=1))
     killed: list[int] = []
 
-    def on_token(event: TokenEvent) -> None:
+    def on_tokens(batch: Sequence[TokenEvent]) -> None:
         if not killed and llama_session.host_pid:
             killed.append(llama_session.host_pid)
             os.kill(llama_session.host_pid, signal.SIGKILL)
 
     with pytest.raises(ModelCrashed, match="SIGKILL"):
-        llama_session.generate(request(sampling=ENDLESS, ignore_eos=True), on_token)
+        llama_session.generate(request(sampling=ENDLESS, ignore_eos=True), on_tokens)
     assert llama_session.model is None
     llama_session.load(str(tiny_gguf), LoadSettings(context_size=256, threads=1))
     assert llama_session.host_pid != killed[0]
     stats = llama_session.generate(
-        request(2, sampling=SamplingSettings(max_tokens=4), ignore_eos=True), lambda e: None
+        request(2, sampling=SamplingSettings(max_tokens=4), ignore_eos=True), lambda batch: None
     )
     assert stats.generated_tokens == 4
 

@@ -44,7 +44,7 @@ def test_requests_are_served_one_after_another(qtbot, make_engine, tiny_gguf) ->
 
 def test_crash_signal_and_recovery(qtbot, make_engine, tiny_gguf) -> None:
     engine, record = loaded_engine(
-        qtbot, make_engine, tiny_gguf, replies=[LONG_REPLY], crash_after_tokens=3
+        qtbot, make_engine, tiny_gguf, replies=[LONG_REPLY], crash_after_tokens=3, token_delay=0.06
     )
     engine.generate_requested.emit(GenerationRequest(1, "a"))
     qtbot.waitUntil(lambda: bool(record.crashed), **WAIT)

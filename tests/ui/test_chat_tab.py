@@ -150,7 +150,7 @@ def test_markdown_is_rendered(qtbot, make_chat) -> None:
 
 
 def test_model_crash_keeps_the_partial_reply(qtbot, make_chat) -> None:
-    tab = make_chat(replies=[LONG], crash_after_tokens=5)
+    tab = make_chat(replies=[LONG], crash_after_tokens=5, token_delay=0.06)
     with qtbot.waitSignal(tab.reply_finished, timeout=10_000):
         tab.composer.edit.setPlainText("crash please")
         qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)

@@ -8,6 +8,7 @@ timer commits the partial reply, so a crash loses at most the last half second.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -24,7 +25,7 @@ from desktop.core.conversations import ConversationStore, StoredMessage
 from desktop.core.generation import ChatMessage, GenerationRequest, GenerationStats, TokenEvent
 from desktop.core.model_info import ModelInfo
 from desktop.core.prompt_builder import PromptPlan, TemplateInfo, build_prompt
-from desktop.core.token_html import events_from_json, events_to_json, legend_html
+from desktop.core.token_colours import events_from_json, events_to_json, legend_html
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.app_settings import AppSettings
@@ -97,7 +98,7 @@ class ChatTab(QWidget):
         e.load_warning.connect(self._on_load_warning)
         e.model_loaded.connect(self._on_model_loaded)
         e.load_failed.connect(self._on_load_failed)
-        e.token.connect(self._on_token)
+        e.tokens.connect(self._on_tokens)
         e.finished.connect(self._on_finished)
         e.failed.connect(self._on_failed)
         e.model_crashed.connect(self._on_crashed)
@@ -268,9 +269,9 @@ class ChatTab(QWidget):
         self.engine.stop()
 
     @Slot(int, object)
-    def _on_token(self, request_id: int, event: TokenEvent) -> None:
+    def _on_tokens(self, request_id: int, batch: Sequence[TokenEvent]) -> None:
         if self.stream.owns(request_id):
-            self.stream.add(event)
+            self.stream.add(batch)
 
     @Slot(object)
     def _on_finished(self, stats: GenerationStats) -> None:

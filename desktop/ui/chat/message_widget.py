@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QHelpEvent
+from PySide6.QtGui import QColor, QGuiApplication, QHelpEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.generation import Role, TokenEvent
 from desktop.core.reasoning import split_reasoning
-from desktop.core.token_html import tokens_to_html
+from desktop.core.token_colours import token_colour, token_tooltip
 
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
 
@@ -75,6 +77,7 @@ class MessageWidget(QFrame):
         self.show_probabilities = False
         self.streaming = False
         self._dirty = False
+        self._spans_shown = 0  # tokens already drawn as coloured spans
         self.setObjectName(f"message-{role}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet(
@@ -138,10 +141,10 @@ class MessageWidget(QFrame):
         self.text = text
         self._render()
 
-    def append_event(self, event: TokenEvent) -> None:
-        """Streaming: add a token without rendering (the tab renders on a timer)."""
-        self.events.append(event)
-        self.text += event.text
+    def append_events(self, batch: Sequence[TokenEvent]) -> None:
+        """Streaming: add tokens without rendering (the tab renders on a timer)."""
+        self.events.extend(batch)
+        self.text += "".join(event.text for event in batch)
         self._dirty = True
 
     def render_if_changed(self) -> None:
@@ -150,11 +153,13 @@ class MessageWidget(QFrame):
 
     def set_events(self, events: list[TokenEvent]) -> None:
         self.events = list(events)
+        self._spans_shown = 0
         self.text = "".join(e.text for e in events)
         self._render()
 
     def set_show_probabilities(self, on: bool) -> None:
         self.show_probabilities = on
+        self._spans_shown = 0
         self._render()
 
     def set_error(self, message: str) -> None:
@@ -186,12 +191,34 @@ class MessageWidget(QFrame):
             self.reasoning_view.hide()
             answer = self.text
         if self.show_probabilities and self.events and not (split and split.reasoning):
-            self.body.setHtml(tokens_to_html(self.events))
-        elif self.role == "user":
+            self._render_token_spans()
+            return
+        self._spans_shown = 0
+        if self.role == "user":
             self.body.setPlainText(answer)
         else:
             # lstrip: a base-model reply starts with the space after "Assistant:".
             self.body.setMarkdown(answer.lstrip() + (" ▍" if self.streaming else ""))
+
+    def _render_token_spans(self) -> None:
+        """One coloured span per token, with its alternatives as the tooltip.
+
+        While a reply streams only the new tokens are added: redrawing thousands of spans
+        every 50 ms would take the GUI thread's whole time on long replies.
+        """
+        if self._spans_shown == 0 or self._spans_shown > len(self.events):
+            self.body.clear()
+            self._spans_shown = 0
+        cursor = QTextCursor(self.body.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        for index in range(self._spans_shown, len(self.events)):
+            event = self.events[index]
+            if event.text:
+                span = QTextCharFormat()
+                span.setBackground(QColor(token_colour(index, event.prob)))
+                span.setToolTip(token_tooltip(event))
+                cursor.insertText(event.text, span)
+        self._spans_shown = len(self.events)
 
     def _copy(self) -> None:
         answer = split_reasoning(self.text).answer if self.role == "assistant" else self.text

@@ -6,6 +6,9 @@ on a timer bounds what a crash can lose to the last half second.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+
 from PySide6.QtCore import QObject, QTimer
 
 from desktop.core.conversations import ConversationStore
@@ -13,6 +16,7 @@ from desktop.core.generation import TokenEvent
 from desktop.ui.chat.message_widget import MessageWidget
 
 RENDER_MS = 50
+MAX_RENDER_MS = 500
 PERSIST_MS = 500
 
 
@@ -35,16 +39,16 @@ class ReplyStream(QObject):
         self.widget, self.request_id = widget, request_id
         widget.streaming = True
         widget.render()
-        self._render_timer.start()
+        self._render_timer.start(RENDER_MS)
         self._persist_timer.start()
 
     def owns(self, request_id: int) -> bool:
         """Answers for an older request (after a hard stop, say) are not for this reply."""
         return self.widget is not None and request_id == self.request_id
 
-    def add(self, event: TokenEvent) -> None:
+    def add(self, batch: Sequence[TokenEvent]) -> None:
         if self.widget is not None:
-            self.widget.append_event(event)
+            self.widget.append_events(batch)
 
     def persist(self) -> None:
         if self.widget is not None:
@@ -61,5 +65,11 @@ class ReplyStream(QObject):
         return widget
 
     def _render(self) -> None:
-        if self.widget is not None:
-            self.widget.render_if_changed()
+        if self.widget is None:
+            return
+        started = time.perf_counter()
+        self.widget.render_if_changed()
+        # A long Markdown reply takes longer to lay out: render less often, so drawing
+        # never takes more than about a fifth of the GUI thread's time.
+        spent_ms = (time.perf_counter() - started) * 1000
+        self._render_timer.setInterval(int(min(MAX_RENDER_MS, max(RENDER_MS, 5 * spent_ms))))

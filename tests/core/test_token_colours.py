@@ -3,13 +3,13 @@ from __future__ import annotations
 import json
 
 from desktop.core.generation import TokenAlternative, TokenEvent
-from desktop.core.token_html import (
+from desktop.core.token_colours import (
     PROBABILITY_COLOURS,
     events_from_json,
     events_to_json,
     probability_colour,
+    token_colour,
     token_tooltip,
-    tokens_to_html,
 )
 
 EVENTS = [
@@ -25,11 +25,10 @@ def test_colours_go_from_sure_to_guessing() -> None:
     assert probability_colour(0.95) != probability_colour(0.05)
 
 
-def test_html_escapes_and_gives_each_token_a_tooltip() -> None:
-    html = tokens_to_html(EVENTS)
-    assert html.count("<span") == 2  # the empty token is skipped
-    assert "&lt;b&gt;" in html and "<b>" not in html
-    assert 'title="Hello  p = 95.0%' in html
+def test_neighbours_with_the_same_probability_still_differ() -> None:
+    assert token_colour(0, 0.5) == probability_colour(0.5)
+    assert token_colour(1, 0.5) != token_colour(0, 0.5)
+    assert token_colour(2, 0.5) == token_colour(0, 0.5)
 
 
 def test_tooltip_lists_alternatives_with_visible_whitespace() -> None:

@@ -1,12 +1,11 @@
-"""Token-probability colouring as HTML: each token a span, coloured by how sure the model was.
+"""Token-probability colouring: each token coloured by how sure the model was.
 
-Pure string building, so it is tested without a widget. The tooltip (`title`) lists the
-alternatives the model considered at that position.
+Pure functions, tested without a widget; the tooltip lists the alternatives the model
+considered at that position.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,22 +57,10 @@ def legend_html() -> str:
     return "How sure the model was: " + " ".join(cells)
 
 
-def tokens_to_html(events: Sequence[TokenEvent]) -> str:
-    spans = []
-    shown = 0
-    for event in events:
-        if not event.text:
-            continue
-        colour = probability_colour(event.prob)
-        if shown % 2:
-            colour = shade(colour, 0.9)
-        shown += 1
-        text = html.escape(event.text).replace("\n", "<br>")
-        spans.append(
-            f'<span style="background-color:{colour}"'
-            f' title="{html.escape(token_tooltip(event), quote=True)}">{text}</span>'
-        )
-    return '<p style="white-space:pre-wrap">' + "".join(spans) + "</p>"
+def token_colour(index: int, prob: float) -> str:
+    """The background of the index-th token: its probability's colour, odd ones shaded."""
+    colour = probability_colour(prob)
+    return shade(colour, 0.9) if index % 2 else colour
 
 
 def events_to_json(events: Sequence[TokenEvent]) -> list[list[object]]:
