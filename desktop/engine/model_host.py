@@ -9,6 +9,7 @@ import contextlib
 import multiprocessing
 import signal
 from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event as EventType
 from typing import Any, cast
 
 from desktop.engine.host_process import serve
@@ -47,7 +48,8 @@ class ModelHost:
         self._ctx = multiprocessing.get_context("spawn")
         self._factory = factory
         self._kwargs = dict(kwargs or {})
-        self._stop = self._ctx.Event()
+        # Made with the first host: a multiprocessing Event starts a helper process.
+        self._stop: EventType | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
 
@@ -63,6 +65,8 @@ class ModelHost:
         if self.alive:
             return
         parent, child = self._ctx.Pipe(duplex=True)
+        if self._stop is None:
+            self._stop = self._ctx.Event()
         self._stop.clear()
         process = self._ctx.Process(
             target=serve,
@@ -77,7 +81,7 @@ class ModelHost:
     def send(self, command: object) -> None:
         """Send a command, clearing any stop left over from the previous one."""
         self.start()
-        self._stop.clear()
+        cast(EventType, self._stop).clear()
         try:
             cast(Connection, self._conn).send(command)
         except (BrokenPipeError, OSError) as exc:
@@ -99,7 +103,8 @@ class ModelHost:
 
     def request_stop(self) -> None:
         """Thread-safe: the host checks this between tokens and during model loading."""
-        self._stop.set()
+        if self._stop is not None:
+            self._stop.set()
 
     def exit_reason(self) -> str:
         process = self._process
@@ -120,7 +125,8 @@ class ModelHost:
             return
         with contextlib.suppress(BrokenPipeError, OSError):
             cast(Connection, self._conn).send(None)
-        self._stop.set()
+        if self._stop is not None:
+            self._stop.set()
         self._process.join(timeout)
         if self._process.is_alive():
             self._process.kill()
