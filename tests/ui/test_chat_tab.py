@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 
 from desktop.core.base_prompt import USER_LABEL
+from desktop.engine.scripted_backend import pieces
 
 CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
@@ -40,7 +41,9 @@ def test_send_streams_and_persists(qtbot, make_chat) -> None:
     ]
     assert [w.role for w in tab.transcript.messages] == ["user", "assistant"]
     assert "The sky is blue." in tab.transcript.messages[1].body.toPlainText()
-    assert "tokens/s" in tab.status.text() and "Context" in tab.status.text()
+    assert "tokens/s" in tab.status.text()
+    assert tab.context_label.text().count("Context") == 1
+    assert tab.context_used == stats.prompt_tokens + stats.generated_tokens > 0
     assert tab.last_prompt is not None and tab.last_prompt.mode == "chat template"
     assert "<|im_start|>user\nWhy is the sky blue?<|im_end|>" in tab.last_prompt.text
     # the conversation is titled from its first message
@@ -217,3 +220,16 @@ def test_cancel_a_slow_load(qtbot, make_chat, tiny_gguf) -> None:
     qtbot.mouseClick(tab.model_bar.load_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.model_bar.load_button.text() == "Load", timeout=10_000)
     assert tab.model is None and "cancelled" in tab.model_bar.info.text()
+
+
+def test_context_is_counted_by_the_models_tokenizer_on_open(qtbot, make_chat) -> None:
+    tab = make_chat(replies=["four words right here"])
+    send_and_wait(qtbot, tab, "one two three")
+    first = tab.conversation_id
+    tab.open_conversation(tab.new_chat())
+    qtbot.waitUntil(lambda: tab.context_used > 0, timeout=10_000)  # the empty prompt
+    empty = tab.context_used
+    tab.open_conversation(first)
+    qtbot.waitUntil(lambda: tab.context_used > empty, timeout=10_000)
+    expected = len(pieces(tab.prompt_for(tab.store.chat_messages(first)).text))
+    assert tab.context_used == expected  # the scripted tokenizer: one token per word

@@ -55,6 +55,7 @@ class ChatTab(QWidget):
         self.model_info: ModelInfo | None = None
         self.last_prompt: PromptPlan | None = None
         self.context_used = 0
+        self._count_request = -1
 
         self.sidebar = ConversationSidebar(store)
         self.model_bar = ModelBar(self.settings.get("chat/recent_models"))
@@ -73,7 +74,12 @@ class ChatTab(QWidget):
         self.legend.setVisible(self.panel.show_probabilities.isChecked())
         column.addWidget(self.legend)
         column.addWidget(self.composer)
-        column.addWidget(self.status)
+        self.context_label = QLabel("")
+        self.context_label.setToolTip("Tokens of the conversation, counted by the model itself")
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.context_label)
+        column.addLayout(status_row)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.sidebar)
         splitter.addWidget(center)
@@ -102,6 +108,7 @@ class ChatTab(QWidget):
         e.finished.connect(self._on_finished)
         e.failed.connect(self._on_failed)
         e.model_crashed.connect(self._on_crashed)
+        e.tokenized.connect(self._on_tokenized)
         self.model_bar.load_requested.connect(self.load_model)
         self.model_bar.stop_load_requested.connect(self.stop)
         self.composer.send_requested.connect(self.send)
@@ -138,6 +145,7 @@ class ChatTab(QWidget):
         for message in self.store.messages(conversation_id):
             self._add_stored(message)
         self.sidebar.reload(conversation_id)
+        self.count_context()
 
     def _add_stored(self, message: StoredMessage) -> MessageWidget:
         widget = self._new_widget(message.id, message.role)
@@ -200,6 +208,29 @@ class ChatTab(QWidget):
         self.status.setText(
             f"Model ready in {model.load_seconds:.1f} s · context {model.context_size:,} tokens"
             + (" · no chat template: base-model mode is on" if no_template else "")
+        )
+        self.count_context()
+
+    def count_context(self) -> None:
+        """Ask the model's own tokenizer how long the conversation is (answer: tokenized)."""
+        if self.model is None or self.conversation_id is None or self.busy:
+            return
+        self._count_request = next(self._request_ids)
+        text = self.prompt_for(self.store.chat_messages(self.conversation_id)).text
+        self.engine.tokenize_requested.emit(self._count_request, text, True)
+
+    @Slot(int, object, object)
+    def _on_tokenized(self, request_id: int, ids: Sequence[int], _pieces: object) -> None:
+        if request_id == self._count_request and self.model is not None:
+            self.show_context(len(ids))
+
+    def show_context(self, used: int) -> None:
+        self.context_used = used
+        size = self.model.context_size if self.model else 0
+        share = used / size if size else 0.0
+        colour = "#a40000" if share > 0.9 else "#555"
+        self.context_label.setText(
+            f'<span style="color:{colour}">Context {used:,} / {size:,} tokens</span>'
         )
 
     @Slot(str)
@@ -285,10 +316,9 @@ class ChatTab(QWidget):
         )
         self.store.finish_reply(reply.message_id, reply.text, "complete", stats, probs)
         reply.set_stats(stats.summary())
-        self.context_used = stats.prompt_tokens + stats.generated_tokens
-        context = self.model.context_size if self.model else 0
+        self.show_context(stats.prompt_tokens + stats.generated_tokens)
         self.status.setText(
-            f"Context {self.context_used:,} / {context:,} tokens · first token "
+            f"First token "
             f"{stats.time_to_first_token_s * 1000:.0f} ms · {stats.tokens_per_s:.1f} tokens/s"
             f" · stopped: {stats.stop_reason}"
         )
