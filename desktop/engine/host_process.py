@@ -7,9 +7,12 @@ lives on. When the app dies, the pipe closes and this process exits on its own.
 from __future__ import annotations
 
 import importlib
+import multiprocessing
+import os
+import signal
+import threading
 import time
 from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event
 from typing import Any
 
 from desktop.core.generation import GenerationStats, TokenEvent
@@ -39,8 +42,26 @@ def make_backend(factory: str, kwargs: dict[str, Any]) -> Backend:
     return backend
 
 
-def serve(conn: Connection, stop: Event, factory: str, kwargs: dict[str, Any]) -> None:
-    """Main loop of the child. `stop` is set by the engine; only the engine clears it."""
+def _exit_with_the_app() -> None:
+    """End this process when the app's process ends, even in the middle of a long prompt.
+
+    Ctrl-C in a terminal is for the app, which stops the model itself.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the parent is gone (its sentinel closes)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def serve(conn: Connection, stop: Any, factory: str, kwargs: dict[str, Any]) -> None:
+    """Main loop of the child. `stop.value` is set by the engine; only the engine clears it."""
+    _exit_with_the_app()
     backend = make_backend(factory, kwargs)
     try:
         while True:
@@ -70,7 +91,7 @@ def _request_id(command: object) -> int:
     return LOAD_REQUEST_ID
 
 
-def _handle(command: object, backend: Backend, conn: Connection, stop: Event) -> None:
+def _handle(command: object, backend: Backend, conn: Connection, stop: Any) -> None:
     if isinstance(command, LoadCommand):
         last = 0.0
 
@@ -80,7 +101,7 @@ def _handle(command: object, backend: Backend, conn: Connection, stop: Event) ->
             if now - last >= PROGRESS_INTERVAL_S or fraction >= 1.0:
                 last = now
                 conn.send(LoadProgress(fraction))
-            return not stop.is_set()
+            return bool(stop.value == 0)
 
         conn.send(Loaded(backend.load(command.path, command.settings, progress)))
     elif isinstance(command, GenerateCommand):
@@ -96,7 +117,7 @@ def _handle(command: object, backend: Backend, conn: Connection, stop: Event) ->
         raise GenerationError(f"unknown command {type(command).__name__}")
 
 
-def _stream(command: GenerateCommand, backend: Backend, conn: Connection, stop: Event) -> None:
+def _stream(command: GenerateCommand, backend: Backend, conn: Connection, stop: Any) -> None:
     """Send tokens in batches: the first at once (time to first token), then every 50 ms.
 
     A pipe message, a thread wake-up and a Qt signal per token cost a few percent of decode
@@ -105,7 +126,7 @@ def _stream(command: GenerateCommand, backend: Backend, conn: Connection, stop: 
     rid = command.request.request_id
     batch: list[TokenEvent] = []
     last_sent = 0.0
-    for item in backend.stream(command.request, stop.is_set):
+    for item in backend.stream(command.request, lambda: stop.value != 0):
         if isinstance(item, GenerationStats):
             if batch:
                 conn.send(TokenBatch(rid, tuple(batch)))

@@ -54,6 +54,7 @@ class HostSession:
         self._stop_at = 0.0
         self.model: LoadedModel | None = None
         self._load_settings = LoadSettings()
+        self._reload_needed = False  # a hard stop killed the host under a loaded model
 
     @property
     def host_pid(self) -> int | None:
@@ -65,9 +66,14 @@ class HostSession:
 
     def stop(self) -> None:
         """Thread-safe: stop the current generation or load; hard stop after ~2 s."""
-        self._stop_at = time.monotonic()
-        self._stop.set()
+        if not self._stop.is_set():  # pressing Stop again must not push the hard stop back
+            self._stop_at = time.monotonic()
+            self._stop.set()
         self._host.request_stop()
+
+    def kill_host(self) -> None:
+        """From any thread, as a last resort: the engine thread's wait then ends at once."""
+        self._host.kill_from_other_thread()
 
     def close(self) -> None:
         self._host.shutdown()
@@ -90,9 +96,12 @@ class HostSession:
     ) -> LoadedModel:
         self._stop.clear()
         self.model = None
+        self._reload_needed = False
         verdict = preflight(path, settings)
         if verdict.error:
             raise SessionError(verdict.error)
+        if self._stop.is_set():  # Cancel pressed while the file was being checked
+            raise SessionError("Loading was cancelled.")
         for warning in verdict.warnings:
             on_warning(warning)
         trained = (verdict.info.context_length or 0) if verdict.info else 0
@@ -103,11 +112,10 @@ class HostSession:
             self._host.send(LoadCommand(path, settings))
             while True:
                 event = self._host.poll(POLL_S)
-                if event is None:
-                    if self._hard_stop_due():
-                        self._host.kill()
-                        raise SessionError("Loading was cancelled.")
-                elif isinstance(event, LoadProgress):
+                if self._hard_stop_due():
+                    self._host.kill()
+                    raise SessionError("Loading was cancelled.")
+                if isinstance(event, LoadProgress):
                     on_progress(event.fraction)
                 elif isinstance(event, Loaded):
                     self.model = replace(event.model, info=verdict.info)
@@ -131,16 +139,21 @@ class HostSession:
         self._stop.clear()
         if self.model is None:
             raise SessionError("No model is loaded. Pick a model and load it first.")
+        if self._reload_needed:
+            self._reload()
         streamed: list[str] = []
         try:
             self._host.send(GenerateCommand(request))
             while True:
                 event = self._host.poll(POLL_S)
-                if event is None:
-                    if self._hard_stop_due():
-                        self._restart_after_hard_stop()
-                        return cancelled_stats(request.request_id, streamed)
-                elif isinstance(event, TokenBatch):
+                if self._hard_stop_due():
+                    # The host ignored the stop (a long prompt): kill it now, and bring
+                    # the model back with the next request, not here (the app may be
+                    # closing, and a reload can take long).
+                    self._host.kill()
+                    self._reload_needed = True
+                    return cancelled_stats(request.request_id, streamed)
+                if isinstance(event, TokenBatch):
                     # Tokens the host made before it saw the stop are not shown: a fast
                     # model runs ahead of the GUI, and Stop means "stop here".
                     if not self._stop.is_set():
@@ -170,10 +183,16 @@ class HostSession:
     ) -> tuple[tuple[int, ...], tuple[bytes, ...]]:
         if self.model is None:
             raise SessionError("No model is loaded.")
+        if self._reload_needed:
+            self._reload()
         try:
             self._host.send(TokenizeCommand(request_id, text, parse_special))
             while True:
                 event = self._host.poll(POLL_S)
+                if self._hard_stop_due():
+                    self._host.kill()
+                    self._reload_needed = True
+                    raise SessionError("Counting tokens was stopped.")
                 if isinstance(event, Tokenized):
                     return event.ids, event.pieces
                 if isinstance(event, Failed):
@@ -188,13 +207,20 @@ class HostSession:
     def _hard_stop_due(self) -> bool:
         return self._stop.is_set() and time.monotonic() - self._stop_at > self._hard_stop_after
 
-    def _restart_after_hard_stop(self) -> None:
-        """The host ignored a stop (a long prompt): kill it and bring the model back."""
+    def _reload(self) -> None:
+        """Load the model again in a new host after a hard stop; failing means no model."""
         model, settings = self.model, self._load_settings
-        self._host.kill()
-        self.model = None
-        if model is not None:
+        self._reload_needed = False
+        if model is None:
+            return
+        try:
             self.load(model.path, settings)
+        except SessionError as exc:
+            self.model = None
+            raise ModelCrashed(
+                f"The model could not be loaded again after a forced stop: {exc}"
+            ) from exc
+        self._stop.clear()
 
 
 def sentence(message: str) -> str:

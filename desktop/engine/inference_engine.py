@@ -54,6 +54,7 @@ class InferenceEngine(QObject):
         super().__init__()
         self._session = HostSession(backend, backend_kwargs, hard_stop_after)
         self._thread: QThread | None = None
+        self._closing = False
         self.load_requested.connect(self._load)
         self.generate_requested.connect(self._generate)
         self.tokenize_requested.connect(self._tokenize)
@@ -80,6 +81,7 @@ class InferenceEngine(QObject):
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop, end the host process and the thread. Call from the GUI thread."""
+        self._closing = True  # requests still queued become no-ops
         self.stop()
         thread = self._thread
         if thread is None:
@@ -87,8 +89,10 @@ class InferenceEngine(QObject):
             return
         self._shutdown_requested.emit()
         if not thread.wait(timeout_ms):
-            thread.quit()
-            thread.wait(2_000)
+            # Never let go of a running QThread (Qt aborts): end the host, which ends
+            # whatever the engine thread is waiting for, then wait for it.
+            self._session.kill_host()
+            thread.wait()
         self._thread = None
 
     @property
@@ -110,10 +114,14 @@ class InferenceEngine(QObject):
 
     @Slot()
     def _unload(self) -> None:
+        if self._closing:
+            return
         self._session.unload()
 
     @Slot(str, object)
     def _load(self, path: str, settings: LoadSettings) -> None:
+        if self._closing:
+            return
         self.busy_changed.emit(True)
         self.load_started.emit(path)
         try:
@@ -128,6 +136,8 @@ class InferenceEngine(QObject):
 
     @Slot(object)
     def _generate(self, request: GenerationRequest) -> None:
+        if self._closing:
+            return
         rid = request.request_id
         self.busy_changed.emit(True)
         self.generation_started.emit(rid)
@@ -144,6 +154,8 @@ class InferenceEngine(QObject):
 
     @Slot(int, str, bool)
     def _tokenize(self, request_id: int, text: str, parse_special: bool) -> None:
+        if self._closing:
+            return
         try:
             ids, pieces = self._session.tokenize(request_id, text, parse_special)
             self.tokenized.emit(request_id, ids, pieces)

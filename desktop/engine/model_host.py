@@ -6,10 +6,10 @@ Qt-free and single-threaded: only the engine thread uses a ModelHost.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import signal
 from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event as EventType
 from typing import Any, cast
 
 from desktop.engine.host_process import serve
@@ -48,8 +48,9 @@ class ModelHost:
         self._ctx = multiprocessing.get_context("spawn")
         self._factory = factory
         self._kwargs = dict(kwargs or {})
-        # Made with the first host: a multiprocessing Event starts a helper process.
-        self._stop: EventType | None = None
+        # A lock-free shared int, new for every host: a multiprocessing Event takes a lock
+        # shared with the child, and a child killed while holding it would freeze Stop.
+        self._stop: Any = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
 
@@ -65,9 +66,7 @@ class ModelHost:
         if self.alive:
             return
         parent, child = self._ctx.Pipe(duplex=True)
-        if self._stop is None:
-            self._stop = self._ctx.Event()
-        self._stop.clear()
+        self._stop = self._ctx.RawValue(ctypes.c_int, 0)
         process = self._ctx.Process(
             target=serve,
             args=(child, self._stop, self._factory, self._kwargs),
@@ -80,8 +79,12 @@ class ModelHost:
 
     def send(self, command: object) -> None:
         """Send a command, clearing any stop left over from the previous one."""
+        if self._process is not None and not self._process.is_alive():
+            reason = self.exit_reason()  # it died while idle: say so, do not hide it
+            self._reset()
+            raise HostDied(reason)
         self.start()
-        cast(EventType, self._stop).clear()
+        self._stop.value = 0
         try:
             cast(Connection, self._conn).send(command)
         except (BrokenPipeError, OSError) as exc:
@@ -104,7 +107,7 @@ class ModelHost:
     def request_stop(self) -> None:
         """Thread-safe: the host checks this between tokens and during model loading."""
         if self._stop is not None:
-            self._stop.set()
+            self._stop.value = 1
 
     def exit_reason(self) -> str:
         process = self._process
@@ -120,13 +123,20 @@ class ModelHost:
             self._process.join(timeout=5.0)
         self._reset()
 
+    def kill_from_other_thread(self) -> None:
+        """Only signals the process; the owning thread sees it die and cleans up."""
+        process = self._process
+        if process is not None:
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+
     def shutdown(self, timeout: float = 2.0) -> None:
         if self._process is None:
             return
         with contextlib.suppress(BrokenPipeError, OSError):
             cast(Connection, self._conn).send(None)
         if self._stop is not None:
-            self._stop.set()
+            self._stop.value = 1
         self._process.join(timeout)
         if self._process.is_alive():
             self._process.kill()
