@@ -220,8 +220,19 @@ class ConversationStore:
         )
 
     def update_message(self, message_id: int, content: str) -> None:
-        """Edit a message's text (edit-and-resend: then `truncate_after` its position)."""
+        """Edit a message's text."""
         self._update_message(message_id, "content = ?", (content,))
+
+    def edit_and_truncate(self, message_id: int, content: str) -> None:
+        """Edit-and-resend: new text, later messages gone, in one transaction."""
+        with transaction(self._conn) as conn:
+            message = self._get_message(message_id)
+            conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))
+            conn.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND position > ?",
+                (message.conversation_id, message.position),
+            )
+            self._touch(message.conversation_id)
 
     def truncate_after(self, conversation_id: int, position: int) -> int:
         """Delete the messages after `position`; returns how many went."""
@@ -256,13 +267,13 @@ class ConversationStore:
     def export_jsonl(self, conversation_ids: Iterable[int], path: str | Path) -> int:
         """Write OpenAI fine-tuning JSONL, one conversation per line; returns lines written.
 
-        Partial and error messages are left out; conversations with no complete message
-        are skipped. The file appears whole or not at all.
+        Partial and error messages are left out; conversations without a complete
+        assistant reply teach nothing and are skipped. The file appears whole or not at all.
         """
         lines = []
         for conversation_id in conversation_ids:
             messages = self.to_openai_messages(conversation_id)
-            if any(m["role"] != "system" for m in messages):
+            if any(m["role"] == "assistant" for m in messages):
                 lines.append(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
         write_text_atomically(Path(path), "".join(lines))
         return len(lines)

@@ -43,10 +43,22 @@ def without_reasoning(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     ]
 
 
+def merge_same_role(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+    """Join back-to-back messages of one role (left behind by failed replies): many chat
+    templates (Mistral, Gemma) refuse a conversation whose roles do not alternate."""
+    merged: list[ChatMessage] = []
+    for message in messages:
+        if merged and merged[-1].role == message.role:
+            merged[-1] = ChatMessage(message.role, f"{merged[-1].content}\n\n{message.content}")
+        else:
+            merged.append(message)
+    return merged
+
+
 def build_prompt(
     messages: Sequence[ChatMessage], model: TemplateInfo, *, base_mode: bool = False
 ) -> PromptPlan:
-    messages = without_reasoning(messages)
+    messages = merge_same_role(without_reasoning(messages))
     if not base_mode and model.chat_template:
         try:
             text = render_chat_template(

@@ -149,8 +149,7 @@ def test_edit_and_resend(store: ConversationStore) -> None:
     store.add_message(conv.id, "user", "sure?")
     store.add_message(conv.id, "assistant", "yes")
 
-    store.update_message(first.id, "2+3?")
-    assert store.truncate_after(conv.id, first.position) == 3
+    store.edit_and_truncate(first.id, "2+3?")
     reply = store.start_reply(conv.id)
     assert reply.position == 1
     assert [(m.role, m.content) for m in store.messages(conv.id)] == [
@@ -231,10 +230,12 @@ def test_export_jsonl(store: ConversationStore, tmp_path: Path) -> None:
     store.add_message(second.id, "user", "Ünïcode ✓")
     store.add_message(second.id, "assistant", "ok")
     empty = store.create_conversation(system_prompt="only a system prompt")
+    unanswered = store.create_conversation()
+    store.add_message(unanswered.id, "user", "no reply yet")
 
     out = tmp_path / "export" / "train.jsonl"
     out.parent.mkdir()
-    assert store.export_jsonl([first, second.id, empty.id], out) == 2
+    assert store.export_jsonl([first, second.id, empty.id, unanswered.id], out) == 2
     lines = out.read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
     assert records[0] == {"messages": store.to_openai_messages(first)}

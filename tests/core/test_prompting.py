@@ -89,3 +89,15 @@ def test_base_prompt_examples_come_before_the_conversation() -> None:
 def test_split_reasoning(text: str, reasoning: str, answer: str, thinking: bool) -> None:
     split = split_reasoning(text)
     assert (split.reasoning, split.answer, split.thinking) == (reasoning, answer, thinking)
+
+
+def test_back_to_back_messages_of_one_role_are_merged() -> None:
+    alternating = "{% for m in messages %}{{ m['role'] }}:{{ m['content'] }}|{% endfor %}"
+    messages = [
+        ChatMessage("system", "S"),
+        ChatMessage("user", "a"),
+        ChatMessage("user", "b"),
+        ChatMessage("assistant", "c"),
+    ]
+    plan = build_prompt(messages, TemplateInfo(chat_template=alternating))
+    assert plan.text == "system:S|user:a\n\nb|assistant:c|"

@@ -10,11 +10,19 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from desktop.core.generation import GenerationRequest, LoadSettings, SamplingSettings, TokenEvent
+from desktop.core.generation import (
+    GenerationRequest,
+    GenerationStats,
+    LoadSettings,
+    SamplingSettings,
+    TokenEvent,
+)
 from desktop.engine.host_session import ModelCrashed, SessionError
+from desktop.engine.protocol import Finished
 from desktop.engine.scripted_backend import pieces
 from tests.gguf_fixtures import BROKEN_KINDS
 
@@ -23,6 +31,21 @@ LONG_REPLY = " ".join(f"word{i}" for i in range(200))
 
 def request(rid: int = 1, **kw: object) -> GenerationRequest:
     return GenerationRequest(request_id=rid, prompt="User: hi\nAssistant:", **kw)  # type: ignore[arg-type]
+
+
+def spy_host_finished(session: Any) -> list[GenerationStats]:
+    """Record the stats the host itself sends, before the session shapes them."""
+    seen: list[GenerationStats] = []
+    poll = session._host.poll
+
+    def spying_poll(timeout: float) -> object:
+        event = poll(timeout)
+        if isinstance(event, Finished):
+            seen.append(event.stats)
+        return event
+
+    session._host.poll = spying_poll
+    return seen
 
 
 def test_streams_the_scripted_reply(scripted_session, tiny_gguf: Path) -> None:
@@ -52,10 +75,15 @@ def test_stop_takes_effect_within_one_token(scripted_session, tiny_gguf: Path) -
             at_stop.append(len(seen))
             session.stop()
 
+    host_pid = session._host.pid
+    host_finished = spy_host_finished(session)
     stats = session.generate(request(), on_tokens)
     assert stats.stop_reason == "cancelled"
     assert len(seen) == at_stop[0] < 10  # nothing arrived after Stop was pressed
     assert stats.text == "".join(e.text for e in seen)
+    # ...and the host itself stopped (not just the session hiding the rest), by itself
+    assert host_finished[0].generated_tokens < at_stop[0] + 10 < len(pieces(LONG_REPLY))
+    assert session._host.pid == host_pid and not session._reload_needed
 
 
 def test_stop_strings_cut_the_reply(scripted_session, tiny_gguf: Path) -> None:
@@ -198,9 +226,12 @@ def test_llama_stop_within_one_token(llama_session, tiny_gguf: Path) -> None:
         seen.extend(batch)
         llama_session.stop()  # at the very first batch
 
+    host_finished = spy_host_finished(llama_session)
     stats = llama_session.generate(request(sampling=ENDLESS, ignore_eos=True), on_tokens)
     assert stats.stop_reason == "cancelled"
     assert 1 <= len(seen) == stats.generated_tokens < 50
+    assert host_finished[0].generated_tokens < 50  # llama.cpp really stopped
+    assert not llama_session._reload_needed  # by itself, not by a hard kill
     assert stats.text == "".join(e.text for e in seen)
 
 

@@ -233,3 +233,68 @@ def test_context_is_counted_by_the_models_tokenizer_on_open(qtbot, make_chat) ->
     qtbot.waitUntil(lambda: tab.context_used > empty, timeout=10_000)
     expected = len(pieces(tab.prompt_for(tab.store.chat_messages(first)).text))
     assert tab.context_used == expected  # the scripted tokenizer: one token per word
+
+
+def test_the_streaming_chat_cannot_be_left_or_deleted(qtbot, make_chat) -> None:
+    tab = make_chat(replies=[LONG], token_delay=0.01)
+    other = tab.new_chat()
+    streaming = tab.new_chat()
+    tab.open_conversation(streaming)
+    tab.composer.edit.setPlainText("Count")
+    qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
+    assert tab.composer.edit.toPlainText() == ""  # kept on disk, so the box is cleared
+    qtbot.waitUntil(lambda: tab.reply is not None and len(tab.reply.events) >= 3, timeout=10_000)
+    assert not tab.model_bar.isEnabled()  # no model swap under a streaming reply
+    assert not tab.sidebar.delete(streaming, confirm=False)
+    tab.open_conversation(other)
+    assert tab.conversation_id == streaming and "Stop the reply" in tab.status.text()
+    current = tab.sidebar.view.currentIndex().data(tab.sidebar.model.IdRole)
+    assert current == streaming  # the sidebar does not pretend to have switched
+    with qtbot.waitSignal(tab.reply_finished, timeout=10_000):
+        tab.stop()
+    assert tab.model_bar.isEnabled()
+    assert tab.store.messages(streaming)[-1].status == "complete"
+    assert tab.sidebar.delete(streaming, confirm=False)
+    assert tab.conversation_id != streaming
+
+
+def test_each_model_load_sets_base_mode_from_its_template(qtbot, make_chat, tiny_gguf) -> None:
+    tab = make_chat(load=False, chat_template=CHATML)
+    tab.panel.base_mode.setChecked(True)  # left on from a base model
+    tab.load_model(str(tiny_gguf))
+    qtbot.waitUntil(lambda: tab.model is not None, timeout=10_000)
+    assert not tab.panel.base_mode.isChecked()
+    assert tab.current_prompt().mode == "chat template"
+
+
+def test_regenerating_an_early_reply_asks_first(qtbot, make_chat, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    tab = make_chat(replies=["one", "two", "three"])
+    send_and_wait(qtbot, tab, "first")
+    send_and_wait(qtbot, tab, "second")
+    early = tab.transcript.messages[1].message_id
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.No)
+    tab.regenerate(early)
+    assert not tab.busy and len(roles_and_texts(tab)) == 4  # declined: nothing lost
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(tab.reply_finished, timeout=10_000):
+        tab.regenerate(early)
+    assert roles_and_texts(tab) == [("user", "first"), ("assistant", "three")]
+
+
+def test_a_failed_reply_leaves_a_prompt_the_template_accepts(qtbot, make_chat) -> None:
+    strict = (
+        "{% for m in messages %}{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+        "{{ raise_exception('roles must alternate') }}{% endif %}"
+        "[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}"
+    )
+    tab = make_chat(replies=["recovered"], chat_template=strict)
+    conversation = tab.store.create_conversation()
+    tab.store.add_message(conversation.id, "user", "first try")
+    failed = tab.store.start_reply(conversation.id)
+    tab.store.finish_reply(failed.id, "w0 w1", "error", {"error": "the model crashed"})
+    tab.open_conversation(conversation.id)
+    assert send_and_wait(qtbot, tab, "second try").text == "recovered"
+    assert tab.last_prompt.mode == "chat template"
+    assert "[user] first try\n\nsecond try" in tab.last_prompt.text

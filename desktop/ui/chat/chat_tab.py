@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -136,7 +137,9 @@ class ChatTab(QWidget):
 
     @Slot(int)
     def open_conversation(self, conversation_id: int) -> None:
-        if self.busy:
+        if self.busy:  # the streaming reply belongs to the open conversation
+            self.sidebar.reload(self.conversation_id)
+            self.status.setText("Stop the reply before switching conversations.")
             return
         self.conversation_id = conversation_id
         conversation = self.store.get_conversation(conversation_id)
@@ -203,8 +206,7 @@ class ChatTab(QWidget):
         self.model_bar.show_model(self.model_info, model.context_size)
         self.settings.set("chat/last_model", model.path)
         no_template = not model.template.chat_template
-        if no_template:
-            self.panel.base_mode.setChecked(True)
+        self.panel.base_mode.setChecked(no_template)  # each model starts in its own mode
         self.status.setText(
             f"Model ready in {model.load_seconds:.1f} s · context {model.context_size:,} tokens"
             + (" · no chat template: base-model mode is on" if no_template else "")
@@ -266,9 +268,10 @@ class ChatTab(QWidget):
             return
         if self.model is None:
             self.status.setText("Load a model first (pick one above, or Open GGUF…).")
-            self.composer.edit.setPlainText(text)
             return
         message = self.store.add_message(self.conversation_id, "user", text)  # on disk first
+        if self.composer.edit.toPlainText().strip() == text:
+            self.composer.edit.clear()
         self.store.set_model(self.conversation_id, self.model.path)
         self._new_widget(message.id, "user").set_text(text)
         self.sidebar.reload(self.conversation_id)
@@ -290,6 +293,8 @@ class ChatTab(QWidget):
             top_alternatives=TOP_ALTERNATIVES if probabilities else 0,
         )
         self.composer.set_busy(True)
+        self.model_bar.setEnabled(False)  # a new model mid-reply would cut it off
+        self.sidebar.locked_id = self.conversation_id
         self.status.setText(f"Generating… ({plan.mode}{'; ' + plan.note if plan.note else ''})")
         self.engine.generate_requested.emit(request)
 
@@ -337,6 +342,8 @@ class ChatTab(QWidget):
 
     def _end_reply(self) -> MessageWidget:
         self.composer.set_busy(False)
+        self.model_bar.setEnabled(True)
+        self.sidebar.locked_id = None
         return self.stream.end()
 
     # ---- regenerate, edit ----------------------------------------------------------
@@ -348,12 +355,15 @@ class ChatTab(QWidget):
         )
 
     @Slot(int)
-    def regenerate(self, message_id: int) -> None:
+    def regenerate(self, message_id: int, confirm: bool = True) -> None:
         """Replace an assistant reply (and everything after it) with a new one."""
         message = self._stored(message_id)
         if self.busy or message is None or self.model is None:
             return
         assert self.conversation_id is not None
+        later = len(self.store.messages(self.conversation_id)) - message.position - 1
+        if confirm and later > 0 and not self._confirm_dropping(later):
+            return
         self.store.truncate_after(self.conversation_id, message.position - 1)
         self.transcript.remove_after(message_id, inclusive=True)
         self._start_reply()
@@ -372,14 +382,20 @@ class ChatTab(QWidget):
                 return
         if not new_text.strip() or self.model is None:
             return
-        assert self.conversation_id is not None
-        self.store.update_message(message_id, new_text)
-        self.store.truncate_after(self.conversation_id, message.position)
+        self.store.edit_and_truncate(message_id, new_text)
         self.transcript.remove_after(message_id)
         widget = self.transcript.widget_for(message_id)
         if widget is not None:
             widget.set_text(new_text)
         self._start_reply()
+
+    def _confirm_dropping(self, count: int) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Regenerate",
+            f"Regenerating this reply removes the {count} message(s) after it. Go on?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     # ---- views ---------------------------------------------------------------------
 

@@ -50,7 +50,5 @@ class Composer(QWidget):
 
     def _send(self) -> None:
         text = self.edit.toPlainText().strip()
-        if self._busy or not text:
-            return
-        self.edit.clear()
-        self.send_requested.emit(text)
+        if not self._busy and text:
+            self.send_requested.emit(text)  # the tab clears the box once the text is kept

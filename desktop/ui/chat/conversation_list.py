@@ -65,6 +65,7 @@ class ConversationSidebar(QWidget):
     def __init__(self, store: ConversationStore) -> None:
         super().__init__()
         self._store = store
+        self.locked_id: int | None = None  # the conversation a reply is streaming into
         self.model = ConversationListModel(store)
         self.view = QListView()
         self.view.setModel(self.model)
@@ -117,6 +118,12 @@ class ConversationSidebar(QWidget):
             self.reload(conversation_id)
 
     def delete(self, conversation_id: int, confirm: bool = True) -> bool:
+        if conversation_id == self.locked_id:
+            if confirm:
+                QMessageBox.information(
+                    self, "Delete conversation", "Stop the reply before deleting this chat."
+                )
+            return False
         if confirm:
             title = self._store.get_conversation(conversation_id).title
             answer = QMessageBox.question(

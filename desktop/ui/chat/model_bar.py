@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -116,6 +116,7 @@ class ModelBar(QWidget):
             self.progress.setValue(0)
             self.info.setText("Loading…")
 
+    @Slot(float)
     def set_progress(self, fraction: float) -> None:
         self.progress.setValue(int(fraction * 100))
 
