@@ -14,6 +14,12 @@ import pytest
 # throwaway folder (settings, the database, the models folder).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["DEEPDIVE_HOME"] = tempfile.mkdtemp(prefix="deepdive-test-home-")
+# huggingface_hub reads these once, at import: its token store and cache stay in the
+# throwaway folder too, and nothing can reach the real Hub by accident.
+os.environ["HF_HOME"] = os.path.join(os.environ["DEEPDIVE_HOME"], "hf-home")
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # the discard port: tests set their own
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HF_HUB_OFFLINE", None)
 
 
 class EngineRecorder:

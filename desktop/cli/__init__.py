@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     chat.add_argument("--base", action="store_true", help="base-model mode: prompt as a transcript")
     chat.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+
+    from desktop.cli.models_command import add_models_parser
+
+    add_models_parser(commands)
     return parser
 
 
@@ -56,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.chat_command import chat_command
 
         return chat_command(args)
+    if args.command == "models":
+        from desktop.cli.models_command import models_command
+
+        return models_command(args)
     from desktop.app import run_app
 
     return run_app(smoke=args.smoke, screenshot=args.screenshot)

@@ -25,7 +25,7 @@ def _umask() -> int:
     return mask
 
 
-def _fsync_path(path: Path, *, directory: bool = False) -> None:
+def fsync_path(path: Path, *, directory: bool = False) -> None:
     flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
     try:
         fd = os.open(path, flags)
@@ -48,13 +48,13 @@ def replacing(target: str | os.PathLike[str]) -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
-        _fsync_path(temporary)
+        fsync_path(temporary)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600 files
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_path(target.parent, directory=True)
+    fsync_path(target.parent, directory=True)
 
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:

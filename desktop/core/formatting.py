@@ -43,3 +43,13 @@ def format_count_exact(n: int) -> str:
     """Short form plus the exact number, for places where both matter (parameter counts)."""
     short = format_count(n)
     return short if abs(n) < 1000 else f"{short} ({n:,})"
+
+
+def format_duration(seconds: float) -> str:
+    """ "45 s", "3 min 05 s", "2 h 07 min": what an ETA needs, no more."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"

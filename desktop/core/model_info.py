@@ -175,13 +175,19 @@ def read_gguf_header(path: str | Path, *, time_limit: float = 2.0) -> GGUFHeader
         if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
             raise GGUFError(f"{p.name} is not a regular file")
         with p.open("rb") as f:
-            return _parse(_Reader(f, p.name, st.st_size, time.monotonic() + time_limit))
+            return parse_gguf_header(f, p.name, st.st_size, time_limit=time_limit)
     except FileNotFoundError:
         raise GGUFError(f"{p} does not exist") from None
     except struct.error:  # the file shrank while we read it
         raise GGUFError(f"{p.name} is truncated: it changed while being read") from None
     except OSError as exc:
         raise GGUFError(f"cannot read {p.name}: {exc.strerror or exc}") from None
+
+
+def parse_gguf_header(f: BinaryIO, name: str, size: int, *, time_limit: float = 2.0) -> GGUFHeader:
+    """The header of a GGUF read from any seekable stream (a file, or a remote file read
+    with HTTP Range requests); `size` is the whole file's length."""
+    return _parse(_Reader(f, name, size, time.monotonic() + time_limit))
 
 
 def _parse(r: _Reader) -> GGUFHeader:
@@ -259,10 +265,21 @@ class ModelInfo:
     eos_token_id: int | None
     gguf_version: int
     tensor_count: int
+    head_count: int | None = None
+    head_count_kv: int | None = None
 
     @property
     def has_chat_template(self) -> bool:
         return bool(self.chat_template)
+
+    @property
+    def kv_bytes_per_token(self) -> int | None:
+        """The f16 KV cache llama.cpp keeps per token of context (K and V, every layer)."""
+        heads = self.head_count
+        if not (self.n_layers and self.embedding_length and heads):
+            return None
+        kv_width = (self.head_count_kv or heads) * (self.embedding_length // heads)
+        return 2 * self.n_layers * kv_width * 2
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "has_chat_template": self.has_chat_template}
@@ -295,6 +312,8 @@ def model_info_from_header(path: str | Path, header: GGUFHeader) -> ModelInfo:
         eos_token_id=_int(meta, "tokenizer.ggml.eos_token_id"),
         gguf_version=header.version,
         tensor_count=len(header.tensors),
+        head_count=_int(meta, prefix + "attention.head_count"),
+        head_count_kv=_int(meta, prefix + "attention.head_count_kv"),
     )
 
 

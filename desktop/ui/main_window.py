@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QTabWidget
 
@@ -9,6 +10,7 @@ from desktop.core.conversations import ConversationStore
 from desktop.core.paths import database_path
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.ui.chat.chat_tab import ChatTab
+from desktop.ui.models.models_tab import ModelsTab
 
 
 class MainWindow(QMainWindow):
@@ -25,9 +27,21 @@ class MainWindow(QMainWindow):
         self.store = store or ConversationStore(database_path())
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.models_tab = ModelsTab()
         self.chat_tab = ChatTab(self.engine, self.store)
+        self.tabs.addTab(self.models_tab, "Models")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.setCentralWidget(self.tabs)
+        self.models_tab.chat_requested.connect(self.chat_with)
+        self.models_tab.library_changed.connect(lambda: self.chat_tab.model_bar.refresh())
+        self.tabs.setCurrentWidget(self.chat_tab)
+
+    @Slot(str)
+    def chat_with(self, path: str) -> None:
+        """"Chat with this model": open the Chat tab and load it there."""
+        self.tabs.setCurrentWidget(self.chat_tab)
+        if not self.chat_tab.busy:
+            self.chat_tab.load_model(path)
 
     def visit_every_tab(self) -> int:
         for index in range(self.tabs.count()):
@@ -36,6 +50,7 @@ class MainWindow(QMainWindow):
         return self.tabs.count()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.models_tab.shutdown()
         self.chat_tab.shutdown()
         self.engine.shutdown()
         self.store.close()

@@ -17,13 +17,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.formatting import format_bytes, format_count
+from desktop.core.library import model_files
+from desktop.core.library_folders import download_folder, library_folders
 from desktop.core.model_info import ModelInfo
-from desktop.core.paths import models_dir
 
 
 def local_models(extra: list[str]) -> list[Path]:
-    """GGUF files in the models folder, then recently opened ones still on disk."""
-    found = sorted(models_dir().rglob("*.gguf"), key=lambda p: p.name.lower())
+    """Models in the library folders, then recently opened ones still on disk."""
+    found = model_files(library_folders())
     for item in extra:
         path = Path(item)
         if path.is_file() and path not in found:
@@ -94,7 +95,7 @@ class ModelBar(QWidget):
 
     def _open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a GGUF model", str(models_dir()), "GGUF models (*.gguf);;All files (*)"
+            self, "Open a GGUF model", str(download_folder()), "GGUF models (*.gguf);;All files (*)"
         )
         if path:
             self.add_and_select(path)

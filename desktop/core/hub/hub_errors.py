@@ -1,0 +1,68 @@
+"""One clear sentence for everything that can go wrong talking to the Hub."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ErrorKind = Literal[
+    "gated", "unauthorized", "not_found", "offline", "server", "disk", "corrupt", "other"
+]
+
+
+class HubError(Exception):
+    """A Hub failure the user can act on; `kind` lets the GUI offer the right next step."""
+
+    def __init__(self, message: str, kind: ErrorKind = "other") -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in ("offline", "server")
+
+
+def explain(exc: BaseException, what: str = "") -> HubError:
+    """Turn a huggingface_hub / httpx2 exception into a HubError with a useful message."""
+    if isinstance(exc, HubError):
+        return exc
+    import httpx2
+    from huggingface_hub import errors
+
+    subject = f" {what}" if what else ""
+    if isinstance(exc, errors.GatedRepoError):
+        return HubError(
+            f"{what or 'This model'} is gated: accept its licence on the Hub, then add an "
+            "access token (Models → Hub token).",
+            "gated",
+        )
+    if isinstance(exc, errors.RepositoryNotFoundError):
+        return HubError(
+            f"Repository{subject} not found (or it is private and needs a token).", "not_found"
+        )
+    if isinstance(exc, errors.RevisionNotFoundError | errors.EntryNotFoundError):
+        return HubError(f"File{subject} not found on the Hub.", "not_found")
+    if isinstance(exc, errors.OfflineModeIsEnabled):
+        return HubError("Offline mode is on (HF_HUB_OFFLINE): the Hub is not contacted.", "offline")
+    if isinstance(exc, errors.HfHubHTTPError):
+        status = exc.response.status_code if exc.response is not None else 0
+        if status in (401, 403):
+            return HubError(
+                f"The Hub refused access{subject} ({status}): check your access token.",
+                "unauthorized",
+            )
+        if status == 404:
+            return HubError(f"Not found on the Hub{subject} (404).", "not_found")
+        if status >= 500 or status in (408, 429):
+            return HubError(
+                f"The Hub had a problem{subject} ({status}); try again in a while.", "server"
+            )
+        return HubError(f"The Hub answered {status}{subject}.", "other")
+    if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout):
+        return HubError(
+            "Cannot reach the Hugging Face Hub: check the internet connection.", "offline"
+        )
+    if isinstance(exc, httpx2.TransportError):
+        return HubError(f"The connection to the Hub broke{subject}: {exc}.", "offline")
+    if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
+        return HubError("The disk is full: free some space and resume the download.", "disk")
+    return HubError(f"{type(exc).__name__}: {exc}", "other")

@@ -1,0 +1,132 @@
+"""The local model library: every GGUF in the models folders, with its header read.
+
+A split model (`-00001-of-00003.gguf`) is one entry, opened by its first part. Hidden
+folders (`.downloads`, where unfinished downloads live) and hidden files (atomic-write
+temporaries) are never listed: nothing half-written looks like a model.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.core.atomic_files import replacing
+from desktop.core.model_info import GGUFError, ModelInfo, read_model_info
+
+_SPLIT_PART = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
+COPY_CHUNK = 4 << 20
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    path: Path  # the file llama.cpp opens (a split model's first part)
+    folder: Path  # the library folder it was found in
+    parts: tuple[Path, ...]
+    size: int
+    info: ModelInfo | None
+    error: str | None = None  # why the file cannot be used, when it cannot
+
+    @property
+    def name(self) -> str:
+        return self.info.name if self.info else self.path.stem
+
+    @property
+    def relative(self) -> str:
+        return self.path.relative_to(self.folder).as_posix()
+
+
+def scan_library(folders: Iterable[Path]) -> list[LibraryEntry]:
+    entries: list[LibraryEntry] = []
+    seen: set[Path] = set()
+    for folder in folders:
+        for first, parts in _gguf_models(folder):
+            real = first.resolve()
+            if real not in seen:  # one folder may sit inside another
+                seen.add(real)
+                entries.append(_entry(first, folder, parts))
+    return sorted(entries, key=lambda e: (e.name.lower(), str(e.path)))
+
+
+def model_files(folders: Iterable[Path]) -> list[Path]:
+    """The file to open for each model in the folders, without reading headers (fast)."""
+    found = {first.resolve(): first for folder in folders for first, _ in _gguf_models(folder)}
+    return sorted(found.values(), key=lambda p: p.name.lower())
+
+
+def _gguf_models(folder: Path) -> list[tuple[Path, tuple[Path, ...]]]:
+    singles: list[tuple[Path, tuple[Path, ...]]] = []
+    splits: dict[Path, list[Path]] = {}
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or not name.lower().endswith(".gguf"):
+                continue
+            path = Path(root) / name
+            match = _SPLIT_PART.search(name)
+            if match:
+                splits.setdefault(Path(root) / name[: match.start()], []).append(path)
+            else:
+                singles.append((path, (path,)))
+    for parts in splits.values():
+        ordered = tuple(sorted(parts))
+        singles.append((ordered[0], ordered))
+    return singles
+
+
+def _entry(first: Path, folder: Path, parts: tuple[Path, ...]) -> LibraryEntry:
+    size = sum(_size(p) for p in parts)
+    match = _SPLIT_PART.search(first.name)
+    if match and (match.group(1) != "00001" or int(match.group(2)) != len(parts)):
+        missing = f"{int(match.group(2)) - len(parts)} of its {int(match.group(2))} parts"
+        return LibraryEntry(first, folder, parts, size, None, f"split model missing {missing}")
+    try:
+        info = read_model_info(first)
+    except GGUFError as exc:
+        return LibraryEntry(first, folder, parts, size, None, str(exc))
+    return LibraryEntry(first, folder, parts, size, info)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def delete_entry(entry: LibraryEntry) -> None:
+    """Delete the model's files, then folders left empty (up to the library folder)."""
+    for part in entry.parts:
+        part.unlink(missing_ok=True)
+    parent = entry.path.parent
+    while parent != entry.folder and entry.folder in parent.parents:
+        try:
+            parent.rmdir()
+        except OSError:
+            break  # not empty: other models live here
+        parent = parent.parent
+
+
+def import_gguf(
+    source: Path,
+    folder: Path,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Path:
+    """Copy a GGUF into the library folder, checked first and appearing whole or not at all."""
+    read_model_info(source)  # refuse a broken file before copying gigabytes (GGUFError)
+    target = folder / "imported" / source.name
+    if target.exists():
+        raise FileExistsError(f"{target.name} is already in the library")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    total, done = source.stat().st_size, 0
+    with replacing(target) as temporary, source.open("rb") as src, temporary.open("wb") as out:
+        while block := src.read(COPY_CHUNK):
+            if cancelled():
+                raise InterruptedError("import cancelled")
+            out.write(block)
+            done += len(block)
+            progress(done, total)
+    return target

@@ -1,0 +1,231 @@
+"""Library: the GGUF models on this computer, with what their headers say, and the
+actions a person needs — chat with one, show it in its folder, import, delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.formatting import format_bytes, format_count
+from desktop.core.library import LibraryEntry, delete_entry, import_gguf, scan_library
+from desktop.core.library_folders import library_folders, set_library_folders
+from desktop.engine.background import BackgroundJob, JobControl
+from desktop.ui.widgets.record_table import Column, RecordTableModel
+from desktop.ui.widgets.record_view import RecordView
+
+BROKEN = "#a40000"
+
+
+LIBRARY_COLUMNS: list[Column[LibraryEntry]] = [
+    Column("Model", lambda e: e.name, colour=lambda e: None if e.info else BROKEN,
+           tooltip=lambda e: str(e.path)),
+    Column("Architecture", lambda e: e.info.architecture or "?" if e.info else "broken",
+           colour=lambda e: None if e.info else BROKEN),
+    Column("Parameters", lambda e: format_count(e.info.parameter_count) if e.info else "",
+           sort_key=lambda e: e.info.parameter_count if e.info else 0, align_right=True,
+           tooltip=lambda e: f"{e.info.parameter_count:,}" if e.info else ""),
+    Column("Quant", lambda e: e.info.quantization if e.info else ""),
+    Column("Context", lambda e: f"{e.info.context_length:,}" if e.info and
+           e.info.context_length else "", sort_key=lambda e: e.info.context_length or 0
+           if e.info else 0, align_right=True),
+    Column("Chat template", lambda e: ("yes" if e.info.has_chat_template else "no (base)")
+           if e.info else ""),
+    Column("Tokenizer", lambda e: e.info.tokenizer_model or "?" if e.info else ""),
+    Column("Size", lambda e: format_bytes(e.size), sort_key=lambda e: e.size, align_right=True),
+    Column("File / problem", lambda e: e.relative if e.info else f"{e.relative}: {e.error}",
+           colour=lambda e: None if e.info else BROKEN, tooltip=lambda e: e.error or ""),
+]  # fmt: skip
+
+
+class LibraryPanel(QWidget):
+    chat_requested = Signal(str)  # path of the model file
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = RecordView(RecordTableModel(LIBRARY_COLUMNS))
+        self.chat_button = QPushButton("Chat with this model")
+        self.reveal_button = QPushButton("Show in folder")
+        self.delete_button = QPushButton("Delete…")
+        self.import_button = QPushButton("Import GGUF…")
+        self.refresh_button = QPushButton("Refresh")
+        self.folders = QListWidget()
+        self.folders.setMaximumHeight(70)
+        self.add_folder_button = QPushButton("Add folder…")
+        self.remove_folder_button = QPushButton("Remove folder")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        actions = QHBoxLayout()
+        for button in (self.chat_button, self.reveal_button, self.delete_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(self.import_button)
+        actions.addWidget(self.refresh_button)
+        folder_buttons = QVBoxLayout()
+        folder_buttons.addWidget(self.add_folder_button)
+        folder_buttons.addWidget(self.remove_folder_button)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(QLabel("Folders\n(downloads go\nto the first)"))
+        folder_row.addWidget(self.folders, 1)
+        folder_row.addLayout(folder_buttons)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(actions)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(folder_row)
+        self.chat_button.clicked.connect(self._chat)
+        self.table.doubleClicked.connect(lambda _i: self._chat())
+        self.reveal_button.clicked.connect(self._reveal)
+        self.delete_button.clicked.connect(lambda: self.delete_selected())
+        self.import_button.clicked.connect(lambda: self.import_file())
+        self.refresh_button.clicked.connect(lambda: self.refresh())
+        self.add_folder_button.clicked.connect(lambda: self.add_folder())
+        self.remove_folder_button.clicked.connect(self._remove_folder)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
+        self._scan_job: BackgroundJob | None = None
+        self._import_job: BackgroundJob | None = None
+        self._select_after: Path | None = None
+        self.refresh()
+
+    @property
+    def entries(self) -> list[LibraryEntry]:
+        return self.table.records.records
+
+    # ---- scanning ---------------------------------------------------------------
+
+    @Slot()
+    def refresh(self, select: Path | None = None) -> None:
+        """Re-read the folders off the GUI thread (headers of big files take a moment)."""
+        self._select_after = select
+        folders = library_folders()
+        self.folders.clear()
+        self.folders.addItems([str(f) for f in folders])
+        if self._scan_job is not None:
+            self._scan_job.cancel()
+        self.status.setText("Reading the library…")
+        job = BackgroundJob(lambda _c: scan_library(folders), name="library scan")
+        job.succeeded.connect(self._on_scanned)
+        job.failed.connect(lambda exc: self.status.setText(f"⚠ {exc}"))
+        self._scan_job = job.start()
+
+    @Slot(object)
+    def _on_scanned(self, entries: list[LibraryEntry]) -> None:
+        if self.sender() is not self._scan_job:
+            return
+        selected = self.selected()
+        self.table.records.set_records(entries)
+        self.table.fit_columns()
+        broken = sum(1 for e in entries if e.info is None)
+        total = format_bytes(sum(e.size for e in entries))
+        self.status.setText(
+            f"{len(entries)} models, {total}" + (f" · {broken} broken" if broken else "")
+            if entries else "No models yet: download one in Discover, or import a GGUF file."
+        )  # fmt: skip
+        wanted = self._select_after or (selected.path if selected else None)
+        if wanted is not None:
+            self.select_path(wanted)
+        self._update_buttons()
+        self.changed.emit()
+
+    def select_path(self, path: Path) -> bool:
+        for row, entry in enumerate(self.entries):
+            if entry.path == path:
+                self.table.select_source_row(row)
+                return True
+        return False
+
+    def selected(self) -> LibraryEntry | None:
+        entry: LibraryEntry | None = self.table.current_record()
+        return entry
+
+    def _update_buttons(self) -> None:
+        entry = self.selected()
+        self.chat_button.setEnabled(entry is not None and entry.info is not None)
+        self.reveal_button.setEnabled(entry is not None)
+        self.delete_button.setEnabled(entry is not None)
+        self.remove_folder_button.setEnabled(self.folders.count() > 1)
+
+    # ---- actions ------------------------------------------------------------------
+
+    def _chat(self) -> None:
+        entry = self.selected()
+        if entry is not None and entry.info is not None:
+            self.chat_requested.emit(str(entry.path))
+
+    def _reveal(self) -> None:
+        entry = self.selected()
+        if entry is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.path.parent)))
+
+    def delete_selected(self, confirm: bool = True) -> bool:
+        entry = self.selected()
+        if entry is None:
+            return False
+        if confirm:
+            parts = f" and its {len(entry.parts) - 1} other parts" if len(entry.parts) > 1 else ""
+            answer = QMessageBox.question(
+                self, "Delete model",
+                f"Delete {entry.path.name}{parts} ({format_bytes(entry.size)}) from disk?",
+            )  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        delete_entry(entry)
+        self.refresh()
+        return True
+
+    def import_file(self, source: str | None = None) -> None:
+        if source is None:
+            source, _ = QFileDialog.getOpenFileName(
+                self, "Import a GGUF model", "", "GGUF models (*.gguf)"
+            )
+            if not source:
+                return
+        folder = library_folders()[0]
+        path = Path(source)
+
+        def work(control: JobControl) -> Path:
+            return import_gguf(path, folder, control.progress, control.cancelled)
+
+        self.status.setText(f"Importing {path.name}…")
+        job = BackgroundJob(work, name="import")
+        job.progressed.connect(
+            lambda done, total: self.status.setText(
+                f"Importing {path.name}… {done / max(total, 1) * 100:.0f}%"
+            )
+        )
+        job.succeeded.connect(lambda imported: self.refresh(select=imported))
+        job.failed.connect(lambda exc: self.status.setText(f"⚠ Not imported: {exc}"))
+        self._import_job = job.start()
+
+    def add_folder(self, folder: str | None = None) -> None:
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Add a models folder")
+            if not folder:
+                return
+        set_library_folders([*library_folders(), Path(folder)])
+        self.refresh()
+
+    def _remove_folder(self) -> None:
+        item = self.folders.currentItem()
+        folders = library_folders()
+        if item is not None and len(folders) > 1:
+            set_library_folders([f for f in folders if str(f) != item.text()])
+            self.refresh()
+
+    def shutdown(self) -> None:
+        for job in (self._scan_job, self._import_job):
+            if job is not None:
+                job.cancel()

@@ -1,0 +1,92 @@
+"""The Models tab: Discover (the Hub) and Library (this computer), with the download
+queue below both, so a download can be watched from either."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from desktop.core.hub.catalogue import RepoListing
+from desktop.core.hub.gguf_files import GGUFModelFile
+from desktop.core.hub.hub_errors import explain
+from desktop.core.hub.partials import find_partial_downloads
+from desktop.core.library_folders import download_folder
+from desktop.engine.background import BackgroundJob
+from desktop.engine.download_queue import DownloadQueue
+from desktop.ui.models.discover_panel import DiscoverPanel
+from desktop.ui.models.download_list import DownloadList
+from desktop.ui.models.library_panel import LibraryPanel
+
+
+class ModelsTab(QWidget):
+    chat_requested = Signal(str)  # a model file to open in the Chat tab
+    library_changed = Signal()
+
+    def __init__(self, queue: DownloadQueue | None = None) -> None:
+        super().__init__()
+        self.queue = queue or DownloadQueue()
+        self.discover = DiscoverPanel()
+        self.library = LibraryPanel()
+        self.downloads = DownloadList(self.queue)
+        self.pages = QTabWidget()
+        self.pages.addTab(self.discover, "Discover")
+        self.pages.addTab(self.library, "Library")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.pages)
+        splitter.addWidget(self.downloads)
+        splitter.setSizes([520, 170])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.discover.download_requested.connect(self.download)
+        self.library.chat_requested.connect(self.chat_requested.emit)
+        self.library.changed.connect(self.library_changed.emit)
+        self.queue.item_finished.connect(self._on_downloaded)
+        self.queue.item_failed.connect(self._on_download_failed)
+        self.downloads.token_requested.connect(lambda: self.ask_for_token())
+        self._token_job: BackgroundJob | None = None
+        self.queue.restore(find_partial_downloads(download_folder()), download_folder())
+
+    @Slot(object, object)
+    def download(self, listing: RepoListing, model: GGUFModelFile) -> None:
+        self.queue.add(listing.repo_id, listing.revision, model.parts, download_folder())
+
+    @Slot(int, str)
+    def _on_downloaded(self, _item_id: int, path: str) -> None:
+        self.library.refresh(select=Path(path))
+        self.downloads.note.setText(f"✓ {Path(path).name} is in the library.")
+
+    @Slot(int, str)
+    def _on_download_failed(self, item_id: int, message: str) -> None:
+        gated = self.queue.get(item_id).error_kind in ("gated", "unauthorized")
+        hint = " Press “Hub token…” to add one." if gated else ""
+        self.downloads.note.setText(f'<span style="color:#a40000">⚠ {message}{hint}</span>')
+
+    def ask_for_token(self, token: str | None = None) -> None:
+        from desktop.core.hub.token import save_token
+
+        if token is None:
+            token, ok = QInputDialog.getText(
+                self, "Hugging Face access token",
+                "Paste an access token (huggingface.co → Settings → Access Tokens).\n"
+                "It is stored by huggingface_hub, like `hf auth login` does.",
+                QLineEdit.EchoMode.Password,
+            )  # fmt: skip
+            if not ok:
+                return
+        job = BackgroundJob(lambda _c: save_token(token or ""), name="hub token")
+        job.succeeded.connect(lambda name: self._token_saved(str(name)))
+        job.failed.connect(lambda exc: self.downloads.note.setText(f"⚠ {explain(exc)}"))
+        self._token_job = job.start()
+
+    def _token_saved(self, name: str) -> None:
+        self.downloads.note.setText(f"Token saved: signed in to the Hub as {name}.")
+        for item in self.queue.items:
+            if item.state == "failed" and item.error_kind in ("gated", "unauthorized"):
+                self.queue.resume(item.id)
+
+    def shutdown(self) -> None:
+        self.discover.shutdown()
+        self.library.shutdown()
+        self.queue.shutdown()
