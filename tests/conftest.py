@@ -125,3 +125,6 @@ def broken_ggufs(tiny_gguf: Path, tmp_path: Path) -> Callable[[str], Path]:
         return write_broken_gguf(tiny_gguf, tmp_path / f"broken-{kind}.gguf", kind)
 
     return make
+
+
+from tests.hub_fixtures import fake_hub, gguf_bytes, hub, models_dir  # noqa: E402, F401

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core.atomic_files import replacing
-from desktop.core.model_info import GGUFError, ModelInfo, read_model_info
+from desktop.core.gguf_check import check_gguf
+from desktop.core.model_info import ModelInfo, read_model_info
 
 _SPLIT_PART = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 COPY_CHUNK = 4 << 20
@@ -82,11 +83,12 @@ def _entry(first: Path, folder: Path, parts: tuple[Path, ...]) -> LibraryEntry:
     if match and (match.group(1) != "00001" or int(match.group(2)) != len(parts)):
         missing = f"{int(match.group(2)) - len(parts)} of its {int(match.group(2))} parts"
         return LibraryEntry(first, folder, parts, size, None, f"split model missing {missing}")
-    try:
-        info = read_model_info(first)
-    except GGUFError as exc:
-        return LibraryEntry(first, folder, parts, size, None, str(exc))
-    return LibraryEntry(first, folder, parts, size, info)
+    # The same check the engine runs before loading: header and tensor data bounds.
+    result = check_gguf(first, check_memory=False)
+    if not result.ok or result.info is None:
+        reason = result.errors[0] if result.errors else "cannot be read"
+        return LibraryEntry(first, folder, parts, size, None, reason)
+    return LibraryEntry(first, folder, parts, size, result.info)
 
 
 def _size(path: Path) -> int:

@@ -239,7 +239,7 @@ class FileDownload:
                 with self.part.open("r+b" if have else "wb") as out:
                     out.seek(have)
                     out.truncate()
-                    for chunk in response.iter_raw(CHUNK):
+                    for chunk in response.iter_raw():  # as it arrives: live progress
                         if have + len(chunk) > size:
                             raise HubError(
                                 "The server sent more bytes than the file has.", "corrupt"

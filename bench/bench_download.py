@@ -1,0 +1,152 @@
+"""Download throughput and GUI smoothness, against the fake Hub on loopback.
+
+A 200 MB file (random bytes, cached in bench/.cache) is served by the tests' fake Hub.
+Each round downloads it twice, in alternating order: once with a plain streaming HTTP GET
+of the file's CDN URL written to disk (httpx2, as huggingface_hub uses), once through the
+app's `download_files` (HEAD for metadata, Range-capable streaming, sha256 of every byte,
+fsync and atomic rename). The figure is the ratio of their throughputs, best of 3 rounds.
+Then a `DownloadQueue` downloads it in a Qt app showing the downloads panel, while a 10 ms
+timer in the GUI thread measures its own lateness.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import CACHE_DIR, REPO_DIR, emit, isolate_home, machine
+from gui_timing import stall_figures, stall_meter_class, wait_for
+
+SIZE = 200 * 1000 * 1000
+ROUNDS = 3
+RATIO_GOAL = 0.8
+P99_GOAL_MS = 30.0
+REPO, FILE = "bench/big-GGUF", "big-Q8_0.gguf"
+
+
+def big_file() -> Path:
+    path = CACHE_DIR / "download-200mb.bin"
+    if not path.exists() or path.stat().st_size != SIZE:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        with temporary.open("wb") as f:
+            for _ in range(SIZE // (1 << 20)):
+                f.write(os.urandom(1 << 20))
+            f.write(os.urandom(SIZE % (1 << 20)))
+        temporary.replace(path)
+    return path
+
+
+def plain_get(url: str, out: Path) -> float:
+    import httpx2
+
+    start = time.perf_counter()
+    with httpx2.Client() as client, client.stream("GET", url) as response, out.open("wb") as f:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            f.write(chunk)
+    elapsed = time.perf_counter() - start
+    if out.stat().st_size != SIZE:
+        raise SystemExit("the plain GET was short")
+    out.unlink()
+    return elapsed
+
+
+class Quiet:
+    def cancelled(self) -> bool:
+        return False
+
+    def paused(self) -> bool:
+        return False
+
+    def progress(self, done: int, total: int) -> None:
+        pass
+
+    def status(self, text: str) -> None:
+        pass
+
+
+def app_download(hub: Any, folder: Path) -> float:
+    from desktop.core.hub.download import DownloadTarget, download_files
+    from desktop.core.hub.gguf_files import HubFile
+
+    target = DownloadTarget(REPO, "main", HubFile(FILE, SIZE, hub.sha256(REPO, FILE)))
+    start = time.perf_counter()
+    (path,) = download_files([target], folder, Quiet())
+    elapsed = time.perf_counter() - start
+    path.unlink()
+    return elapsed
+
+
+def gui_stalls(hub: Any, folder: Path) -> dict[str, Any]:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.core.hub.gguf_files import HubFile
+    from desktop.engine.download_queue import DownloadQueue
+    from desktop.ui.models.download_list import DownloadList
+
+    app = QApplication.instance() or QApplication([])
+    queue = DownloadQueue()
+    panel = DownloadList(queue)
+    panel.resize(1000, 200)
+    panel.show()
+    meter = stall_meter_class()()
+    meter.start()
+    start = time.perf_counter()
+    item = queue.add(REPO, "main", (HubFile(FILE, SIZE, hub.sha256(REPO, FILE)),), folder)
+    wait_for(lambda: item.state in ("done", "failed"), 120, "the queued download")
+    seconds = time.perf_counter() - start
+    stalls = meter.stop()
+    if item.state != "done":
+        raise SystemExit(f"download failed: {item.message}")
+    app.processEvents()
+    return {"seconds": seconds, **stall_figures(stalls)}
+
+
+def main() -> None:
+    isolate_home()
+    sys.path.insert(0, str(REPO_DIR))
+    from tests.fake_hub import FakeHub
+
+    source = big_file()
+    folder = Path(os.environ["DEEPDIVE_HOME"]) / "models"
+    with FakeHub() as hub:
+        os.environ["HF_ENDPOINT"] = hub.endpoint
+        hub.add_repo(REPO, {FILE: source})
+        url = hub.cdn_url(REPO, FILE)
+        plain, ours = [], []
+        for round_ in range(ROUNDS):
+            order = (plain_get, app_download) if round_ % 2 == 0 else (app_download, plain_get)
+            for run in order:
+                if run is plain_get:
+                    plain.append(plain_get(url, folder.parent / "plain.bin"))
+                else:
+                    ours.append(app_download(hub, folder))
+        best_plain, best_ours = min(plain), min(ours)
+        ratio = best_plain / best_ours
+        print(f"plain GET  {SIZE / best_plain / 1e6:7.0f} MB/s  (best of {ROUNDS})")
+        print(f"app        {SIZE / best_ours / 1e6:7.0f} MB/s  (sha256 + fsync included)")
+        print(f"ratio      {ratio:.3f}  (goal ≥ {RATIO_GOAL})")
+        gui = gui_stalls(hub, folder)
+        print(f"GUI during a queued download: p99 {gui['p99_ms']:.1f} ms, "
+              f"max {gui['max_ms']:.1f} ms (goal p99 ≤ {P99_GOAL_MS})")  # fmt: skip
+    emit({
+        "benchmark": "download",
+        "size_bytes": SIZE,
+        "plain_mb_s": SIZE / best_plain / 1e6,
+        "app_mb_s": SIZE / best_ours / 1e6,
+        "throughput_ratio": ratio,
+        "ratio_goal": RATIO_GOAL,
+        "gui_stall": gui,
+        "gui_p99_goal_ms": P99_GOAL_MS,
+        "machine": machine(),
+    })  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Downloads against the fake Hub through the real huggingface_hub client: every fault
+ends with a verified file or a clear error, and never with a half file in the library."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from desktop.core.hub.download import (
+    DownloadCancelled,
+    DownloadPaused,
+    DownloadTarget,
+    download_files,
+)
+from desktop.core.hub.gguf_files import HubFile
+from desktop.core.hub.hub_errors import HubError
+from desktop.core.hub.partials import find_partial_downloads
+from desktop.core.library import scan_library
+from tests.fake_hub import FakeHub, Fault
+from tests.hub_fixtures import FAST, FILE, GATED, REPO, Control
+
+
+def target(hub: FakeHub, repo: str = REPO, name: str = FILE, sha: bool = True) -> DownloadTarget:
+    data = hub.file_bytes(repo, name)
+    return DownloadTarget(repo, "main", HubFile(name, len(data), hub.sha256(repo, name) if sha
+                                                else None))  # fmt: skip
+
+
+def download(hub: FakeHub, models: Path, control: Control | None = None, **kw) -> Path:
+    t = kw.pop("target", None) or target(hub)
+    return download_files([t], models, control or Control(), policy=FAST, **kw)[0]
+
+
+def gets(hub: FakeHub) -> list[str]:
+    """The Range header of every byte-serving GET ('' for a whole-file GET)."""
+    return [
+        r.headers.get("range", r.headers.get("Range", ""))
+        for r in hub.requests
+        if r.method == "GET" and "/resolve/" not in r.path and "/api/" not in r.path
+    ]
+
+
+def assert_library_clean(models: Path, expect: list[str]) -> None:
+    assert sorted(e.path.name for e in scan_library([models])) == sorted(expect)
+
+
+def test_download_lands_verified_in_the_library(hub: FakeHub, models_dir: Path) -> None:
+    control = Control()
+    path = download(hub, models_dir, control)
+    assert path == models_dir / REPO / FILE
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == hub.sha256(REPO, FILE)
+    assert control.reports[-1] == (path.stat().st_size,) * 2
+    assert "Verifying…" in control.statuses
+    assert_library_clean(models_dir, [FILE])
+    assert not list((models_dir / ".downloads").rglob("*.part*"))
+
+
+def test_sha256_comes_from_the_hub_when_the_listing_lacks_it(hub, models_dir) -> None:
+    hub.set_fault(REPO, FILE, Fault(flip_byte_at=100))
+    with pytest.raises(HubError) as caught:
+        download(hub, models_dir, target=target(hub, sha=False))
+    assert caught.value.kind == "corrupt"  # the HEAD's X-Linked-Etag was used
+
+
+@pytest.mark.parametrize("offsets", [[1], [4096, 65_536], [100_000, 100_001, 200_000]])
+def test_dropped_connections_resume_with_range(hub, models_dir, offsets: list[int]) -> None:
+    hub.set_fault(REPO, FILE, Fault(drop_at=list(offsets)))
+    path = download(hub, models_dir)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == hub.sha256(REPO, FILE)
+    ranges = gets(hub)
+    assert ranges[0] == "" and len(ranges) == len(offsets) + 1
+    assert all(r.startswith("bytes=") for r in ranges[1:])  # resumed, not restarted
+
+
+def test_a_stall_is_a_dropped_connection(hub, models_dir) -> None:
+    hub.set_fault(REPO, FILE, Fault(stall_at=50_000, stall_seconds=2.0))
+    path = download(hub, models_dir)  # read timeout 0.5 s: gives up on the stall, resumes
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == hub.sha256(REPO, FILE)
+    assert len(gets(hub)) >= 2
+
+
+def test_a_server_that_ignores_range_restarts_cleanly(hub, models_dir) -> None:
+    hub.set_fault(REPO, FILE, Fault(drop_at=[70_000], ignore_range=True))
+    path = download(hub, models_dir)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == hub.sha256(REPO, FILE)
+
+
+def test_one_byte_short_is_a_clear_error_and_no_model(hub, models_dir) -> None:
+    hub.set_fault(REPO, FILE, Fault(short_by=1))
+    with pytest.raises(HubError) as caught:
+        download(hub, models_dir)
+    assert "closed early" in str(caught.value) or "broke" in str(caught.value)
+    assert_library_clean(models_dir, [])
+
+
+def test_flipped_byte_is_rejected_and_deleted(hub, models_dir) -> None:
+    hub.set_fault(REPO, FILE, Fault(flip_byte_at=12_345))
+    with pytest.raises(HubError) as caught:
+        download(hub, models_dir)
+    assert caught.value.kind == "corrupt" and "checksum" in str(caught.value)
+    assert_library_clean(models_dir, [])
+    assert not list(models_dir.rglob("*.part"))
+    assert find_partial_downloads(models_dir) == []
+
+
+def test_gated_needs_a_token(hub, models_dir) -> None:
+    gated = target(hub, GATED, "gated-Q8_0.gguf")
+    with pytest.raises(HubError) as caught:
+        download(hub, models_dir, target=gated)
+    assert caught.value.kind == "gated" and "token" in str(caught.value)
+    assert_library_clean(models_dir, [])
+    path = download(hub, models_dir, target=gated, token=hub.token)
+    assert path.read_bytes() == hub.file_bytes(GATED, "gated-Q8_0.gguf")
+
+
+@pytest.mark.parametrize(("status", "kind"), [(404, "not_found"), (500, "server")])
+def test_http_errors_are_clear(hub, models_dir, status: int, kind: str) -> None:
+    hub.set_fault(REPO, FILE, Fault(status=status))
+    with pytest.raises(HubError) as caught:
+        download(hub, models_dir)
+    assert caught.value.kind == kind
+    assert_library_clean(models_dir, [])
+
+
+def test_a_passing_server_error_is_retried(hub, models_dir) -> None:
+    hub.set_fault(REPO, FILE, Fault(status=500, status_times=2))
+    assert download(hub, models_dir).exists()
+
+
+def test_offline_is_said_quickly(models_dir, monkeypatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    t = DownloadTarget(REPO, "main", HubFile(FILE, 1000, None))
+    with pytest.raises(HubError) as caught:
+        download_files([t], models_dir, Control(), policy=FAST)
+    assert caught.value.kind == "offline"
+
+
+def test_pause_keeps_the_part_and_resume_finishes(hub, models_dir) -> None:
+    hub.set_fault(REPO, FILE, Fault(drop_at=[30_000]))  # small first piece, then pause
+    with pytest.raises(DownloadPaused):
+        download(hub, models_dir, Control(pause_at=1))
+    partials = find_partial_downloads(models_dir)
+    assert len(partials) == 1 and partials[0].have > 0
+    assert partials[0].note.sha256 == hub.sha256(REPO, FILE)
+    assert_library_clean(models_dir, [])
+    path = download(hub, models_dir, target=partials[0].note.target())
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == hub.sha256(REPO, FILE)
+    assert gets(hub)[-1] == f"bytes={partials[0].have}-"
+    assert find_partial_downloads(models_dir) == []
+
+
+def test_cancel_deletes_the_part(hub, models_dir) -> None:
+    hub.set_fault(REPO, FILE, Fault(drop_at=[30_000]))
+    with pytest.raises(DownloadCancelled):
+        download(hub, models_dir, Control(cancel_at=1))
+    assert not list(models_dir.rglob("*.part")) and find_partial_downloads(models_dir) == []
+
+
+def test_not_enough_disk_space_stops_before_the_first_byte(hub, models_dir, monkeypatch) -> None:
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(10**9, 10**9 - 1000, 1000))
+    with pytest.raises(HubError) as caught:
+        download(hub, models_dir)
+    assert caught.value.kind == "disk" and "disk space" in str(caught.value)
+    assert gets(hub) == []
+
+
+def test_leftovers_without_a_note_are_cleaned_up(models_dir) -> None:
+    stray = models_dir / ".downloads" / "org" / "x" / "m.gguf.part"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"GGUF....")
+    bad_note = stray.with_name("n.gguf.part.json")
+    bad_note.write_text("{not json")
+    assert find_partial_downloads(models_dir) == []
+    assert not stray.exists() and not bad_note.exists()
+
+
+def test_unsafe_names_are_refused(hub, models_dir) -> None:
+    evil = DownloadTarget(REPO, "main", HubFile("../../outside.gguf", 10, None))
+    with pytest.raises(HubError, match="unsafe"):
+        download_files([evil], models_dir, Control(), policy=FAST)

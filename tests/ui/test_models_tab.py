@@ -1,0 +1,130 @@
+"""The Models tab against the fake Hub: search → pick a file → download → library → chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.core.hub.download import RetryPolicy
+from tests.fake_hub import FakeHub, Fault
+from tests.hub_fixtures import FAST, FILE, REPO
+
+
+@pytest.fixture
+def models_tab(qtbot: Any, hub: FakeHub) -> Any:
+    from desktop.engine.download_queue import DownloadQueue
+    from desktop.ui.models.models_tab import ModelsTab
+
+    tab = ModelsTab(DownloadQueue(policy=FAST))
+    qtbot.addWidget(tab)
+    tab.resize(1200, 760)
+    with qtbot.waitSignal(tab.discover.searched, timeout=10_000):
+        tab.show()  # the first look searches for the most downloaded repositories
+    yield tab
+    tab.shutdown()
+
+
+def rows(view: Any) -> list[Any]:
+    return [view.records.record(r) for r in range(view.records.rowCount())]
+
+
+def open_repo(qtbot: Any, tab: Any, repo: str) -> None:
+    results = tab.discover.results
+    row = next(i for i, r in enumerate(rows(results)) if r.repo_id == repo)
+    with qtbot.waitSignal(tab.discover.listed, timeout=10_000):
+        index = results.proxy.mapFromSource(results.records.index(row, 0))
+        qtbot.mouseClick(
+            results.viewport(), Qt.MouseButton.LeftButton, pos=results.visualRect(index).center()
+        )
+
+
+def test_search_pick_download_library_chat(qtbot: Any, models_tab: Any, hub: FakeHub) -> None:
+    tab = models_tab
+    assert rows(tab.discover.results)[0].repo_id == REPO
+    with qtbot.waitSignal(tab.discover.searched, timeout=10_000) as searched:
+        qtbot.keyClicks(tab.discover.search_edit, "tiny")  # debounced: one search for 4 keys
+    assert searched.args == [1]
+    open_repo(qtbot, tab, REPO)
+    files = rows(tab.discover.files)
+    assert {m.name for m, _ in files} == {FILE, "tiny-F16.gguf"}
+    assert sum(m.recommended for m, _ in files) == 1
+    assert all(fit is not None for _, fit in files)
+    assert tab.discover.select_file(FILE)
+    with qtbot.waitSignal(tab.queue.item_finished, timeout=20_000) as finished:
+        qtbot.mouseClick(tab.discover.download_button, Qt.MouseButton.LeftButton)
+    path = Path(finished.args[1])
+    assert path.read_bytes() == hub.file_bytes(REPO, FILE)
+    assert "library" in tab.downloads.note.text()
+    qtbot.waitUntil(lambda: any(e.path == path for e in tab.library.entries), timeout=10_000)
+    tab.pages.setCurrentWidget(tab.library)
+    assert tab.library.selected() is not None and tab.library.selected().path == path
+    with qtbot.waitSignal(tab.chat_requested, timeout=2_000) as chat:
+        qtbot.mouseClick(tab.library.chat_button, Qt.MouseButton.LeftButton)
+    assert chat.args == [str(path)]
+
+
+def test_fit_follows_the_context_and_the_real_header(qtbot: Any, models_tab: Any) -> None:
+    tab = models_tab
+    open_repo(qtbot, tab, REPO)
+    qtbot.waitUntil(lambda: tab.discover.exact_info is not None, timeout=10_000)
+    fits = [fit for _, fit in rows(tab.discover.files)]
+    assert all(fit is not None and fit.kv_exact for fit in fits)
+    before = fits[0].kv_cache
+    tab.discover.context_spin.setValue(8192)
+    assert rows(tab.discover.files)[0][1].kv_cache == 2 * before
+
+
+def test_pause_resume_and_cancel_in_the_queue(qtbot: Any, models_tab: Any, hub: FakeHub) -> None:
+    tab = models_tab
+    hub.set_fault(REPO, FILE, Fault(stall_at=60_000, stall_seconds=3))
+    tab.queue.policy = RetryPolicy(attempts=4, first_wait=0.01, read_timeout=5.0)
+    open_repo(qtbot, tab, REPO)
+    tab.discover.select_file(FILE)
+    tab.discover.request_download()
+    item = tab.queue.items[-1]
+    qtbot.waitUntil(lambda: item.done >= 60_000, timeout=10_000)
+    assert tab.downloads.pause_button.isEnabled()
+    qtbot.mouseClick(tab.downloads.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: item.state == "paused", timeout=10_000)
+    assert not any(e.path.name == FILE for e in tab.library.entries)
+    hub.set_fault(REPO, FILE, Fault())
+    with qtbot.waitSignal(tab.queue.item_finished, timeout=20_000):
+        qtbot.mouseClick(tab.downloads.resume_button, Qt.MouseButton.LeftButton)
+    assert item.state == "done" and item.path is not None
+    ranges = [r.headers.get("range") or r.headers.get("Range") for r in hub.requests
+              if r.method == "GET" and r.path.startswith("/cdn/")]  # fmt: skip
+    assert ranges[-1] is not None and ranges[-1].startswith("bytes=")  # resumed
+
+
+def test_gated_download_says_what_to_do(qtbot: Any, models_tab: Any, hub: FakeHub) -> None:
+    tab = models_tab
+    open_repo(qtbot, tab, "org/gated-GGUF")
+    assert "gated" in tab.discover.repo_label.text()
+    with qtbot.waitSignal(tab.queue.item_failed, timeout=10_000):
+        tab.discover.request_download()
+    assert "Hub token" in tab.downloads.note.text()
+    with qtbot.waitSignal(tab.queue.item_finished, timeout=20_000):
+        tab.ask_for_token(hub.token)  # saved with huggingface_hub, then the download resumes
+    from huggingface_hub import get_token
+
+    assert get_token() == hub.token
+
+
+def test_broken_model_in_the_library_is_shown_broken(
+    qtbot: Any, models_tab: Any, broken_ggufs: Any
+) -> None:
+    from desktop.core.library_folders import download_folder
+
+    broken = broken_ggufs("mid_tensor_data")
+    (download_folder() / "cut.gguf").write_bytes(broken.read_bytes())
+    with qtbot.waitSignal(models_tab.library.changed, timeout=10_000):
+        models_tab.library.refresh()
+    entry = next(e for e in models_tab.library.entries if e.path.name == "cut.gguf")
+    assert entry.info is None and "truncated" in (entry.error or "")
+    models_tab.library.select_path(entry.path)
+    assert not models_tab.library.chat_button.isEnabled()
+    assert models_tab.library.delete_selected(confirm=False)
+    assert not (download_folder() / "cut.gguf").exists()
