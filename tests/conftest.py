@@ -127,4 +127,18 @@ def broken_ggufs(tiny_gguf: Path, tmp_path: Path) -> Callable[[str], Path]:
     return make
 
 
+@pytest.fixture(autouse=True)
+def no_hub_token_left_behind() -> Iterator[None]:
+    """huggingface_hub's token store is one file for the session (HF_HOME is read at
+    import): a token a test saves must not reach the next test."""
+    yield
+    import sys
+
+    if "huggingface_hub" in sys.modules:
+        from huggingface_hub import constants
+
+        for path in (constants.HF_TOKEN_PATH, constants.HF_STORED_TOKENS_PATH):
+            Path(path).unlink(missing_ok=True)
+
+
 from tests.hub_fixtures import fake_hub, gguf_bytes, hub, models_dir  # noqa: E402, F401

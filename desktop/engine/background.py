@@ -2,8 +2,13 @@
 
 The function gets a `JobControl` (the core's view: `cancelled()`, `paused()`,
 `progress(done, total)`, `status(text)`) and the GUI gets queued signals. Progress is
-throttled to ~20 signals a second so a fast download cannot flood the event loop.
-A job that is cancelled is also disconnected: a late answer never reaches a newer view.
+polled by the GUI thread 20 times a second rather than signalled per report: the GUI sees
+the latest figure even while the worker is blocked (a stalled download), and a fast
+worker cannot flood the event loop.
+
+Lifetime: a QObject must be destroyed in its own (the GUI) thread. A running job is held
+in `BackgroundJob._live`, and it leaves that set only in the GUI thread, after its worker
+thread has been joined — so the worker never drops the last reference.
 """
 
 from __future__ import annotations
@@ -11,21 +16,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-PROGRESS_INTERVAL_S = 0.05
+PROGRESS_INTERVAL_MS = 50
 
 
 class JobControl:
-    """What the worker thread sees. Thread-safe: flags are Events, progress is throttled."""
+    """What the worker thread sees. Thread-safe: flags are Events; progress is one tuple
+    assignment, picked up by the GUI thread's poll."""
 
     def __init__(self, job: BackgroundJob) -> None:
         self._job = job
         self._cancel = threading.Event()
         self._pause = threading.Event()
-        self._last_progress = 0.0
+        self.latest: tuple[int, int] | None = None
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()
@@ -34,45 +40,50 @@ class JobControl:
         return self._pause.is_set()
 
     def progress(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._last_progress >= PROGRESS_INTERVAL_S or done >= total:
-            self._last_progress = now
-            self._job.progressed.emit(done, total)
+        self.latest = (done, total)
 
     def status(self, text: str) -> None:
-        self._job.status_changed.emit(text)
+        if not self._job.abandoned:
+            self._job.status_changed.emit(text)
 
 
 class BackgroundJob(QObject):
     """One call of `work(control)` on its own thread. Create and connect in the GUI thread."""
 
+    _live: ClassVar[set[BackgroundJob]] = set()
+
     progressed = Signal(object, object)  # done, total (Python ints: files exceed 2**31)
     status_changed = Signal(str)
     succeeded = Signal(object)  # the function's result
     failed = Signal(object)  # the exception it raised
+    _ended = Signal()
 
     def __init__(self, work: Callable[[JobControl], Any], name: str = "job") -> None:
         super().__init__()
         self._work = work
         self.control = JobControl(self)
+        self.abandoned = False  # cancelled and disconnected: nothing more is reported
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._reported: tuple[int, int] | None = None
+        self._poll = QTimer(self, interval=PROGRESS_INTERVAL_MS)
+        self._poll.timeout.connect(self._report_progress)
+        self._ended.connect(self._on_ended)
 
     def start(self) -> BackgroundJob:
+        BackgroundJob._live.add(self)
+        self._poll.start()
         self._thread.start()
         return self
 
     def cancel(self, *, disconnect: bool = True) -> None:
+        """Ask the work to stop; with `disconnect`, no answer of this job is delivered
+        any more (receivers still compare the sender for answers already queued)."""
         self.control._cancel.set()
         if disconnect:
-            self.blockSignals(True)  # answers already queued are dropped by `abandoned`
+            self.abandoned = True
 
     def pause(self) -> None:
         self.control._pause.set()
-
-    @property
-    def abandoned(self) -> bool:
-        """Cancelled and disconnected: receivers should ignore anything still in flight."""
-        return self.signalsBlocked()
 
     @property
     def running(self) -> bool:
@@ -84,10 +95,52 @@ class BackgroundJob(QObject):
             self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    @classmethod
+    def cancel_all(cls, timeout: float = 2.0) -> bool:
+        """At exit: cancel every job and give their threads `timeout` seconds in all to
+        end, so none is still emitting while Qt tears down. True when all have ended."""
+        jobs = list(cls._live)
+        for job in jobs:
+            job.cancel()
+        deadline = time.monotonic() + timeout
+        for job in jobs:
+            if job.wait(max(0.0, deadline - time.monotonic())):
+                job._poll.stop()
+                cls._live.discard(job)
+        return not cls._live
+
+    # ---- GUI thread ---------------------------------------------------------------
+
+    @Slot()
+    def _report_progress(self) -> None:
+        latest = self.control.latest
+        if latest is not None and latest != self._reported and not self.abandoned:
+            self._reported = latest
+            self.progressed.emit(*latest)
+
+    @Slot()
+    def _on_ended(self) -> None:
+        self._thread.join()  # moments: the worker has returned, its thread is closing
+        self._poll.stop()
+        BackgroundJob._live.discard(self)
+
+    # ---- worker thread ------------------------------------------------------------
+
     def _run(self) -> None:
         try:
             result = self._work(self.control)
         except BaseException as exc:  # the GUI decides what a failure means
-            self.failed.emit(exc)
+            outcome, value = self.failed, exc
         else:
-            self.succeeded.emit(result)
+            outcome, value = self.succeeded, result
+        if not self.abandoned:
+            self._report_progress_from_worker()
+            outcome.emit(value)
+        self._ended.emit()
+
+    def _report_progress_from_worker(self) -> None:
+        """The final figure goes out before the outcome, so a receiver sees 100 % first."""
+        latest = self.control.latest
+        if latest is not None and latest != self._reported:
+            self._reported = latest
+            self.progressed.emit(*latest)

@@ -38,7 +38,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def chat_with(self, path: str) -> None:
-        """"Chat with this model": open the Chat tab and load it there."""
+        """ "Chat with this model": open the Chat tab and load it there."""
         self.tabs.setCurrentWidget(self.chat_tab)
         if not self.chat_tab.busy:
             self.chat_tab.load_model(path)

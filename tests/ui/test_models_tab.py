@@ -21,10 +21,15 @@ def models_tab(qtbot: Any, hub: FakeHub) -> Any:
     tab = ModelsTab(DownloadQueue(policy=FAST))
     qtbot.addWidget(tab)
     tab.resize(1200, 760)
+    tab.show()
+    assert not any(r.path.startswith("/api/models") for r in hub.requests)  # asks first
     with qtbot.waitSignal(tab.discover.searched, timeout=10_000):
-        tab.show()  # the first look searches for the most downloaded repositories
+        qtbot.keyClick(tab.discover.search_edit, Qt.Key.Key_Return)  # the most downloaded
     yield tab
     tab.shutdown()
+    from desktop.engine.background import BackgroundJob
+
+    assert BackgroundJob.cancel_all(), "a background job's thread was left running"
 
 
 def rows(view: Any) -> list[Any]:
@@ -79,15 +84,18 @@ def test_fit_follows_the_context_and_the_real_header(qtbot: Any, models_tab: Any
 
 def test_pause_resume_and_cancel_in_the_queue(qtbot: Any, models_tab: Any, hub: FakeHub) -> None:
     tab = models_tab
-    hub.set_fault(REPO, FILE, Fault(stall_at=60_000, stall_seconds=3))
     tab.queue.policy = RetryPolicy(attempts=4, first_wait=0.01, read_timeout=5.0)
     open_repo(qtbot, tab, REPO)
+    qtbot.waitUntil(lambda: tab.discover.exact_info is not None, timeout=10_000)
+    # after the header read (a Range GET of its own): the stall is for the download
+    hub.set_fault(REPO, FILE, Fault(stall_at=60_000, stall_seconds=3))
     tab.discover.select_file(FILE)
     tab.discover.request_download()
     item = tab.queue.items[-1]
     qtbot.waitUntil(lambda: item.done >= 60_000, timeout=10_000)
     assert tab.downloads.pause_button.isEnabled()
     qtbot.mouseClick(tab.downloads.pause_button, Qt.MouseButton.LeftButton)
+
     qtbot.waitUntil(lambda: item.state == "paused", timeout=10_000)
     assert not any(e.path.name == FILE for e in tab.library.entries)
     hub.set_fault(REPO, FILE, Fault())

@@ -96,8 +96,9 @@ def download_files(
     """Download every target (the parts of one model) and return their final paths."""
     if offline_mode():
         raise HubError("Offline mode is on (HF_HUB_OFFLINE): nothing can be downloaded.", "offline")
-    for target in targets:  # a repository's names must not reach outside the folder
-        if models_dir.resolve() not in target.final_path(models_dir).resolve().parents:
+    for target in targets:  # a repository's names must stay inside its own folder
+        repo_folder = (models_dir / target.repo_id).resolve()
+        if repo_folder not in target.final_path(models_dir).resolve().parents:
             raise HubError(f"Refusing the unsafe file name {target.file.path!r}.", "corrupt")
     total = sum(t.file.size for t in targets)
     need = sum(t.file.size - _part_size(t.part_path(models_dir)) for t in targets
@@ -164,6 +165,8 @@ class FileDownload:
         self.final = target.final_path(models_dir)
         self.part = target.part_path(models_dir)
         self.note = target.note_path(models_dir)
+        self.have = 0  # bytes in the part file, all of them in `hasher`
+        self.hasher = hashlib.sha256()
 
     def run(self) -> None:
         try:
@@ -192,38 +195,37 @@ class FileDownload:
         size = file.size if file.size else int(meta.size or 0)
         self._write_note(PartNote(self.target.repo_id, self.target.revision, file.path, size,
                                   expected_sha))  # fmt: skip
-        hasher, have = self._resume_hash(size)
+        self._resume_hash(size)
         failures = 0
-        while have < size:
+        while self.have < size:
             self._check_controls()
-            before = have
+            before = self.have
             try:
-                have, hasher = self._fetch(meta.location, have, size, hasher)
+                self._fetch(meta.location, size)
             except HubError as exc:
                 if not exc.retryable:
                     raise
-                failures = 0 if have > before else failures + 1
+                failures = 0 if self.have > before else failures + 1
                 if failures >= self.policy.attempts:
                     raise
                 self._wait_before_retry(failures, exc)
         self.control.status("Verifying…")
-        self._verify(have, size, hasher.hexdigest(), expected_sha)
+        self._verify(size, expected_sha)
         self._publish()
 
     # ---- the byte loop ----------------------------------------------------------
 
-    def _fetch(
-        self, location: str, have: int, size: int, hasher: hashlib._Hash
-    ) -> tuple[int, hashlib._Hash]:
-        """One GET from `have` on; returns how far it got. Network trouble → HubError."""
+    def _fetch(self, location: str, size: int) -> None:
+        """One GET from `self.have` on, appending to the part and the hash as bytes arrive.
+        Network trouble → a retryable HubError, with `self.have` as far as it got."""
         import httpx2
         from huggingface_hub import get_session, hf_raise_for_status
         from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
         headers = build_hf_headers(token=self.token) if _same_host(location) else {}
         headers["Accept-Encoding"] = "identity"  # sizes and offsets are of the real bytes
-        if have:
-            headers["Range"] = f"bytes={have}-"
+        if self.have:
+            headers["Range"] = f"bytes={self.have}-"
         timeout = httpx2.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout)
         self.control.status("Downloading…")
         try:
@@ -231,61 +233,60 @@ class FileDownload:
                 "GET", location, headers=headers, timeout=timeout, follow_redirects=True
             ) as response:
                 if response.status_code == 416:  # our part is longer than the file
-                    have, hasher = self._restart()
-                    return have, hasher
+                    self._restart()
+                    return
                 hf_raise_for_status(response)
-                if have and response.status_code != 206:  # the server ignored Range
-                    have, hasher = self._restart()
-                with self.part.open("r+b" if have else "wb") as out:
-                    out.seek(have)
+                if self.have and response.status_code != 206:  # the server ignored Range
+                    self._restart()
+                with self.part.open("r+b" if self.have else "wb") as out:
+                    out.seek(self.have)
                     out.truncate()
                     for chunk in response.iter_raw():  # as it arrives: live progress
-                        if have + len(chunk) > size:
+                        if self.have + len(chunk) > size:
                             raise HubError(
                                 "The server sent more bytes than the file has.", "corrupt"
                             )
                         out.write(chunk)
-                        hasher.update(chunk)
-                        have += len(chunk)
-                        self.report(have)
+                        self.hasher.update(chunk)
+                        self.have += len(chunk)
+                        self.report(self.have)
                         self._check_controls()
         except (httpx2.TransportError, httpx2.StreamError) as exc:
-            if have >= size:
-                return have, hasher  # the end arrived; only the goodbye broke
+            if self.have >= size:
+                return  # the end arrived; only the goodbye broke
             error = explain(exc, self.target.file.path)
             error.kind = "server" if error.kind == "other" else error.kind
             raise error from exc
         except OSError as exc:
             raise explain(exc) from exc
-        except HubError:
+        except (HubError, DownloadCancelled, DownloadPaused):
             raise
         except Exception as exc:  # HfHubHTTPError and friends
             raise explain(exc, self.target.file.path) from exc
-        if have < size:
-            raise HubError(f"The connection closed early at {have:,} of {size:,} bytes.", "server")
-        return have, hasher
+        if self.have < size:
+            raise HubError(
+                f"The connection closed early at {self.have:,} of {size:,} bytes.", "server"
+            )
 
-    def _restart(self) -> tuple[int, hashlib._Hash]:
+    def _restart(self) -> None:
         self.part.unlink(missing_ok=True)
-        return 0, hashlib.sha256()
+        self.have, self.hasher = 0, hashlib.sha256()
 
-    def _resume_hash(self, size: int) -> tuple[hashlib._Hash, int]:
+    def _resume_hash(self, size: int) -> None:
         """Hash what an earlier attempt left, so one pass over the bytes is enough."""
-        hasher = hashlib.sha256()
-        have = _part_size(self.part)
-        if have > size:
-            self.part.unlink()
-            return hasher, 0
-        if have:
+        if _part_size(self.part) > size:
+            self._restart()
+        self.have = _part_size(self.part)
+        if self.have:
             self.control.status("Checking the partial download…")
             with self.part.open("rb") as f:
                 while block := f.read(CHUNK * 4):
-                    hasher.update(block)
+                    self.hasher.update(block)
                     self._check_controls()
-        self.report(have)
-        return hasher, have
+        self.report(self.have)
 
-    def _verify(self, have: int, size: int, digest: str, expected: str | None) -> None:
+    def _verify(self, size: int, expected: str | None) -> None:
+        have, digest = self.have, self.hasher.hexdigest()
         if have != size:
             self.discard()
             raise HubError(f"The download has {have:,} bytes, the Hub says {size:,}.", "corrupt")

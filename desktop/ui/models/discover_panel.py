@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -57,7 +56,11 @@ class DiscoverPanel(QWidget):
             self.sort_combo.addItem(SORT_LABELS[key], key)
         self.results = RecordView(RecordTableModel(REPO_COLUMNS))
         self.suggested = self._suggested_tree()
-        self.search_status = QLabel("Type to search, or start with a suggested pair below.")
+        # Nothing is fetched until asked: the app stays quiet for people working offline.
+        self.search_status = QLabel(
+            "Type to search the Hub, or press Enter for the most downloaded GGUF models — "
+            "or start with a suggested pair below."
+        )
         self.search_status.setWordWrap(True)
 
         self.repo_label = QLabel("Pick a repository to see its files.")
@@ -81,7 +84,6 @@ class DiscoverPanel(QWidget):
         self._files_job: BackgroundJob | None = None
         self._header_job: BackgroundJob | None = None
         self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
-        self._shown_once = False
         self._layout()
         self._connect()
 
@@ -119,7 +121,7 @@ class DiscoverPanel(QWidget):
         layout.addWidget(splitter)
 
     def _connect(self) -> None:
-        self.search_edit.textChanged.connect(lambda _text: self._timer.start())
+        self.search_edit.textChanged.connect(self._on_text_changed)
         self.search_edit.returnPressed.connect(self.search_now)
         self.sort_combo.currentIndexChanged.connect(lambda _i: self.search_now())
         self._timer.timeout.connect(self.search_now)
@@ -129,13 +131,6 @@ class DiscoverPanel(QWidget):
         self.files.selectionModel().currentRowChanged.connect(lambda *_: self._update_button())
         self.download_button.clicked.connect(self.request_download)
         self.context_spin.valueChanged.connect(lambda _v: self._rate())
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """The first look at Discover shows the most downloaded GGUF repositories."""
-        super().showEvent(event)
-        if not self._shown_once:
-            self._shown_once = True
-            self.search_now()
 
     def _suggested_tree(self) -> QTreeWidget:
         tree = QTreeWidget()
@@ -153,6 +148,13 @@ class DiscoverPanel(QWidget):
         return tree
 
     # ---- search -----------------------------------------------------------------
+
+    @Slot(str)
+    def _on_text_changed(self, text: str) -> None:
+        if text.strip():
+            self._timer.start()  # debounced: one search when typing pauses
+        else:
+            self._timer.stop()
 
     @Slot()
     def search_now(self) -> None:

@@ -87,6 +87,8 @@ class ModelsTab(QWidget):
                 self.queue.resume(item.id)
 
     def shutdown(self) -> None:
+        """Closing: a running download pauses (it resumes next time); every Hub call ends."""
         self.discover.shutdown()
         self.library.shutdown()
         self.queue.shutdown()
+        BackgroundJob.cancel_all()
