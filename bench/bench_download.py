@@ -1,6 +1,7 @@
 """Download throughput and GUI smoothness, against the fake Hub on loopback.
 
-A 200 MB file (random bytes, cached in bench/.cache) is served by the tests' fake Hub.
+A 200 MB file (random bytes, cached in bench/.cache) is served by the tests' fake Hub,
+running in a child process like a real server.
 Each round downloads it twice, in alternating order: once with a plain streaming HTTP GET
 of the file's CDN URL written to disk (httpx2, as huggingface_hub uses), once through the
 app's `download_files` (HEAD for metadata, Range-capable streaming, sha256 of every byte,
@@ -23,7 +24,8 @@ from common import CACHE_DIR, REPO_DIR, emit, isolate_home, machine
 from gui_timing import stall_figures, stall_meter_class, wait_for
 
 SIZE = 200 * 1000 * 1000
-ROUNDS = 3
+ROUNDS = 5
+GUI_DOWNLOADS = 5
 RATIO_GOAL = 0.8
 P99_GOAL_MS = 30.0
 REPO, FILE = "bench/big-GGUF", "big-Q8_0.gguf"
@@ -96,28 +98,63 @@ def gui_stalls(hub: Any, folder: Path) -> dict[str, Any]:
     panel.resize(1000, 200)
     panel.show()
     meter = stall_meter_class()()
-    meter.start()
-    start = time.perf_counter()
-    item = queue.add(REPO, "main", (HubFile(FILE, SIZE, hub.sha256(REPO, FILE)),), folder)
-    wait_for(lambda: item.state in ("done", "failed"), 120, "the queued download")
-    seconds = time.perf_counter() - start
-    stalls = meter.stop()
-    if item.state != "done":
-        raise SystemExit(f"download failed: {item.message}")
+    stalls: list[float] = []
+    seconds = 0.0
+    for _ in range(GUI_DOWNLOADS):  # one download is over in well under a second
+        meter.start()
+        start = time.perf_counter()
+        item = queue.add(REPO, "main", (HubFile(FILE, SIZE, hub.sha256(REPO, FILE)),), folder)
+        wait_for(lambda item=item: item.state in ("done", "failed"), 120, "the download")
+        seconds += time.perf_counter() - start
+        stalls += meter.stop()
+        if item.state != "done" or item.path is None:
+            raise SystemExit(f"download failed: {item.message}")
+        item.path.unlink()
     app.processEvents()
-    return {"seconds": seconds, **stall_figures(stalls)}
+    return {"downloads": GUI_DOWNLOADS, "seconds": seconds, **stall_figures(stalls)}
+
+
+class HubProcess:
+    """The fake Hub in a child process, as a real server would be: its threads do not
+    share this process's GIL with the client under test."""
+
+    def __init__(self, source: Path) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, str(source)), daemon=True)
+        self._process.start()
+        self.endpoint, self.cdn, self._sha256 = self._conn.recv()
+
+    def sha256(self, _repo: str, _file: str) -> str:
+        return str(self._sha256)
+
+    def cdn_url(self, _repo: str, _file: str) -> str:
+        return str(self.cdn)
+
+    def close(self) -> None:
+        self._conn.send("stop")
+        self._process.join(10)
+
+
+def _serve(conn: Any, source: str) -> None:
+    sys.path.insert(0, str(REPO_DIR))
+    from tests.fake_hub import FakeHub
+
+    with FakeHub() as hub:
+        hub.add_repo(REPO, {FILE: Path(source)})
+        conn.send((hub.endpoint, hub.cdn_url(REPO, FILE), hub.sha256(REPO, FILE)))
+        conn.recv()
 
 
 def main() -> None:
     isolate_home()
-    sys.path.insert(0, str(REPO_DIR))
-    from tests.fake_hub import FakeHub
-
     source = big_file()
     folder = Path(os.environ["DEEPDIVE_HOME"]) / "models"
-    with FakeHub() as hub:
+    hub = HubProcess(source)
+    try:
         os.environ["HF_ENDPOINT"] = hub.endpoint
-        hub.add_repo(REPO, {FILE: source})
         url = hub.cdn_url(REPO, FILE)
         plain, ours = [], []
         for round_ in range(ROUNDS):
@@ -135,6 +172,8 @@ def main() -> None:
         gui = gui_stalls(hub, folder)
         print(f"GUI during a queued download: p99 {gui['p99_ms']:.1f} ms, "
               f"max {gui['max_ms']:.1f} ms (goal p99 ≤ {P99_GOAL_MS})")  # fmt: skip
+    finally:
+        hub.close()
     emit({
         "benchmark": "download",
         "size_bytes": SIZE,
