@@ -136,3 +136,18 @@ def test_broken_model_in_the_library_is_shown_broken(
     assert not models_tab.library.chat_button.isEnabled()
     assert models_tab.library.delete_selected(confirm=False)
     assert not (download_folder() / "cut.gguf").exists()
+
+
+def test_chat_with_this_model_opens_it_in_the_chat_tab(
+    qtbot: Any, make_engine: Any, store: Any, tiny_gguf: Path
+) -> None:
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(engine=make_engine(), store=store)
+    window.tabs.setCurrentWidget(window.models_tab)
+    window.models_tab.chat_requested.emit(str(tiny_gguf))
+    assert window.tabs.currentWidget() is window.chat_tab
+    qtbot.waitUntil(lambda: window.chat_tab.model is not None, timeout=10_000)
+    assert window.chat_tab.model.path == str(tiny_gguf)
+    assert window.chat_tab.model_bar.current_path() == str(tiny_gguf)
+    window.close()  # what the app does at exit: downloads paused, engine and store closed

@@ -225,7 +225,7 @@ class DiscoverPanel(QWidget):
         if self._stale(self._files_job):
             return
         self.listing = listing
-        gated = " · gated 🔒 (needs an access token)" if listing.gated else ""
+        gated = " · gated (needs an access token)" if listing.gated else ""
         self.repo_label.setText(
             f"<b>{listing.repo_id}</b> · {len(listing.models)} GGUF models{gated}"
         )

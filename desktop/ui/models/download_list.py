@@ -74,6 +74,7 @@ class DownloadList(QWidget):
         self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
         self.table.setColumnWidth(0, 360)
         self.table.setColumnWidth(PROGRESS_COLUMN, 140)
+        self.table.setColumnWidth(2, 160)
         self.pause_button = QPushButton("Pause")
         self.resume_button = QPushButton("Resume")
         self.cancel_button = QPushButton("Cancel")

@@ -18,7 +18,7 @@ REPO_COLUMNS: list[Column[RepoSummary]] = [
     Column("Likes", lambda r: f"{r.likes:,}", sort_key=lambda r: r.likes, align_right=True),
     Column("Updated", lambda r: r.last_modified.date().isoformat() if r.last_modified else "",
            sort_key=lambda r: r.last_modified.timestamp() if r.last_modified else 0),
-    Column("Access", lambda r: "gated 🔒" if r.gated else "open",
+    Column("Access", lambda r: "gated" if r.gated else "open",
            tooltip=lambda r: "Needs an access token after accepting the licence on the Hub"
            if r.gated else "Anyone can download"),
 ]  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from desktop.ui.widgets.record_table import RecordTableModel, SortRole
@@ -19,7 +19,11 @@ class RecordView(QTableView):
         self.proxy.setSourceModel(model)
         self.proxy.setSortRole(SortRole)
         self.setModel(self.proxy)
+        # No column sorted until the user clicks one: records keep their given order
+        # (search results come best first from the Hub).
+        self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.setSortingEnabled(sortable)
+        self.setWordWrap(False)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
