@@ -151,3 +151,28 @@ def test_chat_with_this_model_opens_it_in_the_chat_tab(
     assert window.chat_tab.model.path == str(tiny_gguf)
     assert window.chat_tab.model_bar.current_path() == str(tiny_gguf)
     window.close()  # what the app does at exit: downloads paused, engine and store closed
+
+
+def test_an_interrupted_download_comes_back_paused(qtbot: Any, hub: FakeHub) -> None:
+    from desktop.core.hub.download import DownloadPaused, DownloadTarget, download_files
+    from desktop.core.hub.gguf_files import HubFile
+    from desktop.core.library_folders import download_folder
+    from desktop.engine.download_queue import DownloadQueue
+    from desktop.ui.models.models_tab import ModelsTab
+    from tests.hub_fixtures import Control
+
+    data = hub.file_bytes(REPO, FILE)
+    target = DownloadTarget(REPO, "main", HubFile(FILE, len(data), hub.sha256(REPO, FILE)))
+    hub.set_fault(REPO, FILE, Fault(drop_at=[40_000]))
+    with pytest.raises(DownloadPaused):  # the last run ended here (paused, or killed)
+        download_files([target], download_folder(), Control(pause_at=1), policy=FAST)
+    tab = ModelsTab(DownloadQueue(policy=FAST))  # the next start of the app
+    qtbot.addWidget(tab)
+    (item,) = tab.queue.items
+    assert item.state == "paused" and 0 < item.done < len(data)
+    assert "Interrupted" in item.message
+    assert not any(e.path.name == FILE for e in tab.library.entries)
+    with qtbot.waitSignal(tab.queue.item_finished, timeout=20_000):
+        tab.queue.resume(item.id)
+    assert (download_folder() / REPO / FILE).read_bytes() == data
+    tab.shutdown()
