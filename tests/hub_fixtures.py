@@ -6,7 +6,6 @@ Imported by tests/conftest.py, so every test folder can use these fixtures.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,7 +29,6 @@ class Control:
         self.pause_at, self.cancel_at = pause_at, cancel_at
         self.reports: list[tuple[int, int]] = []
         self.statuses: list[str] = []
-        self.lock = threading.Lock()
 
     def cancelled(self) -> bool:
         return self.cancel_at is not None and self.done >= self.cancel_at

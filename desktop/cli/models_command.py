@@ -103,14 +103,18 @@ def _files(args: argparse.Namespace, out: TextIO) -> int:
 def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from desktop.core.hub.catalogue import list_gguf_models
     from desktop.core.hub.download import DownloadTarget, download_files
-    from desktop.core.library_folders import download_folder
+    from desktop.core.library_folders import MissingFolderError, download_folder
 
     listing = list_gguf_models(args.repo)
     model = next((m for m in listing.models if args.file in (p.path for p in m.parts)), None)
     if model is None:
         print(f"error: {args.repo} has no GGUF file {args.file!r}", file=err)
         return EXIT_FAILED
-    folder = Path(args.folder).expanduser() if args.folder else download_folder()
+    try:
+        folder = Path(args.folder).expanduser() if args.folder else download_folder()
+    except MissingFolderError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_FAILED
     targets = [DownloadTarget(listing.repo_id, listing.revision, p) for p in model.parts]
     control = _StderrProgress(err)
     started = time.monotonic()

@@ -8,16 +8,15 @@ temporaries) are never listed: nothing half-written looks like a model.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core.atomic_files import replacing
 from desktop.core.gguf_check import check_gguf
+from desktop.core.hub.gguf_files import split_name
 from desktop.core.model_info import ModelInfo, read_model_info
 
-_SPLIT_PART = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 COPY_CHUNK = 4 << 20
 
 
@@ -66,9 +65,9 @@ def _gguf_models(folder: Path) -> list[tuple[Path, tuple[Path, ...]]]:
             if name.startswith(".") or not name.lower().endswith(".gguf"):
                 continue
             path = Path(root) / name
-            match = _SPLIT_PART.search(name)
-            if match:
-                splits.setdefault(Path(root) / name[: match.start()], []).append(path)
+            split = split_name(name)
+            if split:
+                splits.setdefault(Path(root) / split.stem, []).append(path)
             else:
                 singles.append((path, (path,)))
     for parts in splits.values():
@@ -79,9 +78,9 @@ def _gguf_models(folder: Path) -> list[tuple[Path, tuple[Path, ...]]]:
 
 def _entry(first: Path, folder: Path, parts: tuple[Path, ...]) -> LibraryEntry:
     size = sum(_size(p) for p in parts)
-    match = _SPLIT_PART.search(first.name)
-    if match and (match.group(1) != "00001" or int(match.group(2)) != len(parts)):
-        missing = f"{int(match.group(2)) - len(parts)} of its {int(match.group(2))} parts"
+    split = split_name(first.name)
+    if split and (split.part != 1 or split.total != len(parts)):
+        missing = f"{split.total - len(parts)} of its {split.total} parts"
         return LibraryEntry(first, folder, parts, size, None, f"split model missing {missing}")
     # The same check the engine runs before loading: header and tensor data bounds.
     result = check_gguf(first, check_memory=False)

@@ -22,10 +22,22 @@ def library_folders() -> list[Path]:
     return folders or [models_dir()]
 
 
+class MissingFolderError(FileNotFoundError):
+    pass
+
+
 def download_folder() -> Path:
+    """The first library folder. The app's own models folder is created when missing;
+    a folder the user chose is not: if it is gone (an unplugged drive), filling its empty
+    mount point on the system disk would be a surprise, so this says so instead."""
     folder = library_folders()[0]
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    if folder == models_dir() or folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    raise MissingFolderError(
+        f"The download folder {folder} is missing (an unplugged drive?): reconnect it, or "
+        "remove it from the library folders."
+    )
 
 
 def set_library_folders(folders: list[Path]) -> None:

@@ -13,6 +13,7 @@ thread has been joined — so the worker never drops the last reference.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,9 @@ class JobControl:
 
     def paused(self) -> bool:
         return self._pause.is_set()
+
+    def unpause(self) -> None:
+        self._pause.clear()
 
     def progress(self, done: int, total: int) -> None:
         self.latest = (done, total)
@@ -122,7 +126,9 @@ class BackgroundJob(QObject):
     def _on_ended(self) -> None:
         self._thread.join()  # moments: the worker has returned, its thread is closing
         self._poll.stop()
-        BackgroundJob._live.discard(self)
+        # Let go of the job from a later event, not from inside its own: if this was the
+        # last reference, the QObject is then not destroyed while Qt delivers to it.
+        QTimer.singleShot(0, functools.partial(BackgroundJob._live.discard, self))
 
     # ---- worker thread ------------------------------------------------------------
 

@@ -15,12 +15,12 @@ from typing import Literal
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from desktop.core.hub.download import (
+from desktop.core.hub.download import download_files
+from desktop.core.hub.download_types import (
     DownloadCancelled,
     DownloadPaused,
     DownloadTarget,
     RetryPolicy,
-    download_files,
 )
 from desktop.core.hub.gguf_files import HubFile
 from desktop.core.hub.hub_errors import HubError, explain
@@ -107,10 +107,11 @@ class DownloadQueue(QObject):
         return item
 
     def restore(self, partials: list[PartialDownload], folder: Path) -> None:
-        """Unfinished downloads from an earlier run, as paused items (one per file)."""
+        """Unfinished downloads from an earlier run, as paused items (one per model)."""
         for partial in partials:
             note = partial.note
-            item = self.add(note.repo_id, note.revision, (note.target().file,), folder, "paused")
+            parts = tuple(t.file for t in note.targets())
+            item = self.add(note.repo_id, note.revision, parts, folder, "paused")
             item.done = partial.have
             item.message = "Interrupted last time: Resume to continue."
             self.item_changed.emit(item.id)
@@ -126,13 +127,17 @@ class DownloadQueue(QObject):
     def pause(self, item_id: int) -> None:
         item = self.get(item_id)
         if item is self._running and self._job is not None:
-            self._job.pause()  # the job ends with DownloadPaused
+            self._job.pause()  # the job ends with DownloadPaused at its next chunk
+            self._set(item, "downloading", "Pausing…")
         elif item.state == "queued":
             self._set(item, "paused", "Paused.")
 
     def resume(self, item_id: int) -> None:
         item = self.get(item_id)
-        if item.state in ("paused", "failed"):
+        if item is self._running and self._job is not None:
+            self._job.control.unpause()  # Resume pressed before the pause took effect
+            self._set(item, "downloading", "Downloading…")
+        elif item.state in ("paused", "failed"):
             item.error_kind = None
             self._set(item, "queued", "Waiting…")
             self._start_next()
@@ -140,7 +145,8 @@ class DownloadQueue(QObject):
     def cancel(self, item_id: int) -> None:
         item = self.get(item_id)
         if item is self._running and self._job is not None:
-            self._job.cancel(disconnect=False)  # the job deletes its part, then reports
+            self._job.cancel(disconnect=False)  # the job deletes its parts, then reports
+            self._set(item, "downloading", "Cancelling…")
         elif item.state in ("queued", "paused", "failed"):
             for target in item.targets():
                 target.discard(item.folder)
@@ -150,7 +156,8 @@ class DownloadQueue(QObject):
         self.items = [i for i in self.items if i.state not in ("done", "cancelled")]
 
     def shutdown(self, timeout: float = 1.0) -> None:
-        """The app is closing: pause the running download so it resumes next time."""
+        """The app is closing: pause the running download so it resumes next time (pause
+        wins over any cancel that follows, so the bytes on disk are kept)."""
         if self._job is not None:
             self._job.pause()
             self._job.wait(timeout)
@@ -210,7 +217,8 @@ class DownloadQueue(QObject):
         item = self._finish_job()
         item.path = paths[0]
         item.done = item.total
-        self._set(item, "done", "Downloaded and verified (sha256).")
+        already = item.message == "Already in the library."
+        self._set(item, "done", item.message if already else "Downloaded and verified (sha256).")
         self.item_finished.emit(item.id, str(paths[0]))
         self._start_next()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QTabWidget
@@ -33,15 +35,27 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.chat_tab, "Chat")
         self.setCentralWidget(self.tabs)
         self.models_tab.chat_requested.connect(self.chat_with)
-        self.models_tab.library_changed.connect(lambda: self.chat_tab.model_bar.refresh())
+        self.models_tab.library_changed.connect(self._on_library_changed)
+        self.models_tab.library.in_use = self.model_in_use
         self.tabs.setCurrentWidget(self.chat_tab)
 
     @Slot(str)
     def chat_with(self, path: str) -> None:
         """ "Chat with this model": open the Chat tab and load it there."""
         self.tabs.setCurrentWidget(self.chat_tab)
-        if not self.chat_tab.busy:
+        if self.chat_tab.busy:
+            self.chat_tab.status.setText("Stop the reply first, then load the other model.")
+        else:
             self.chat_tab.load_model(path)
+
+    @Slot()
+    def _on_library_changed(self) -> None:
+        usable = [(e.path, e.size) for e in self.models_tab.library.entries if e.info]
+        self.chat_tab.model_bar.set_library(usable)
+
+    def model_in_use(self, path: Path) -> bool:
+        model = self.chat_tab.model
+        return model is not None and Path(model.path) == path
 
     def visit_every_tab(self) -> int:
         for index in range(self.tabs.count()):

@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.hub.download import (
-    DownloadCancelled,
-    DownloadPaused,
-    DownloadTarget,
-    download_files,
-)
+from desktop.core.hub.download import download_files
+from desktop.core.hub.download_types import DownloadCancelled, DownloadPaused, DownloadTarget
 from desktop.core.hub.gguf_files import HubFile
 from desktop.core.hub.hub_errors import HubError
 from desktop.core.hub.partials import find_partial_downloads
@@ -89,10 +85,15 @@ def test_a_server_that_ignores_range_restarts_cleanly(hub, models_dir) -> None:
 
 def test_one_byte_short_is_a_clear_error_and_no_model(hub, models_dir) -> None:
     hub.set_fault(REPO, FILE, Fault(short_by=1))
+    control = Control()
     with pytest.raises(HubError) as caught:
-        download(hub, models_dir)
-    assert "closed early" in str(caught.value) or "broke" in str(caught.value)
+        download(hub, models_dir, control)
+    assert caught.value.kind == "server" and caught.value.retryable  # worth trying later
+    # one retry after the first (long) attempt, then attempts-1 more that bring nothing
+    assert sum("Retrying" in s for s in control.statuses) == FAST.attempts
     assert_library_clean(models_dir, [])
+    partials = find_partial_downloads(models_dir)  # kept, to resume when the server heals
+    assert len(partials) == 1 and partials[0].have == len(hub.file_bytes(REPO, FILE)) - 1
 
 
 def test_flipped_byte_is_rejected_and_deleted(hub, models_dir) -> None:
@@ -145,7 +146,7 @@ def test_pause_keeps_the_part_and_resume_finishes(hub, models_dir) -> None:
     assert len(partials) == 1 and partials[0].have > 0
     assert partials[0].note.sha256 == hub.sha256(REPO, FILE)
     assert_library_clean(models_dir, [])
-    path = download(hub, models_dir, target=partials[0].note.target())
+    path = download(hub, models_dir, target=partials[0].note.targets()[0])
     assert hashlib.sha256(path.read_bytes()).hexdigest() == hub.sha256(REPO, FILE)
     assert gets(hub)[-1] == f"bytes={partials[0].have}-"
     assert find_partial_downloads(models_dir) == []
@@ -180,7 +181,98 @@ def test_leftovers_without_a_note_are_cleaned_up(models_dir) -> None:
     assert not stray.exists() and not bad_note.exists()
 
 
-def test_unsafe_names_are_refused(hub, models_dir) -> None:
-    evil = DownloadTarget(REPO, "main", HubFile("../../outside.gguf", 10, None))
+@pytest.mark.parametrize(("repo", "name"), [(REPO, "../../../x.gguf"), ("../../x", "y.gguf"),
+                                           ("/abs/repo", "y.gguf")])  # fmt: skip
+def test_unsafe_names_are_refused(hub, models_dir, repo: str, name: str) -> None:
+    evil = DownloadTarget(repo, "main", HubFile(name, 10, None))
     with pytest.raises(HubError, match="unsafe"):
         download_files([evil], models_dir, Control(), policy=FAST)
+
+
+def test_a_stale_partial_of_a_changed_file_starts_over(hub, models_dir) -> None:
+    hub.set_fault(REPO, FILE, Fault(drop_at=[30_000]))
+    with pytest.raises(DownloadPaused):
+        download(hub, models_dir, Control(pause_at=1))
+    old = target(hub)
+    stale = DownloadTarget(REPO, "main", HubFile(FILE, old.file.size, "0" * 64))
+    stale_note = old.note_path(models_dir)
+    stale_note.write_text(stale_note.read_text().replace(old.file.sha256 or "", "0" * 64))
+    path = download(hub, models_dir)  # the Hub's sha256 differs from the note's: restart
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == hub.sha256(REPO, FILE)
+    assert gets(hub)[-1] == ""  # from the first byte, not resumed onto stale bytes
+    assert stale.file.sha256 != hub.sha256(REPO, FILE)
+
+
+def test_two_downloads_of_one_model_do_not_share_a_part(hub, models_dir) -> None:
+    from desktop.core.file_lock import exclusive_lock
+
+    t = target(hub)
+    lock = models_dir / ".downloads" / REPO / (FILE + ".lock")
+    with exclusive_lock(lock), pytest.raises(HubError, match="already being downloaded"):
+        download(hub, models_dir, target=t)
+    assert download(hub, models_dir, target=t).exists()  # free again afterwards
+
+
+SPLIT = ("big-Q8_0-00001-of-00003.gguf", "big-Q8_0-00002-of-00003.gguf",
+         "big-Q8_0-00003-of-00003.gguf")  # fmt: skip
+
+
+@pytest.fixture
+def split_repo(hub: FakeHub, gguf_bytes) -> list[DownloadTarget]:
+    data = gguf_bytes(5)
+    thirds = [data[: len(data) // 3], data[len(data) // 3 : 2 * len(data) // 3],
+              data[2 * len(data) // 3 :]]  # fmt: skip
+    hub.add_repo("org/split-GGUF", dict(zip(SPLIT, thirds, strict=True)))
+    return [target(hub, "org/split-GGUF", name) for name in SPLIT]
+
+
+def test_split_model_appears_only_when_every_part_passed(hub, models_dir, split_repo) -> None:
+    hub.set_fault("org/split-GGUF", SPLIT[2], Fault(flip_byte_at=10))
+    with pytest.raises(HubError, match="checksum"):
+        download_files(split_repo, models_dir, Control(), policy=FAST)
+    assert not list((models_dir / "org" / "split-GGUF").glob("*.gguf")) if (
+        models_dir / "org" / "split-GGUF").exists() else True  # fmt: skip
+    hub.set_fault("org/split-GGUF", SPLIT[2], Fault())
+    paths = download_files(split_repo, models_dir, Control(), policy=FAST)
+    assert [p.name for p in paths] == list(SPLIT)
+    (entry,) = scan_library([models_dir])  # one model, opened by its first part
+    assert entry.path.name == SPLIT[0] and entry.size == sum(t.file.size for t in split_repo)
+    assert len(entry.parts) == 3
+
+
+def test_cancel_mid_split_leaves_nothing(hub, models_dir, split_repo) -> None:
+    first = split_repo[0].file.size
+    with pytest.raises(DownloadCancelled):
+        download_files(split_repo, models_dir, Control(cancel_at=first + 1), policy=FAST)
+    assert_library_clean(models_dir, [])
+    assert not list(models_dir.rglob("*.part")) and find_partial_downloads(models_dir) == []
+
+
+def test_an_interrupted_split_resumes_whole(hub, models_dir, split_repo) -> None:
+    first = split_repo[0].file.size
+    with pytest.raises(DownloadPaused):
+        download_files(split_repo, models_dir, Control(pause_at=first + 1), policy=FAST)
+    (partial,) = find_partial_downloads(models_dir)
+    assert [t.file.path for t in partial.note.targets()] == list(SPLIT)
+    assert first < partial.have < partial.total
+    paths = download_files(partial.note.targets(), models_dir, Control(), policy=FAST)
+    assert b"".join(p.read_bytes() for p in paths) == b"".join(
+        hub.file_bytes("org/split-GGUF", n) for n in SPLIT)  # fmt: skip
+
+
+def test_cancel_while_verifying_publishes_nothing(hub, models_dir) -> None:
+    class CancelAtVerify(Control):
+        def status(self, text: str) -> None:
+            super().status(text)
+            if text == "Verifying…":
+                self.cancel_at = 0
+
+    with pytest.raises(DownloadCancelled):
+        download(hub, models_dir, CancelAtVerify())
+    assert_library_clean(models_dir, [])
+
+
+def test_pause_wins_over_a_cancel_that_comes_with_it(hub, models_dir) -> None:
+    with pytest.raises(DownloadPaused):  # closing the app: pause, then cancel everything
+        download(hub, models_dir, Control(pause_at=1, cancel_at=1))
+    assert len(find_partial_downloads(models_dir)) == 1

@@ -82,17 +82,23 @@ def test_fit_follows_the_context_and_the_real_header(qtbot: Any, models_tab: Any
     assert rows(tab.discover.files)[0][1].kv_cache == 2 * before
 
 
-def test_pause_resume_and_cancel_in_the_queue(qtbot: Any, models_tab: Any, hub: FakeHub) -> None:
-    tab = models_tab
+def start_stalled_download(qtbot: Any, tab: Any, hub: FakeHub, seconds: float) -> Any:
+    """A download of FILE that stops at 60 000 bytes for `seconds`; returns its item."""
     tab.queue.policy = RetryPolicy(attempts=4, first_wait=0.01, read_timeout=5.0)
     open_repo(qtbot, tab, REPO)
     qtbot.waitUntil(lambda: tab.discover.exact_info is not None, timeout=10_000)
     # after the header read (a Range GET of its own): the stall is for the download
-    hub.set_fault(REPO, FILE, Fault(stall_at=60_000, stall_seconds=3))
+    hub.set_fault(REPO, FILE, Fault(stall_at=60_000, stall_seconds=seconds))
     tab.discover.select_file(FILE)
     tab.discover.request_download()
     item = tab.queue.items[-1]
     qtbot.waitUntil(lambda: item.done >= 60_000, timeout=10_000)
+    return item
+
+
+def test_pause_and_resume_in_the_queue(qtbot: Any, models_tab: Any, hub: FakeHub) -> None:
+    tab = models_tab
+    item = start_stalled_download(qtbot, tab, hub, 3)
     assert tab.downloads.pause_button.isEnabled()
     qtbot.mouseClick(tab.downloads.pause_button, Qt.MouseButton.LeftButton)
 
@@ -150,6 +156,16 @@ def test_chat_with_this_model_opens_it_in_the_chat_tab(
     qtbot.waitUntil(lambda: window.chat_tab.model is not None, timeout=10_000)
     assert window.chat_tab.model.path == str(tiny_gguf)
     assert window.chat_tab.model_bar.current_path() == str(tiny_gguf)
+    # the library will not delete the model the Chat tab has loaded
+    from desktop.core.library import LibraryEntry
+
+    entry = LibraryEntry(tiny_gguf, tiny_gguf.parent, (tiny_gguf,), 1, None, "x")
+    window.models_tab.library.table.records.set_records([entry])
+    window.models_tab.library.select_path(tiny_gguf)
+    assert not window.models_tab.library.delete_selected(confirm=False)
+    assert (
+        tiny_gguf.exists() and "loaded in the Chat tab" in window.models_tab.library.status.text()
+    )
     window.close()  # what the app does at exit: downloads paused, engine and store closed
 
 
@@ -176,3 +192,31 @@ def test_an_interrupted_download_comes_back_paused(qtbot: Any, hub: FakeHub) -> 
         tab.queue.resume(item.id)
     assert (download_folder() / REPO / FILE).read_bytes() == data
     tab.shutdown()
+
+
+def test_cancel_in_the_queue_deletes_the_partial(qtbot: Any, models_tab: Any, hub: FakeHub) -> None:
+    from desktop.core.hub.partials import find_partial_downloads
+    from desktop.core.library_folders import download_folder
+
+    tab = models_tab
+    item = start_stalled_download(qtbot, tab, hub, 2)
+    qtbot.mouseClick(tab.downloads.cancel_button, Qt.MouseButton.LeftButton)
+    assert item.message == "Cancelling…"  # said at once, while the stall lasts
+    qtbot.waitUntil(lambda: item.state == "cancelled", timeout=10_000)
+    assert find_partial_downloads(download_folder()) == []
+    assert not list(download_folder().rglob("*.part"))
+
+
+def test_a_missing_download_folder_is_said_not_filled(
+    qtbot: Any, models_tab: Any, tmp_path: Path
+) -> None:
+    from desktop.core.library_folders import library_folders, set_library_folders
+
+    gone = tmp_path / "unplugged-drive" / "models"
+    set_library_folders([gone, *library_folders()])
+    open_repo(qtbot, models_tab, REPO)
+    models_tab.discover.request_download()
+    assert "missing" in models_tab.downloads.note.text()
+    assert not gone.exists() and models_tab.queue.items == []
+    models_tab.library.refresh()
+    assert "(missing)" in models_tab.library.folders.item(0).text()

@@ -38,7 +38,11 @@ class RepoListing:
 
 def hub_api(token: str | None = None) -> HfApi:
     if offline_mode():
-        raise HubError("Offline mode is on (HF_HUB_OFFLINE): the Hub is not contacted.", "offline")
+        raise HubError(
+            "Offline mode is on (HF_HUB_OFFLINE): the Hub is not contacted.",
+            "offline",
+            retryable=False,
+        )
     from huggingface_hub import HfApi
 
     ensure_reachable()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                   "all_proxy")  # fmt: skip
 
 
 def hub_endpoint() -> str:
@@ -24,6 +26,8 @@ def ensure_reachable(timeout: float = 3.0) -> None:
 
     from desktop.core.hub.hub_errors import HubError
 
+    if any(os.environ.get(n) for n in PROXY_VARIABLES):
+        return  # only the proxy is reachable directly; let the HTTP client go through it
     parts = urlsplit(hub_endpoint())
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:

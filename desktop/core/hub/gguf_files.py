@@ -28,6 +28,21 @@ BITS_PER_WEIGHT = {
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class SplitName:
+    stem: str  # the name without "-00001-of-00003.gguf"
+    part: int  # 1-based
+    total: int
+
+
+def split_name(filename: str) -> SplitName | None:
+    """ "M-Q8_0-00002-of-00003.gguf" → (M-Q8_0, 2, 3); None for a single-file model."""
+    match = _SPLIT.match(filename)
+    if match is None:
+        return None
+    return SplitName(match["stem"], int(match["part"]), int(match["total"]))
+
+
 def quantization_from_name(filename: str) -> str:
     """ "Q4_K_M" for "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf"; "" when the name does not say."""
     name = _SPLIT.sub(r"\g<stem>.gguf", filename.rsplit("/", 1)[-1])
@@ -67,8 +82,8 @@ class GGUFModelFile:
     @property
     def complete(self) -> bool:
         """False when a split model's listing lacks some of its parts."""
-        match = _SPLIT.match(self.parts[0].path.rsplit("/", 1)[-1])
-        return match is None or int(match["total"]) == len(self.parts)
+        split = split_name(self.parts[0].path.rsplit("/", 1)[-1])
+        return split is None or split.total == len(self.parts)
 
     @property
     def bits_per_weight(self) -> float | None:
@@ -82,9 +97,9 @@ def group_gguf_files(files: Iterable[HubFile]) -> list[GGUFModelFile]:
     for f in files:
         if not f.path.lower().endswith(".gguf"):
             continue
-        match = _SPLIT.match(f.path)
-        if match:
-            splits.setdefault(match["stem"], []).append((int(match["part"]), f))
+        split = split_name(f.path)
+        if split:
+            splits.setdefault(split.stem, []).append((split.part, f))
         else:
             singles.append(GGUFModelFile(f.path, (f,), quantization_from_name(f.path)))
     for parts in splits.values():

@@ -12,13 +12,13 @@ ErrorKind = Literal[
 class HubError(Exception):
     """A Hub failure the user can act on; `kind` lets the GUI offer the right next step."""
 
-    def __init__(self, message: str, kind: ErrorKind = "other") -> None:
+    def __init__(
+        self, message: str, kind: ErrorKind = "other", *, retryable: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind in ("offline", "server")
+        # By default a network or server trouble may pass; offline *mode* never does.
+        self.retryable = kind in ("offline", "server") if retryable is None else retryable
 
 
 def explain(exc: BaseException, what: str = "") -> HubError:
@@ -42,7 +42,11 @@ def explain(exc: BaseException, what: str = "") -> HubError:
     if isinstance(exc, errors.RevisionNotFoundError | errors.EntryNotFoundError):
         return HubError(f"File{subject} not found on the Hub.", "not_found")
     if isinstance(exc, errors.OfflineModeIsEnabled):
-        return HubError("Offline mode is on (HF_HUB_OFFLINE): the Hub is not contacted.", "offline")
+        return HubError(
+            "Offline mode is on (HF_HUB_OFFLINE): the Hub is not contacted.",
+            "offline",
+            retryable=False,
+        )
     if isinstance(exc, errors.HfHubHTTPError):
         status = exc.response.status_code if exc.response is not None else 0
         if status in (401, 403):
@@ -62,7 +66,8 @@ def explain(exc: BaseException, what: str = "") -> HubError:
             "Cannot reach the Hugging Face Hub: check the internet connection.", "offline"
         )
     if isinstance(exc, httpx2.TransportError):
-        return HubError(f"The connection to the Hub broke{subject}: {exc}.", "offline")
+        # Connected, then cut off or stalled: a passing fault, worth retrying.
+        return HubError(f"The connection to the Hub broke{subject}: {exc}.", "server")
     if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
         return HubError("The disk is full: free some space and resume the download.", "disk")
     return HubError(f"{type(exc).__name__}: {exc}", "other")

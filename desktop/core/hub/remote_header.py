@@ -61,13 +61,20 @@ class RangeReader(io.RawIOBase):
             from huggingface_hub import get_session, hf_raise_for_status
 
             first = index * BLOCK
-            last = min(self.size, first + BLOCK) - 1
-            headers = {**self.headers, "Range": f"bytes={first}-{last}"}
-            response = get_session().get(
-                self.url, headers=headers, follow_redirects=True, timeout=30
-            )
-            hf_raise_for_status(response)
-            self.blocks[index] = response.content[: last - first + 1]
+            length = min(self.size, first + BLOCK) - first
+            headers = {**self.headers, "Range": f"bytes={first}-{first + length - 1}"}
+            block = bytearray()
+            with get_session().stream(
+                "GET", self.url, headers=headers, follow_redirects=True, timeout=30
+            ) as response:
+                hf_raise_for_status(response)
+                if response.status_code != 206:  # the whole file would follow: gigabytes
+                    raise OSError("the server does not answer Range requests")
+                for chunk in response.iter_raw():
+                    block += chunk
+                    if len(block) >= length:
+                        break
+            self.blocks[index] = bytes(block[:length])
         return self.blocks[index]
 
 

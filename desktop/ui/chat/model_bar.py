@@ -17,17 +17,17 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.formatting import format_bytes, format_count
-from desktop.core.library import model_files
-from desktop.core.library_folders import download_folder, library_folders
+from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
 
 
-def local_models(extra: list[str]) -> list[Path]:
-    """Models in the library folders, then recently opened ones still on disk."""
-    found = model_files(library_folders())
+def local_models(library: list[Path], extra: list[str]) -> list[Path]:
+    """Usable models of the library (scanned off the GUI thread by the Models tab), then
+    recently opened ones still on disk."""
+    found = list(library)
     for item in extra:
         path = Path(item)
-        if path.is_file() and path not in found:
+        if path not in found and path.is_file():
             found.append(path)
     return found
 
@@ -48,6 +48,7 @@ class ModelBar(QWidget):
     def __init__(self, recent: list[str]) -> None:
         super().__init__()
         self.recent = list(recent)
+        self.library: list[tuple[Path, int]] = []
         self.combo = QComboBox()
         self.combo.setMinimumWidth(320)
         self.combo.setPlaceholderText("No models yet: open a GGUF file")
@@ -75,11 +76,21 @@ class ModelBar(QWidget):
         self._loading = False
         self.refresh()
 
+    def set_library(self, models: list[tuple[Path, int]]) -> None:
+        """The library's usable models as (path, size), from its latest scan."""
+        self.library = models
+        self.refresh()
+
     def refresh(self, select: str | None = None) -> None:
         current = select or self.current_path()
+        sizes = dict(self.library)
+        self.combo.blockSignals(True)
         self.combo.clear()
-        for path in local_models(self.recent):
-            self.combo.addItem(f"{path.name}  ({format_bytes(path.stat().st_size)})", str(path))
+        for path in local_models(list(sizes), self.recent):
+            size = sizes.get(path)
+            label = f"{path.name}  ({format_bytes(size)})" if size is not None else path.name
+            self.combo.addItem(label, str(path))
+        self.combo.blockSignals(False)
         index = self.combo.findData(current) if current else -1
         self.combo.setCurrentIndex(index if index >= 0 else min(0, self.combo.count() - 1))
 
@@ -95,7 +106,10 @@ class ModelBar(QWidget):
 
     def _open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a GGUF model", str(download_folder()), "GGUF models (*.gguf);;All files (*)"
+            self,
+            "Open a GGUF model",
+            str(library_folders()[0]),
+            "GGUF models (*.gguf);;All files (*)",
         )
         if path:
             self.add_and_select(path)

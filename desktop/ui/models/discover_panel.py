@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.hub.catalogue import SORT_KEYS, RepoListing, RepoSummary
 from desktop.core.hub.fit import rate_models
-from desktop.core.hub.gguf_files import GGUFModelFile
+from desktop.core.hub.gguf_files import GGUFModelFile, is_projector
 from desktop.core.hub.hub_errors import explain
 from desktop.core.hub.suggested import SUGGESTED
 from desktop.core.model_info import ModelInfo
@@ -246,7 +246,7 @@ class DiscoverPanel(QWidget):
         """Read one file's header over HTTP Range: the KV cache size becomes exact."""
         from desktop.core.hub.remote_header import read_remote_model_info
 
-        candidates = [m for m in listing.models if m.complete and "mmproj" not in m.name]
+        candidates = [m for m in listing.models if m.complete and not is_projector(m)]
         if not candidates:
             return
         first = candidates[0].parts[0]

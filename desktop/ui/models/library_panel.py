@@ -3,15 +3,17 @@ actions a person needs — chat with one, show it in its folder, import, delete.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -98,6 +100,7 @@ class LibraryPanel(QWidget):
         self._scan_job: BackgroundJob | None = None
         self._import_job: BackgroundJob | None = None
         self._select_after: Path | None = None
+        self.in_use: Callable[[Path], bool] = lambda _path: False  # set by the main window
         self.refresh()
 
     @property
@@ -112,7 +115,12 @@ class LibraryPanel(QWidget):
         self._select_after = select
         folders = library_folders()
         self.folders.clear()
-        self.folders.addItems([str(f) for f in folders])
+        for folder in folders:
+            item = QListWidgetItem(str(folder) if folder.is_dir() else f"{folder}  (missing)")
+            item.setData(Qt.ItemDataRole.UserRole, str(folder))
+            if not folder.is_dir():
+                item.setForeground(QColor(BROKEN))
+            self.folders.addItem(item)
         if self._scan_job is not None:
             self._scan_job.cancel()
         self.status.setText("Reading the library…")
@@ -174,6 +182,9 @@ class LibraryPanel(QWidget):
         entry = self.selected()
         if entry is None:
             return False
+        if self.in_use(entry.path):
+            self.status.setText("⚠ This model is loaded in the Chat tab: load another first.")
+            return False
         if confirm:
             parts = f" and its {len(entry.parts) - 1} other parts" if len(entry.parts) > 1 else ""
             answer = QMessageBox.question(
@@ -182,7 +193,11 @@ class LibraryPanel(QWidget):
             )  # fmt: skip
             if answer != QMessageBox.StandardButton.Yes:
                 return False
-        delete_entry(entry)
+        try:
+            delete_entry(entry)
+        except OSError as exc:  # Windows refuses to delete a file another program holds
+            self.status.setText(f"⚠ Could not delete {entry.path.name}: {exc.strerror or exc}")
+            return False
         self.refresh()
         return True
 
@@ -222,7 +237,8 @@ class LibraryPanel(QWidget):
         item = self.folders.currentItem()
         folders = library_folders()
         if item is not None and len(folders) > 1:
-            set_library_folders([f for f in folders if str(f) != item.text()])
+            chosen = item.data(Qt.ItemDataRole.UserRole)
+            set_library_folders([f for f in folders if str(f) != chosen])
             self.refresh()
 
     def shutdown(self) -> None:

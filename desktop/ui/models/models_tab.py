@@ -12,7 +12,7 @@ from desktop.core.hub.catalogue import RepoListing
 from desktop.core.hub.gguf_files import GGUFModelFile
 from desktop.core.hub.hub_errors import explain
 from desktop.core.hub.partials import find_partial_downloads
-from desktop.core.library_folders import download_folder
+from desktop.core.library_folders import MissingFolderError, download_folder, library_folders
 from desktop.engine.background import BackgroundJob
 from desktop.engine.download_queue import DownloadQueue
 from desktop.ui.models.discover_panel import DiscoverPanel
@@ -46,11 +46,22 @@ class ModelsTab(QWidget):
         self.queue.item_failed.connect(self._on_download_failed)
         self.downloads.token_requested.connect(lambda: self.ask_for_token())
         self._token_job: BackgroundJob | None = None
-        self.queue.restore(find_partial_downloads(download_folder()), download_folder())
+        self._restore_interrupted()
 
     @Slot(object, object)
     def download(self, listing: RepoListing, model: GGUFModelFile) -> None:
-        self.queue.add(listing.repo_id, listing.revision, model.parts, download_folder())
+        try:
+            folder = download_folder()
+        except MissingFolderError as exc:
+            self.downloads.note.setText(f'<span style="color:#a40000">⚠ {exc}</span>')
+            return
+        self.queue.add(listing.repo_id, listing.revision, model.parts, folder)
+
+    def _restore_interrupted(self) -> None:
+        """Unfinished downloads of earlier runs, in every library folder still there."""
+        for folder in library_folders():
+            if folder.is_dir():
+                self.queue.restore(find_partial_downloads(folder), folder)
 
     @Slot(int, str)
     def _on_downloaded(self, _item_id: int, path: str) -> None:
