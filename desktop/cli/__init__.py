@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli.models_command import add_models_parser
 
     add_models_parser(commands)
+    from desktop.cli.tokens_command import add_tokens_parser
+
+    add_tokens_parser(commands)
     return parser
 
 
@@ -60,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.chat_command import chat_command
 
         return chat_command(args)
+    if args.command == "tokens":
+        from desktop.cli.tokens_command import tokens_command
+
+        return tokens_command(args)
     if args.command == "models":
         from desktop.cli.models_command import models_command
 

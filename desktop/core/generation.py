@@ -31,6 +31,7 @@ class LoadSettings:
 
     context_size: int = 4096
     threads: int = 0  # 0: let the host pick (physical cores)
+    vocab_only: bool = False  # just the tokenizer: no weights read (the Tokens tab)
 
 
 @dataclass(frozen=True)

@@ -42,14 +42,20 @@ def check_gguf(
     available_memory: int | None = None,
     check_memory: bool = True,
     time_limit: float = 2.0,
+    tokenizer_only: bool = False,
 ) -> CheckResult:
-    """Never raises for a bad file; `available_memory=None` asks the operating system."""
+    """Never raises for a bad file; `available_memory=None` asks the operating system.
+    `tokenizer_only`: the file is used for its vocabulary (weights may be absent)."""
     try:
         header = read_gguf_header(path, time_limit=time_limit)
     except GGUFError as exc:
         return CheckResult(ok=False, errors=[str(exc)])
     name = Path(path).name
-    errors = header_errors(name, header)
+    if tokenizer_only:
+        errors = tokenizer_errors(name, header)
+        check_memory = False
+    else:
+        errors = header_errors(name, header)
     info = model_info_from_header(path, header)
     if not errors and info.chat_template:
         errors = template_errors(name, info.chat_template)
@@ -65,6 +71,17 @@ def check_gguf(
 
 def tensor_bytes(header: GGUFHeader) -> int:
     return sum(t.nbytes or 0 for t in header.tensors)
+
+
+def tokenizer_errors(name: str, header: GGUFHeader) -> list[str]:
+    """What a vocabulary-only load needs: a tokenizer, and tensors (if any) in the file."""
+    if not isinstance(header.metadata.get("tokenizer.ggml.model"), str):
+        return [f"{name} has no tokenizer (tokenizer.ggml.model is missing)"]
+    if header.tensors:  # a whole model: its tensors must still be sound to read past
+        return header_errors(name, header)
+    if not isinstance(header.metadata.get("general.architecture"), str):
+        return [f"{name} does not say which model architecture it is (general.architecture)"]
+    return []
 
 
 def header_errors(name: str, header: GGUFHeader) -> list[str]:

@@ -146,6 +146,29 @@ def write_llama_gguf(
             writer.close()  # before the rename: Windows cannot move an open file
 
 
+def write_vocab_gguf(
+    path: str | os.PathLike[str],
+    shape: LlamaShape,
+    vocab: BpeVocab,
+    *,
+    name: str = "tokenizer",
+    chat_template: str | None = CHATML_TEMPLATE,
+) -> None:
+    """A tokenizer-only GGUF (no tensors), as llama.cpp's `ggml-vocab-*.gguf` files are:
+    what llama.cpp loads with `vocab_only` (the Tokens tab; a trained tokenizer)."""
+    if len(vocab.tokens) != shape.vocab_size:
+        raise ValueError(f"vocab has {len(vocab.tokens)} tokens, shape says {shape.vocab_size}")
+    ftype, _ = _FILE_TYPES["F32"]
+    with replacing(path) as temporary:
+        writer = GGUFWriter(temporary, "llama")
+        try:
+            _add_metadata(writer, shape, vocab, name, chat_template, ftype)
+            writer.write_header_to_file()
+            writer.write_kv_data_to_file()
+        finally:
+            writer.close()
+
+
 def _validate(shape: LlamaShape, weights: Mapping[str, np.ndarray], vocab: BpeVocab) -> None:
     if len(vocab.tokens) != shape.vocab_size:
         raise ValueError(f"vocab has {len(vocab.tokens)} tokens, shape says {shape.vocab_size}")

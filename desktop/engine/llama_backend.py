@@ -78,6 +78,9 @@ class LlamaLog:
         return ""
 
 
+VOCAB_ONLY_CONTEXT = 512  # a tokenizer needs no KV cache to speak of
+
+
 class LlamaCppBackend:
     def __init__(self) -> None:
         self._llm: Any = None
@@ -106,9 +109,10 @@ class LlamaCppBackend:
             with _load_progress(report):
                 self._llm = Llama(
                     model_path=path,
-                    n_ctx=settings.context_size,
+                    n_ctx=VOCAB_ONLY_CONTEXT if settings.vocab_only else settings.context_size,
                     n_threads=threads,
                     n_threads_batch=threads,
+                    vocab_only=settings.vocab_only,
                     verbose=False,
                 )
         except ValueError as exc:
@@ -132,6 +136,8 @@ class LlamaCppBackend:
                 bos_token=vocab.text(llm.token_bos()),
                 eos_token=vocab.text(llm.token_eos()),
             ),
+            vocabulary=vocab.all_pieces() if settings.vocab_only else (),
+            special_ids=vocab.control_ids() if settings.vocab_only else frozenset(),
         )
 
     def _ban_end_tokens(self, _input_ids: Any, scores: Any) -> Any:

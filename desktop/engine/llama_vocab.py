@@ -46,3 +46,13 @@ class LlamaVocab:
             return ""
         raw = self._lib.llama_vocab_get_text(self._vocab, token)
         return raw.decode("utf-8", errors="replace") if raw else ""
+
+    def all_pieces(self) -> tuple[bytes, ...]:
+        """Every token's bytes, for look-ups without a round trip per id."""
+        return tuple(self.piece(t) for t in range(self.size))
+
+    def control_ids(self) -> frozenset[int]:
+        """Tokens llama.cpp treats as control (<s>, <|im_start|>, …): parsed as one token
+        only where special tokens are meant."""
+        is_control = self._lib.llama_vocab_is_control
+        return frozenset(t for t in range(self.size) if is_control(self._vocab, t))

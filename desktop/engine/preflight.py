@@ -17,7 +17,7 @@ class Verdict:
 
 
 def preflight(path: str, settings: LoadSettings) -> Verdict:
-    result = check_gguf(path)
+    result = check_gguf(path, tokenizer_only=settings.vocab_only)
     if not result.ok:
         return Verdict(error=" ".join(result.errors) or f"{path} cannot be loaded.")
     return Verdict(warnings=list(result.warnings), info=result.info)

