@@ -13,6 +13,7 @@ from desktop.core.paths import database_path
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.ui.chat.chat_tab import ChatTab
 from desktop.ui.models.models_tab import ModelsTab
+from desktop.ui.tokens.tokens_tab import TokensTab
 
 
 class MainWindow(QMainWindow):
@@ -31,7 +32,9 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.models_tab = ModelsTab()
         self.chat_tab = ChatTab(self.engine, self.store)
+        self.tokens_tab = TokensTab()
         self.tabs.addTab(self.models_tab, "Models")
+        self.tabs.addTab(self.tokens_tab, "Tokens")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.setCentralWidget(self.tabs)
         self.models_tab.chat_requested.connect(self.chat_with)
@@ -52,6 +55,7 @@ class MainWindow(QMainWindow):
     def _on_library_changed(self) -> None:
         usable = [(e.path, e.size) for e in self.models_tab.library.entries if e.info]
         self.chat_tab.model_bar.set_library(usable)
+        self.tokens_tab.set_gguf_models([path for path, _ in usable])
 
     def model_in_use(self, path: Path) -> bool:
         model = self.chat_tab.model
@@ -65,6 +69,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.models_tab.shutdown()
+        self.tokens_tab.shutdown()
         self.chat_tab.shutdown()
         self.engine.shutdown()
         self.store.close()

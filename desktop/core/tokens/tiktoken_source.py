@@ -69,9 +69,12 @@ def encoding_names() -> list[str]:
     return sorted((n for n in names if n not in copies), key=_order)
 
 
+KNOWN_ENCODINGS = ("o200k_base", "o200k_harmony", "cl100k_base", "p50k_base", "p50k_edit",
+                   "r50k_base", "gpt2")  # fmt: skip
+
+
 def _order(name: str) -> tuple[int, str]:
-    known = ["o200k_base", "o200k_harmony", "cl100k_base", "p50k_base", "p50k_edit",
-             "r50k_base", "gpt2"]  # fmt: skip
+    known = KNOWN_ENCODINGS
     return (known.index(name) if name in known else len(known), name)
 
 

