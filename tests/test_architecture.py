@@ -62,14 +62,25 @@ def test_window_starts_without_heavy_imports(tmp_path: Path) -> None:
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
         "from desktop.ui.main_window import MainWindow\n"
+        "import threading, importlib.abc\n"
+        "on_gui_thread = []\n"
+        "class Watch(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        f"        if name in {HEAVY!r} and threading.current_thread() is threading.main_thread():\n"
+        "            on_gui_thread.append(name)\n"
+        "sys.meta_path.insert(0, Watch())\n"
         "w = MainWindow(); w.show(); app.processEvents()\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
-        "w.visit_every_tab()\n"  # a tab's own work when visited (tokenizing) may import them
+        # visiting the tabs may import them (tokenizing), but only on worker threads
+        "w.visit_every_tab(); app.processEvents()\n"
+        "print('gui-thread imports:', sorted(set(on_gui_thread)))\n"
         "w.close()\n"
     )
     result = run_python(code, DEEPDIVE_HOME=str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2] == "[]"
+    assert lines[-1] == "gui-thread imports: []"
 
 
 def test_smoke_flag_visits_every_tab_and_exits_0(tmp_path: Path) -> None:

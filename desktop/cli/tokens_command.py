@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from desktop.core.tokens.display import show_bytes
+from desktop.core.tokens.display import piece_text
 from desktop.core.tokens.tokenized import Tokenized
 
 EXIT_UNAVAILABLE = 1
@@ -44,18 +44,25 @@ def tokens_command(args: argparse.Namespace, out: TextIO = sys.stdout,
     text = args.text if args.text is not None else sys.stdin.read()
     if args.tokenizer.lower().endswith(".gguf") or Path(args.tokenizer).is_file():
         return _gguf(args, text, out, err)
-    from desktop.core.tokens.tiktoken_source import NeedsDownload, load_encoding, why_unavailable
+    from desktop.core.tokens.tiktoken_source import (
+        NeedsDownload,
+        encoding_names,
+        load_encoding,
+        why_unavailable,
+    )
     from desktop.core.tokens.tiktoken_tokenizer import TiktokenTokenizer
 
     try:
         tokenizer = TiktokenTokenizer(load_encoding(args.tokenizer, allow_download=args.download))
-    except (NeedsDownload, ValueError) as exc:
-        if isinstance(exc, NeedsDownload):
-            unavailable = why_unavailable(args.tokenizer, exc)
-            print(f"error: {args.tokenizer} is not available offline: {unavailable.reason}; "
-                  f"{unavailable.fix}", file=err)  # fmt: skip
-        else:
-            print(f"error: unknown tokenizer {args.tokenizer!r} (try --list)", file=err)
+    except NeedsDownload as exc:
+        unavailable = why_unavailable(args.tokenizer, exc)
+        print(f"error: {args.tokenizer} is not available offline: {unavailable.reason}; "
+              f"{unavailable.fix}", file=err)  # fmt: skip
+        return EXIT_UNAVAILABLE
+    except Exception as exc:  # an unknown name, a failed download, a damaged cache file
+        known = args.tokenizer in encoding_names()
+        reason = f"{type(exc).__name__}: {exc}" if known else "unknown tokenizer (try --list)"
+        print(f"error: {args.tokenizer}: {reason}", file=err)
         return EXIT_UNAVAILABLE
     _print(tokenizer.name, tokenizer.tokenize(text, parse_special=args.special), args.json, out)
     return 0
@@ -80,7 +87,7 @@ def _gguf(args: argparse.Namespace, text: str, out: TextIO, err: TextIO) -> int:
 
 def _print(name: str, tokenized: Tokenized, as_json: bool, out: TextIO) -> None:
     pieces = tokenized.pieces()
-    shown = [_shown(p) for p in pieces]
+    shown = [piece_text(p) for p in pieces]
     if as_json:
         print(json.dumps({"tokenizer": name, "ids": list(tokenized.ids), "pieces": shown,
                           "bytes": [p.hex() for p in pieces], "count": len(pieces)},
@@ -92,25 +99,11 @@ def _print(name: str, tokenized: Tokenized, as_json: bool, out: TextIO) -> None:
     print(f"{len(pieces)} tokens ({name})", file=out)
 
 
-def _shown(piece: bytes) -> str:
-    try:
-        return piece.decode("utf-8")
-    except UnicodeDecodeError:
-        return show_bytes(piece)
-
-
 def _list(out: TextIO) -> int:
-    from desktop.core.tokens.tiktoken_source import (
-        NeedsDownload,
-        encoding_names,
-        load_encoding,
-        why_unavailable,
-    )
+    from desktop.core.tokens.tiktoken_source import encoding_names, missing_file, why_unavailable
 
     for name in encoding_names():
-        try:
-            encoding = load_encoding(name)
-            print(f"{name:<22} {encoding.n_vocab:>7,} tokens", file=out)
-        except NeedsDownload as exc:
-            print(f"{name:<22} unavailable: {why_unavailable(name, exc).reason}", file=out)
+        missing = missing_file(name)
+        state = f"not downloaded: {why_unavailable(name, missing).reason}" if missing else "ready"
+        print(f"{name:<22} {state}", file=out)
     return 0

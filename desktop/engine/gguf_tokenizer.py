@@ -34,13 +34,18 @@ class GGUFTokenizer:
                 self.model = self._session.load(str(path), LoadSettings(vocab_only=True))
             return self.model
 
-    def tokenize(self, text: str, *, parse_special: bool = False) -> Tokenized:
+    def tokenize(
+        self, text: str, *, parse_special: bool = False, as_prompt: bool = False
+    ) -> Tokenized:
         """`parse_special`: `<|im_start|>` written in the text becomes that control token
-        (as in a chat template's output); otherwise it is ordinary text (as typed)."""
+        (as in a chat template's output); otherwise it is ordinary text (as typed).
+        `as_prompt`: with the BOS token the model wants, exactly as the Chat tab sends it."""
         with self._lock:
             if self.model is None:
                 raise SessionError("Open a GGUF model first.")
-            ids, pieces = self._session.tokenize(next(self._ids), text, parse_special)
+            ids, pieces = self._session.tokenize(
+                next(self._ids), text, parse_special, add_bos=as_prompt
+            )
             return Tokenized.from_pieces(text, ids, pieces, self.model.special_ids)
 
     def piece(self, token_id: int) -> bytes:

@@ -179,14 +179,14 @@ class HostSession:
             ) from exc
 
     def tokenize(
-        self, request_id: int, text: str, parse_special: bool = True
+        self, request_id: int, text: str, parse_special: bool = True, *, add_bos: bool = False
     ) -> tuple[tuple[int, ...], tuple[bytes, ...]]:
         if self.model is None:
             raise SessionError("No model is loaded.")
         if self._reload_needed:
             self._reload()
         try:
-            self._host.send(TokenizeCommand(request_id, text, parse_special))
+            self._host.send(TokenizeCommand(request_id, text, parse_special, add_bos))
             while True:
                 event = self._host.poll(POLL_S)
                 if self._hard_stop_due():

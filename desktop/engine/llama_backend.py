@@ -78,6 +78,11 @@ class LlamaLog:
         return ""
 
 
+def without_double_bos(ids: list[int], bos: int) -> list[int]:
+    """A chat template that writes the BOS text itself would otherwise give two BOS."""
+    return ids[1:] if len(ids) > 1 and ids[0] == bos and ids[1] == bos else ids
+
+
 VOCAB_ONLY_CONTEXT = 512  # a tokenizer needs no KV cache to speak of
 
 
@@ -161,7 +166,10 @@ class LlamaCppBackend:
         self, text: str, *, parse_special: bool, add_bos: bool
     ) -> tuple[list[int], list[bytes]]:
         llm = self._require_model()
-        ids = llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=parse_special)
+        ids = without_double_bos(
+            list(llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=parse_special)),
+            llm.token_bos(),
+        )
         vocab = self._require_vocab()
         return list(ids), [vocab.piece(t) for t in ids]
 
@@ -173,11 +181,7 @@ class LlamaCppBackend:
     def _prompt_ids(self, prompt: str) -> list[int]:
         llm = self._llm
         ids = list(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
-        bos = llm.token_bos()
-        # A chat template that writes the BOS text itself would otherwise give two BOS.
-        if len(ids) > 1 and ids[0] == bos and ids[1] == bos:
-            ids = ids[1:]
-        return ids
+        return without_double_bos(ids, llm.token_bos())
 
     # ---- generation ----------------------------------------------------------------
 

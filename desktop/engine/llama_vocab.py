@@ -52,7 +52,9 @@ class LlamaVocab:
         return tuple(self.piece(t) for t in range(self.size))
 
     def control_ids(self) -> frozenset[int]:
-        """Tokens llama.cpp treats as control (<s>, <|im_start|>, …): parsed as one token
-        only where special tokens are meant."""
-        is_control = self._lib.llama_vocab_is_control
-        return frozenset(t for t in range(self.size) if is_control(self._vocab, t))
+        """Tokens llama.cpp treats as special: control tokens (<s>, <|im_start|>, …) and
+        user-defined ones (chat markers some converters add), shown and counted apart."""
+        lib = self._lib
+        special = lib.LLAMA_TOKEN_ATTR_CONTROL | lib.LLAMA_TOKEN_ATTR_USER_DEFINED
+        get_attr = lib.llama_vocab_get_attr
+        return frozenset(t for t in range(self.size) if get_attr(self._vocab, t) & special)

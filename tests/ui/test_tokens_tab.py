@@ -156,3 +156,34 @@ def test_examples_fill_the_editor(qtbot: Any, tab: Any) -> None:
     assert tab.text_page.editor.toPlainText() == EXAMPLES["Emoji"]
     qtbot.mouseClick(tab.whitespace, Qt.MouseButton.LeftButton)
     assert tab.whitespace.isChecked()
+
+
+def test_editor_and_view_agree_past_an_emoji(qtbot: Any, tab: Any) -> None:
+    text = "🍓🍓 abc def"
+    tokenized = shown_tokens(qtbot, tab, text)
+    last = len(tokenized.ids) - 1  # " def"
+    tab.text_page._select_in_editor(last)
+    assert tab.text_page.editor.textCursor().selectedText() == " def"
+    assert tab.text_page.view.highlighted() == last
+    cursor = tab.text_page.editor.textCursor()
+    cursor.setPosition(6)  # Qt counts an emoji as two: this is before "b"
+    tab.text_page.editor.setTextCursor(cursor)
+    assert tokenized.pieces()[tab.text_page.view.highlighted()] == b" abc"
+
+
+def test_only_the_newest_request_is_shown(qtbot: Any, tiny_gguf: Path) -> None:
+    from desktop.engine.tokenizer_pool import TokenizerPool, gguf_key
+    from desktop.ui.tokens.tokenize_runner import TokenizeRunner
+
+    pool = TokenizerPool()
+    runner = TokenizeRunner(pool)
+    seen: list[str] = []
+    runner.finished.connect(lambda shown: seen.append(shown.tokenized.text))
+    key = gguf_key(tiny_gguf)
+    for text in ("first", "second", "third"):
+        runner.request(key, text, immediately=True)  # GGUF: always a background job
+    qtbot.waitUntil(lambda: seen[-1:] == ["third"], timeout=10_000)
+    qtbot.wait(200)
+    assert seen == ["third"] or seen == ["first", "third"]  # "second" was overtaken
+    runner.shutdown()
+    pool.close()

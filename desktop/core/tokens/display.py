@@ -35,6 +35,12 @@ class TokenDisplay:
     byte_starts: IntArray  # where each token begins in the UTF-8 bytes of the input
     partial: BoolArray  # not valid UTF-8 alone: shown as bytes
     special: BoolArray  # a special/control token (<|im_start|>, <s>, …)
+    data: bytes = b""  # every token's bytes, one after the other
+
+    def token_bytes(self, index: int) -> bytes:
+        start = int(self.byte_starts[index])
+        end = int(self.byte_starts[index + 1]) if index + 1 < len(self.ids) else len(self.data)
+        return self.data[start:end]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -49,6 +55,14 @@ class TokenDisplay:
 
 def show_bytes(piece: bytes) -> str:
     return "‹" + " ".join(f"{b:02X}" for b in piece) + "›"
+
+
+def piece_text(piece: bytes) -> str:
+    """A token as text: itself when it is valid UTF-8, else its bytes, `‹F0 9F›`."""
+    try:
+        return piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return show_bytes(piece)
 
 
 def build_display(
@@ -88,7 +102,7 @@ def display_from_lengths(
     else:
         pieces = [data[s:e] for s, e in zip(byte_starts.tolist(), byte_ends.tolist(), strict=True)]
         text, starts, ends = _with_partial_tokens(pieces, partial, show_whitespace)
-    return TokenDisplay(text, starts, ends, id_array, byte_starts, partial, special)
+    return TokenDisplay(text, starts, ends, id_array, byte_starts, partial, special, data)
 
 
 def _char_start_mask(data: bytes) -> BoolArray:

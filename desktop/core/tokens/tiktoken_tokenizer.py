@@ -38,10 +38,6 @@ class TiktokenTokenizer:
     def vocab_size(self) -> int:
         return int(self.encoding.n_vocab)
 
-    @property
-    def special_ids(self) -> frozenset[int]:
-        return frozenset(self.encoding._special_tokens.values())
-
     def tokenize(self, text: str, *, parse_special: bool = False) -> Tokenized:
         """`parse_special`: text such as `<|endoftext|>` becomes that control token;
         otherwise it is ordinary text, as in anything a user types."""
@@ -67,6 +63,10 @@ class TiktokenTokenizer:
                     special_tokens={**e._special_tokens, **extra},
                 )
         return self._chat
+
+    def has_chat_tokens(self) -> bool:
+        specials = self.chat_encoding()._special_tokens
+        return "<|im_start|>" in specials or "<|start|>" in specials
 
     def tokenize_chat(self, prompt: str) -> Tokenized:
         return _tokenize(self.chat_encoding(), prompt, parse_special=True)

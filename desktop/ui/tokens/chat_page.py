@@ -21,10 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.generation import ChatMessage, Role
-from desktop.core.tokens.tokenized import Tokenized
 from desktop.engine.tokenizer_pool import TokenizerPool, label
 from desktop.ui.tokens.token_view import TokenView
-from desktop.ui.tokens.tokenize_runner import EMPTY, TokenizeRunner, failure_text
+from desktop.ui.tokens.tokenize_runner import EMPTY, Shown, TokenizeRunner, failure_text
 
 ROLES = ("system", "user", "assistant")
 STARTER = [
@@ -118,8 +117,9 @@ class ChatPage(QWidget):
         self.runner.request_call(lambda: pool.chat(key, messages))
 
     @Slot(object)
-    def _show(self, tokenized: Tokenized) -> None:
-        self.view.set_display(tokenized.display())
+    def _show(self, shown: Shown) -> None:
+        tokenized = shown.tokenized
+        self.view.set_display(shown.display)
         self.summary.setText(
             f"<b>{len(tokenized.ids):,}</b> tokens, of which <b>{tokenized.special_count}</b> "
             f"special; {len(tokenized.text):,} characters of prompt for "

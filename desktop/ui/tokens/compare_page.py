@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,7 +19,7 @@ from desktop.core.tokens.tokenized import Tokenized
 from desktop.engine.tokenizer_pool import TokenizerPool, tiktoken_key
 from desktop.ui.tokens.text_page import counts_text
 from desktop.ui.tokens.token_view import TokenView
-from desktop.ui.tokens.tokenize_runner import EMPTY, TokenizeRunner, failure_text
+from desktop.ui.tokens.tokenize_runner import EMPTY, Shown, TokenizeRunner, failure_text
 from desktop.ui.tokens.tokenizer_picker import TokenizerPicker
 
 MAX_COLUMNS = 4
@@ -42,9 +43,9 @@ class CompareColumn(QWidget):
         self.runner.failed.connect(self._failed)
         self.tokenized: Tokenized | None = None
 
-    def tokenize(self, text: str, show_whitespace: bool) -> None:
-        self._whitespace = show_whitespace
-        self.runner.request(self.picker.key(), text)
+    def tokenize(self, text: str, show_whitespace: bool, parse_special: bool = False) -> None:
+        self.runner.request(self.picker.key(), text, parse_special=parse_special,
+                            show_whitespace=show_whitespace)  # fmt: skip
 
     @Slot(object)
     def _failed(self, exc: BaseException) -> None:
@@ -52,10 +53,10 @@ class CompareColumn(QWidget):
         self.counts.setText(f"⚠ {failure_text(exc, self.picker.label())}")
 
     @Slot(object)
-    def _show(self, tokenized: Tokenized) -> None:
-        self.tokenized = tokenized
-        self.view.set_display(tokenized.display(show_whitespace=self._whitespace))
-        self.counts.setText(counts_text(tokenized))
+    def _show(self, shown: Shown) -> None:
+        self.tokenized = shown.tokenized
+        self.view.set_display(shown.display)
+        self.counts.setText(counts_text(shown.tokenized))
 
 
 class ComparePage(QWidget):
@@ -75,7 +76,8 @@ class ComparePage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self.splitter, 1)
-        self._text, self._whitespace = "", False
+        self._text, self._whitespace, self._special = "", False, False
+        self._checked = False
         for name in STARTING:
             self.add_column(tiktoken_key(name))
         self.add_button.clicked.connect(lambda: self.add_column(tiktoken_key("cl100k_base")))
@@ -85,10 +87,12 @@ class ComparePage(QWidget):
         if len(self.columns) >= MAX_COLUMNS:
             return None
         column = CompareColumn(self.pool, key)
-        column.picker.picked.connect(lambda _key: column.tokenize(self._text, self._whitespace))
+        column.picker.picked.connect(lambda _key: column.tokenize(*self._request()))
+        if self.isVisible():
+            column.picker.check_availability()
         self.columns.append(column)
         self.splitter.addWidget(column)
-        column.tokenize(self._text, self._whitespace)
+        column.tokenize(*self._request())
         self._update_buttons()
         return column
 
@@ -100,14 +104,26 @@ class ComparePage(QWidget):
             column.deleteLater()
         self._update_buttons()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Which encodings are downloaded is asked when the page is first seen, not at
+        startup (that would import tiktoken before the window appears)."""
+        super().showEvent(event)
+        if not self._checked:
+            self._checked = True
+            for column in self.columns:
+                column.picker.check_availability()
+
     def _update_buttons(self) -> None:
         self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
         self.remove_button.setEnabled(len(self.columns) > 2)
 
-    def set_text(self, text: str, show_whitespace: bool) -> None:
-        self._text, self._whitespace = text, show_whitespace
+    def set_text(self, text: str, show_whitespace: bool, parse_special: bool = False) -> None:
+        self._text, self._whitespace, self._special = text, show_whitespace, parse_special
         for column in self.columns:
-            column.tokenize(text, show_whitespace)
+            column.tokenize(*self._request())
+
+    def _request(self) -> tuple[str, bool, bool]:
+        return self._text, self._whitespace, self._special
 
     def set_gguf_models(self, paths: list[Path]) -> None:
         for column in self.columns:

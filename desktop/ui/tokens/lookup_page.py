@@ -15,17 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.tokens.display import show_bytes
-from desktop.core.tokens.tokenized import Tokenized
+from desktop.core.tokens.display import piece_text
 from desktop.engine.tokenizer_pool import TokenizerPool, label
-from desktop.ui.tokens.tokenize_runner import TokenizeRunner, failure_text
-
-
-def shown_piece(piece: bytes) -> str:
-    try:
-        return repr(piece.decode("utf-8"))
-    except UnicodeDecodeError:
-        return show_bytes(piece)
+from desktop.ui.tokens.tokenize_runner import Shown, TokenizeRunner, failure_text
 
 
 class LookupPage(QWidget):
@@ -77,7 +69,9 @@ class LookupPage(QWidget):
         except (KeyError, ValueError):
             self.id_result.setText(f"(no token {token_id} in a vocabulary of {size:,})")
             return
-        self.id_result.setText(f"{shown_piece(piece)}   ({piece.hex(' ')})")
+        shown = piece_text(piece)
+        quoted = shown if shown.startswith("‹") else repr(shown)
+        self.id_result.setText(f"{quoted}   ({piece.hex(' ')})")
 
     @Slot(str)
     def _look_up_text(self, text: str) -> None:
@@ -85,8 +79,8 @@ class LookupPage(QWidget):
             self.runner.request(self.key, text)
 
     @Slot(object)
-    def _show_ids(self, tokenized: Tokenized) -> None:
-        self.ids_result.setText(", ".join(str(i) for i in tokenized.ids))
+    def _show_ids(self, shown: Shown) -> None:
+        self.ids_result.setText(", ".join(str(i) for i in shown.tokenized.ids))
         self.look_up_id()
 
     def copy_ids(self) -> None:

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
 from desktop.core.tokens.display import TokenDisplay
+from desktop.core.tokens.positions import TextPositions
 from desktop.core.tokens.tokenized import Tokenized, count
 from desktop.ui.tokens.token_view import TokenView
 
@@ -39,6 +40,7 @@ class TextPage(QWidget):
         layout.addWidget(self.counts)
         layout.addWidget(self.details)
         self.tokenized: Tokenized | None = None
+        self.positions: TextPositions | None = None
         self.editor.textChanged.connect(self.text_changed.emit)
         self.editor.cursorPositionChanged.connect(self._on_cursor)
         self.view.token_hovered.connect(self._show_details)
@@ -49,6 +51,10 @@ class TextPage(QWidget):
 
     def show_tokens(self, tokenized: Tokenized, display: TokenDisplay) -> None:
         self.tokenized = tokenized
+        current = tokenized.text == self.text()  # not a result for older text
+        self.positions = (
+            TextPositions(tokenized.text, tokenized.data, tokenized.lengths) if current else None
+        )
         self.view.set_display(display)
         self.counts.setText(counts_text(tokenized))
         self._on_cursor()
@@ -69,29 +75,21 @@ class TextPage(QWidget):
     @Slot()
     def _on_cursor(self) -> None:
         """The token under the editor's cursor is outlined in the view."""
-        display = self.view.display()
-        if display is None or self.tokenized is None or len(display) == 0:
-            return
-        position = self.editor.textCursor().position()
-        byte = len(self.text()[:position].encode("utf-8"))
-        index = max(0, int((display.byte_starts <= byte).sum()) - 1)
-        self.view.highlight(index)
+        if self.positions is not None:
+            index = self.positions.token_at(self.editor.textCursor().position())
+            if index >= 0:
+                self.view.highlight(index)
 
     @Slot(int)
     def _select_in_editor(self, index: int) -> None:
-        """Clicking a token selects its characters in the editor."""
-        display = self.view.display()
-        if display is None or self.tokenized is None:
-            return
-        data = self.tokenized.data
-        begin = int(display.byte_starts[index])
-        end = begin + int(self.tokenized.lengths[index])
-        start_char = len(data[:begin].decode("utf-8", errors="ignore"))
-        end_char = len(data[:end].decode("utf-8", errors="ignore"))
-        cursor = self.editor.textCursor()
-        cursor.setPosition(start_char)
-        cursor.setPosition(end_char, cursor.MoveMode.KeepAnchor)
-        self.editor.blockSignals(True)
-        self.editor.setTextCursor(cursor)
-        self.editor.blockSignals(False)
+        """Clicking a token selects its characters in the editor, and outlines it."""
+        span = self.positions.span(index) if self.positions is not None else None
+        if span is not None:
+            cursor = self.editor.textCursor()
+            cursor.setPosition(span[0])
+            cursor.setPosition(span[1], cursor.MoveMode.KeepAnchor)
+            self.editor.blockSignals(True)  # not the cursor handler: it would re-pick
+            self.editor.setTextCursor(cursor)
+            self.editor.blockSignals(False)
+        self.view.highlight(index)
         self._show_details(index)

@@ -33,7 +33,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
-from desktop.core.tokens.display import BREAK, NEWLINE, SPACE, TAB, IntArray, TokenDisplay
+from desktop.core.tokens.display import NEWLINE, SPACE, TAB, IntArray, TokenDisplay
 
 # Light pastels that tell neighbours apart (consecutive entries, and the last and the
 # first, are far apart in hue); text on them stays dark whatever the style.
@@ -82,7 +82,6 @@ class TokenView(QPlainTextEdit):
         self._highlighted = -1
         self._pressed = -1
         self._press_pos = QPoint()
-        self._whitespace_shown: bool | None = None  # inferred when first needed
 
     # --- content ---
 
@@ -96,7 +95,6 @@ class TokenView(QPlainTextEdit):
         styles[display.special] = 2 * len(PALETTE)
         self._styles = styles
         self._formatted = set()
-        self._whitespace_shown = None
         self._highlighted = -1
         self._pressed = -1
         self.setExtraSelections([])
@@ -130,26 +128,8 @@ class TokenView(QPlainTextEdit):
         return -1 if position < 0 else self.token_at_position(position)
 
     def token_bytes(self, index: int) -> bytes:
-        """Token `index`'s bytes, recovered from what is shown."""
         assert self._display is not None
-        display = self._display
-        shown = display.text[int(display.starts[index]) : int(display.ends[index])]
-        if display.partial[index]:
-            return bytes.fromhex(shown[1:-1])
-        literal = shown.encode()
-        if not _MARKERS.search(shown):
-            return literal
-        restored = (
-            shown.replace(NEWLINE + "\n", "\n")
-            .replace(SPACE + BREAK, " ")
-            .replace(TAB + BREAK, "\t")
-        )
-        if index + 1 < len(display):  # the byte length tells which reading is right
-            size = int(display.byte_starts[index + 1] - display.byte_starts[index])
-            return restored.encode() if len(restored.encode()) == size else literal
-        if self._whitespace_shown is None:
-            self._whitespace_shown = _infer_whitespace_shown(display.text)
-        return restored.encode() if self._whitespace_shown else literal
+        return self._display.token_bytes(index)
 
     def tooltip(self, index: int) -> str:
         assert self._display is not None
@@ -401,13 +381,3 @@ def _document_spans(display: TokenDisplay) -> tuple[IntArray, IntArray]:
     extra[:-1] -= (codes[:-1] == 13) & (codes[1:] == 10)  # "\r\n": one block break
     shift = np.concatenate(([0], np.cumsum(extra))).astype(np.int64)
     return display.starts + shift[display.starts], display.ends + shift[display.ends]
-
-
-def _infer_whitespace_shown(text: str) -> bool:
-    """Whether `text` was built with whitespace made visible (only needed when the byte
-    lengths cannot tell, for the last token)."""
-    if "\n" in text:
-        return text.count("\n") == text.count(NEWLINE + "\n")
-    if "\t" in text:
-        return False
-    return " " not in _BYTES_SHOWN.sub("", text)

@@ -1,17 +1,21 @@
 """Tokenize as the user types, without ever blocking the window.
 
-Small text with a tiktoken encoding is tokenized right away in the GUI thread (well
-under a millisecond); anything else — large text, a GGUF tokenizer (a round trip to its
-host process), a first load — runs as a background job. A newer request cancels the
-older one, so results never arrive out of order.
+Small text with a loaded tiktoken encoding is tokenized right away in the GUI thread
+(well under a millisecond); anything else — large text, a GGUF tokenizer (a round trip
+to its host process), a first load — runs as a background job, and so does building
+what the view shows. One job at a time: a request made meanwhile waits, and only the
+newest waiting one runs next, so typing never queues up stale work and results never
+arrive out of order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.core.tokens.display import TokenDisplay
 from desktop.core.tokens.tokenized import Tokenized
 from desktop.engine.background import BackgroundJob
 from desktop.engine.tokenizer_pool import TIKTOKEN, TokenizerPool
@@ -20,34 +24,60 @@ DEBOUNCE_MS = 120
 INLINE_LIMIT = 20_000  # characters tokenized in the GUI thread (tiktoken, already loaded)
 
 
+@dataclass(frozen=True, eq=False)
+class Shown:
+    tokenized: Tokenized
+    display: TokenDisplay
+
+
 class TokenizeRunner(QObject):
-    finished = Signal(object)  # Tokenized
-    failed = Signal(object)  # the exception: NeedsDownload, SessionError, …
+    finished = Signal(object)  # Shown
+    failed = Signal(object)  # the exception: NeedsDownload, SessionError, ValueError, …
 
     def __init__(self, pool: TokenizerPool) -> None:
         super().__init__()
         self.pool = pool
+        self.last: Shown | None = None
         self._job: BackgroundJob | None = None
-        self._pending: Callable[[], Tokenized] | None = None
+        self._pending: Callable[[], Shown] | None = None
         self._inline_ok = False
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._run)
 
     def request(self, key: str, text: str, *, parse_special: bool = False,
-                immediately: bool = False) -> None:  # fmt: skip
+                show_whitespace: bool = False, immediately: bool = False) -> None:  # fmt: skip
         pool = self.pool
-        self._pending = lambda: pool.tokenize(key, text, parse_special=parse_special)
-        self._inline_ok = (
-            key.startswith(TIKTOKEN) and len(text) <= INLINE_LIMIT and pool.is_loaded(key)
-        )
-        self._start(immediately)
 
-    def request_call(self, work: Callable[[], Tokenized], *, immediately: bool = False) -> None:
+        def work() -> Shown:
+            tokenized = pool.tokenize(key, text, parse_special=parse_special)
+            return Shown(tokenized, tokenized.display(show_whitespace=show_whitespace))
+
+        inline = key.startswith(TIKTOKEN) and len(text) <= INLINE_LIMIT and pool.is_loaded(key)
+        self._submit(work, inline, immediately)
+
+    def request_call(self, call: Callable[[], Tokenized], *, show_whitespace: bool = False,
+                     immediately: bool = False) -> None:  # fmt: skip
         """Any tokenizing call (e.g. a chat prompt), run the same way, off the GUI thread."""
-        self._pending, self._inline_ok = work, False
-        self._start(immediately)
 
-    def _start(self, immediately: bool) -> None:
+        def work() -> Shown:
+            tokenized = call()
+            return Shown(tokenized, tokenized.display(show_whitespace=show_whitespace))
+
+        self._submit(work, False, immediately)
+
+    def redisplay(self, show_whitespace: bool) -> None:
+        """The last result again with whitespace shown or not: no new tokenizing."""
+        last = self.last
+        if last is None:
+            return
+
+        def work() -> Shown:
+            return Shown(last.tokenized, last.tokenized.display(show_whitespace=show_whitespace))
+
+        self._submit(work, len(last.tokenized.text) <= INLINE_LIMIT, True)
+
+    def _submit(self, work: Callable[[], Shown], inline: bool, immediately: bool) -> None:
+        self._pending, self._inline_ok = work, inline
         if immediately:
             self._run()
         else:
@@ -56,34 +86,47 @@ class TokenizeRunner(QObject):
     @Slot()
     def _run(self) -> None:
         self._timer.stop()
-        work, self._pending = self._pending, None
-        if work is None:
+        if self._pending is None:
+            return
+        if self._inline_ok and self._job is None:
+            work, self._pending = self._pending, None
+            self._deliver(work())  # small and loaded: no thread hop needed
             return
         if self._job is not None:
-            self._job.cancel()
-            self._job = None
-        if self._inline_ok:
-            self.finished.emit(work())  # tiktoken, loaded, small text: no thread hop needed
-            return
+            return  # the running job starts the newest pending request when it ends
+        work, self._pending = self._pending, None
         job = BackgroundJob(lambda _c: work(), name="tokenize")
         job.succeeded.connect(self._on_done)
         job.failed.connect(self._on_failed)
         self._job = job.start()
 
+    def _deliver(self, shown: Shown) -> None:
+        self.last = shown
+        self.finished.emit(shown)
+
     @Slot(object)
-    def _on_done(self, result: Tokenized) -> None:
-        if self.sender() is self._job:
-            self._job = None
-            self.finished.emit(result)
+    def _on_done(self, shown: Shown) -> None:
+        if self.sender() is not self._job:
+            return
+        self._job = None
+        if self._pending is not None:  # out of date already: run the newer request
+            self._run()
+        else:
+            self._deliver(shown)
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
-        if self.sender() is self._job:
-            self._job = None
+        if self.sender() is not self._job:
+            return
+        self._job = None
+        if self._pending is not None:
+            self._run()
+        else:
             self.failed.emit(exc)
 
     def shutdown(self) -> None:
         self._timer.stop()
+        self._pending = None
         if self._job is not None:
             self._job.cancel()
 

@@ -9,12 +9,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QFileDialog
 
-from desktop.core.tokens.tiktoken_source import (
-    KNOWN_ENCODINGS,
-    NeedsDownload,
-    Unavailable,
-    why_unavailable,
-)
+from desktop.core.tokens.tiktoken_source import KNOWN_ENCODINGS, Unavailable, why_unavailable
 from desktop.engine.background import BackgroundJob
 from desktop.engine.tokenizer_pool import GGUF, TokenizerPool, gguf_key, label, tiktoken_key
 
@@ -55,21 +50,19 @@ class TokenizerPicker(QComboBox):
 
     def check_availability(self) -> None:
         """Find out, off the GUI thread, which encodings load without a download."""
-        from desktop.core.tokens.tiktoken_source import encoding_names
-
-        pool = self.pool
+        from desktop.core.tokens.tiktoken_source import encoding_names, missing_file
 
         def work(_control: object) -> tuple[list[str], dict[str, Unavailable]]:
             names, missing = encoding_names(), {}
             for name in names:
-                try:
-                    pool.get(tiktoken_key(name))
-                except NeedsDownload as exc:
-                    missing[tiktoken_key(name)] = why_unavailable(name, exc)
+                needed = missing_file(name)
+                if needed is not None:
+                    missing[tiktoken_key(name)] = why_unavailable(name, needed)
             return names, missing
 
         job = BackgroundJob(work, name="tiktoken availability")
         job.succeeded.connect(self._on_checked)
+        job.failed.connect(lambda exc: self.setToolTip(f"Could not list the encodings: {exc}"))
         self._checker = job.start()
 
     @Slot(object)

@@ -21,14 +21,13 @@ from PySide6.QtWidgets import (
 
 from desktop.core.tokens.examples import EXAMPLES
 from desktop.core.tokens.tiktoken_source import NeedsDownload
-from desktop.core.tokens.tokenized import Tokenized
 from desktop.engine.background import BackgroundJob
 from desktop.engine.tokenizer_pool import TokenizerPool
 from desktop.ui.tokens.chat_page import ChatPage
 from desktop.ui.tokens.compare_page import ComparePage
 from desktop.ui.tokens.lookup_page import LookupPage
 from desktop.ui.tokens.text_page import TextPage
-from desktop.ui.tokens.tokenize_runner import EMPTY, TokenizeRunner, failure_text
+from desktop.ui.tokens.tokenize_runner import EMPTY, Shown, TokenizeRunner, failure_text
 from desktop.ui.tokens.tokenizer_picker import TokenizerPicker
 
 FIRST_EXAMPLE = next(iter(EXAMPLES))
@@ -85,7 +84,7 @@ class TokensTab(QWidget):
     def _connect(self) -> None:
         self.picker.picked.connect(self._on_tokenizer)
         self.text_page.text_changed.connect(self.retokenize)
-        self.whitespace.toggled.connect(lambda _on: self.retokenize(immediately=True))
+        self.whitespace.toggled.connect(self._on_whitespace)
         self.special.toggled.connect(lambda _on: self.retokenize(immediately=True))
         self.examples.activated.connect(self._on_example)
         self.download_button.clicked.connect(self.download)
@@ -110,17 +109,26 @@ class TokensTab(QWidget):
     def retokenize(self, immediately: bool = False) -> None:
         self.runner.request(self.key, self.text_page.text(),
                             parse_special=self.special.isChecked(),
+                            show_whitespace=self.whitespace.isChecked(),
                             immediately=immediately)  # fmt: skip
         if self.pages.currentWidget() is self.compare_page:
-            self.compare_page.set_text(self.text_page.text(), self.whitespace.isChecked())
+            self.compare_page.set_text(
+                self.text_page.text(), self.whitespace.isChecked(), self.special.isChecked()
+            )
+
+    @Slot(bool)
+    def _on_whitespace(self, on: bool) -> None:
+        self.runner.redisplay(on)
+        if self.pages.currentWidget() is self.compare_page:
+            self.compare_page.set_text(self.text_page.text(), on, self.special.isChecked())
 
     @Slot(object)
-    def _show(self, tokenized: Tokenized) -> None:
+    def _show(self, shown: Shown) -> None:
         self.banner.setText("")
         self.download_button.hide()
-        display = tokenized.display(show_whitespace=self.whitespace.isChecked())
-        self.text_page.show_tokens(tokenized, display)
-        self.lookup_page.set_tokenizer(self.key)
+        self.text_page.show_tokens(shown.tokenized, shown.display)
+        if self.pages.currentWidget() is self.lookup_page:
+            self.lookup_page.set_tokenizer(self.key)
 
     @Slot(object)
     def _failed(self, exc: BaseException) -> None:
@@ -129,6 +137,7 @@ class TokensTab(QWidget):
         )
         self.download_button.setVisible(isinstance(exc, NeedsDownload))
         self.text_page.show_tokens(EMPTY, EMPTY.display())  # no stale tokens of another
+        self.runner.last = None
 
     @Slot(str)
     def _on_tokenizer(self, _key: str) -> None:
@@ -140,7 +149,9 @@ class TokensTab(QWidget):
         if page is self.chat_page:
             self.chat_page.set_tokenizer(self.key)
         elif page is self.compare_page:
-            self.compare_page.set_text(self.text_page.text(), self.whitespace.isChecked())
+            self.compare_page.set_text(
+                self.text_page.text(), self.whitespace.isChecked(), self.special.isChecked()
+            )
         elif page is self.lookup_page:
             self.lookup_page.set_tokenizer(self.key)
 
