@@ -128,14 +128,17 @@ def write_llama_gguf(
     name: str = "tiny",
     chat_template: str | None = CHATML_TEMPLATE,
     file_type: FileType = "F32",
+    pre: str = "gpt-2",
 ) -> None:
-    """Write atomically: a crash or error never leaves a half-written model at `path`."""
+    """Write atomically: a crash or error never leaves a half-written model at `path`.
+    `pre` names the pre-tokenizer regex llama.cpp must split text with (a trained
+    tokenizer says which: `TrainedTokenizer.gguf_pre`)."""
     _validate(shape, weights, vocab)
     ftype, matrix_type = _FILE_TYPES[file_type]
     with replacing(path) as temporary:
         writer = GGUFWriter(temporary, "llama")
         try:
-            _add_metadata(writer, shape, vocab, name, chat_template, ftype)
+            _add_metadata(writer, shape, vocab, name, chat_template, ftype, pre)
             for tensor_name, array in _ordered(shape, weights):
                 data, raw_type = _encode(np.asarray(array, dtype=np.float32), matrix_type)
                 writer.add_tensor(tensor_name, data, raw_dtype=raw_type)
@@ -153,6 +156,7 @@ def write_vocab_gguf(
     *,
     name: str = "tokenizer",
     chat_template: str | None = CHATML_TEMPLATE,
+    pre: str = "gpt-2",
 ) -> None:
     """A tokenizer-only GGUF (no tensors), as llama.cpp's `ggml-vocab-*.gguf` files are:
     what llama.cpp loads with `vocab_only` (the Tokens tab; a trained tokenizer)."""
@@ -162,7 +166,7 @@ def write_vocab_gguf(
     with replacing(path) as temporary:
         writer = GGUFWriter(temporary, "llama")
         try:
-            _add_metadata(writer, shape, vocab, name, chat_template, ftype)
+            _add_metadata(writer, shape, vocab, name, chat_template, ftype, pre)
             writer.write_header_to_file()
             writer.write_kv_data_to_file()
         finally:
@@ -206,6 +210,7 @@ def _add_metadata(
     name: str,
     chat_template: str | None,
     ftype: LlamaFileType,
+    pre: str,
 ) -> None:
     writer.add_name(name)
     writer.add_file_type(int(ftype))
@@ -222,7 +227,7 @@ def _add_metadata(
     writer.add_rope_freq_base(shape.rope_theta)
     writer.add_layer_norm_rms_eps(shape.norm_eps)
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("gpt-2")
+    writer.add_tokenizer_pre(pre)
     writer.add_token_list(list(vocab.tokens))
     writer.add_token_types(list(vocab.token_types))
     writer.add_token_merges(list(vocab.merges))

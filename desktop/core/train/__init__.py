@@ -1,0 +1,1 @@
+"""Training a tiny llama-architecture language model from scratch, in plain numpy."""

@@ -1,0 +1,86 @@
+"""What a training run is: the model's shape, the tokenizer's size, and the schedule.
+Presets go from "tiny" (a minute on a laptop) to "small" (~1M parameters)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from desktop.core.gguf_writer import LlamaShape, expected_tensor_shapes
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    preset: str = "tiny"
+    vocab_size: int = 512
+    dim: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    n_kv_heads: int = 4
+    ffn_dim: int = 172  # ~8/3 × dim, as in llama
+    context: int = 64
+    batch_size: int = 16
+    steps: int = 300
+    learning_rate: float = 3e-3
+    min_learning_rate: float = 3e-4
+    warmup_steps: int = 20
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    seed: int = 1337
+    validation_share: float = 0.1
+    eval_every: int = 25
+    eval_batches: int = 4
+    sample_every: int = 50
+    sample_tokens: int = 48
+    temperature: float = 0.8
+
+    def shape(self) -> LlamaShape:
+        return LlamaShape(
+            vocab_size=self.vocab_size, dim=self.dim, n_layers=self.n_layers,
+            n_heads=self.n_heads, n_kv_heads=self.n_kv_heads, ffn_dim=self.ffn_dim,
+            context_length=self.context,
+        )  # fmt: skip
+
+    @property
+    def tokens_per_step(self) -> int:
+        return self.batch_size * self.context
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+PRESETS: dict[str, TrainConfig] = {
+    "tiny": TrainConfig(),
+    "small": TrainConfig(
+        preset="small", vocab_size=1024, dim=128, n_layers=4, n_heads=4, n_kv_heads=4,
+        ffn_dim=344, context=128, batch_size=16, steps=2000, learning_rate=2e-3,
+        min_learning_rate=2e-4, warmup_steps=100, eval_every=100, sample_every=200,
+    ),
+}  # fmt: skip
+
+
+def preset(name: str, **changes: Any) -> TrainConfig:
+    if name not in PRESETS:
+        raise KeyError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})")
+    return replace(PRESETS[name], **changes)
+
+
+def parameter_count(config: TrainConfig) -> int:
+    """Exactly the weights the GGUF will hold (the writer's own list of tensors)."""
+    return sum(math.prod(s) for s in expected_tensor_shapes(config.shape()).values())
+
+
+def training_memory_bytes(config: TrainConfig) -> int:
+    """Rough float32 footprint: weights, gradients and AdamW's two moments (4 copies),
+    plus the activations kept for the backward pass."""
+    weights = parameter_count(config) * 4 * 4
+    b, t, d = config.batch_size, config.context, config.dim
+    per_layer = b * t * (10 * d + 3 * config.ffn_dim) * 4 + b * config.n_heads * t * t * 4 * 2
+    logits = b * t * config.vocab_size * 4 * 3
+    return weights + config.n_layers * per_layer + logits

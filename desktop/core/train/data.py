@@ -1,0 +1,47 @@
+"""Token ids for training: one long array, split into training and validation parts, and
+random windows of it as batches (inputs, and the same window shifted by one as targets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Ids = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True, eq=False)
+class TokenData:
+    train: Ids
+    validation: Ids
+
+    @classmethod
+    def split(cls, ids: Ids, validation_share: float, context: int) -> TokenData:
+        """The last part is validation: text the model never trains on, so the gap between
+        the two losses shows memorising rather than learning."""
+        n_val = max(context + 2, int(len(ids) * validation_share))
+        if len(ids) < n_val + context + 2:
+            raise ValueError(
+                f"the corpus is too short: {len(ids):,} tokens for a context of {context}"
+            )
+        return cls(ids[:-n_val], ids[-n_val:])
+
+    def batch(
+        self, rng: np.random.Generator, batch_size: int, context: int, *, validation: bool = False
+    ) -> tuple[Ids, Ids]:
+        ids = self.validation if validation else self.train
+        starts = rng.integers(0, len(ids) - context - 1, size=batch_size)
+        windows = np.stack([ids[s : s + context + 1] for s in starts])
+        return windows[:, :-1], windows[:, 1:]
+
+
+def bigram_loss(data: TokenData, vocab_size: int) -> float:
+    """Validation cross-entropy of the best bigram model (next token from the current one,
+    counted on the training part, add-one smoothed): the bar a transformer must clear to
+    show it uses more than the previous token."""
+    counts = np.ones((vocab_size, vocab_size), dtype=np.float64)
+    np.add.at(counts, (data.train[:-1], data.train[1:]), 1.0)
+    log_probs = np.log(counts / counts.sum(axis=1, keepdims=True))
+    val = data.validation
+    return float(-log_probs[val[:-1], val[1:]].mean())
