@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli.tokens_command import add_tokens_parser
 
     add_tokens_parser(commands)
+    from desktop.cli.train_command import add_train_parser
+
+    add_train_parser(commands)
     return parser
 
 
@@ -63,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.chat_command import chat_command
 
         return chat_command(args)
+    if args.command == "train":
+        from desktop.cli.train_command import train_command
+
+        return train_command(args)
     if args.command == "tokens":
         from desktop.cli.tokens_command import tokens_command
 

@@ -29,6 +29,7 @@ class Checkpoint:
     adam_v: Arrays
     rng_state: dict[str, Any]
     tokens_seen: int = 0
+    elapsed_s: float = 0.0
     history: list[dict[str, float]] | None = None  # the curves so far, to redraw on resume
 
 
@@ -41,6 +42,7 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         "config": checkpoint.config.to_dict(),
         "step": checkpoint.step,
         "tokens_seen": checkpoint.tokens_seen,
+        "elapsed_s": checkpoint.elapsed_s,
         "rng_state": checkpoint.rng_state,
         "history": checkpoint.history or [],
     }
@@ -65,5 +67,6 @@ def load_checkpoint(path: Path) -> Checkpoint:
             adam_v=group(_V),
             rng_state=meta["rng_state"],
             tokens_seen=int(meta.get("tokens_seen", 0)),
+            elapsed_s=float(meta.get("elapsed_s", 0.0)),
             history=list(meta.get("history", [])),
         )

@@ -1,0 +1,95 @@
+"""`deepdive-lab train --corpus FILE|stdlib --preset NAME [--steps N] [--out DIR]
+[--export PATH.gguf] [--json]`: pretrain a tiny model from scratch on this CPU.
+
+Prints a line per evaluation (one JSON object per line with --json), saves the tokenizer
+and a checkpoint in --out (resumed from there if one exists), and exports a GGUF that
+llama.cpp runs. Ctrl+C stops after the current step and still saves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+
+def add_train_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    train = commands.add_parser("train", help="pretrain a tiny transformer, live")
+    train.add_argument("--corpus", default="stdlib", help="a text file, or 'stdlib' (default)")
+    train.add_argument("--preset", default="tiny", help="tiny or small")
+    train.add_argument("--steps", type=int, help="override the preset's number of steps")
+    train.add_argument("--out", type=Path, help="folder for the tokenizer and checkpoint")
+    train.add_argument("--export", type=Path, help="write the trained model to this .gguf")
+    train.add_argument("--json", action="store_true", help="one JSON line per evaluation")
+
+
+def train_command(
+    args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    from desktop.core.train.bpe import TrainedTokenizer
+    from desktop.core.train.checkpoint import load_checkpoint, save_checkpoint
+    from desktop.core.train.config import preset
+    from desktop.core.train.corpus import read_corpus_files, stdlib_corpus
+    from desktop.core.train.data import bigram_loss
+    from desktop.core.train.model import keep_freed_memory
+    from desktop.core.train.prepare import prepare
+    from desktop.core.train.sampling import RegurgitationMeter
+    from desktop.core.train.trainer import TrainingRun, export_gguf, train
+
+    keep_freed_memory()  # ~30 % faster steps: no page faults re-mapping freed activations
+
+    try:
+        config = preset(args.preset, **({"steps": args.steps} if args.steps else {}))
+        text = (
+            stdlib_corpus() if args.corpus == "stdlib" else read_corpus_files([Path(args.corpus)])
+        )
+    except (KeyError, OSError) as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    tokenizer_path = args.out / "tokenizer.json" if args.out else None
+    checkpoint_path = args.out / "checkpoint.npz" if args.out else None
+    reuse = (
+        TrainedTokenizer.load(tokenizer_path)
+        if tokenizer_path and tokenizer_path.exists()
+        else None
+    )
+    prepared = prepare(text, config, reuse)
+    if tokenizer_path is not None and reuse is None:
+        prepared.tokenizer.save(tokenizer_path)
+    if checkpoint_path is not None and checkpoint_path.exists():
+        run = TrainingRun.resume(load_checkpoint(checkpoint_path))
+        run.config = config if args.steps else run.config
+    else:
+        run = TrainingRun.start(config, prepared.tokenizer.n_vocab)
+    bigram = bigram_loss(prepared.data, prepared.tokenizer.n_vocab)
+    print(
+        f"{prepared.tokens:,} tokens; vocabulary {prepared.tokenizer.n_vocab}; "
+        f"bigram validation loss {bigram:.3f}",
+        file=err,
+    )
+    meter = RegurgitationMeter(prepared.data.train)
+    try:
+        for m in train(run, prepared.data, prepared.tokenizer, meter=meter):
+            if m.val_loss is None:
+                continue
+            if args.json:
+                print(json.dumps(m.to_dict() | {"bigram_val_loss": bigram}), file=out, flush=True)
+            else:
+                print(
+                    f"step {m.step:>5}/{m.total_steps}  loss {m.loss:.3f}  val "
+                    f"{m.val_loss:.3f}  {m.tokens_per_s:,.0f} tok/s",
+                    file=out,
+                    flush=True,
+                )
+    except KeyboardInterrupt:
+        print("\nstopped", file=err)
+    if checkpoint_path is not None:
+        save_checkpoint(checkpoint_path, run.checkpoint())
+    if args.export:
+        export_gguf(run, prepared.tokenizer, args.export)
+        print(f"exported {args.export}", file=err)
+    return 0

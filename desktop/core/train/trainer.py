@@ -1,0 +1,225 @@
+"""The training loop as a generator: each `next()` is one optimiser step and yields its
+figures, so a caller (the Train tab's worker, the command line) reports progress and can
+pause or stop between any two steps — and the loop itself stays a plain, readable loop.
+
+    run = TrainingRun.start(config, tokenizer, seed)
+    for metrics in train(run, data):
+        ...   # plot metrics.loss; break to stop; save run.checkpoint() to resume later
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop.core.gguf_writer import CHATML_TEMPLATE, FileType, LlamaShape, write_llama_gguf
+from desktop.core.train.bpe import TrainedTokenizer
+from desktop.core.train.checkpoint import Checkpoint
+from desktop.core.train.config import TrainConfig
+from desktop.core.train.data import TokenData
+from desktop.core.train.model import Params, forward, init_params, loss_and_grads, loss_only
+from desktop.core.train.optim import AdamW, clip_grad_norm, learning_rate_at
+from desktop.core.train.sampling import RegurgitationMeter, sample
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    step: int  # steps done, counting this one
+    total_steps: int
+    tokens_seen: int
+    loss: float
+    learning_rate: float
+    grad_norm: float
+    elapsed_s: float
+    tokens_per_s: float
+    val_loss: float | None = None  # at evaluation steps
+    train_eval_loss: float | None = None  # the same measure on training data: the gap
+    sample: str | None = None  # at sample steps
+    regurgitation: float | None = None  # share of the sample's 12-token runs in the data
+
+    @property
+    def eta_s(self) -> float:
+        per_step = self.elapsed_s / max(1, self.step)
+        return per_step * (self.total_steps - self.step)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()} | {"eta_s": self.eta_s}
+
+
+@dataclass
+class TrainingRun:
+    """Everything that changes while training, so it can be saved and resumed exactly."""
+
+    config: TrainConfig
+    shape: LlamaShape
+    params: Params
+    optimizer: AdamW
+    rng: np.random.Generator
+    step: int = 0
+    tokens_seen: int = 0
+    elapsed_s: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, config: TrainConfig, n_vocab: int) -> TrainingRun:
+        """A fresh model for a tokenizer of `n_vocab` tokens (what BPE really produced)."""
+        shape = replace(config.shape(), vocab_size=n_vocab)
+        params = init_params(shape, config.seed)
+        optimizer = AdamW(params, weight_decay=config.weight_decay)
+        return cls(config, shape, params, optimizer, np.random.default_rng(config.seed))
+
+    @classmethod
+    def resume(cls, checkpoint: Checkpoint) -> TrainingRun:
+        config = checkpoint.config
+        vocab = checkpoint.params["token_embd.weight"].shape[0]
+        shape = replace(config.shape(), vocab_size=int(vocab))
+        optimizer = AdamW(checkpoint.params, weight_decay=config.weight_decay)
+        optimizer.m, optimizer.v = checkpoint.adam_m, checkpoint.adam_v
+        optimizer.steps = checkpoint.step
+        rng = np.random.default_rng()
+        rng.bit_generator.state = checkpoint.rng_state
+        return cls(
+            config,
+            shape,
+            checkpoint.params,
+            optimizer,
+            rng,
+            checkpoint.step,
+            checkpoint.tokens_seen,
+            checkpoint.elapsed_s,
+            history=list(checkpoint.history or []),
+        )
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            self.config,
+            self.step,
+            self.params,
+            self.optimizer.m,
+            self.optimizer.v,
+            dict(self.rng.bit_generator.state),
+            self.tokens_seen,
+            self.elapsed_s,
+            self.history,
+        )
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.config.steps
+
+
+def train(
+    run: TrainingRun,
+    data: TokenData,
+    tokenizer: TrainedTokenizer | None = None,
+    *,
+    prompt: str = "",
+    meter: RegurgitationMeter | None = None,
+) -> Iterator[StepMetrics]:
+    """Train until `run.config.steps`; one yield per step. Samples need `tokenizer`."""
+    c = run.config
+    started = time.perf_counter() - run.elapsed_s
+    while not run.done:
+        inputs, targets = data.batch(run.rng, c.batch_size, c.context)
+        loss, grads = loss_and_grads(run.params, run.shape, inputs, targets)
+        grad_norm = clip_grad_norm(grads, c.grad_clip)
+        lr = learning_rate_at(
+            run.step,
+            max_lr=c.learning_rate,
+            min_lr=c.min_learning_rate,
+            warmup_steps=c.warmup_steps,
+            total_steps=c.steps,
+        )
+        run.optimizer.step(run.params, grads, lr)
+        run.step += 1
+        run.tokens_seen += c.tokens_per_step
+        run.elapsed_s = time.perf_counter() - started
+        metrics = StepMetrics(
+            run.step,
+            c.steps,
+            run.tokens_seen,
+            loss,
+            lr,
+            grad_norm,
+            run.elapsed_s,
+            run.tokens_seen / max(run.elapsed_s, 1e-9),
+        )
+        if run.step % c.eval_every == 0 or run.done:
+            metrics = replace(
+                metrics,
+                val_loss=evaluate(run, data, validation=True),
+                train_eval_loss=evaluate(run, data, validation=False),
+            )
+        if tokenizer is not None and (run.step % c.sample_every == 0 or run.done):
+            ids = sample_ids(run, tokenizer, prompt)
+            copied = meter.share_copied(ids) if meter is not None else None
+            metrics = replace(metrics, sample=tokenizer.decode(ids), regurgitation=copied)
+        run.history.append(_point(metrics))
+        yield metrics
+
+
+def evaluate(run: TrainingRun, data: TokenData, *, validation: bool) -> float:
+    """Mean loss over a few fixed batches (a generator of its own: training's random
+    sequence stays the same whether or not we evaluate)."""
+    c = run.config
+    rng = np.random.default_rng(c.seed + 1)
+    losses = [
+        loss_only(
+            run.params, run.shape, *data.batch(rng, c.batch_size, c.context, validation=validation)
+        )
+        for _ in range(c.eval_batches)
+    ]
+    return float(np.mean(losses))
+
+
+def sample_ids(run: TrainingRun, tokenizer: TrainedTokenizer, prompt: str) -> list[int]:
+    c = run.config
+    rng = np.random.default_rng(c.seed + run.step)
+    return sample(
+        lambda window: forward(run.params, run.shape, window)[0],
+        tokenizer.encode(prompt) if prompt else [],
+        c.sample_tokens,
+        c.context,
+        temperature=c.temperature,
+        rng=rng,
+    )
+
+
+def export_gguf(
+    run: TrainingRun,
+    tokenizer: TrainedTokenizer,
+    path: Path,
+    *,
+    file_type: FileType = "F32",
+    name: str = "deepdive-tiny",
+) -> Path:
+    """The trained model as a GGUF llama.cpp runs: weights, the BPE tokenizer, ChatML."""
+    write_llama_gguf(
+        path,
+        run.shape,
+        run.params,
+        tokenizer.to_bpe_vocab(),
+        name=name,
+        chat_template=CHATML_TEMPLATE,
+        file_type=file_type,
+        pre=tokenizer.gguf_pre,
+    )
+    return path
+
+
+def _point(m: StepMetrics) -> dict[str, Any]:
+    """What the curves need (kept in the run's history and in checkpoints)."""
+    point: dict[str, Any] = {
+        "step": m.step,
+        "tokens": m.tokens_seen,
+        "loss": m.loss,
+        "lr": m.learning_rate,
+    }
+    if m.val_loss is not None:
+        point |= {"val_loss": m.val_loss, "train_eval_loss": m.train_eval_loss}
+    return point

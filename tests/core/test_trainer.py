@@ -1,0 +1,138 @@
+"""The training loop: it learns, it is deterministic, it resumes exactly, it exports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop.core.train.bpe import train_bpe
+from desktop.core.train.checkpoint import load_checkpoint, save_checkpoint
+from desktop.core.train.config import preset
+from desktop.core.train.data import TokenData, bigram_loss
+from desktop.core.train.sampling import RegurgitationMeter, window_hashes
+from desktop.core.train.trainer import TrainingRun, export_gguf, train
+
+TEXT = (
+    "A tokenizer cuts text into pieces. A model learns which piece comes next. "
+    "The loss falls as the model learns, and samples turn from noise into words. "
+) * 120
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return train_bpe(TEXT, 300)
+
+
+@pytest.fixture(scope="module")
+def data(tokenizer) -> TokenData:
+    return TokenData.split(np.asarray(tokenizer.encode(TEXT), dtype=np.int32), 0.1, 32)
+
+
+def small(**changes):
+    base = dict(vocab_size=300, dim=32, n_layers=2, n_heads=2, n_kv_heads=2, ffn_dim=64,
+                context=32, batch_size=8, steps=60, warmup_steps=5, eval_every=20,
+                sample_every=30, sample_tokens=16, learning_rate=5e-3)  # fmt: skip
+    return preset("tiny", **(base | changes))
+
+
+def losses(run: TrainingRun, data: TokenData, tokenizer=None) -> list[float]:
+    return [m.loss for m in train(run, data, tokenizer)]
+
+
+def test_it_learns_a_repetitive_corpus_past_the_bigram_bar(tokenizer, data) -> None:
+    run = TrainingRun.start(small(steps=150), tokenizer.n_vocab)
+    metrics = list(train(run, data, tokenizer, meter=RegurgitationMeter(data.train)))
+    assert metrics[-1].val_loss is not None
+    assert metrics[-1].val_loss < bigram_loss(data, tokenizer.n_vocab)
+    assert metrics[-1].loss < metrics[0].loss / 3
+    assert any(m.sample for m in metrics) and metrics[-1].regurgitation is not None
+    assert metrics[-1].regurgitation > 0.5  # the data is one sentence repeated: it copies
+
+
+def test_same_seed_same_losses(tokenizer, data) -> None:
+    a = losses(TrainingRun.start(small(), tokenizer.n_vocab), data)
+    b = losses(TrainingRun.start(small(), tokenizer.n_vocab), data)
+    assert a == b
+
+
+def test_a_resumed_run_continues_the_same_curve(tokenizer, data, tmp_path: Path) -> None:
+    whole = losses(TrainingRun.start(small(), tokenizer.n_vocab), data)
+    first = TrainingRun.start(small(), tokenizer.n_vocab)
+    for m in train(first, data):
+        if m.step == 25:
+            break
+    save_checkpoint(tmp_path / "run.npz", first.checkpoint())
+    resumed = TrainingRun.resume(load_checkpoint(tmp_path / "run.npz"))
+    assert resumed.step == 25
+    rest = losses(resumed, data)
+    np.testing.assert_allclose(rest, whole[25:], rtol=1e-5)
+    assert [p["step"] for p in resumed.history][:25] == list(range(1, 26))
+
+
+def test_a_killed_save_leaves_the_previous_checkpoint(tokenizer, data, tmp_path: Path) -> None:
+    run = TrainingRun.start(small(steps=10), tokenizer.n_vocab)
+    losses(run, data)
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, run.checkpoint())
+    before = path.read_bytes()
+    code = (
+        "import os, sys, numpy as np\n"
+        "from pathlib import Path\n"
+        "import desktop.core.train.checkpoint as c\n"
+        "real = np.savez\n"
+        "def dying(f, **arrays):\n"
+        "    f.write(b'half a checkpoint'); f.flush(); os._exit(9)\n"
+        "c.np.savez = dying\n"
+        f"cp = c.load_checkpoint(Path({str(path)!r}))\n"
+        f"c.save_checkpoint(Path({str(path)!r}), cp)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env={**os.environ}, timeout=60,
+                            cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert result.returncode == 9
+    assert path.read_bytes() == before
+    assert load_checkpoint(path).step == 10
+
+
+def test_export_loads_in_llama_cpp_with_the_same_tokens(tokenizer, data, tmp_path) -> None:
+    from llama_cpp import Llama
+
+    run = TrainingRun.start(small(steps=5), tokenizer.n_vocab)
+    losses(run, data)
+    path = export_gguf(run, tokenizer, tmp_path / "tiny.gguf")
+    import llama_cpp
+
+    llm = Llama(
+        model_path=str(path),
+        n_ctx=32,
+        n_threads=1,
+        logits_all=True,
+        verbose=False,
+        type_k=llama_cpp.GGML_TYPE_F32,
+        type_v=llama_cpp.GGML_TYPE_F32,
+    )  # exact KV
+    try:
+        text = "The model learns which piece comes next."
+        assert llm.tokenize(text.encode(), add_bos=False, special=False) == tokenizer.encode(text)
+        ids = tokenizer.encode(text)
+        llm.eval(ids)
+        from desktop.core.train.model import forward
+
+        ours = forward(run.params, run.shape, np.asarray([ids]))[0][0]
+        theirs = np.asarray(llm.scores[: len(ids)])
+        assert np.abs(ours - theirs).max() <= 1e-3
+    finally:
+        llm.close()
+
+
+def test_window_hashes_find_verbatim_runs() -> None:
+    data = np.arange(100, dtype=np.int32)
+    meter = RegurgitationMeter(data)
+    assert meter.share_copied(list(range(10, 40))) == 1.0
+    assert meter.share_copied([7] * 30) == 0.0
+    assert meter.share_copied([1, 2, 3]) is None
+    assert len(window_hashes(data)) == 100 - 12 + 1
