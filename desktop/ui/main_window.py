@@ -14,6 +14,7 @@ from desktop.engine.inference_engine import InferenceEngine
 from desktop.ui.chat.chat_tab import ChatTab
 from desktop.ui.models.models_tab import ModelsTab
 from desktop.ui.tokens.tokens_tab import TokensTab
+from desktop.ui.train.train_tab import TrainTab
 
 
 class MainWindow(QMainWindow):
@@ -33,13 +34,17 @@ class MainWindow(QMainWindow):
         self.models_tab = ModelsTab()
         self.chat_tab = ChatTab(self.engine, self.store)
         self.tokens_tab = TokensTab()
+        self.train_tab = TrainTab()
         self.tabs.addTab(self.models_tab, "Models")
         self.tabs.addTab(self.tokens_tab, "Tokens")
+        self.tabs.addTab(self.train_tab, "Train")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.setCentralWidget(self.tabs)
         self.models_tab.chat_requested.connect(self.chat_with)
         self.models_tab.library_changed.connect(self._on_library_changed)
         self.models_tab.library.in_use = self.model_in_use
+        self.train_tab.exported.connect(lambda _path: self.models_tab.library.refresh())
+        self.train_tab.chat_requested.connect(self.chat_with)
         self.tabs.setCurrentWidget(self.chat_tab)
 
     @Slot(str)
@@ -70,6 +75,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.models_tab.shutdown()
         self.tokens_tab.shutdown()
+        self.train_tab.shutdown()
         self.chat_tab.shutdown()
         self.engine.shutdown()
         self.store.close()

@@ -1,0 +1,1 @@
+"""The Train tab: train a small model from scratch and watch it learn."""
