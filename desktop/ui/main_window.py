@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QCloseEvent
@@ -14,7 +15,16 @@ from desktop.engine.inference_engine import InferenceEngine
 from desktop.ui.chat.chat_tab import ChatTab
 from desktop.ui.models.models_tab import ModelsTab
 from desktop.ui.tokens.tokens_tab import TokensTab
-from desktop.ui.train.train_tab import TrainTab
+from desktop.ui.widgets.lazy_tab import LazyTab
+
+if TYPE_CHECKING:
+    from desktop.ui.train.train_tab import TrainTab
+
+
+def _train_tab() -> TrainTab:
+    from desktop.ui.train.train_tab import TrainTab
+
+    return TrainTab()
 
 
 class MainWindow(QMainWindow):
@@ -34,17 +44,16 @@ class MainWindow(QMainWindow):
         self.models_tab = ModelsTab()
         self.chat_tab = ChatTab(self.engine, self.store)
         self.tokens_tab = TokensTab()
-        self.train_tab = TrainTab()
+        self.train_page = LazyTab(_train_tab)
+        self.train_page.created.connect(self._on_train_tab)
         self.tabs.addTab(self.models_tab, "Models")
         self.tabs.addTab(self.tokens_tab, "Tokens")
-        self.tabs.addTab(self.train_tab, "Train")
+        self.tabs.addTab(self.train_page, "Train")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.setCentralWidget(self.tabs)
         self.models_tab.chat_requested.connect(self.chat_with)
         self.models_tab.library_changed.connect(self._on_library_changed)
         self.models_tab.library.in_use = self.model_in_use
-        self.train_tab.exported.connect(lambda _path: self.models_tab.library.refresh())
-        self.train_tab.chat_requested.connect(self.chat_with)
         self.tabs.setCurrentWidget(self.chat_tab)
 
     @Slot(str)
@@ -55,6 +64,15 @@ class MainWindow(QMainWindow):
             self.chat_tab.status.setText("Stop the reply first, then load the other model.")
         else:
             self.chat_tab.load_model(path)
+
+    @property
+    def train_tab(self) -> TrainTab:
+        return cast("TrainTab", self.train_page.ensure())
+
+    @Slot(object)
+    def _on_train_tab(self, tab: TrainTab) -> None:
+        tab.exported.connect(lambda _path: self.models_tab.library.refresh())
+        tab.chat_requested.connect(self.chat_with)
 
     @Slot()
     def _on_library_changed(self) -> None:
@@ -75,7 +93,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.models_tab.shutdown()
         self.tokens_tab.shutdown()
-        self.train_tab.shutdown()
+        if self.train_page.widget is not None:
+            self.train_tab.shutdown()
         self.chat_tab.shutdown()
         self.engine.shutdown()
         self.store.close()
