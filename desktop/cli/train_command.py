@@ -22,6 +22,12 @@ def add_train_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     train.add_argument("--steps", type=int, help="override the preset's number of steps")
     train.add_argument("--out", type=Path, help="folder for the tokenizer and checkpoint")
     train.add_argument("--export", type=Path, help="write the trained model to this .gguf")
+    train.add_argument(
+        "--export-type",
+        choices=["F32", "F16", "Q8_0"],
+        default="F32",
+        help="weight format of the exported GGUF",
+    )
     train.add_argument("--json", action="store_true", help="one JSON line per evaluation")
 
 
@@ -90,6 +96,6 @@ def train_command(
     if checkpoint_path is not None:
         save_checkpoint(checkpoint_path, run.checkpoint())
     if args.export:
-        export_gguf(run, prepared.tokenizer, args.export)
+        export_gguf(run, prepared.tokenizer, args.export, file_type=args.export_type)
         print(f"exported {args.export}", file=err)
     return 0

@@ -1,0 +1,46 @@
+"""`deepdive-lab train` in a subprocess: JSON lines per evaluation, resume, export."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = "A model learns which token comes next, one step at a time. " * 400
+
+
+def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", "train", *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "DEEPDIVE_HOME": str(home)},
+    )  # fmt: skip
+
+
+def test_train_resume_and_export(tmp_path: Path) -> None:
+    from desktop.core.model_info import read_model_info
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT)
+    out, gguf = tmp_path / "run", tmp_path / "model.gguf"
+    first = run("--corpus", str(corpus), "--steps", "50", "--out", str(out), "--json",
+                home=tmp_path)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    lines = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [m["step"] for m in lines] == [25, 50]
+    assert all({"loss", "val_loss", "tokens_per_s", "bigram_val_loss"} <= m.keys() for m in lines)
+    second = run("--corpus", str(corpus), "--steps", "75", "--out", str(out), "--json",
+                 "--export", str(gguf), home=tmp_path)  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    assert [json.loads(line)["step"] for line in second.stdout.splitlines()] == [75]  # resumed
+    info = read_model_info(gguf)
+    assert info.architecture == "llama" and info.context_length == 64
+
+
+def test_a_missing_corpus_is_one_line(tmp_path: Path) -> None:
+    result = run("--corpus", str(tmp_path / "nope.txt"), home=tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("error:")
+    assert "Traceback" not in result.stderr
