@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(PY) -m mypy desktop
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
 	@for b in bench/bench_*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done
 
 smoke: $(STAMP)
