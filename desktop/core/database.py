@@ -105,8 +105,26 @@ def _create_chat_tables(conn: sqlite3.Connection) -> None:
     seed_presets(conn)
 
 
+def _create_training_runs(conn: sqlite3.Connection) -> None:
+    """Version 2: training runs. The weights and curves live in each run's folder (its
+    checkpoint); the table is the list the Train tab shows."""
+    conn.execute(
+        """CREATE TABLE training_runs (
+            id INTEGER PRIMARY KEY,
+            folder TEXT NOT NULL UNIQUE,
+            corpus TEXT NOT NULL,
+            config_json TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'running',
+            step INTEGER NOT NULL DEFAULT 0,
+            val_loss REAL,
+            exported_path TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL)"""
+    )
+
+
 # MIGRATIONS[i] upgrades a database from user_version i to i + 1. Only ever append.
-MIGRATIONS: tuple[Migration, ...] = (_create_chat_tables,)
+MIGRATIONS: tuple[Migration, ...] = (_create_chat_tables, _create_training_runs)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

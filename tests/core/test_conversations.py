@@ -277,7 +277,7 @@ def test_migration_from_user_version_0(db_path: Path) -> None:
 
     conn = sqlite3.connect(db_path, isolation_level=None)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         migrate(conn, [*MIGRATIONS, add_pinned])
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
         assert conn.execute("SELECT title, pinned FROM conversations").fetchall() == [("old", 0)]

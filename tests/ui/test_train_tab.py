@@ -22,10 +22,10 @@ def tab(qtbot: Any, tmp_path: Path) -> Any:
     t.show()
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(TEXT)
-    t.set_corpus_file(corpus)
+    t.settings.set_corpus_file(corpus)
     for key, value in {"n_layers": 1, "dim": 32, "n_heads": 2, "context": 32,
                        "batch_size": 4, "steps": 3000, "vocab_size": 300}.items():  # fmt: skip
-        t.spins[key].setValue(value)
+        t.settings.spins[key].setValue(value)
     yield t
     t.shutdown()
 
@@ -33,7 +33,10 @@ def tab(qtbot: Any, tmp_path: Path) -> Any:
 def test_start_pause_resume_stop_export(qtbot: Any, tab: Any, tmp_path: Path) -> None:
     from desktop.core.model_info import read_model_info
 
-    assert "parameters" in tab.summary.text() and "per parameter" in tab.summary.text()
+    assert (
+        "parameters" in tab.settings.summary.text()
+        and "per parameter" in tab.settings.summary.text()
+    )
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
     qtbot.waitUntil(lambda: len(tab.plots.curve_data("train")[0]) >= 30, timeout=30_000)
@@ -60,3 +63,23 @@ def test_start_pause_resume_stop_export(qtbot: Any, tab: Any, tmp_path: Path) ->
     info = read_model_info(exported)
     assert info.architecture == "llama" and info.has_chat_template
     assert info.vocab_size == tab.outcome.tokenizer.n_vocab
+
+
+def test_runs_are_listed_reopened_and_resumed(qtbot: Any, tab: Any) -> None:
+    tab.settings.spins["steps"].setValue(3000)
+    tab.start()
+    qtbot.waitUntil(lambda: tab.session.run is not None and tab.session.run.step >= 30,
+                    timeout=30_000)  # fmt: skip
+    with qtbot.waitSignal(tab.session.finished, timeout=30_000):
+        tab.session.stop()
+    (record,) = tab.store.runs()
+    assert record.status == "stopped" and record.step >= 30
+    assert tab.runs.count() == 1 and "stopped" in tab.runs.itemText(0)
+    tab.plots.clear()
+    assert tab.open_run(record.id)
+    assert len(tab.plots.curve_data("train")[0]) == record.step  # the saved curve
+    assert tab.resume_run(record.id)
+    qtbot.waitUntil(lambda: tab.session.run.step > record.step + 10, timeout=30_000)
+    with qtbot.waitSignal(tab.session.finished, timeout=30_000):
+        tab.session.stop()
+    assert tab.store.get(record.id).step > record.step

@@ -4,62 +4,46 @@ fall and its samples turn from noise into text, then export it and chat with it.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.core.formatting import format_bytes, format_count, format_duration
+from desktop.core.formatting import format_count, format_duration
 from desktop.core.paths import data_dir
-from desktop.core.train.config import PRESETS, TrainConfig, parameter_count, training_memory_bytes
-from desktop.core.train.trainer import StepMetrics
+from desktop.core.train.bpe import TrainedTokenizer
+from desktop.core.train.runs_store import RunRecord, RunsStore
+from desktop.core.train.trainer import StepMetrics, TrainingRun
 from desktop.engine.background import BackgroundJob
 from desktop.engine.training_session import TrainingOutcome, TrainingSession
+from desktop.ui.train.run_settings import RunSettings
 from desktop.ui.train.training_plots import TrainingPlots
-
-STDLIB = "Python standard library docs (built in)"
 
 
 class TrainTab(QWidget):
     exported = Signal(str)  # path of the GGUF written
     chat_requested = Signal(str)
 
-    def __init__(self) -> None:
+    def __init__(self, store: RunsStore | None = None) -> None:
         super().__init__()
+        self.store = store or RunsStore()
+        self.run_id: int | None = None
         self.session = TrainingSession()
-        self.corpus = QComboBox()
-        self.corpus.addItems([STDLIB, "Text file…"])
-        self.corpus_file: Path | None = None
-        self.corpus_label = QLabel("")
-        self.preset = QComboBox()
-        self.preset.addItems(list(PRESETS))
-        self.spins = {
-            "n_layers": _spin(1, 12), "dim": _spin(16, 512, 16), "n_heads": _spin(1, 16),
-            "context": _spin(16, 512, 16), "batch_size": _spin(1, 128),
-            "steps": _spin(10, 100_000, 50), "vocab_size": _spin(260, 8192, 64),
-        }  # fmt: skip
-        self.learning_rate = QDoubleSpinBox(decimals=4, minimum=1e-4, maximum=0.1, singleStep=1e-3)
-        self.prompt = QLineEdit()
-        self.prompt.setPlaceholderText("a prompt the samples continue (empty: from nothing)")
-        self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=2.0, singleStep=0.1)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
+        self.runs = QComboBox()
+        self.runs.setPlaceholderText("No earlier runs yet")
+        self.open_button = QPushButton("Open")
+        self.resume_button = QPushButton("Resume")
+        self.settings = RunSettings()
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
@@ -75,28 +59,21 @@ class TrainTab(QWidget):
         self._export_job: BackgroundJob | None = None
         self._layout()
         self._connect()
-        self._apply_preset("tiny")
 
     def _layout(self) -> None:
+        runs_row = QHBoxLayout()
+        runs_row.addWidget(self.runs, 1)
+        runs_row.addWidget(self.open_button)
+        runs_row.addWidget(self.resume_button)
         form = QFormLayout()
-        form.addRow("Corpus:", self.corpus)
-        form.addRow("", self.corpus_label)
-        form.addRow("Preset:", self.preset)
-        labels = {"n_layers": "Layers:", "dim": "Width:", "n_heads": "Heads:",
-                  "context": "Context:", "batch_size": "Batch:", "steps": "Steps:",
-                  "vocab_size": "Vocabulary:"}  # fmt: skip
-        for key, spin in self.spins.items():
-            form.addRow(labels[key], spin)
-        form.addRow("Learning rate:", self.learning_rate)
-        form.addRow("Sample prompt:", self.prompt)
-        form.addRow("Temperature:", self.temperature)
+        form.addRow("Earlier runs:", runs_row)
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addLayout(form)
-        left_layout.addWidget(self.summary)
+        left_layout.addWidget(self.settings)
         left_layout.addLayout(buttons)
         left_layout.addWidget(self.export_button)
         left_layout.addWidget(self.status)
@@ -120,10 +97,6 @@ class TrainTab(QWidget):
         self._set_running(False)
 
     def _connect(self) -> None:
-        self.preset.currentTextChanged.connect(self._apply_preset)
-        self.corpus.activated.connect(self._on_corpus)
-        for spin in self.spins.values():
-            spin.valueChanged.connect(lambda _v: self._update_summary())
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.session.stop)
@@ -132,59 +105,11 @@ class TrainTab(QWidget):
         self.session.metrics.connect(self._on_metrics)
         self.session.finished.connect(self._on_finished)
         self.session.failed.connect(self._on_failed)
+        self.open_button.clicked.connect(lambda: self.open_run())
+        self.resume_button.clicked.connect(lambda: self.resume_run())
+        self._reload_runs()
 
     # ---- settings -----------------------------------------------------------------
-
-    @Slot(str)
-    def _apply_preset(self, name: str) -> None:
-        config = PRESETS[name]
-        for key, spin in self.spins.items():
-            spin.setValue(int(getattr(config, key)))
-        self.learning_rate.setValue(config.learning_rate)
-        self.temperature.setValue(config.temperature)
-        self._update_summary()
-
-    def config(self) -> TrainConfig:
-        values: dict[str, Any] = {key: spin.value() for key, spin in self.spins.items()}
-        base = PRESETS[self.preset.currentText()]
-        heads = max(1, min(values.pop("n_heads"), values["dim"]))
-        while values["dim"] % heads:  # the width must split evenly into heads
-            heads -= 1
-        return replace(base, **values, n_heads=heads, n_kv_heads=heads,
-                       ffn_dim=_ffn(values["dim"]), learning_rate=self.learning_rate.value(),
-                       min_learning_rate=self.learning_rate.value() / 10,
-                       temperature=self.temperature.value())  # fmt: skip
-
-    def _update_summary(self) -> None:
-        config = self.config()
-        params = parameter_count(config)
-        tokens = config.steps * config.tokens_per_step
-        self.summary.setText(
-            f"<b>{format_count(params)}</b> parameters · about "
-            f"{format_bytes(training_memory_bytes(config))} of memory · "
-            f"{format_count(tokens)} tokens seen = {tokens / params:.1f} per parameter"
-        )
-
-    @Slot(int)
-    def _on_corpus(self, index: int) -> None:
-        if self.corpus.itemText(index) == STDLIB:
-            self.corpus_file = None
-            self.corpus_label.setText("")
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "A text corpus", "", "Text (*.txt *.md);;All (*)"
-        )
-        if path:
-            self.set_corpus_file(Path(path))
-        else:
-            self.corpus.setCurrentText(STDLIB)
-
-    def set_corpus_file(self, path: Path | None) -> None:
-        self.corpus_file = path
-        if path is not None:
-            self.corpus.setItemText(1, path.name)
-            self.corpus.setCurrentIndex(1)
-            self.corpus_label.setText(f"{format_bytes(path.stat().st_size)} of text")
 
     # ---- running ------------------------------------------------------------------
 
@@ -194,16 +119,24 @@ class TrainTab(QWidget):
 
         self.status.setText("Reading the corpus…")
         try:
-            text = read_corpus_files([self.corpus_file]) if self.corpus_file else stdlib_corpus()
+            text = (
+                read_corpus_files([self.settings.corpus_file])
+                if self.settings.corpus_file
+                else stdlib_corpus()
+            )
         except OSError as exc:
             self.status.setText(f"⚠ Cannot read the corpus: {exc}")
             return
-        self.corpus_label.setText(f"{len(text):,} characters")
+        self.settings.corpus_label.setText(f"{len(text):,} characters")
         self.plots.clear()
         self.samples.clear()
         self.outcome = None
         folder = data_dir() / "runs" / time.strftime("%Y%m%d-%H%M%S")
-        self.session.start(self.config(), text, folder, prompt=self.prompt.text())
+        config = self.settings.config()
+        corpus = str(self.settings.corpus_file) if self.settings.corpus_file else "stdlib"
+        self.session.start(config, text, folder, prompt=self.settings.prompt.text())
+        self.run_id = self.store.add(folder, corpus, config)
+        self._reload_runs()
         self._set_running(True)
 
     @Slot()
@@ -219,6 +152,9 @@ class TrainTab(QWidget):
 
     @Slot(object)
     def _on_metrics(self, batch: list[StepMetrics]) -> None:
+        evals = [m for m in batch if m.val_loss is not None]
+        if evals and self.run_id is not None:
+            self.store.update(self.run_id, step=evals[-1].step, val_loss=evals[-1].val_loss)
         for m in batch:
             self.plots.add(m)
             if m.sample is not None:
@@ -246,11 +182,18 @@ class TrainTab(QWidget):
         self._set_running(False)
         how = "Stopped" if outcome.stopped_early else "Done"
         self.status.setText(f"{how} at step {outcome.run.step}; saved in {outcome.folder}.")
+        if self.run_id is not None:
+            self.store.update(self.run_id, status="stopped" if outcome.stopped_early else "done",
+                              step=outcome.run.step)  # fmt: skip
+            self._reload_runs()
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
         self._set_running(False)
         self.status.setText(f"⚠ Training stopped: {exc}")
+        if self.run_id is not None:
+            self.store.update(self.run_id, status="failed")
+            self._reload_runs()
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
@@ -258,9 +201,9 @@ class TrainTab(QWidget):
         self.pause_button.setText("Pause")
         self.stop_button.setEnabled(running)
         self.export_button.setEnabled(not running and self.outcome is not None)
-        self.preset.setEnabled(not running)
-        for spin in self.spins.values():
-            spin.setEnabled(not running)
+        self.settings.set_editable(not running)
+        for widget in (self.runs, self.open_button, self.resume_button):
+            widget.setEnabled(not running)
 
     # ---- export -------------------------------------------------------------------
 
@@ -287,20 +230,73 @@ class TrainTab(QWidget):
     @Slot(object)
     def _on_exported(self, path: Path) -> None:
         self.status.setText(f"Exported {path} — it is in the library and opens in Chat.")
+        if self.run_id is not None:
+            self.store.update(self.run_id, exported_path=str(path))
+            self._reload_runs()
         self.exported.emit(str(path))
         self.chat_requested.emit(str(path))
 
+    # ---- earlier runs ---------------------------------------------------------------
+
+    def _reload_runs(self) -> None:
+        current = self.runs.currentData()
+        self.runs.clear()
+        for record in self.store.runs():
+            self.runs.addItem(record.label, record.id)
+        index = self.runs.findData(current if current is not None else self.run_id)
+        self.runs.setCurrentIndex(max(0, index) if self.runs.count() else -1)
+
+    def _load(self, run_id: int) -> tuple[RunRecord, TrainingRun, TrainedTokenizer] | None:
+        from desktop.core.train.checkpoint import load_checkpoint
+
+        record = self.store.get(run_id)
+        try:
+            run = TrainingRun.resume(load_checkpoint(record.folder / "checkpoint.npz"))
+            tokenizer = TrainedTokenizer.load(record.folder / "tokenizer.json")
+        except (OSError, ValueError, KeyError) as exc:
+            self.status.setText(f"⚠ Cannot open that run: {exc}")
+            return None
+        return record, run, tokenizer
+
+    def open_run(self, run_id: int | None = None) -> bool:
+        """Show an earlier run's curves; it can then be exported or resumed."""
+        run_id = run_id if run_id is not None else self.runs.currentData()
+        loaded = self._load(run_id) if run_id is not None and not self.session.running else None
+        if loaded is None:
+            return False
+        record, run, tokenizer = loaded
+        self.run_id = record.id
+        self.plots.set_history(run.history)
+        self.samples.clear()
+        self.outcome = TrainingOutcome(run, tokenizer, record.folder, run.step < run.config.steps)
+        self.status.setText(f"Opened {record.folder.name}: step {run.step}/{run.config.steps}.")
+        self._set_running(False)
+        return True
+
+    def resume_run(self, run_id: int | None = None) -> bool:
+        """Continue an earlier run from its checkpoint, on the same corpus and tokenizer."""
+        from desktop.core.train.corpus import read_corpus_files, stdlib_corpus
+
+        if not self.open_run(run_id) or self.outcome is None:
+            return False
+        record = self.store.get(self.run_id) if self.run_id is not None else None
+        if record is None or self.outcome.run.done:
+            self.status.setText("That run is finished: export it, or start a new one.")
+            return False
+        try:
+            text = stdlib_corpus() if record.corpus == "stdlib" else read_corpus_files(
+                [Path(record.corpus)])  # fmt: skip
+        except OSError as exc:
+            self.status.setText(f"⚠ Its corpus is gone: {exc}")
+            return False
+        run, tokenizer = self.outcome.run, self.outcome.tokenizer
+        self.session.start(
+            run.config, text, record.folder, tokenizer, run, self.settings.prompt.text()
+        )
+        self.store.update(record.id, status="running")
+        self._set_running(True)
+        return True
+
     def shutdown(self) -> None:
         self.session.shutdown()
-
-
-def _spin(low: int, high: int, step: int = 1) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
-    return spin
-
-
-def _ffn(dim: int) -> int:
-    """llama's MLP width: about 8/3 of the model width."""
-    return max(8, (8 * dim // 3 + 3) // 4 * 4)
+        self.store.close()

@@ -1,0 +1,136 @@
+"""The Train tab's settings: corpus, model shape (preset or custom), learning rate and
+sampling — with the parameter count, memory and tokens per parameter shown before Start."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.formatting import format_bytes, format_count
+from desktop.core.train.config import PRESETS, TrainConfig, parameter_count, training_memory_bytes
+
+STDLIB = "Python standard library docs (built in)"
+LABELS = {"n_layers": "Layers:", "dim": "Width:", "n_heads": "Heads:", "context": "Context:",
+          "batch_size": "Batch:", "steps": "Steps:", "vocab_size": "Vocabulary:"}  # fmt: skip
+
+
+class RunSettings(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.corpus = QComboBox()
+        self.corpus.addItems([STDLIB, "Text file…"])
+        self.corpus_file: Path | None = None
+        self.corpus_label = QLabel("")
+        self.preset = QComboBox()
+        self.preset.addItems(list(PRESETS))
+        self.spins = {
+            "n_layers": _spin(1, 12), "dim": _spin(16, 512, 16), "n_heads": _spin(1, 16),
+            "context": _spin(16, 512, 16), "batch_size": _spin(1, 128),
+            "steps": _spin(10, 100_000, 50), "vocab_size": _spin(260, 8192, 64),
+        }  # fmt: skip
+        self.learning_rate = QDoubleSpinBox(decimals=4, minimum=1e-4, maximum=0.1, singleStep=1e-3)
+        self.prompt = QLineEdit()
+        self.prompt.setPlaceholderText("a prompt the samples continue (empty: from nothing)")
+        self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=2.0, singleStep=0.1)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Corpus:", self.corpus)
+        form.addRow("", self.corpus_label)
+        form.addRow("Preset:", self.preset)
+        for key, spin in self.spins.items():
+            form.addRow(LABELS[key], spin)
+        form.addRow("Learning rate:", self.learning_rate)
+        form.addRow("Sample prompt:", self.prompt)
+        form.addRow("Temperature:", self.temperature)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        self.preset.currentTextChanged.connect(self._apply_preset)
+        self.corpus.activated.connect(self._on_corpus)
+        for spin in self.spins.values():
+            spin.valueChanged.connect(lambda _v: self._update_summary())
+        self._apply_preset("tiny")
+
+    @Slot(str)
+    def _apply_preset(self, name: str) -> None:
+        config = PRESETS[name]
+        for key, spin in self.spins.items():
+            spin.setValue(int(getattr(config, key)))
+        self.learning_rate.setValue(config.learning_rate)
+        self.temperature.setValue(config.temperature)
+        self._update_summary()
+
+    def config(self) -> TrainConfig:
+        values: dict[str, Any] = {key: spin.value() for key, spin in self.spins.items()}
+        base = PRESETS[self.preset.currentText()]
+        heads = max(1, min(values.pop("n_heads"), values["dim"]))
+        while values["dim"] % heads:  # the width must split evenly into heads
+            heads -= 1
+        return replace(base, **values, n_heads=heads, n_kv_heads=heads,
+                       ffn_dim=_ffn(values["dim"]), learning_rate=self.learning_rate.value(),
+                       min_learning_rate=self.learning_rate.value() / 10,
+                       temperature=self.temperature.value())  # fmt: skip
+
+    def _update_summary(self) -> None:
+        config = self.config()
+        params = parameter_count(config)
+        tokens = config.steps * config.tokens_per_step
+        self.summary.setText(
+            f"<b>{format_count(params)}</b> parameters · about "
+            f"{format_bytes(training_memory_bytes(config))} of memory · "
+            f"{format_count(tokens)} tokens seen = {tokens / params:.1f} per parameter"
+        )
+
+    @Slot(int)
+    def _on_corpus(self, index: int) -> None:
+        if self.corpus.itemText(index) == STDLIB:
+            self.corpus_file = None
+            self.corpus_label.setText("")
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "A text corpus", "", "Text (*.txt *.md);;All (*)"
+        )
+        if path:
+            self.set_corpus_file(Path(path))
+        else:
+            self.corpus.setCurrentText(STDLIB)
+
+    def set_corpus_file(self, path: Path | None) -> None:
+        self.corpus_file = path
+        if path is not None:
+            self.corpus.setItemText(1, path.name)
+            self.corpus.setCurrentIndex(1)
+            self.corpus_label.setText(f"{format_bytes(path.stat().st_size)} of text")
+
+    def set_editable(self, editable: bool) -> None:
+        for widget in (self.corpus, self.preset, *self.spins.values(), self.learning_rate):
+            widget.setEnabled(editable)
+
+
+def _spin(low: int, high: int, step: int = 1) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    return spin
+
+
+def _ffn(dim: int) -> int:
+    """llama's MLP width: about 8/3 of the model width."""
+    return max(8, (8 * dim // 3 + 3) // 4 * 4)
