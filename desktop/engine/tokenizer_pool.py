@@ -24,7 +24,7 @@ from desktop.core.tokens.tokenized import Tokenized
 from desktop.engine.gguf_tokenizer import GGUFTokenizer
 from desktop.engine.host_session import ModelCrashed
 
-TIKTOKEN, GGUF = "tiktoken:", "gguf:"
+TIKTOKEN, GGUF, TRAINED = "tiktoken:", "gguf:", "trained:"
 MAX_GGUF = 5
 AnyTokenizer = TiktokenTokenizer | GGUFTokenizer
 T = TypeVar("T")
@@ -38,8 +38,17 @@ def gguf_key(path: str | Path) -> str:
     return GGUF + str(path)
 
 
+def trained_key(tokenizer_file: str | Path) -> str:
+    """A tokenizer trained in the Train tab: its run's tokenizer.json."""
+    return TRAINED + str(tokenizer_file)
+
+
 def label(key: str) -> str:
-    return Path(key[len(GGUF) :]).name if key.startswith(GGUF) else key[len(TIKTOKEN) :]
+    if key.startswith(GGUF):
+        return Path(key[len(GGUF) :]).name
+    if key.startswith(TRAINED):
+        return f"{Path(key[len(TRAINED) :]).parent.name} (trained)"
+    return key[len(TIKTOKEN) :]
 
 
 class TokenizerPool:
@@ -88,6 +97,11 @@ class TokenizerPool:
                 gguf.close()
                 raise
             return gguf
+        if key.startswith(TRAINED):
+            from desktop.core.train.bpe import TrainedTokenizer
+
+            trained = TrainedTokenizer.load(Path(key[len(TRAINED) :]))
+            return TiktokenTokenizer(trained.encoding())
         if key.startswith(TIKTOKEN):
             return TiktokenTokenizer(load_encoding(key[len(TIKTOKEN) :],
                                                    allow_download=allow_download))  # fmt: skip

@@ -187,3 +187,22 @@ def test_only_the_newest_request_is_shown(qtbot: Any, tiny_gguf: Path) -> None:
     assert seen == ["third"] or seen == ["first", "third"]  # "second" was overtaken
     runner.shutdown()
     pool.close()
+
+
+def test_a_tokenizer_trained_in_the_train_tab_is_offered(
+    qtbot: Any, tab: Any, fresh_home: Path
+) -> None:
+    from desktop.core.train.bpe import train_bpe
+    from desktop.engine.tokenizer_pool import trained_key
+
+    trained = train_bpe("the cat sat on the mat. " * 200, 280)
+    path = fresh_home / "runs" / "20260101-120000" / "tokenizer.json"
+    path.parent.mkdir(parents=True)
+    trained.save(path)
+    tab.hide()
+    tab.show()  # the tab looks for trained tokenizers each time it is shown
+    assert tab.picker.findData(trained_key(path)) >= 0
+    assert "(trained)" in tab.picker.itemText(tab.picker.findData(trained_key(path)))
+    tab.picker.set_key(trained_key(path))
+    tokenized = shown_tokens(qtbot, tab, "the cat sat")
+    assert list(tokenized.ids) == trained.encode("the cat sat")

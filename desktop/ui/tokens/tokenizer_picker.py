@@ -11,7 +11,14 @@ from PySide6.QtWidgets import QComboBox, QFileDialog
 
 from desktop.core.tokens.tiktoken_source import KNOWN_ENCODINGS, Unavailable, why_unavailable
 from desktop.engine.background import BackgroundJob
-from desktop.engine.tokenizer_pool import GGUF, TokenizerPool, gguf_key, label, tiktoken_key
+from desktop.engine.tokenizer_pool import (
+    GGUF,
+    TokenizerPool,
+    gguf_key,
+    label,
+    tiktoken_key,
+    trained_key,
+)
 
 OPEN_GGUF = "open-gguf"
 DEFAULT_KEY = tiktoken_key("cl100k_base")
@@ -25,6 +32,7 @@ class TokenizerPicker(QComboBox):
         self.pool = pool
         self.unavailable: dict[str, Unavailable] = {}
         self._gguf: list[Path] = []
+        self._trained: list[Path] = []
         self._key = key
         self._checker: BackgroundJob | None = None
         # tiktoken's own list once it has been imported (off the GUI thread, on first use)
@@ -42,6 +50,11 @@ class TokenizerPicker(QComboBox):
         self._key = key
         self._fill()
         self.picked.emit(key)
+
+    def set_trained(self, tokenizer_files: list[Path]) -> None:
+        """Tokenizers trained in the Train tab (each run's tokenizer.json)."""
+        self._trained = list(tokenizer_files)
+        self._fill()
 
     def set_gguf_models(self, paths: list[Path]) -> None:
         extra = [p for p in self._gguf if p not in paths and gguf_key(p) == self._key]
@@ -86,6 +99,8 @@ class TokenizerPicker(QComboBox):
         self.insertSeparator(self.count())
         for path in self._gguf:
             self.addItem(f"{path.name}  (GGUF)", gguf_key(path))
+        for path in self._trained:
+            self.addItem(label(trained_key(path)), trained_key(path))
         self.addItem("Open GGUF…", OPEN_GGUF)
         index = self.findData(self._key)
         self.setCurrentIndex(max(0, index))

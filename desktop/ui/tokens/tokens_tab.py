@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.paths import data_dir
 from desktop.core.tokens.examples import EXAMPLES
 from desktop.core.tokens.tiktoken_source import NeedsDownload
 from desktop.engine.background import BackgroundJob
@@ -94,6 +95,8 @@ class TokensTab(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        # tokenizers trained in the Train tab since the last look (a glob: cheap)
+        self.picker.set_trained(sorted((data_dir() / "runs").glob("*/tokenizer.json")))
         if not self._checked:  # which encodings are downloaded: asked once, off-thread
             self._checked = True
             self.picker.check_availability()
