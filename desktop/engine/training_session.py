@@ -80,7 +80,10 @@ class TrainingSession(QObject):
             current = run or TrainingRun.start(config, prepared.tokenizer.n_vocab)
             self.run = current
             meter = RegurgitationMeter(prepared.data.train)
-            session_phase.emit("Training…")
+            session_phase.emit(
+                f"Training on {prepared.tokens:,} tokens "
+                f"(vocabulary {prepared.tokenizer.n_vocab:,})…"
+            )
             stopped = False
             for m in train(current, prepared.data, prepared.tokenizer, prompt=prompt,
                            meter=meter):  # fmt: skip

@@ -83,3 +83,25 @@ def test_runs_are_listed_reopened_and_resumed(qtbot: Any, tab: Any) -> None:
     with qtbot.waitSignal(tab.session.finished, timeout=30_000):
         tab.session.stop()
     assert tab.store.get(record.id).step > record.step
+
+
+def test_reuse_a_tokenizer_and_export_q8(qtbot: Any, tab: Any, tmp_path: Path) -> None:
+    from desktop.core.model_info import read_model_info
+
+    tab.settings.spins["steps"].setValue(60)
+    with qtbot.waitSignal(tab.session.finished, timeout=60_000):
+        tab.start()
+    first = tab.outcome.tokenizer
+    reuse = tab.settings.tokenizer.findText("Reuse", Qt.MatchFlag.MatchStartsWith)
+    assert reuse > 0
+    tab.settings.tokenizer.setCurrentIndex(reuse)
+    with qtbot.waitSignal(tab.session.finished, timeout=60_000):
+        tab.start()
+    assert tab.outcome.tokenizer.ranks == first.ranks  # the same tokens, not retrained
+    tab.export_type.setCurrentText("Q8_0")
+    with qtbot.waitSignal(tab.exported, timeout=30_000) as exported:
+        tab.export(tmp_path / "library")
+    assert read_model_info(exported.args[0]).quantization == "Q8_0"
+    tab.by_tokens.setChecked(True)
+    xs, _ = tab.plots.curve_data("train")
+    assert xs[-1] == tab.outcome.run.tokens_seen

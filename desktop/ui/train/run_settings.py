@@ -46,12 +46,15 @@ class RunSettings(QWidget):
         self.prompt = QLineEdit()
         self.prompt.setPlaceholderText("a prompt the samples continue (empty: from nothing)")
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=2.0, singleStep=0.1)
+        self.tokenizer = QComboBox()
+        self.tokenizer.addItem("Train a new one on the corpus", None)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Corpus:", self.corpus)
         form.addRow("", self.corpus_label)
+        form.addRow("Tokenizer:", self.tokenizer)
         form.addRow("Preset:", self.preset)
         for key, spin in self.spins.items():
             form.addRow(LABELS[key], spin)
@@ -120,8 +123,23 @@ class RunSettings(QWidget):
             self.corpus_label.setText(f"{format_bytes(path.stat().st_size)} of text")
 
     def set_editable(self, editable: bool) -> None:
-        for widget in (self.corpus, self.preset, *self.spins.values(), self.learning_rate):
+        widgets = (self.corpus, self.tokenizer, self.preset, *self.spins.values(),
+                   self.learning_rate)  # fmt: skip
+        for widget in widgets:
             widget.setEnabled(editable)
+
+    def set_reusable_tokenizers(self, files: list[Path]) -> None:
+        """Earlier runs' tokenizers, to train a new model on the same tokens."""
+        current = self.tokenizer.currentData()
+        self.tokenizer.clear()
+        self.tokenizer.addItem("Train a new one on the corpus", None)
+        for file in files:
+            self.tokenizer.addItem(f"Reuse {file.parent.name}'s", str(file))
+        self.tokenizer.setCurrentIndex(max(0, self.tokenizer.findData(current)))
+
+    def reused_tokenizer(self) -> Path | None:
+        data = self.tokenizer.currentData()
+        return Path(data) if data else None
 
 
 def _spin(low: int, high: int, step: int = 1) -> QSpinBox:

@@ -4,10 +4,13 @@ fall and its samples turn from noise into text, then export it and chat with it.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.formatting import format_count, format_duration
+from desktop.core.gguf_writer import FileType
 from desktop.core.paths import data_dir
 from desktop.core.train.bpe import TrainedTokenizer
 from desktop.core.train.runs_store import RunRecord, RunsStore
@@ -48,6 +52,12 @@ class TrainTab(QWidget):
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
         self.export_button = QPushButton("Export GGUF and chat with it")
+        self.export_type = QComboBox()
+        self.export_type.addItems(["F32", "F16", "Q8_0"])
+        self.export_type.setToolTip(
+            "Weights in the GGUF: F32 is exact; Q8_0 needs a width that is a multiple of 32"
+        )
+        self.by_tokens = QCheckBox("x axis: tokens seen")
         self.status = QLabel("Pick a corpus and a preset, then Start.")
         self.status.setWordWrap(True)
         self.plots = TrainingPlots()
@@ -75,7 +85,11 @@ class TrainTab(QWidget):
         left_layout.addLayout(form)
         left_layout.addWidget(self.settings)
         left_layout.addLayout(buttons)
-        left_layout.addWidget(self.export_button)
+        export_row = QHBoxLayout()
+        export_row.addWidget(self.export_button, 1)
+        export_row.addWidget(self.export_type)
+        left_layout.addLayout(export_row)
+        left_layout.addWidget(self.by_tokens)
         left_layout.addWidget(self.status)
         left_layout.addStretch(1)
         right = QSplitter(Qt.Orientation.Vertical)
@@ -101,6 +115,7 @@ class TrainTab(QWidget):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.session.stop)
         self.export_button.clicked.connect(lambda: self.export())
+        self.by_tokens.toggled.connect(self.plots.set_x_axis)
         self.session.phase.connect(self.status.setText)
         self.session.metrics.connect(self._on_metrics)
         self.session.finished.connect(self._on_finished)
@@ -134,7 +149,15 @@ class TrainTab(QWidget):
         folder = data_dir() / "runs" / time.strftime("%Y%m%d-%H%M%S")
         config = self.settings.config()
         corpus = str(self.settings.corpus_file) if self.settings.corpus_file else "stdlib"
-        self.session.start(config, text, folder, prompt=self.settings.prompt.text())
+        reuse = self.settings.reused_tokenizer()
+        try:
+            tokenizer = TrainedTokenizer.load(reuse) if reuse else None
+        except (OSError, ValueError) as exc:
+            self.status.setText(f"⚠ Cannot read that tokenizer: {exc}")
+            return
+        if tokenizer is not None:
+            config = replace(config, vocab_size=tokenizer.n_vocab)
+        self.session.start(config, text, folder, tokenizer, prompt=self.settings.prompt.text())
         self.run_id = self.store.add(folder, corpus, config)
         self._reload_runs()
         self._set_running(True)
@@ -215,14 +238,18 @@ class TrainTab(QWidget):
         outcome = self.outcome
         if outcome is None:
             return
-        target = (folder or download_folder()) / "trained" / f"{outcome.folder.name}.gguf"
+        file_type = cast(FileType, self.export_type.currentText())
+        suffix = "" if file_type == "F32" else f"-{file_type}"
+        target = (folder or download_folder()) / "trained" / f"{outcome.folder.name}{suffix}.gguf"
         target.parent.mkdir(parents=True, exist_ok=True)
         self.status.setText(f"Exporting {target.name}…")
+        name = f"deepdive-{outcome.folder.name}"
         job = BackgroundJob(
-            lambda _c: export_gguf(outcome.run, outcome.tokenizer, target,
-                                   name=f"deepdive-{outcome.folder.name}"),
+            lambda _c: export_gguf(
+                outcome.run, outcome.tokenizer, target, name=name, file_type=file_type
+            ),
             name="export",
-        )  # fmt: skip
+        )
         job.succeeded.connect(self._on_exported)
         job.failed.connect(lambda exc: self.status.setText(f"⚠ Export failed: {exc}"))
         self._export_job = job.start()
@@ -241,8 +268,12 @@ class TrainTab(QWidget):
     def _reload_runs(self) -> None:
         current = self.runs.currentData()
         self.runs.clear()
-        for record in self.store.runs():
+        records = self.store.runs()
+        for record in records:
             self.runs.addItem(record.label, record.id)
+        self.settings.set_reusable_tokenizers(
+            [r.folder / "tokenizer.json" for r in records if (r.folder / "tokenizer.json").exists()]
+        )
         index = self.runs.findData(current if current is not None else self.run_id)
         self.runs.setCurrentIndex(max(0, index) if self.runs.count() else -1)
 
