@@ -44,3 +44,17 @@ def test_a_missing_corpus_is_one_line(tmp_path: Path) -> None:
     result = run("--corpus", str(tmp_path / "nope.txt"), home=tmp_path)
     assert result.returncode == 2 and result.stderr.startswith("error:")
     assert "Traceback" not in result.stderr
+
+
+def test_a_different_preset_does_not_take_over_a_run(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT)
+    out = tmp_path / "run"
+    assert run("--corpus", str(corpus), "--steps", "10", "--out", str(out),
+               home=tmp_path).returncode == 0  # fmt: skip
+    other = run("--corpus", str(corpus), "--preset", "small", "--out", str(out), home=tmp_path)
+    assert other.returncode == 2 and "'tiny' run" in other.stderr
+    short = tmp_path / "short.txt"
+    short.write_text("too short")
+    tiny = run("--corpus", str(short), "--out", str(tmp_path / "r2"), home=tmp_path)
+    assert tiny.returncode == 2 and "Traceback" not in tiny.stderr

@@ -3,7 +3,7 @@
 
 Prints a line per evaluation (one JSON object per line with --json), saves the tokenizer
 and a checkpoint in --out (resumed from there if one exists), and exports a GGUF that
-llama.cpp runs. Ctrl+C stops after the current step and still saves.
+llama.cpp runs. Ctrl+C stops after the step under way, and still saves.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -37,7 +38,7 @@ def train_command(
     from desktop.core.train.bpe import TrainedTokenizer
     from desktop.core.train.checkpoint import load_checkpoint, save_checkpoint
     from desktop.core.train.config import preset
-    from desktop.core.train.corpus import read_corpus_files, stdlib_corpus
+    from desktop.core.train.corpus import load_corpus
     from desktop.core.train.data import bigram_loss
     from desktop.core.train.model import keep_freed_memory
     from desktop.core.train.prepare import prepare
@@ -45,30 +46,34 @@ def train_command(
     from desktop.core.train.trainer import TrainingRun, export_gguf, train
 
     keep_freed_memory()  # ~30 % faster steps: no page faults re-mapping freed activations
-
-    try:
-        config = preset(args.preset, **({"steps": args.steps} if args.steps else {}))
-        text = (
-            stdlib_corpus() if args.corpus == "stdlib" else read_corpus_files([Path(args.corpus)])
-        )
-    except (KeyError, OSError) as exc:
-        print(f"error: {exc}", file=err)
-        return 2
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
     tokenizer_path = args.out / "tokenizer.json" if args.out else None
     checkpoint_path = args.out / "checkpoint.npz" if args.out else None
-    reuse = (
-        TrainedTokenizer.load(tokenizer_path)
-        if tokenizer_path and tokenizer_path.exists()
-        else None
-    )
-    prepared = prepare(text, config, reuse)
+    try:
+        config = preset(args.preset)
+        resumed = None
+        if checkpoint_path is not None and checkpoint_path.exists():
+            resumed = TrainingRun.resume(load_checkpoint(checkpoint_path))
+            if resumed.config.preset != config.preset:
+                raise ValueError(
+                    f"{args.out} holds a {resumed.config.preset!r} run, not "
+                    f"{config.preset!r}: use another --out to start afresh"
+                )
+            config = resumed.config  # the run's own settings, so it continues the same way
+        if args.steps:
+            config = replace(config, steps=args.steps)
+        text = load_corpus(args.corpus)
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+        reuse = TrainedTokenizer.load(tokenizer_path) if resumed and tokenizer_path else None
+        prepared = prepare(text, config, reuse)
+    except (KeyError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=err)
+        return 2
     if tokenizer_path is not None and reuse is None:
         prepared.tokenizer.save(tokenizer_path)
-    if checkpoint_path is not None and checkpoint_path.exists():
-        run = TrainingRun.resume(load_checkpoint(checkpoint_path))
-        run.config = config if args.steps else run.config
+    if resumed is not None:
+        run = resumed
+        run.config = config
     else:
         run = TrainingRun.start(config, prepared.tokenizer.n_vocab)
     bigram = bigram_loss(prepared.data, prepared.tokenizer.n_vocab)
@@ -78,10 +83,9 @@ def train_command(
         file=err,
     )
     meter = RegurgitationMeter(prepared.data.train)
-    try:
-        for m in train(run, prepared.data, prepared.tokenizer, meter=meter):
-            if m.val_loss is None:
-                continue
+    stop = _StopBetweenSteps()
+    for m in train(run, prepared.data, prepared.tokenizer, meter=meter):
+        if m.val_loss is not None:
             if args.json:
                 print(json.dumps(m.to_dict() | {"bigram_val_loss": bigram}), file=out, flush=True)
             else:
@@ -91,11 +95,32 @@ def train_command(
                     file=out,
                     flush=True,
                 )
-    except KeyboardInterrupt:
-        print("\nstopped", file=err)
+        if stop.requested:
+            print("\nstopped", file=err)
+            break
+    stop.restore()
     if checkpoint_path is not None:
         save_checkpoint(checkpoint_path, run.checkpoint())
     if args.export:
         export_gguf(run, prepared.tokenizer, args.export, file_type=args.export_type)
         print(f"exported {args.export}", file=err)
     return 0
+
+
+class _StopBetweenSteps:
+    """Ctrl+C asks the loop to stop after the step under way (a KeyboardInterrupt in the
+    middle of an optimiser update would save half-updated weights)."""
+
+    def __init__(self) -> None:
+        import signal
+
+        self.requested = False
+        self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, _signum: int, _frame: object) -> None:
+        self.requested = True
+
+    def restore(self) -> None:
+        import signal
+
+        signal.signal(signal.SIGINT, self._previous)

@@ -56,26 +56,32 @@ class TrainingSession(QObject):
     def paused(self) -> bool:
         return self._job is not None and self._job.control.paused()
 
-    def start(self, config: TrainConfig, text: str, folder: Path,
+    def start(self, config: TrainConfig, corpus: str, folder: Path,
               tokenizer: TrainedTokenizer | None = None, run: TrainingRun | None = None,
               prompt: str = "") -> None:  # fmt: skip
-        """Train on `text` (a new tokenizer unless one is given; a new run unless one is
-        given to resume), saving into `folder`."""
+        """Train on `corpus` ("stdlib" or a text file, read on the worker) with a new
+        tokenizer unless one is given, and a new run unless one is given to resume,
+        saving into `folder`."""
         if self._job is not None:
             raise RuntimeError("a training run is already going")
         queue, session_phase = self._queue, self.phase
 
         def work(control: JobControl) -> TrainingOutcome:
-            from desktop.core.train.model import keep_freed_memory
+            from desktop.core.train.bpe import TrainingCancelled
+            from desktop.core.train.corpus import load_corpus
             from desktop.core.train.prepare import prepare
             from desktop.core.train.sampling import RegurgitationMeter
             from desktop.core.train.trainer import train
 
-            keep_freed_memory()
+            session_phase.emit("Reading the corpus…")
+            text = load_corpus(corpus)
             folder.mkdir(parents=True, exist_ok=True)
             session_phase.emit("Training the tokenizer…" if tokenizer is None else "Tokenizing…")
-            prepared = prepare(text, config, tokenizer, progress=control.progress,
-                               cancelled=control.cancelled)  # fmt: skip
+            try:
+                prepared = prepare(text, config, tokenizer, progress=control.progress,
+                                   cancelled=control.cancelled)  # fmt: skip
+            except TrainingCancelled:
+                raise RuntimeError("stopped before training began") from None
             prepared.tokenizer.save(folder / "tokenizer.json")
             current = run or TrainingRun.start(config, prepared.tokenizer.n_vocab)
             self.run = current

@@ -91,10 +91,10 @@ class MainWindow(QMainWindow):
         return self.tabs.count()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.models_tab.shutdown()
-        self.tokens_tab.shutdown()
-        if self.train_page.widget is not None:
+        if self.train_page.widget is not None:  # first: it waits for its step to end
             self.train_tab.shutdown()
+        self.models_tab.shutdown()  # then every other background job is cancelled
+        self.tokens_tab.shutdown()
         self.chat_tab.shutdown()
         self.engine.shutdown()
         self.store.close()

@@ -18,7 +18,7 @@ class TrainConfig:
     n_layers: int = 2
     n_heads: int = 4
     n_kv_heads: int = 4
-    ffn_dim: int = 172  # ~8/3 × dim, as in llama
+    ffn_dim: int = 192  # ~8/3 × dim as in llama, rounded up to 32 (whole Q8_0 blocks)
     context: int = 64
     batch_size: int = 16
     steps: int = 300
@@ -59,7 +59,7 @@ PRESETS: dict[str, TrainConfig] = {
     "tiny": TrainConfig(),
     "small": TrainConfig(
         preset="small", vocab_size=1024, dim=128, n_layers=4, n_heads=4, n_kv_heads=4,
-        ffn_dim=344, context=128, batch_size=16, steps=2000, learning_rate=2e-3,
+        ffn_dim=352, context=128, batch_size=16, steps=2000, learning_rate=2e-3,
         min_learning_rate=2e-4, warmup_steps=100, eval_every=100, sample_every=200,
     ),
 }  # fmt: skip
@@ -84,3 +84,21 @@ def training_memory_bytes(config: TrainConfig) -> int:
     per_layer = b * t * (10 * d + 3 * config.ffn_dim) * 4 + b * config.n_heads * t * t * 4 * 2
     logits = b * t * config.vocab_size * 4 * 3
     return weights + config.n_layers * per_layer + logits
+
+
+def ffn_width(dim: int) -> int:
+    """llama's MLP width, ~8/3 of the model width, in whole 32-wide Q8_0 blocks."""
+    return -(-8 * dim // 3 // 32) * 32 if dim >= 12 else 32
+
+
+def problems(config: TrainConfig) -> list[str]:
+    """What makes a configuration untrainable, in words (empty when it is fine)."""
+    out = []
+    if config.dim % config.n_heads:
+        out.append(f"the width {config.dim} does not split into {config.n_heads} heads")
+    elif (config.dim // config.n_heads) % 2:
+        out.append(f"each head would be {config.dim // config.n_heads} wide; rotary "
+                   "positions need an even head width")  # fmt: skip
+    if config.n_heads % config.n_kv_heads:
+        out.append("the key/value heads must divide the heads")
+    return out

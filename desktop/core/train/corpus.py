@@ -68,3 +68,27 @@ _DOCUMENTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 def read_corpus_files(paths: Iterable[Path]) -> str:
     """The user's text files, joined; undecodable bytes become U+FFFD rather than fail."""
     return "\n\n".join(Path(p).read_text(encoding="utf-8", errors="replace") for p in paths)
+
+
+STDLIB = "stdlib"
+
+
+def load_corpus(spec: str) -> str:
+    """`stdlib` (the built-in corpus) or the path of a text file."""
+    return stdlib_corpus() if spec == STDLIB else read_corpus_files([Path(spec)])
+
+
+def new_run_folder() -> Path:
+    """A folder of its own for a training run: created here, so two runs never share one."""
+    import secrets
+    import time
+
+    runs = data_dir() / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    while True:
+        folder = runs / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue

@@ -49,7 +49,7 @@ class RunsStore:
         return int(cur.lastrowid or 0)
 
     def update(self, run_id: int, **fields: object) -> None:
-        allowed = {"status", "step", "val_loss", "exported_path", "config_json"}
+        allowed = {"status", "step", "val_loss", "exported_path"}
         if not set(fields) <= allowed:
             raise KeyError(f"unknown fields {set(fields) - allowed}")
         assignments = ", ".join(f"{name} = ?" for name in fields)  # names from `allowed`
@@ -57,6 +57,11 @@ class RunsStore:
             f"UPDATE training_runs SET {assignments}, updated_at = ? WHERE id = ?",
             (*fields.values(), time.time(), run_id),
         )
+
+    def mark_interrupted(self) -> None:
+        """Runs still "running" from an earlier session ended with it (their checkpoint is
+        at the last evaluation): they can be resumed."""
+        self._conn.execute("UPDATE training_runs SET status = 'stopped' WHERE status = 'running'")
 
     def runs(self) -> list[RunRecord]:
         rows = self._conn.execute("SELECT * FROM training_runs ORDER BY updated_at DESC")

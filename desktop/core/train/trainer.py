@@ -2,7 +2,7 @@
 figures, so a caller (the Train tab's worker, the command line) reports progress and can
 pause or stop between any two steps — and the loop itself stays a plain, readable loop.
 
-    run = TrainingRun.start(config, tokenizer, seed)
+    run = TrainingRun.start(config, tokenizer.n_vocab)
     for metrics in train(run, data):
         ...   # plot metrics.loss; break to stop; save run.checkpoint() to resume later
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class StepMetrics:
         return per_step * (self.total_steps - self.step)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()} | {"eta_s": self.eta_s}
+        return asdict(self) | {"eta_s": self.eta_s}
 
 
 @dataclass
@@ -123,8 +123,8 @@ def train(
 ) -> Iterator[StepMetrics]:
     """Train until `run.config.steps`; one yield per step. Samples need `tokenizer`."""
     c = run.config
-    started = time.perf_counter() - run.elapsed_s
     while not run.done:
+        step_started = time.perf_counter()  # paused or saving time is not training time
         inputs, targets = data.batch(run.rng, c.batch_size, c.context)
         loss, grads = loss_and_grads(run.params, run.shape, inputs, targets)
         grad_norm = clip_grad_norm(grads, c.grad_clip)
@@ -138,7 +138,7 @@ def train(
         run.optimizer.step(run.params, grads, lr)
         run.step += 1
         run.tokens_seen += c.tokens_per_step
-        run.elapsed_s = time.perf_counter() - started
+        run.elapsed_s += time.perf_counter() - step_started
         metrics = StepMetrics(
             run.step,
             c.steps,

@@ -21,7 +21,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.formatting import format_bytes, format_count
-from desktop.core.train.config import PRESETS, TrainConfig, parameter_count, training_memory_bytes
+from desktop.core.train.config import (
+    PRESETS,
+    TrainConfig,
+    ffn_width,
+    parameter_count,
+    problems,
+    training_memory_bytes,
+)
 
 STDLIB = "Python standard library docs (built in)"
 LABELS = {"n_layers": "Layers:", "dim": "Width:", "n_heads": "Heads:", "context": "Context:",
@@ -84,15 +91,19 @@ class RunSettings(QWidget):
         values: dict[str, Any] = {key: spin.value() for key, spin in self.spins.items()}
         base = PRESETS[self.preset.currentText()]
         heads = max(1, min(values.pop("n_heads"), values["dim"]))
-        while values["dim"] % heads:  # the width must split evenly into heads
+        while values["dim"] % heads or (values["dim"] // heads) % 2:  # even head widths
             heads -= 1
         return replace(base, **values, n_heads=heads, n_kv_heads=heads,
-                       ffn_dim=_ffn(values["dim"]), learning_rate=self.learning_rate.value(),
+                       ffn_dim=ffn_width(values["dim"]), learning_rate=self.learning_rate.value(),
                        min_learning_rate=self.learning_rate.value() / 10,
                        temperature=self.temperature.value())  # fmt: skip
 
     def _update_summary(self) -> None:
         config = self.config()
+        trouble = problems(config)
+        if trouble:
+            self.summary.setText(f'<span style="color:#a40000">⚠ {"; ".join(trouble)}</span>')
+            return
         params = parameter_count(config)
         tokens = config.steps * config.tokens_per_step
         self.summary.setText(
@@ -147,8 +158,3 @@ def _spin(low: int, high: int, step: int = 1) -> QSpinBox:
     spin.setRange(low, high)
     spin.setSingleStep(step)
     return spin
-
-
-def _ffn(dim: int) -> int:
-    """llama's MLP width: about 8/3 of the model width."""
-    return max(8, (8 * dim // 3 + 3) // 4 * 4)

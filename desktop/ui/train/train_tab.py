@@ -24,14 +24,17 @@ from PySide6.QtWidgets import (
 
 from desktop.core.formatting import format_count, format_duration
 from desktop.core.gguf_writer import FileType
-from desktop.core.paths import data_dir
 from desktop.core.train.bpe import TrainedTokenizer
+from desktop.core.train.config import problems
+from desktop.core.train.corpus import STDLIB, new_run_folder
 from desktop.core.train.runs_store import RunRecord, RunsStore
 from desktop.core.train.trainer import StepMetrics, TrainingRun
 from desktop.engine.background import BackgroundJob
 from desktop.engine.training_session import TrainingOutcome, TrainingSession
 from desktop.ui.train.run_settings import RunSettings
 from desktop.ui.train.training_plots import TrainingPlots
+
+DB_EVERY_S = 10.0  # progress written to the runs table at most this often while training
 
 
 class TrainTab(QWidget):
@@ -67,6 +70,10 @@ class TrainTab(QWidget):
         self.samples.setWordWrap(True)
         self.outcome: TrainingOutcome | None = None
         self._export_job: BackgroundJob | None = None
+        self._last_eval: StepMetrics | None = None
+        self._last_copied: float | None = None
+        self._saved_at = 0.0
+        self.store.mark_interrupted()
         self._layout()
         self._connect()
 
@@ -130,25 +137,11 @@ class TrainTab(QWidget):
 
     @Slot()
     def start(self) -> None:
-        from desktop.core.train.corpus import read_corpus_files, stdlib_corpus
-
-        self.status.setText("Reading the corpus…")
-        try:
-            text = (
-                read_corpus_files([self.settings.corpus_file])
-                if self.settings.corpus_file
-                else stdlib_corpus()
-            )
-        except OSError as exc:
-            self.status.setText(f"⚠ Cannot read the corpus: {exc}")
-            return
-        self.settings.corpus_label.setText(f"{len(text):,} characters")
-        self.plots.clear()
-        self.samples.clear()
-        self.outcome = None
-        folder = data_dir() / "runs" / time.strftime("%Y%m%d-%H%M%S")
         config = self.settings.config()
-        corpus = str(self.settings.corpus_file) if self.settings.corpus_file else "stdlib"
+        trouble = problems(config)
+        if trouble:
+            self.status.setText(f"⚠ {'; '.join(trouble)}")
+            return
         reuse = self.settings.reused_tokenizer()
         try:
             tokenizer = TrainedTokenizer.load(reuse) if reuse else None
@@ -157,8 +150,14 @@ class TrainTab(QWidget):
             return
         if tokenizer is not None:
             config = replace(config, vocab_size=tokenizer.n_vocab)
-        self.session.start(config, text, folder, tokenizer, prompt=self.settings.prompt.text())
-        self.run_id = self.store.add(folder, corpus, config)
+        corpus = str(self.settings.corpus_file) if self.settings.corpus_file else STDLIB
+        folder = new_run_folder()
+        self.run_id = self.store.add(folder, corpus, config)  # listed before it starts
+        self.plots.clear()
+        self.samples.clear()
+        self.outcome = None
+        self._last_eval = None
+        self.session.start(config, corpus, folder, tokenizer, prompt=self.settings.prompt.text())
         self._reload_runs()
         self._set_running(True)
 
@@ -176,10 +175,16 @@ class TrainTab(QWidget):
     @Slot(object)
     def _on_metrics(self, batch: list[StepMetrics]) -> None:
         evals = [m for m in batch if m.val_loss is not None]
-        if evals and self.run_id is not None:
-            self.store.update(self.run_id, step=evals[-1].step, val_loss=evals[-1].val_loss)
+        if evals:
+            self._last_eval = evals[-1]
+            now = time.monotonic()
+            if self.run_id is not None and now - self._saved_at > DB_EVERY_S:
+                self._saved_at = now  # a synced write: not 20 times a second
+                self.store.update(self.run_id, step=evals[-1].step, val_loss=evals[-1].val_loss)
         for m in batch:
             self.plots.add(m)
+            if m.regurgitation is not None:
+                self._last_copied = m.regurgitation
             if m.sample is not None:
                 copied = f" · {m.regurgitation:.0%} copied" if m.regurgitation is not None else ""
                 self.samples.insertItem(0, f"step {m.step}{copied}: {m.sample}")
@@ -187,12 +192,12 @@ class TrainTab(QWidget):
 
     def _show_figures(self, m: StepMetrics) -> None:
         gap = ""
-        history = self.session.run.history if self.session.run else []
-        evals = [p for p in history if "val_loss" in p]
-        if evals:
-            last = evals[-1]
-            gap = (f" · validation {last['val_loss']:.3f} (gap "
-                   f"{last['val_loss'] - last['train_eval_loss']:+.3f})")  # fmt: skip
+        last = self._last_eval
+        if last is not None and last.val_loss is not None and last.train_eval_loss is not None:
+            gap = (f" · validation {last.val_loss:.3f} (gap "
+                   f"{last.val_loss - last.train_eval_loss:+.3f})")  # fmt: skip
+        if self._last_copied is not None:
+            gap += f" · samples {self._last_copied:.0%} copied"
         self.figures.setText(
             f"step {m.step:,}/{m.total_steps:,} · {format_count(m.tokens_seen)} tokens · "
             f"loss {m.loss:.3f}{gap} · {m.tokens_per_s:,.0f} tokens/s · "
@@ -205,10 +210,8 @@ class TrainTab(QWidget):
         self._set_running(False)
         how = "Stopped" if outcome.stopped_early else "Done"
         self.status.setText(f"{how} at step {outcome.run.step}; saved in {outcome.folder}.")
-        if self.run_id is not None:
-            self.store.update(self.run_id, status="stopped" if outcome.stopped_early else "done",
-                              step=outcome.run.step)  # fmt: skip
-            self._reload_runs()
+        self._record_end(outcome.run, "stopped" if outcome.stopped_early else "done")
+        self._reload_runs()
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
@@ -217,6 +220,13 @@ class TrainTab(QWidget):
         if self.run_id is not None:
             self.store.update(self.run_id, status="failed")
             self._reload_runs()
+
+    def _record_end(self, run: TrainingRun, status: str) -> None:
+        if self.run_id is None:
+            return
+        last = self._last_eval
+        val = last.val_loss if last is not None else None
+        self.store.update(self.run_id, status=status, step=run.step, val_loss=val)
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
@@ -250,15 +260,21 @@ class TrainTab(QWidget):
             ),
             name="export",
         )
-        job.succeeded.connect(self._on_exported)
-        job.failed.connect(lambda exc: self.status.setText(f"⚠ Export failed: {exc}"))
+        run_id = self.run_id  # the run being exported, whatever is opened meanwhile
+        job.succeeded.connect(lambda path: self._on_exported(path, run_id))
+        job.failed.connect(lambda exc: self._export_failed(exc))
+        self.export_button.setEnabled(False)
         self._export_job = job.start()
 
-    @Slot(object)
-    def _on_exported(self, path: Path) -> None:
+    def _export_failed(self, exc: BaseException) -> None:
+        self.status.setText(f"⚠ Export failed: {exc}")
+        self._set_running(self.session.running)
+
+    def _on_exported(self, path: Path, run_id: int | None) -> None:
         self.status.setText(f"Exported {path} — it is in the library and opens in Chat.")
-        if self.run_id is not None:
-            self.store.update(self.run_id, exported_path=str(path))
+        self._set_running(self.session.running)
+        if run_id is not None:
+            self.store.update(run_id, exported_path=str(path))
             self._reload_runs()
         self.exported.emit(str(path))
         self.chat_requested.emit(str(path))
@@ -306,28 +322,22 @@ class TrainTab(QWidget):
 
     def resume_run(self, run_id: int | None = None) -> bool:
         """Continue an earlier run from its checkpoint, on the same corpus and tokenizer."""
-        from desktop.core.train.corpus import read_corpus_files, stdlib_corpus
-
-        if not self.open_run(run_id) or self.outcome is None:
+        if not self.open_run(run_id) or self.outcome is None or self.run_id is None:
             return False
-        record = self.store.get(self.run_id) if self.run_id is not None else None
-        if record is None or self.outcome.run.done:
+        if self.outcome.run.done:
             self.status.setText("That run is finished: export it, or start a new one.")
             return False
-        try:
-            text = stdlib_corpus() if record.corpus == "stdlib" else read_corpus_files(
-                [Path(record.corpus)])  # fmt: skip
-        except OSError as exc:
-            self.status.setText(f"⚠ Its corpus is gone: {exc}")
-            return False
+        record = self.store.get(self.run_id)
         run, tokenizer = self.outcome.run, self.outcome.tokenizer
-        self.session.start(
-            run.config, text, record.folder, tokenizer, run, self.settings.prompt.text()
-        )
+        prompt = self.settings.prompt.text()
+        self.session.start(run.config, record.corpus, record.folder, tokenizer, run, prompt)
         self.store.update(record.id, status="running")
         self._set_running(True)
         return True
 
     def shutdown(self) -> None:
+        """Closing: stop the run (it saves itself), and record where it got to."""
         self.session.shutdown()
+        if self.session.run is not None and self.session.running:
+            self._record_end(self.session.run, "stopped")
         self.store.close()
