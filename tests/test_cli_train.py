@@ -30,12 +30,14 @@ def test_train_resume_and_export(tmp_path: Path) -> None:
                 home=tmp_path)  # fmt: skip
     assert first.returncode == 0, first.stderr
     lines = [json.loads(line) for line in first.stdout.splitlines()]
-    assert [m["step"] for m in lines] == [25, 50]
+    steps = [m["step"] for m in lines]
+    assert steps[-1] == 50 and len(steps) >= 2 and steps == sorted(steps)
     assert all({"loss", "val_loss", "tokens_per_s", "bigram_val_loss"} <= m.keys() for m in lines)
     second = run("--corpus", str(corpus), "--steps", "75", "--out", str(out), "--json",
                  "--export", str(gguf), home=tmp_path)  # fmt: skip
     assert second.returncode == 0, second.stderr
-    assert [json.loads(line)["step"] for line in second.stdout.splitlines()] == [75]  # resumed
+    resumed = [json.loads(line)["step"] for line in second.stdout.splitlines()]
+    assert resumed[-1] == 75 and min(resumed) > 50  # it went on from step 50
     info = read_model_info(gguf)
     assert info.architecture == "llama" and info.context_length == 64
 

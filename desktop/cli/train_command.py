@@ -37,7 +37,7 @@ def train_command(
 ) -> int:
     from desktop.core.train.bpe import TrainedTokenizer
     from desktop.core.train.checkpoint import load_checkpoint, save_checkpoint
-    from desktop.core.train.config import preset
+    from desktop.core.train.config import fit_schedule, preset
     from desktop.core.train.corpus import load_corpus
     from desktop.core.train.data import bigram_loss
     from desktop.core.train.model import keep_freed_memory
@@ -59,8 +59,9 @@ def train_command(
                     f"{config.preset!r}: use another --out to start afresh"
                 )
             config = resumed.config  # the run's own settings, so it continues the same way
-        if args.steps:
+        if args.steps:  # a new run's schedule follows its length; a resumed one keeps its own
             config = replace(config, steps=args.steps)
+            config = config if resumed else fit_schedule(config)
         text = load_corpus(args.corpus)
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)

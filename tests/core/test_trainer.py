@@ -136,3 +136,11 @@ def test_window_hashes_find_verbatim_runs() -> None:
     assert meter.share_copied([7] * 30) == 0.0
     assert meter.share_copied([1, 2, 3]) is None
     assert len(window_hashes(data)) == 100 - 12 + 1
+
+
+def test_a_short_custom_run_gets_a_schedule_to_match() -> None:
+    from desktop.core.train.config import fit_schedule
+
+    short = fit_schedule(preset("small", steps=20))
+    assert (short.warmup_steps, short.eval_every, short.sample_every) == (2, 2, 5)
+    assert fit_schedule(preset("small")) == preset("small")  # presets are already in tune

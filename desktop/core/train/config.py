@@ -102,3 +102,15 @@ def problems(config: TrainConfig) -> list[str]:
     if config.n_heads % config.n_kv_heads:
         out.append("the key/value heads must divide the heads")
     return out
+
+
+def fit_schedule(config: TrainConfig) -> TrainConfig:
+    """Warmup, evaluations and samples in proportion to a custom number of steps: ten
+    steps with the small preset's 100-step warmup would never reach full speed."""
+    steps = config.steps
+    return replace(
+        config,
+        warmup_steps=max(1, min(config.warmup_steps, steps // 10)),
+        eval_every=max(1, min(config.eval_every, steps // 8)),
+        sample_every=max(1, min(config.sample_every, steps // 4)),
+    )

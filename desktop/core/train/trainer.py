@@ -222,4 +222,6 @@ def _point(m: StepMetrics) -> dict[str, Any]:
     }
     if m.val_loss is not None:
         point |= {"val_loss": m.val_loss, "train_eval_loss": m.train_eval_loss}
+    if m.sample is not None:  # so a reopened run shows what its model wrote
+        point |= {"sample": m.sample, "regurgitation": m.regurgitation}
     return point

@@ -25,12 +25,13 @@ from desktop.core.train.config import (
     PRESETS,
     TrainConfig,
     ffn_width,
+    fit_schedule,
     parameter_count,
     problems,
     training_memory_bytes,
 )
 
-STDLIB = "Python standard library docs (built in)"
+STDLIB_LABEL = "Python standard library docs (built in)"
 LABELS = {"n_layers": "Layers:", "dim": "Width:", "n_heads": "Heads:", "context": "Context:",
           "batch_size": "Batch:", "steps": "Steps:", "vocab_size": "Vocabulary:"}  # fmt: skip
 
@@ -39,7 +40,7 @@ class RunSettings(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.corpus = QComboBox()
-        self.corpus.addItems([STDLIB, "Text file…"])
+        self.corpus.addItems([STDLIB_LABEL, "Text file…"])
         self.corpus_file: Path | None = None
         self.corpus_label = QLabel("")
         self.preset = QComboBox()
@@ -93,10 +94,10 @@ class RunSettings(QWidget):
         heads = max(1, min(values.pop("n_heads"), values["dim"]))
         while values["dim"] % heads or (values["dim"] // heads) % 2:  # even head widths
             heads -= 1
-        return replace(base, **values, n_heads=heads, n_kv_heads=heads,
+        return fit_schedule(replace(base, **values, n_heads=heads, n_kv_heads=heads,
                        ffn_dim=ffn_width(values["dim"]), learning_rate=self.learning_rate.value(),
                        min_learning_rate=self.learning_rate.value() / 10,
-                       temperature=self.temperature.value())  # fmt: skip
+                       temperature=self.temperature.value()))  # fmt: skip
 
     def _update_summary(self) -> None:
         config = self.config()
@@ -114,7 +115,7 @@ class RunSettings(QWidget):
 
     @Slot(int)
     def _on_corpus(self, index: int) -> None:
-        if self.corpus.itemText(index) == STDLIB:
+        if self.corpus.itemText(index) == STDLIB_LABEL:
             self.corpus_file = None
             self.corpus_label.setText("")
             return
@@ -124,7 +125,7 @@ class RunSettings(QWidget):
         if path:
             self.set_corpus_file(Path(path))
         else:
-            self.corpus.setCurrentText(STDLIB)
+            self.corpus.setCurrentText(STDLIB_LABEL)
 
     def set_corpus_file(self, path: Path | None) -> None:
         self.corpus_file = path

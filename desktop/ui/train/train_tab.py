@@ -186,9 +186,12 @@ class TrainTab(QWidget):
             if m.regurgitation is not None:
                 self._last_copied = m.regurgitation
             if m.sample is not None:
-                copied = f" · {m.regurgitation:.0%} copied" if m.regurgitation is not None else ""
-                self.samples.insertItem(0, f"step {m.step}{copied}: {m.sample}")
+                self._add_sample(m.step, m.sample, m.regurgitation)
         self._show_figures(batch[-1])
+
+    def _add_sample(self, step: int, text: str, copied: float | None) -> None:
+        share = f" · {copied:.0%} copied" if copied is not None else ""
+        self.samples.insertItem(0, f"step {step}{share}: {text}")
 
     def _show_figures(self, m: StepMetrics) -> None:
         gap = ""
@@ -315,6 +318,9 @@ class TrainTab(QWidget):
         self.run_id = record.id
         self.plots.set_history(run.history)
         self.samples.clear()
+        for point in run.history:
+            if "sample" in point:
+                self._add_sample(point["step"], point["sample"], point.get("regurgitation"))
         self.outcome = TrainingOutcome(run, tokenizer, record.folder, run.step < run.config.steps)
         self.status.setText(f"Opened {record.folder.name}: step {run.step}/{run.config.steps}.")
         self._set_running(False)
