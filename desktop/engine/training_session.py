@@ -10,6 +10,7 @@ the event loop.
 from __future__ import annotations
 
 import collections
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,9 @@ class TrainingSession(QObject):
             save_checkpoint(folder / "checkpoint.npz", current.checkpoint())
             return TrainingOutcome(current, prepared.tokenizer, folder, stopped)
 
+        from desktop.core.train.blas import set_blas_threads
+
+        set_blas_threads(1)  # one core for training, one for the window
         job = BackgroundJob(work, name="training")
         job.succeeded.connect(self._on_done)
         job.failed.connect(self._on_failed)
@@ -142,6 +146,9 @@ class TrainingSession(QObject):
         self.failed.emit(exc)
 
     def _end(self) -> None:
+        from desktop.core.train.blas import set_blas_threads
+
+        set_blas_threads(os.cpu_count() or 1)  # the other numpy work may use them again
         self._job = None
         self._timer.stop()
         self._drain()

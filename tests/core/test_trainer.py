@@ -144,3 +144,14 @@ def test_a_short_custom_run_gets_a_schedule_to_match() -> None:
     short = fit_schedule(preset("small", steps=20))
     assert (short.warmup_steps, short.eval_every, short.sample_every) == (2, 2, 5)
     assert fit_schedule(preset("small")) == preset("small")  # presets are already in tune
+
+
+def test_numpys_blas_thread_count_can_be_set() -> None:
+    """The Train tab leaves one core to the window this way; if numpy's OpenBLAS stops
+    exposing the setter, the GUI would stall again while training."""
+    import os
+
+    from desktop.core.train.blas import set_blas_threads
+
+    assert set_blas_threads(1)
+    assert set_blas_threads(os.cpu_count() or 1)

