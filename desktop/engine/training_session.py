@@ -37,6 +37,7 @@ class TrainingOutcome:
 
 class TrainingSession(QObject):
     phase = Signal(str)  # what the worker is doing now, in words
+    preparing = Signal(object, object)  # done, total: training the tokenizer
     metrics = Signal(object)  # list[StepMetrics] since the last drain
     finished = Signal(object)  # TrainingOutcome
     failed = Signal(object)  # the exception
@@ -109,6 +110,7 @@ class TrainingSession(QObject):
 
         set_blas_threads(1)  # one core for training, one for the window
         job = BackgroundJob(work, name="training")
+        job.progressed.connect(self.preparing.emit)
         job.succeeded.connect(self._on_done)
         job.failed.connect(self._on_failed)
         self._job = job.start()

@@ -37,8 +37,11 @@ def test_start_pause_resume_stop_export(qtbot: Any, tab: Any, tmp_path: Path) ->
         "parameters" in tab.settings.summary.text()
         and "per parameter" in tab.settings.summary.text()
     )
+    merges: list[tuple[int, int]] = []
+    tab.session.preparing.connect(lambda done, total: merges.append((done, total)))
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: bool(merges) and merges[-1][0] == merges[-1][1], timeout=30_000)
     qtbot.waitUntil(lambda: len(tab.plots.curve_data("train")[0]) >= 30, timeout=30_000)
     qtbot.waitUntil(lambda: tab.samples.count() >= 1, timeout=30_000)  # every 50 steps
     assert tab.samples.item(0).text().startswith("step ")

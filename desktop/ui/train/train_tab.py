@@ -124,6 +124,11 @@ class TrainTab(QWidget):
         self.export_button.clicked.connect(lambda: self.export())
         self.by_tokens.toggled.connect(self.plots.set_x_axis)
         self.session.phase.connect(self.status.setText)
+        self.session.preparing.connect(
+            lambda done, total: self.status.setText(
+                f"Training the tokenizer… {done / max(total, 1):.0%} of the merges"
+            )
+        )
         self.session.metrics.connect(self._on_metrics)
         self.session.finished.connect(self._on_finished)
         self.session.failed.connect(self._on_failed)
