@@ -40,6 +40,12 @@ def test_train_resume_and_export(tmp_path: Path) -> None:
     assert resumed[-1] == 75 and min(resumed) > 50  # it went on from step 50
     info = read_model_info(gguf)
     assert info.architecture == "llama" and info.context_length == 64
+    from desktop.core.train.runs_store import RunsStore
+
+    store = RunsStore(tmp_path / "deepdive.sqlite3")  # the app's database in DEEPDIVE_HOME
+    (record,) = store.runs()  # listed once, though trained twice
+    assert record.folder == out.resolve() and record.step == 75 and record.status == "done"
+    store.close()
 
 
 def test_a_missing_corpus_is_one_line(tmp_path: Path) -> None:

@@ -13,7 +13,10 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from desktop.core.train.config import TrainConfig
 
 
 def add_train_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -84,9 +87,12 @@ def train_command(
         file=err,
     )
     meter = RegurgitationMeter(prepared.data.train)
+    run_id = _record_run(args, config) if args.out else None
+    last_val: float | None = None
     stop = _StopBetweenSteps()
     for m in train(run, prepared.data, prepared.tokenizer, meter=meter):
         if m.val_loss is not None:
+            last_val = m.val_loss
             if args.json:
                 print(json.dumps(m.to_dict() | {"bigram_val_loss": bigram}), file=out, flush=True)
             else:
@@ -102,10 +108,31 @@ def train_command(
     stop.restore()
     if checkpoint_path is not None:
         save_checkpoint(checkpoint_path, run.checkpoint())
+    if run_id is not None:
+        from desktop.core.train.runs_store import RunsStore
+
+        store = RunsStore()
+        status = "done" if run.done else "stopped"
+        store.update(run_id, status=status, step=run.step, val_loss=last_val)
+        store.close()
     if args.export:
         export_gguf(run, prepared.tokenizer, args.export, file_type=args.export_type)
         print(f"exported {args.export}", file=err)
     return 0
+
+
+def _record_run(args: argparse.Namespace, config: TrainConfig) -> int:
+    """Runs trained here are listed in the Train tab too (and can be opened there)."""
+    from desktop.core.train.runs_store import RunsStore
+
+    store = RunsStore()
+    folder = args.out.resolve()
+    record = store.find(folder)
+    corpus = args.corpus if args.corpus == "stdlib" else str(Path(args.corpus).resolve())
+    run_id = record.id if record else store.add(folder, corpus, config)
+    store.update(run_id, status="running")
+    store.close()
+    return run_id
 
 
 class _StopBetweenSteps:

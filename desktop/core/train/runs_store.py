@@ -67,6 +67,12 @@ class RunsStore:
         rows = self._conn.execute("SELECT * FROM training_runs ORDER BY updated_at DESC")
         return [_record(row) for row in rows if Path(row["folder"]).is_dir()]
 
+    def find(self, folder: Path) -> RunRecord | None:
+        row = self._conn.execute(
+            "SELECT * FROM training_runs WHERE folder = ?", (str(folder),)
+        ).fetchone()
+        return _record(row) if row is not None else None
+
     def get(self, run_id: int) -> RunRecord:
         row = self._conn.execute("SELECT * FROM training_runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
