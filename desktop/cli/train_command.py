@@ -113,7 +113,8 @@ def train_command(
 
         store = RunsStore()
         status = "done" if run.done else "stopped"
-        store.update(run_id, status=status, step=run.step, val_loss=last_val)
+        figures = {"val_loss": last_val} if last_val is not None else {}
+        store.update(run_id, status=status, step=run.step, **figures)
         store.close()
     if args.export:
         export_gguf(run, prepared.tokenizer, args.export, file_type=args.export_type)
