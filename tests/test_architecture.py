@@ -69,7 +69,10 @@ def test_window_starts_without_heavy_imports(tmp_path: Path) -> None:
         f"        if name in {HEAVY!r} and threading.current_thread() is threading.main_thread():\n"
         "            on_gui_thread.append(name)\n"
         "sys.meta_path.insert(0, Watch())\n"
-        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "from PySide6.QtCore import QEventLoop, QTimer\n"
+        "w = MainWindow(); w.show()\n"
+        # a second of idling: hidden tabs' timers (debounced work) must not load them either
+        "idle = QEventLoop(); QTimer.singleShot(1000, idle.quit); idle.exec()\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
         # visiting the tabs may import them (tokenizing), but only on worker threads
         "w.visit_every_tab(); app.processEvents()\n"

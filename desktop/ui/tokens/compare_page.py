@@ -92,7 +92,8 @@ class ComparePage(QWidget):
             column.picker.check_availability()
         self.columns.append(column)
         self.splitter.addWidget(column)
-        column.tokenize(*self._request())
+        if self.isVisible():  # otherwise the page tokenizes when it is shown (set_text)
+            column.tokenize(*self._request())
         self._update_buttons()
         return column
 

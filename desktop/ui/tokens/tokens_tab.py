@@ -100,7 +100,7 @@ class TokensTab(QWidget):
         if not self._checked:  # which encodings are downloaded: asked once, off-thread
             self._checked = True
             self.picker.check_availability()
-            self.retokenize(immediately=True)
+        self.retokenize(immediately=True)
 
     # ---- tokenizing -----------------------------------------------------------------
 
@@ -110,6 +110,8 @@ class TokensTab(QWidget):
 
     @Slot()
     def retokenize(self, immediately: bool = False) -> None:
+        if not self.isVisible():
+            return  # a hidden tab does no work (and loads no tokenizer): shown, it catches up
         self.runner.request(self.key, self.text_page.text(),
                             parse_special=self.special.isChecked(),
                             show_whitespace=self.whitespace.isChecked(),
