@@ -155,3 +155,16 @@ def test_numpys_blas_thread_count_can_be_set() -> None:
 
     assert set_blas_threads(1)
     assert set_blas_threads(os.cpu_count() or 1)
+
+
+def test_bigram_bar_matches_the_dense_count_table() -> None:
+    """The sparse counting gives the textbook add-one bigram loss (vocab x vocab table)."""
+    rng = np.random.default_rng(3)
+    vocab = 37
+    ids = (rng.zipf(1.6, size=5000) % vocab).astype(np.int32)
+    data = TokenData(train=ids[:4000], validation=ids[4000:])
+    table = np.ones((vocab, vocab))
+    np.add.at(table, (ids[:3999], ids[1:4000]), 1.0)
+    log_probs = np.log(table / table.sum(axis=1, keepdims=True))
+    expected = -log_probs[ids[4000:-1], ids[4001:]].mean()
+    assert bigram_loss(data, vocab) == pytest.approx(expected, rel=1e-12)
