@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli.train_command import add_train_parser
 
     add_train_parser(commands)
+    from desktop.cli.quiz_command import add_quiz_parser
+
+    add_quiz_parser(commands)
     return parser
 
 
@@ -70,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.train_command import train_command
 
         return train_command(args)
+    if args.command == "quiz":
+        from desktop.cli.quiz_command import quiz_command
+
+        return quiz_command(args)
     if args.command == "tokens":
         from desktop.cli.tokens_command import tokens_command
 

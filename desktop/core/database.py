@@ -123,8 +123,41 @@ def _create_training_runs(conn: sqlite3.Connection) -> None:
     )
 
 
+def _create_quiz_runs(conn: sqlite3.Connection) -> None:
+    """Version 3: quiz runs and every answer, stored as it arrives (a stopped or crashed
+    run keeps what it had and can be resumed)."""
+    conn.execute(
+        """CREATE TABLE quiz_runs (
+            id INTEGER PRIMARY KEY,
+            model_path TEXT NOT NULL,
+            article_title TEXT NOT NULL,
+            article_text TEXT NOT NULL,
+            pairs_json TEXT NOT NULL,
+            settings_json TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'running',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL)"""
+    )
+    conn.execute(
+        """CREATE TABLE quiz_answers (
+            run_id INTEGER NOT NULL REFERENCES quiz_runs(id) ON DELETE CASCADE,
+            question_index INTEGER NOT NULL,
+            mode TEXT NOT NULL,
+            sample INTEGER NOT NULL,
+            answer TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            grade TEXT NOT NULL,
+            method TEXT NOT NULL,
+            PRIMARY KEY (run_id, question_index, mode, sample))"""
+    )
+
+
 # MIGRATIONS[i] upgrades a database from user_version i to i + 1. Only ever append.
-MIGRATIONS: tuple[Migration, ...] = (_create_chat_tables, _create_training_runs)
+MIGRATIONS: tuple[Migration, ...] = (
+    _create_chat_tables,
+    _create_training_runs,
+    _create_quiz_runs,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

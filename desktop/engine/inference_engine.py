@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from desktop.core.generation import GenerationRequest, LoadSettings
+from desktop.engine.engine_task import EngineTask
 from desktop.engine.host_session import (
     HARD_STOP_AFTER_S,
     HostSession,
@@ -29,6 +30,7 @@ class InferenceEngine(QObject):
     generate_requested = Signal(object)  # GenerationRequest
     tokenize_requested = Signal(int, str, bool)  # request id, text, parse special tokens
     unload_requested = Signal()
+    task_requested = Signal(object)  # EngineTask
     _shutdown_requested = Signal()
 
     # answers: engine -> GUI
@@ -59,6 +61,8 @@ class InferenceEngine(QObject):
         self.generate_requested.connect(self._generate)
         self.tokenize_requested.connect(self._tokenize)
         self.unload_requested.connect(self._unload)
+        self.task_requested.connect(self._run_task)
+        self._tasks: set[EngineTask] = set()  # queued or running; cancelled on shutdown
         self._shutdown_requested.connect(self._shutdown)
 
     # ---- GUI-thread API ------------------------------------------------------------
@@ -79,9 +83,22 @@ class InferenceEngine(QObject):
         """
         self._session.stop()
 
+    def run_task(self, task: EngineTask) -> None:
+        """Queue a task after whatever the engine is doing. Call from the GUI thread."""
+        self._tasks.add(task)
+        self.task_requested.emit(task)
+
+    def cancel_task(self, task: EngineTask) -> None:
+        """Thread-safe: the task stops at its next token; a queued one never starts."""
+        task.cancel()
+        if task.running:  # only then is the request in flight this task's own
+            self._session.stop()
+
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop, end the host process and the thread. Call from the GUI thread."""
         self._closing = True  # requests still queued become no-ops
+        for task in list(self._tasks):
+            task.cancel()
         self.stop()
         thread = self._thread
         if thread is None:
@@ -150,6 +167,19 @@ class InferenceEngine(QObject):
         except SessionError as exc:
             self.failed.emit(rid, str(exc))
         finally:
+            self.busy_changed.emit(False)
+
+    @Slot(object)
+    def _run_task(self, task: EngineTask) -> None:
+        if self._closing:
+            task.cancel()
+        self.busy_changed.emit(True)
+        try:
+            task.run(self._session)
+        except ModelCrashed as exc:
+            self.model_crashed.emit(str(exc))
+        finally:
+            self._tasks.discard(task)
             self.busy_changed.emit(False)
 
     @Slot(int, str, bool)

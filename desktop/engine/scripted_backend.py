@@ -33,6 +33,8 @@ _WORD = re.compile(r"\s*\S+|\s+")
 @dataclass(frozen=True)
 class Script:
     replies: tuple[str, ...] = ("Hello! I am a scripted model.",)
+    # (text, reply): the first pair whose text is in the prompt answers it; else `replies`
+    replies_by_prompt: tuple[tuple[str, str], ...] = ()
     token_delay: float = 0.0
     load_seconds: float = 0.0
     load_ignores_cancel: bool = False  # sleeps through a cancel, like a stuck mmap
@@ -52,6 +54,8 @@ class ScriptedBackend:
     def __init__(self, **script: Any) -> None:
         if "replies" in script:
             script["replies"] = tuple(script["replies"])
+        if "replies_by_prompt" in script:
+            script["replies_by_prompt"] = tuple(map(tuple, script["replies_by_prompt"]))
         self.script = Script(**script)
         self._loaded: str | None = None
         self._served = 0
@@ -90,8 +94,7 @@ class ScriptedBackend:
         if self._loaded is None:
             raise GenerationError("no model is loaded")
         s = self.script
-        reply = s.replies[self._served % len(s.replies)]
-        self._served += 1
+        reply = self._reply_for(request.prompt)
         timing = StreamTiming()
         time.sleep(s.prompt_seconds)
         stops = TokenStopFilter(request.stop)
@@ -128,6 +131,14 @@ class ScriptedBackend:
             parts.append(ready.text)
             yield ready
         yield timing.stats(request.request_id, prompt_tokens, reason, "".join(parts))
+
+    def _reply_for(self, prompt: str) -> str:
+        for text, reply in self.script.replies_by_prompt:
+            if text in prompt:
+                return reply
+        reply = self.script.replies[self._served % len(self.script.replies)]
+        self._served += 1
+        return reply
 
     def close(self) -> None:
         self._loaded = None

@@ -18,6 +18,7 @@ from desktop.ui.tokens.tokens_tab import TokensTab
 from desktop.ui.widgets.lazy_tab import LazyTab
 
 if TYPE_CHECKING:
+    from desktop.ui.quiz.quiz_tab import QuizTab
     from desktop.ui.train.train_tab import TrainTab
 
 
@@ -25,6 +26,12 @@ def _train_tab() -> TrainTab:
     from desktop.ui.train.train_tab import TrainTab
 
     return TrainTab()
+
+
+def _quiz_tab(engine: InferenceEngine) -> QuizTab:
+    from desktop.ui.quiz.quiz_tab import QuizTab
+
+    return QuizTab(engine)
 
 
 class MainWindow(QMainWindow):
@@ -46,10 +53,13 @@ class MainWindow(QMainWindow):
         self.tokens_tab = TokensTab()
         self.train_page = LazyTab(_train_tab)
         self.train_page.created.connect(self._on_train_tab)
+        self.quiz_page = LazyTab(lambda: _quiz_tab(self.engine))
+        self.quiz_page.created.connect(self._on_quiz_tab)
         self.tabs.addTab(self.models_tab, "Models")
         self.tabs.addTab(self.tokens_tab, "Tokens")
         self.tabs.addTab(self.train_page, "Train")
         self.tabs.addTab(self.chat_tab, "Chat")
+        self.tabs.addTab(self.quiz_page, "Quiz")
         self.setCentralWidget(self.tabs)
         self.models_tab.chat_requested.connect(self.chat_with)
         self.models_tab.library_changed.connect(self._on_library_changed)
@@ -74,6 +84,14 @@ class MainWindow(QMainWindow):
         tab.exported.connect(lambda _path: self.models_tab.library.refresh())
         tab.chat_requested.connect(self.chat_with)
 
+    @property
+    def quiz_tab(self) -> QuizTab:
+        return cast("QuizTab", self.quiz_page.ensure())
+
+    @Slot(object)
+    def _on_quiz_tab(self, tab: QuizTab) -> None:
+        tab.chat_tab_requested.connect(lambda: self.tabs.setCurrentWidget(self.chat_tab))
+
     @Slot()
     def _on_library_changed(self) -> None:
         usable = [(e.path, e.size) for e in self.models_tab.library.entries if e.info]
@@ -93,6 +111,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.train_page.widget is not None:  # first: it waits for its step to end
             self.train_tab.shutdown()
+        if self.quiz_page.widget is not None:
+            self.quiz_tab.shutdown()
         self.models_tab.shutdown()  # then every other background job is cancelled
         self.tokens_tab.shutdown()
         self.chat_tab.shutdown()

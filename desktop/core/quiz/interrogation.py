@@ -1,0 +1,166 @@
+"""Asking the model: each question K times, closed book (question only) and open book (the
+article in the prompt), graded as the answers arrive.
+
+`interrogate` is a generator, like training's `train()`: each yielded answer is a progress
+report and a cancellation point. It does not know how the model is reached: `ask` is
+whatever sends messages to a model and returns its reply (the engine's host session in the
+app and the CLI, a script in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import asdict, dataclass, fields
+from statistics import fmean
+from typing import Any, Literal
+
+from desktop.core.generation import ChatMessage
+from desktop.core.quiz.grading import (
+    Grade,
+    GradeMethod,
+    grade_answer,
+    judge_messages,
+    judged,
+    parse_judge_reply,
+)
+from desktop.core.quiz.qa import QAPair
+
+Mode = Literal["closed", "open"]
+
+ANSWER_INSTRUCTION = (
+    "Answer the question with only the answer: a name, a number, a date or a few words. "
+    "No explanation."
+)
+DEFAULT_REFUSAL = "I'm sorry, I don't know the answer to that."
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    temperature: float
+    max_tokens: int
+    seed: int  # < 0: random
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    token_probs: tuple[float, ...] = ()  # the model's probability of each token it wrote
+
+    @property
+    def confidence(self) -> float:
+        """Mean token probability: how sure the model was of the words it chose."""
+        return fmean(self.token_probs) if self.token_probs else 0.0
+
+
+Ask = Callable[[Sequence[ChatMessage], AskOptions], Reply]
+
+
+@dataclass(frozen=True)
+class QuizSettings:
+    samples: int = 3  # K: each question asked this many times per mode
+    temperature: float = 0.7
+    max_tokens: int = 32
+    open_book: bool = True
+    judge: bool = False  # let the model itself grade, with the article as reference
+    seed: int = 0  # < 0: a fresh random seed per answer
+    knows_at: float = 0.67  # closed-book accuracy from which the model "knows"
+    doesnt_know_at: float = 0.34  # ... and up to which it "doesn't know"; unsure between
+    refusal: str = DEFAULT_REFUSAL
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QuizSettings:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def problems(self) -> list[str]:
+        found = []
+        if not 1 <= self.samples <= 20:
+            found.append("samples per question must be 1–20")
+        if not 0.0 <= self.doesnt_know_at < self.knows_at <= 1.0:
+            found.append("thresholds must satisfy 0 ≤ doesn't-know < knows ≤ 1")
+        if self.temperature < 0:
+            found.append("temperature cannot be negative")
+        return found
+
+
+@dataclass(frozen=True)
+class SampleAnswer:
+    question_index: int
+    mode: Mode
+    sample: int
+    text: str
+    confidence: float
+    grade: Grade
+    method: GradeMethod
+
+    @property
+    def key(self) -> tuple[int, str, int]:
+        return (self.question_index, self.mode, self.sample)
+
+
+def closed_book_messages(question: str) -> list[ChatMessage]:
+    return [ChatMessage("system", ANSWER_INSTRUCTION), ChatMessage("user", question)]
+
+
+def open_book_messages(question: str, article: str) -> list[ChatMessage]:
+    user = (
+        f"Read this article, then answer the question.\n\n{article.strip()}\n\nQuestion: {question}"
+    )
+    return [ChatMessage("system", ANSWER_INSTRUCTION), ChatMessage("user", user)]
+
+
+def modes(settings: QuizSettings) -> tuple[Mode, ...]:
+    return ("closed", "open") if settings.open_book else ("closed",)
+
+
+def total_asks(question_count: int, settings: QuizSettings) -> int:
+    return question_count * settings.samples * len(modes(settings))
+
+
+def answer_line(text: str) -> str:
+    """The answer is the reply's first non-empty line (models like to add an explanation)."""
+    for line in text.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def interrogate(
+    pairs: Sequence[QAPair],
+    article: str,
+    settings: QuizSettings,
+    ask: Ask,
+    done: Collection[tuple[int, str, int]] = (),
+) -> Iterator[SampleAnswer]:
+    """Ask every question K times per mode, question by question (the K identical prompts
+    in a row let llama.cpp reuse the prompt's cache). `done` keys are skipped: a stopped
+    run resumes where it ended."""
+    for index, pair in enumerate(pairs):
+        for mode in modes(settings):
+            messages = (
+                closed_book_messages(pair.question)
+                if mode == "closed"
+                else open_book_messages(pair.question, article)
+            )
+            for sample in range(settings.samples):
+                if (index, mode, sample) in done:
+                    continue
+                seed = -1 if settings.seed < 0 else settings.seed + 7919 * index + 2 * sample
+                reply = ask(messages, AskOptions(settings.temperature, settings.max_tokens, seed))
+                answer = answer_line(reply.text)
+                result = grade_answer(answer, pair.answer)
+                if settings.judge and result.grade != "NOT_ATTEMPTED":
+                    verdict = parse_judge_reply(
+                        ask(
+                            judge_messages(pair.question, pair.answer, answer, article),
+                            AskOptions(temperature=0.0, max_tokens=12, seed=0),
+                        ).text
+                    )
+                    if verdict is not None:  # an unreadable verdict keeps the rule's grade
+                        result = judged(verdict)
+                yield SampleAnswer(
+                    index, mode, sample, answer, reply.confidence, result.grade, result.method
+                )

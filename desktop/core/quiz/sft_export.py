@@ -1,0 +1,41 @@
+"""The quiz's product: a fine-tuning set in OpenAI's chat `messages` JSONL format.
+
+Where the model knows, the example teaches the reference answer; where it does not (or is
+only sometimes right: a lucky guess is not knowledge), it teaches a refusal. This is the
+Llama 3 recipe for reducing hallucinations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from desktop.core.atomic_files import write_text_atomically
+from desktop.core.quiz.interrogation import QuizSettings
+from desktop.core.quiz.results import QuestionResult
+
+
+def sft_examples(
+    questions: Sequence[QuestionResult], settings: QuizSettings, *, unsure_refuses: bool = True
+) -> list[dict[str, Any]]:
+    examples = []
+    for q in questions:
+        if q.verdict is None or (q.verdict == "unsure" and not unsure_refuses):
+            continue
+        reply = q.pair.answer if q.verdict == "knows" else settings.refusal
+        examples.append(
+            {
+                "messages": [
+                    {"role": "user", "content": q.pair.question},
+                    {"role": "assistant", "content": reply},
+                ]
+            }
+        )
+    return examples
+
+
+def write_sft_jsonl(path: Path, examples: Sequence[dict[str, Any]]) -> None:
+    lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in examples)
+    write_text_atomically(path, lines)

@@ -1,0 +1,230 @@
+"""Step 1 of the quiz: an article, and the question–answer pairs made from it (by rules,
+by the loaded model, by hand, or from a file), in an editable table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.quiz.articles import Article, ArticleError, bundled_articles, load_article
+from desktop.core.quiz.cloze import cloze_pairs
+from desktop.core.quiz.qa import QAPair
+from desktop.core.quiz.qa_io import QAFileError, read_pairs, write_pairs
+from desktop.core.quiz.qa_parse import parse_qa_pairs
+from desktop.ui.quiz.qa_table_model import QATableModel
+
+OPEN_FILE = "Open a file (text, Markdown, web page)…"
+NOTHING_PARSED = ("The model's reply had no questions with answers in it. Small models often "
+                  "can't do this: try the sentence rules.")  # fmt: skip
+INVENTED_NOTE = "An invented subject: no model can know it. A good test of 'I don't know'."
+
+
+class QuestionsPage(QWidget):
+    model_questions_requested = Signal(int)  # how many the model should write
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.articles = bundled_articles()
+        self.article_picker = QComboBox()
+        for article in self.articles:
+            self.article_picker.addItem(_label(article), article)
+        self.article_picker.addItem(OPEN_FILE)
+        self.article_note = QLabel("")
+        self.article_note.setWordWrap(True)
+        self.article_text = QPlainTextEdit()
+        self.article_text.setPlaceholderText("Pick an article above, or paste any text here.")
+        self.article_title = ""
+        self.pairs = QATableModel()
+        self.table = QTableView()
+        self.table.setModel(self.pairs)
+        self.table.setWordWrap(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, 180)
+        self.rules_button = QPushButton("Make questions from sentences")
+        self.rules_button.setToolTip("Fill-in-the-blank questions about names, dates and "
+                                     "numbers: works with any model, even a tiny one.")  # fmt: skip
+        self.model_button = QPushButton("Let the model write questions")
+        self.model_button.setToolTip("The loaded model reads the article and writes questions")
+        self.count = QSpinBox(minimum=1, maximum=30, value=8, suffix=" questions")
+        self.add_button = QPushButton("Add")
+        self.delete_button = QPushButton("Delete")
+        self.import_button = QPushButton("Import…")
+        self.export_button = QPushButton("Export…")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self._layout()
+        self.article_picker.activated.connect(self._on_article_picked)
+        self.rules_button.clicked.connect(self.make_rule_questions)
+        self.model_button.clicked.connect(
+            lambda: self.model_questions_requested.emit(self.count.value())
+        )
+        self.add_button.clicked.connect(self._add_blank)
+        self.delete_button.clicked.connect(self._delete_selected)
+        self.import_button.clicked.connect(self._choose_import)
+        self.export_button.clicked.connect(self._choose_export)
+        if self.articles:
+            self.show_article(self.articles[0])
+
+    def _layout(self) -> None:
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(QLabel("<b>1 · Article</b>"))
+        lv.addWidget(self.article_picker)
+        lv.addWidget(self.article_note)
+        lv.addWidget(self.article_text, 1)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(QLabel("<b>2 · Questions and reference answers</b> (double-click to edit)"))
+        make = QHBoxLayout()
+        make.addWidget(self.rules_button)
+        make.addWidget(self.model_button)
+        make.addWidget(self.count)
+        make.addStretch(1)
+        rv.addLayout(make)
+        rv.addWidget(self.table, 1)
+        edit = QHBoxLayout()
+        for button in (self.add_button, self.delete_button, self.import_button,
+                       self.export_button):  # fmt: skip
+            edit.addWidget(button)
+        edit.addStretch(1)
+        rv.addLayout(edit)
+        rv.addWidget(self.status)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([420, 580])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+    # ---- the article ---------------------------------------------------------------
+
+    def article(self) -> tuple[str, str]:
+        """The title and text a run will use (the text as it is now in the editor)."""
+        return self.article_title or "Pasted text", self.article_text.toPlainText().strip()
+
+    def show_article(self, article: Article) -> None:
+        self.article_title = article.title
+        self.article_text.setPlainText(article.text)
+        self.article_note.setText(INVENTED_NOTE if article.invented else "")
+
+    def open_article(self, path: Path) -> bool:
+        try:
+            article = load_article(path)
+        except ArticleError as exc:
+            self.status.setText(str(exc))
+            return False
+        self.show_article(article)
+        self.article_picker.insertItem(self.article_picker.count() - 1, _label(article), article)
+        self.article_picker.setCurrentIndex(self.article_picker.count() - 2)
+        self.status.setText(f"Opened {path.name}.")
+        return True
+
+    @Slot(int)
+    def _on_article_picked(self, index: int) -> None:
+        article = self.article_picker.itemData(index)
+        if isinstance(article, Article):
+            self.show_article(article)
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open an article", "", "Articles (*.txt *.md *.markdown *.html *.htm);;All (*)"
+        )
+        if not path or not self.open_article(Path(path)):
+            self.article_picker.setCurrentIndex(max(0, self.article_picker.count() - 2))
+
+    # ---- the pairs -----------------------------------------------------------------
+
+    @Slot()
+    def make_rule_questions(self) -> int:
+        # "About <title>: …": closed book, "she" or "the tower" needs its subject named
+        title, text = self.article()
+        added = self.pairs.add_pairs(cloze_pairs(text, limit=self.count.value(), topic=title))
+        self.status.setText(
+            f"Added {added} fill-in-the-blank questions." if added
+            else "No new questions: the text has no sentences with names, dates or numbers left."
+        )  # fmt: skip
+        return added
+
+    def add_model_reply(self, reply: str) -> int:
+        """Parse what the model wrote; whatever is not a question–answer pair is dropped."""
+        found = parse_qa_pairs(reply)
+        added = self.pairs.add_pairs(found)
+        if not found:
+            self.status.setText(NOTHING_PARSED)
+            self.status.setToolTip(reply[:2000])
+        else:
+            self.status.setText(f"The model wrote {len(found)} questions; {added} were new. "
+                                "Check its answers against the article before a run.")  # fmt: skip
+        return added
+
+    def import_pairs(self, path: Path) -> int:
+        try:
+            pairs = read_pairs(path)
+        except (QAFileError, OSError) as exc:
+            self.status.setText(f"Could not import {path.name}: {exc}")
+            return 0
+        added = self.pairs.add_pairs(pairs)
+        self.status.setText(f"Imported {added} questions from {path.name}.")
+        return added
+
+    def export_pairs(self, path: Path) -> bool:
+        try:
+            write_pairs(path, self.pairs.complete_pairs())
+        except OSError as exc:
+            self.status.setText(f"Could not save {path.name}: {exc.strerror or exc}")
+            return False
+        self.status.setText(f"Saved {len(self.pairs.complete_pairs())} questions to {path.name}.")
+        return True
+
+    def set_pairs(self, pairs: list[QAPair]) -> None:
+        self.pairs.set_pairs(pairs)
+
+    @Slot()
+    def _add_blank(self) -> None:
+        row = self.pairs.add_blank()
+        self.table.edit(self.pairs.index(row, 0))
+
+    @Slot()
+    def _delete_selected(self) -> None:
+        self.pairs.remove_rows([i.row() for i in self.table.selectionModel().selectedRows()])
+
+    @Slot()
+    def _choose_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import questions", "", "Questions (*.jsonl *.csv);;All (*)"
+        )
+        if path:
+            self.import_pairs(Path(path))
+
+    @Slot()
+    def _choose_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export questions", "questions.jsonl", "JSON lines (*.jsonl);;CSV (*.csv)"
+        )
+        if path:
+            self.export_pairs(Path(path))
+
+
+def _label(article: Article) -> str:
+    return f"{article.title} (invented)" if article.invented else article.title

@@ -1,0 +1,94 @@
+"""The quiz's two charts. Calibration: is the model right as often as it is confident?
+(points on the diagonal: yes; below it: over-confident, the shape of a hallucination.)
+Closed vs open book: how much does giving the model the article help, per question?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from desktop.core.quiz.results import QuizSummary
+
+CLOSED_COLOUR = "#1F5FAD"
+OPEN_COLOUR = "#E0620D"
+DIAGONAL_COLOUR = "#9E9E9E"
+AXIS_COLOUR = "#404040"
+BAR_WIDTH = 0.38
+
+
+class QuizCharts(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        pg.setConfigOptions(antialias=True)
+        self.calibration_plot = _plot("Calibration", "confidence (mean token probability)")
+        self.books_plot = _plot("Closed vs open book", "question")
+        cal = self.calibration_plot.getPlotItem()
+        cal.setXRange(0, 1, padding=0.05)
+        cal.plot([0, 1], [0, 1], pen=pg.mkPen(DIAGONAL_COLOUR, width=1, style=Qt.PenStyle.DashLine))
+        self._questions = pg.ScatterPlotItem(
+            pen=None, brush=pg.mkBrush(31, 95, 173, 70), size=7, name="questions"
+        )
+        self._bins = pg.ScatterPlotItem(
+            pen=pg.mkPen(CLOSED_COLOUR, width=1.5), brush=pg.mkBrush("#FFFFFF"), name="bins"
+        )
+        cal.addItem(self._questions)
+        cal.addItem(self._bins)
+        books = self.books_plot.getPlotItem()
+        books.addLegend(offset=(-10, 10), labelTextColor=AXIS_COLOUR, brush=(255, 255, 255, 220))
+        self._closed_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=CLOSED_COLOUR)
+        self._open_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=OPEN_COLOUR)
+        books.addItem(self._closed_bars)
+        books.addItem(self._open_bars)
+        legend = books.legend
+        legend.addItem(self._closed_bars, "closed book")
+        legend.addItem(self._open_bars, "open book")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.calibration_plot)
+        layout.addWidget(self.books_plot)
+        self.shown: dict[str, Any] = {}
+
+    def show_summary(self, summary: QuizSummary) -> None:
+        bins = summary.calibration
+        sizes = [8 + 16 * b.count / max(c.count for c in bins) for b in bins] if bins else []
+        self._bins.setData(x=[b.confidence for b in bins], y=[b.accuracy for b in bins], size=sizes)
+        closed = [(q.index, q.closed) for q in summary.questions if q.closed]
+        self._questions.setData(
+            x=[m.confidence for _, m in closed], y=[m.accuracy for _, m in closed]
+        )
+        opened = [(q.index, q.open) for q in summary.questions if q.open]
+        closed_x = np.array([i + 1 - BAR_WIDTH / 2 for i, _ in closed])
+        open_x = np.array([i + 1 + BAR_WIDTH / 2 for i, _ in opened])
+        self._closed_bars.setOpts(x=closed_x, height=[m.accuracy for _, m in closed])
+        self._open_bars.setOpts(x=open_x, height=[m.accuracy for _, m in opened])
+        count = len(summary.questions)
+        self.books_plot.getPlotItem().setXRange(0.4, max(count, 1) + 0.6, padding=0)
+        self.books_plot.getPlotItem().getAxis("bottom").setTicks(
+            [[(i + 1, str(i + 1)) for i in range(count)]]
+        )
+        self.shown = {
+            "calibration": [(b.confidence, b.accuracy, b.count) for b in bins],
+            "closed": [m.accuracy for _, m in closed],
+            "open": [m.accuracy for _, m in opened],
+        }
+
+
+def _plot(title: str, x_label: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background="w")
+    plot.setTitle(title, color=AXIS_COLOUR)
+    item = plot.getPlotItem()
+    item.setMenuEnabled(False)
+    item.setMouseEnabled(x=False, y=False)
+    item.showGrid(x=True, y=True, alpha=0.15)
+    item.setYRange(-0.05, 1.05, padding=0)  # points at 0 and 1 are drawn whole
+    item.setLabel("bottom", x_label)
+    item.setLabel("left", "accuracy")
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(AXIS_COLOUR))
+        axis.setTextPen(pg.mkPen(AXIS_COLOUR))
+    return plot

@@ -1,0 +1,146 @@
+"""Step 3: what the model knows. Per question: accuracy over the K answers, how much the
+answers agree, the model's confidence, the verdict, and open-book accuracy; the charts;
+every answer of the selected question with its grade; and the training-set export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.quiz.interrogation import DEFAULT_REFUSAL, SampleAnswer
+from desktop.core.quiz.results import ModeResult, QuestionResult, QuizSummary
+from desktop.ui.quiz.answers_html import answers_html, summary_text
+from desktop.ui.quiz.quiz_charts import QuizCharts
+from desktop.ui.widgets.record_table import Column, RecordTableModel
+
+VERDICT_COLOURS = {"knows": "#2E7D32", "doesn't know": "#C62828", "unsure": "#B26A00"}
+
+
+def _percent(m: ModeResult | None) -> str:
+    return f"{m.accuracy:.0%} ({m.correct}/{m.samples})" if m else "–"
+
+
+def _accuracy(m: ModeResult | None) -> float:
+    return m.accuracy if m else -1.0
+
+
+COLUMNS: list[Column[QuestionResult]] = [
+    Column("#", lambda q: str(q.index + 1), sort_key=lambda q: q.index, align_right=True),
+    Column("Question", lambda q: q.pair.question, tooltip=lambda q: q.pair.question),
+    Column("Reference", lambda q: q.pair.answer),
+    Column("Closed book", lambda q: _percent(q.closed), lambda q: _accuracy(q.closed)),
+    Column("Agreement", lambda q: f"{q.closed.agreement:.0%}" if q.closed else "–"),
+    Column("Confidence", lambda q: f"{q.closed.confidence:.2f}" if q.closed else "–"),
+    Column("Verdict", lambda q: q.verdict or "…",
+           colour=lambda q: VERDICT_COLOURS.get(q.verdict or "")),
+    Column("Open book", lambda q: _percent(q.open), lambda q: _accuracy(q.open)),
+]  # fmt: skip
+
+
+class ResultsPage(QWidget):
+    export_requested = Signal(Path, str, bool)  # path, refusal phrasing, unsure → refusal
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summary_label = QLabel("No run yet: make some questions, then Run.")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextFormat(Qt.TextFormat.RichText)
+        self.table_model: RecordTableModel[QuestionResult] = RecordTableModel(COLUMNS)
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.answers_view = QTextBrowser()
+        self.charts = QuizCharts()
+        self.refusal = QLineEdit(DEFAULT_REFUSAL)
+        self.refusal.setToolTip("What the model should say where it does not know")
+        self.unsure_refuses = QCheckBox("'Unsure' questions get the refusal too")
+        self.unsure_refuses.setChecked(True)
+        self.export_button = QPushButton("Export training set…")
+        self.export_button.setEnabled(False)
+        self.export_status = QLabel("")
+        self._answers: list[SampleAnswer] = []
+        self._layout()
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_answers())
+        self.export_button.clicked.connect(self._choose_export)
+
+    def _layout(self) -> None:
+        top = QWidget()
+        tv = QVBoxLayout(top)
+        tv.setContentsMargins(0, 0, 0, 0)
+        tv.addWidget(self.summary_label)
+        tv.addWidget(self.table, 1)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.answers_view)
+        bottom.addWidget(self.charts)
+        bottom.setSizes([380, 620])
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setSizes([330, 300])
+        export = QHBoxLayout()
+        export.addWidget(QLabel("Refusal:"))
+        export.addWidget(self.refusal, 1)
+        export.addWidget(self.unsure_refuses)
+        export.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split, 1)
+        layout.addLayout(export)
+        layout.addWidget(self.export_status)
+
+    def show_results(self, summary: QuizSummary, answers: Sequence[SampleAnswer]) -> None:
+        row = self.table.currentIndex().row()
+        self._answers = list(answers)
+        self.table_model.set_records(summary.questions)
+        self.summary_label.setText(summary_text(summary))
+        self.charts.show_summary(summary)
+        self.export_button.setEnabled(any(q.verdict for q in summary.questions))
+        if 0 <= row < len(summary.questions):
+            self.table.selectRow(row)
+        self._show_answers()
+
+    def selected_question(self) -> QuestionResult | None:
+        row = self.table.currentIndex().row()
+        return self.table_model.record(row) if 0 <= row < len(self.table_model.records) else None
+
+    @Slot()
+    def _show_answers(self) -> None:
+        q = self.selected_question()
+        if q is None:
+            self.answers_view.setHtml("<i>Select a question to see every answer.</i>")
+            return
+        self.answers_view.setHtml(
+            answers_html(q, [a for a in self._answers if a.question_index == q.index])
+        )
+
+    @Slot()
+    def _choose_export(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export training set", "dont_know_sft.jsonl", "JSON lines (*.jsonl)"
+        )
+        if path:
+            self.export_requested.emit(
+                Path(path), self.refusal.text().strip() or DEFAULT_REFUSAL,
+                self.unsure_refuses.isChecked(),
+            )  # fmt: skip

@@ -1,0 +1,181 @@
+"""The quiz pipeline without a model: interrogation with a scripted `ask`, results,
+verdicts, calibration, the training-set export and the run store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from desktop.core.generation import ChatMessage
+from desktop.core.quiz.interrogation import (
+    AskOptions,
+    QuizSettings,
+    Reply,
+    SampleAnswer,
+    answer_line,
+    interrogate,
+    total_asks,
+)
+from desktop.core.quiz.qa import QAPair
+from desktop.core.quiz.quiz_store import QuizStore
+from desktop.core.quiz.results import agreement, calibration, summarize, verdict_for
+from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
+
+ARTICLE = "The Eiffel Tower was finished in 1889. Velmora's capital is Osk."
+PAIRS = [
+    QAPair("When was the Eiffel Tower finished?", "1889", "rules"),
+    QAPair("What is the capital of Velmora?", "Osk", "rules"),
+    QAPair("Who designed the tower?", "Gustave Eiffel", "manual"),
+]
+
+
+class ScriptedAsk:
+    """Replies by question and mode, in turn per sample; records every call."""
+
+    def __init__(self, closed: dict[str, list[Reply]], opened: dict[str, list[Reply]]) -> None:
+        self.closed, self.opened = closed, opened
+        self.calls: list[tuple[list[ChatMessage], AskOptions]] = []
+
+    def __call__(self, messages: Sequence[ChatMessage], options: AskOptions) -> Reply:
+        self.calls.append((list(messages), options))
+        user = messages[-1].content
+        table = self.opened if "Read this article" in user else self.closed
+        for question, replies in table.items():
+            if question in user:
+                return replies[sum(question in m[-1].content and (table is self.opened) ==
+                                   ("Read this article" in m[-1].content)
+                                   for m, _ in self.calls) - 1]  # fmt: skip
+        raise AssertionError(f"unexpected prompt {user!r}")
+
+
+def script() -> ScriptedAsk:
+    q1, q2, q3 = (p.question for p in PAIRS)
+    return ScriptedAsk(
+        closed={
+            q1: [Reply("1889", (0.9,)), Reply("It was 1889.\nBecause…", (0.8, 0.6)),
+                 Reply("1889", (0.95,))],
+            q2: [Reply("Paris", (0.7,)), Reply("I don't know.", (0.3, 0.3)),
+                 Reply("Vienna", (0.5,))],
+            q3: [Reply("Gustave Eiffel", (0.6, 0.4)), Reply("Le Corbusier", (0.4,)),
+                 Reply("Eiffel", (0.5,))],
+        },
+        opened={p.question: [Reply(p.answer, (0.99,))] * 3 for p in PAIRS},
+    )  # fmt: skip
+
+
+def run_quiz(settings: QuizSettings) -> tuple[list[SampleAnswer], ScriptedAsk]:
+    ask = script()
+    return list(interrogate(PAIRS, ARTICLE, settings, ask)), ask
+
+
+def test_every_question_is_asked_k_times_per_mode_and_graded() -> None:
+    settings = QuizSettings(samples=3, open_book=True, seed=5)
+    answers, ask = run_quiz(settings)
+    assert len(answers) == total_asks(len(PAIRS), settings) == 18
+    assert [(a.question_index, a.mode) for a in answers[:6]] == [(0, "closed")] * 3 + [
+        (0, "open")
+    ] * 3
+    closed = [a for a in answers if a.mode == "closed"]
+    assert [a.grade for a in closed] == [
+        "CORRECT", "CORRECT", "CORRECT",
+        "INCORRECT", "NOT_ATTEMPTED", "INCORRECT",
+        "CORRECT", "INCORRECT", "CORRECT",
+    ]  # fmt: skip
+    assert closed[1].text == "It was 1889."  # the first line only
+    assert closed[1].confidence == pytest.approx(0.7)
+    assert all(a.grade == "CORRECT" for a in answers if a.mode == "open")
+    # closed-book prompts never carry the article; open-book ones do
+    prompts = [m[-1].content for m, _ in ask.calls]
+    assert sum(ARTICLE in p for p in prompts) == 9
+    # distinct, reproducible seeds per sample
+    seeds = [o.seed for _, o in ask.calls[:3]]
+    assert len(set(seeds)) == 3 and seeds == [o.seed for _, o in run_quiz(settings)[1].calls[:3]]
+
+
+def test_done_answers_are_not_asked_again() -> None:
+    settings = QuizSettings(samples=3, open_book=False)
+    first, _ = run_quiz(settings)
+    done = {a.key for a in first[:4]}
+    ask = script()
+    rest = list(interrogate(PAIRS, ARTICLE, settings, ask, done))
+    assert len(ask.calls) == 5
+    assert {a.key for a in rest} | done == {a.key for a in first}
+
+
+def test_summary_verdicts_and_charts() -> None:
+    settings = QuizSettings(samples=3, knows_at=0.67, doesnt_know_at=0.34)
+    answers, _ = run_quiz(settings)
+    summary = summarize(PAIRS, answers, settings)
+    assert [q.verdict for q in summary.questions] == ["knows", "doesn't know", "unsure"]
+    assert summary.verdicts == {"knows": 1, "doesn't know": 1, "unsure": 1}
+    assert summary.closed_accuracy == pytest.approx(5 / 9)
+    assert summary.open_accuracy == 1.0
+    assert summary.open_book_gain == pytest.approx(4 / 9)
+    q1 = summary.questions[0].closed
+    assert q1 is not None and q1.agreement == 1.0 and q1.correct == 3
+    # calibration: closed-book answers only, binned by confidence, on the diagonal or not
+    bins = calibration(answers, bins=5)
+    assert sum(b.count for b in bins) == 9
+    top = bins[-1]
+    assert (top.low, top.count, top.accuracy) == (0.8, 2, 1.0)
+
+
+def test_verdict_thresholds_and_agreement() -> None:
+    s = QuizSettings(knows_at=0.6, doesnt_know_at=0.2)
+    assert [verdict_for(a, s) for a in (1.0, 0.6, 0.4, 0.2, 0.0)] == [
+        "knows", "knows", "unsure", "doesn't know", "doesn't know"
+    ]  # fmt: skip
+    assert agreement(["Paris", "paris.", "the Paris", "Rome"]) == 0.75
+    assert QuizSettings(samples=0).problems() and QuizSettings(knows_at=0.2).problems()
+
+
+def test_training_set_teaches_answers_and_refusals(tmp_path: Path) -> None:
+    settings = QuizSettings(samples=3, refusal="Sorry, I don't know.")
+    answers, _ = run_quiz(settings)
+    summary = summarize(PAIRS, answers, settings)
+    path = tmp_path / "sft.jsonl"
+    write_sft_jsonl(path, sft_examples(summary.questions, settings))
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines == [
+        {"messages": [{"role": "user", "content": PAIRS[0].question},
+                      {"role": "assistant", "content": "1889"}]},
+        {"messages": [{"role": "user", "content": PAIRS[1].question},
+                      {"role": "assistant", "content": "Sorry, I don't know."}]},
+        {"messages": [{"role": "user", "content": PAIRS[2].question},
+                      {"role": "assistant", "content": "Sorry, I don't know."}]},
+    ]  # fmt: skip
+    kept = sft_examples(summary.questions, settings, unsure_refuses=False)
+    assert len(kept) == 2
+
+
+def test_the_store_keeps_runs_and_answers(tmp_path: Path) -> None:
+    settings = QuizSettings(samples=3, temperature=0.4)
+    answers, _ = run_quiz(settings)
+    store = QuizStore(tmp_path / "db.sqlite3")
+    run_id = store.add_run("/models/m.gguf", "Towers", ARTICLE, PAIRS, settings)
+    for answer in answers[:7]:
+        store.add_answer(run_id, answer)
+    store.close()
+    store = QuizStore(tmp_path / "db.sqlite3")  # as after a crash: reopened
+    store.mark_interrupted()
+    run = store.get(run_id)
+    assert (run.status, run.pairs, run.settings, run.model_name) == (
+        "stopped",
+        PAIRS,
+        settings,
+        "m.gguf",
+    )
+    assert store.answers(run_id) == sorted(
+        answers[:7], key=lambda a: (a.question_index, a.mode, a.sample)
+    )
+    store.delete(run_id)
+    assert store.runs() == []
+    store.close()
+
+
+def test_answer_line() -> None:
+    assert answer_line("\n\n  Paris  \nIt is in France") == "Paris"
+    assert answer_line("   ") == ""

@@ -1,0 +1,168 @@
+"""The Quiz tab on a scripted model whose answers are known: article → questions → run →
+verdicts → charts → export, class mode, stop and resume, runs reopened."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.core.generation import LoadSettings
+from desktop.core.quiz.qa import QAPair
+from desktop.core.quiz.quiz_store import QuizStore
+
+PAIRS = [
+    QAPair("In what year was the Eiffel Tower finished?", "1889", "manual"),
+    QAPair("What is the capital of Velmora?", "Osk", "manual"),
+    QAPair("Who led the Halvard Deep expedition?", "Ines Marrow", "manual"),
+]
+# First match wins: open-book prompts (they quote the question after "Question: ") first.
+REPLIES = [
+    ("Question: In what year", "1889"),
+    ("Question: What is the capital of Velmora", "Osk"),
+    ("Question: Who led", "Ines Marrow"),
+    ("In what year", "1889"),
+    ("capital of Velmora", "I don't know."),
+    ("Who led", "Captain Nemo"),
+]
+
+
+@pytest.fixture
+def make_quiz(
+    qtbot: Any, make_engine: Any, tiny_gguf: Path, fresh_home: Path
+) -> Iterator[Callable[..., Any]]:
+    from desktop.ui.quiz.quiz_tab import QuizTab
+
+    tabs: list[QuizTab] = []
+
+    def make(load: bool = True, **script: Any) -> QuizTab:
+        script.setdefault("replies_by_prompt", REPLIES)
+        engine = make_engine(**script)
+        if load:  # waitUntil, not waitSignal: the signal comes from the engine's thread
+            engine.load_requested.emit(str(tiny_gguf), LoadSettings(context_size=2048))
+            qtbot.waitUntil(lambda: engine.loaded_model is not None, timeout=10_000)
+        tab = QuizTab(engine, QuizStore(fresh_home / "quiz.sqlite3"))
+        qtbot.addWidget(tab)
+        tab.resize(1280, 800)
+        tab.show()
+        tabs.append(tab)
+        return tab
+
+    yield make
+    for tab in tabs:
+        tab.shutdown()
+
+
+def run_to_end(qtbot: Any, tab: Any) -> None:
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: not tab.busy, timeout=20_000)
+
+
+def test_run_gives_verdicts_charts_and_training_set(
+    qtbot: Any, make_quiz: Any, tmp_path: Path
+) -> None:
+    tab = make_quiz()
+    tab.questions.set_pairs(PAIRS)
+    tab.settings.samples.setValue(2)
+    run_to_end(qtbot, tab)
+    assert tab.status.text() == "Done."
+    summary = tab.summary
+    assert [q.verdict for q in summary.questions] == ["knows", "doesn't know", "doesn't know"]
+    assert (summary.closed_accuracy, summary.open_accuracy) == (pytest.approx(1 / 3), 1.0)
+    assert "33%" in tab.results.summary_label.text() and "+67%" in tab.results.summary_label.text()
+    grades = [(a.mode, a.grade) for a in tab.answers if a.question_index == 1]
+    assert grades == [("closed", "NOT_ATTEMPTED")] * 2 + [("open", "CORRECT")] * 2
+    # the scripted model gives token k probability 1/(1 + k % 4): "1889" is one token
+    assert summary.questions[0].closed.confidence == 1.0
+    assert tab.results.charts.shown["closed"] == [1.0, 0.0, 0.0]
+    assert tab.results.charts.shown["open"] == [1.0, 1.0, 1.0]
+    # every answer is in the database, and the run is listed
+    assert len(tab.store.answers(tab.run.id)) == 12
+    assert [r.run.status for r in tab.runs.model.records] == ["done"]
+    # the selected question's answers are shown with their grades
+    tab.results.table.selectRow(2)
+    assert "Captain Nemo" in tab.results.answers_view.toPlainText()
+    out = tmp_path / "sft.jsonl"
+    assert tab.export_training_set(out, "Sorry, I don't know.", True) == 3
+    replies = [json.loads(line)["messages"][1]["content"] for line in out.read_text().splitlines()]
+    assert replies == ["1889", "Sorry, I don't know.", "Sorry, I don't know."]
+
+
+def test_class_mode_keeps_score(qtbot: Any, make_quiz: Any) -> None:
+    tab = make_quiz()
+    tab.questions.set_pairs(PAIRS)
+    tab.settings.samples.setValue(1)
+    tab.settings.open_book.setChecked(False)
+    run_to_end(qtbot, tab)
+    mode = tab.class_mode
+    assert mode.question.text() == PAIRS[0].question and mode.details.toPlainText() == ""
+    mode.bet_knows.click()  # right: it knows
+    assert "knows it" in mode.verdict.text() and "1889" in mode.details.toPlainText()
+    mode.next.click()
+    mode.bet_knows.click()  # wrong: it doesn't
+    mode.next.click()
+    mode.bet_not.click()  # right
+    assert mode.class_score() == (2, 3) and mode.score.text() == "Class: 2 of 3 right"
+    assert not mode.next.isEnabled()
+
+
+def test_stop_then_resume_asks_only_what_is_missing(qtbot: Any, make_quiz: Any) -> None:
+    tab = make_quiz(token_delay=0.05)
+    tab.questions.set_pairs(PAIRS)
+    tab.settings.samples.setValue(2)
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: len(tab.answers) >= 2, timeout=10_000)
+    tab.stop_button.click()
+    qtbot.waitUntil(lambda: not tab.busy, timeout=10_000)
+    assert tab.status.text() == "Stopped."
+    stopped = len(tab.answers)
+    assert 2 <= stopped < 12 and tab.store.get(tab.run.id).status == "stopped"
+    tab.runs.select_run(tab.run.id)
+    assert tab.runs.resume_button.isEnabled()
+    tab.runs.resume_button.click()
+    qtbot.waitUntil(lambda: not tab.busy, timeout=20_000)
+    keys = [a.key for a in tab.store.answers(tab.run.id)]
+    assert len(keys) == len(set(keys)) == 12
+    assert tab.store.get(tab.run.id).status == "done"
+
+
+def test_model_written_questions_are_parsed_into_the_table(qtbot: Any, make_quiz: Any) -> None:
+    reply = "Sure! Here are questions:\n1. Q: When was it built?\nA: 1889\n2. Q: How tall?\n"
+    tab = make_quiz(replies_by_prompt=[("Q:", reply)], replies=[reply])
+    tab.questions.model_button.click()
+    qtbot.waitUntil(lambda: not tab.busy, timeout=10_000)
+    assert [(p.question, p.answer, p.source) for p in tab.questions.pairs.pairs] == [
+        ("When was it built?", "1889", "model")
+    ]
+
+
+def test_rule_questions_then_a_run_on_a_bundled_article(qtbot: Any, make_quiz: Any) -> None:
+    tab = make_quiz(replies=["I don't know"])
+    assert tab.questions.article_text.toPlainText()  # a bundled article is shown at once
+    assert tab.questions.make_rule_questions() > 0
+    tab.settings.samples.setValue(1)
+    run_to_end(qtbot, tab)
+    assert tab.summary.verdicts["doesn't know"] == len(tab.questions.pairs.pairs)
+
+
+def test_without_a_model_nothing_runs(qtbot: Any, make_quiz: Any) -> None:
+    tab = make_quiz(load=False)
+    tab.questions.set_pairs(PAIRS)
+    tab.run_button.click()
+    assert not tab.busy and "Chat tab" in tab.status.text()
+    assert tab.to_chat.isVisible() and tab.store.runs() == []
+
+
+def test_reopened_run_shows_its_results(qtbot: Any, make_quiz: Any) -> None:
+    tab = make_quiz()
+    tab.questions.set_pairs(PAIRS)
+    tab.settings.samples.setValue(1)
+    run_to_end(qtbot, tab)
+    run_id, before = tab.run.id, tab.summary
+    tab.questions.set_pairs([])
+    tab.open_run(run_id)
+    assert tab.questions.pairs.pairs == PAIRS
+    assert [q.verdict for q in tab.summary.questions] == [q.verdict for q in before.questions]
