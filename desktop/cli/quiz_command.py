@@ -59,7 +59,7 @@ def quiz_command(
 ) -> int:
     from desktop.core.generation import LoadSettings
     from desktop.core.quiz.articles import ArticleError
-    from desktop.core.quiz.interrogation import QuizSettings, interrogate
+    from desktop.core.quiz.interrogation import PromptTooLong, QuizSettings, interrogate
     from desktop.core.quiz.qa_io import QAFileError, read_pairs
     from desktop.core.quiz.quiz_store import QuizStore
     from desktop.core.quiz.results import summarize
@@ -98,7 +98,7 @@ def quiz_command(
             status = "done"
         finally:
             store.set_status(run_id, status)
-    except (ArticleError, QAFileError, OSError) as exc:
+    except (ArticleError, QAFileError, OSError, PromptTooLong) as exc:
         print(f"error: {exc}", file=err)
         return 2
     except SessionError as exc:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.generation import ChatMessage
-from desktop.core.quiz.interrogation import AskOptions
+from desktop.core.quiz.interrogation import AskOptions, PromptTooLong
 from desktop.engine.host_session import HostSession, ModelCrashed, SessionError
 from desktop.engine.session_ask import AskCancelled, session_ask
 
@@ -53,6 +53,9 @@ class EngineTask(QObject):
             raise
         except SessionError as exc:
             self.ended.emit("failed", str(exc))
+        except PromptTooLong as exc:
+            self.ended.emit("failed", f"Too long for this model's context: {exc}. Load it "
+                                      "with a larger context in the Chat tab.")  # fmt: skip
         except Exception as exc:  # a bug in the task must not take the engine down
             log.exception("engine task failed")
             self.ended.emit("failed", f"Unexpected error: {exc}")

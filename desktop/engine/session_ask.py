@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from desktop.core.generation import ChatMessage, GenerationRequest, SamplingSettings, TokenEvent
 from desktop.core.prompt_builder import build_prompt
-from desktop.core.quiz.interrogation import Ask, AskOptions, Reply
+from desktop.core.quiz.interrogation import Ask, AskOptions, PromptTooLong, Reply
 from desktop.engine.host_session import HostSession, SessionError
 
 # Request ids of tasks never collide with the Chat tab's (which count up from 1).
@@ -28,6 +28,7 @@ def session_ask(
     base_mode: bool = False,
 ) -> Ask:
     """`on_tokens(n)` hears the running token count of the reply being written."""
+    prompt_tokens: dict[str, int] = {}  # the K samples of a question share one count
 
     def ask(messages: Sequence[ChatMessage], options: AskOptions) -> Reply:
         if cancelled is not None and cancelled.is_set():
@@ -36,6 +37,13 @@ def session_ask(
         if model is None:
             raise SessionError("No model is loaded. Load one in the Chat tab first.")
         plan = build_prompt(messages, model.template, base_mode=base_mode)
+        limit = model.context_size - options.max_tokens
+        if len(plan.text) > limit:  # a token is at least a character: only then count
+            tokens = prompt_tokens.get(plan.text)
+            if tokens is None:
+                tokens = prompt_tokens[plan.text] = len(session.tokenize(0, plan.text)[0])
+            if tokens > limit:
+                raise PromptTooLong(tokens, limit)
         probs: list[float] = []
 
         def collect(batch: Sequence[TokenEvent]) -> None:

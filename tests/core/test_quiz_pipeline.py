@@ -179,3 +179,45 @@ def test_the_store_keeps_runs_and_answers(tmp_path: Path) -> None:
 def test_answer_line() -> None:
     assert answer_line("\n\n  Paris  \nIt is in France") == "Paris"
     assert answer_line("   ") == ""
+
+
+LONG_ARTICLE = "\n\n".join(
+    [f"Paragraph {i} is filler about harbours, ships and weather number {i}." for i in range(40)]
+    + ["The lighthouse keeper of Osk was called Marit Vell."]
+    + [f"More filler {i} about fishing and the tides." for i in range(40)]
+)
+
+
+def test_open_book_prompts_too_long_for_the_context_get_the_relevant_excerpt() -> None:
+    from desktop.core.quiz.excerpt import article_excerpt
+    from desktop.core.quiz.interrogation import PromptTooLong
+
+    limit = 600  # "tokens" are characters here
+    prompts: list[str] = []
+
+    def ask(messages: Sequence[ChatMessage], options: AskOptions) -> Reply:
+        text = "".join(m.content for m in messages)
+        if len(text) > limit:
+            raise PromptTooLong(len(text), limit)
+        prompts.append(text)
+        return Reply("Marit Vell" if "Marit Vell" in text else "no idea", (0.5,))
+
+    pair = QAPair("Who was the lighthouse keeper of Osk?", "Marit Vell")
+    answers = list(interrogate([pair], LONG_ARTICLE, QuizSettings(samples=2), ask))
+    assert [(a.mode, a.grade) for a in answers] == [("closed", "NOT_ATTEMPTED")] * 2 + [
+        ("open", "CORRECT")
+    ] * 2
+    assert all(len(p) <= limit for p in prompts)
+    excerpt = article_excerpt(LONG_ARTICLE, pair.question, 300)
+    assert "Marit Vell" in excerpt and len(excerpt) <= 300
+    assert article_excerpt("short", "q", 300) == "short"
+
+
+def test_a_question_too_long_even_alone_is_an_error() -> None:
+    from desktop.core.quiz.interrogation import PromptTooLong
+
+    def ask(messages: Sequence[ChatMessage], options: AskOptions) -> Reply:
+        raise PromptTooLong(5000, 100)
+
+    with pytest.raises(PromptTooLong):
+        list(interrogate([QAPair("q?", "a")], LONG_ARTICLE, QuizSettings(), ask))

@@ -15,9 +15,11 @@ from statistics import fmean
 from typing import Any, Literal
 
 from desktop.core.generation import ChatMessage
+from desktop.core.quiz.excerpt import article_excerpt
 from desktop.core.quiz.grading import (
     Grade,
     GradeMethod,
+    GradeResult,
     grade_answer,
     judge_messages,
     judged,
@@ -53,6 +55,14 @@ class Reply:
 
 
 Ask = Callable[[Sequence[ChatMessage], AskOptions], Reply]
+
+
+class PromptTooLong(Exception):
+    """Raised by an `ask` whose model cannot take the prompt and a reply of max_tokens."""
+
+    def __init__(self, tokens: int, limit: int) -> None:
+        super().__init__(f"the prompt is {tokens} tokens; the model can take {limit}")
+        self.tokens, self.limit = tokens, limit
 
 
 @dataclass(frozen=True)
@@ -140,27 +150,47 @@ def interrogate(
     run resumes where it ended."""
     for index, pair in enumerate(pairs):
         for mode in modes(settings):
-            messages = (
-                closed_book_messages(pair.question)
-                if mode == "closed"
-                else open_book_messages(pair.question, article)
-            )
+            context = article
             for sample in range(settings.samples):
                 if (index, mode, sample) in done:
                     continue
                 seed = -1 if settings.seed < 0 else settings.seed + 7919 * index + 2 * sample
-                reply = ask(messages, AskOptions(settings.temperature, settings.max_tokens, seed))
+                options = AskOptions(settings.temperature, settings.max_tokens, seed)
+                reply, context = _ask_fitting(ask, pair.question, mode, context, options)
                 answer = answer_line(reply.text)
                 result = grade_answer(answer, pair.answer)
                 if settings.judge and result.grade != "NOT_ATTEMPTED":
-                    verdict = parse_judge_reply(
-                        ask(
-                            judge_messages(pair.question, pair.answer, answer, article),
-                            AskOptions(temperature=0.0, max_tokens=12, seed=0),
-                        ).text
-                    )
-                    if verdict is not None:  # an unreadable verdict keeps the rule's grade
-                        result = judged(verdict)
+                    result = _judge(ask, pair, answer, context) or result
                 yield SampleAnswer(
                     index, mode, sample, answer, reply.confidence, result.grade, result.method
                 )
+
+
+def _judge(ask: Ask, pair: QAPair, answer: str, article: str) -> GradeResult | None:
+    """The model's own grade; None (keep the rule's) if it is unreadable or cannot fit."""
+    messages = judge_messages(pair.question, pair.answer, answer, article)
+    try:
+        reply = ask(messages, AskOptions(temperature=0.0, max_tokens=12, seed=0))
+    except PromptTooLong:
+        return None
+    verdict = parse_judge_reply(reply.text)
+    return judged(verdict) if verdict is not None else None
+
+
+def _ask_fitting(
+    ask: Ask, question: str, mode: Mode, article: str, options: AskOptions
+) -> tuple[Reply, str]:
+    """Ask; an open-book prompt too long for the model's context is asked again with an
+    excerpt of the article that fits (returned, so the next samples start from it)."""
+    if mode == "closed":
+        return ask(closed_book_messages(question), options), article
+    for _ in range(5):
+        try:
+            return ask(open_book_messages(question, article), options), article
+        except PromptTooLong as exc:
+            # Characters scale with tokens; 0.9 leaves room for the estimate's error.
+            budget = int(len(article) * exc.limit / exc.tokens * 0.9) - 200
+            if budget < 200:
+                raise
+            article = article_excerpt(article, question, budget)
+    return ask(open_book_messages(question, article), options), article

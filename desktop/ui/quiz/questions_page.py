@@ -166,6 +166,7 @@ class QuestionsPage(QWidget):
         )  # fmt: skip
         return added
 
+    @Slot(str)  # the engine task's `replied`, from the engine thread
     def add_model_reply(self, reply: str) -> int:
         """Parse what the model wrote; whatever is not a question–answer pair is dropped."""
         found = parse_qa_pairs(reply)

@@ -101,7 +101,7 @@ class QuizTab(QWidget):
 
     def _connect(self) -> None:
         self.engine.model_loaded.connect(self._on_model)
-        self.engine.model_crashed.connect(lambda _m: self._on_model(None))
+        self.engine.model_crashed.connect(self._on_model_crashed)
         self.to_chat.clicked.connect(self.chat_tab_requested)
         self.run_button.clicked.connect(self.start_run)
         self.stop_button.clicked.connect(self.stop)
@@ -119,6 +119,10 @@ class QuizTab(QWidget):
     def _on_model(self, model: LoadedModel | None) -> None:
         self.model_label.setText(Path(model.path).name if model else NO_MODEL)
         self.to_chat.setVisible(model is None)
+
+    @Slot(str)
+    def _on_model_crashed(self, _message: str) -> None:
+        self._on_model(None)
 
     # ---- questions written by the model ------------------------------------------
 

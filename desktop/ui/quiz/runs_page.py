@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -80,7 +81,7 @@ class RunsPage(QWidget):
         layout.addLayout(buttons)
         self.open_button.clicked.connect(lambda: self._emit(self.open_requested))
         self.resume_button.clicked.connect(lambda: self._emit(self.resume_requested))
-        self.delete_button.clicked.connect(lambda: self._emit(self.delete_requested))
+        self.delete_button.clicked.connect(self._confirm_delete)
         self.table.doubleClicked.connect(lambda _i: self._emit(self.open_requested))
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         self._update_buttons()
@@ -104,6 +105,18 @@ class RunsPage(QWidget):
         self.open_button.setEnabled(row is not None)
         self.delete_button.setEnabled(row is not None and row.run.status != "running")
         self.resume_button.setEnabled(row is not None and row.run.status == "stopped")
+
+    @Slot()
+    def _confirm_delete(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete quiz run", f"Delete the run of {row.run.model_name} on "
+            f"“{row.run.article_title}” and all its answers?",
+        )  # fmt: skip
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_requested.emit(row.run.id)
 
     def _emit(self, signal: SignalInstance) -> None:
         row = self.selected()

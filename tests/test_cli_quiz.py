@@ -1,0 +1,71 @@
+"""`deepdive-lab quiz` on the tiny fixture model, through the real model host."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from desktop.core.quiz.qa import QAPair
+from desktop.core.quiz.qa_io import write_pairs
+from desktop.core.quiz.quiz_store import QuizStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_quiz(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DEEPDIVE_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", "quiz", "--threads", "1", "--context", "1024", *args],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=180,
+    )  # fmt: skip
+
+
+def test_rule_questions_on_a_bundled_article_with_json_and_a_training_set(
+    tiny_gguf: Path, tmp_path: Path
+) -> None:
+    sft = tmp_path / "sft.jsonl"
+    result = run_quiz(
+        tmp_path / "home", "--model", str(tiny_gguf), "--article", "velmora", "--count", "3",
+        "--samples", "2", "--open-book", "--export-sft", str(sft), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    questions, summary = lines[:-1], lines[-1]["summary"]
+    assert len(questions) == summary["questions"] == 3
+    assert all(q["verdict"] in {"knows", "doesn't know", "unsure"} for q in questions)
+    assert all(q["open_accuracy"] is not None for q in questions)
+    assert sum(summary["verdicts"].values()) == 3
+    examples = [json.loads(line) for line in sft.read_text().splitlines()]
+    assert [e["messages"][0]["content"] for e in examples] == [q["question"] for q in questions]
+    # the run is stored where the Quiz tab finds it
+    store = QuizStore(tmp_path / "home" / "deepdive.sqlite3")
+    (run,) = store.runs()
+    assert run.status == "done" and len(store.answers(run.id)) == 3 * 2 * 2
+    store.close()
+
+
+def test_questions_from_a_file(tiny_gguf: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "q.csv"
+    write_pairs(questions, [QAPair("What is two plus two?", "4")])
+    article = tmp_path / "a.txt"
+    article.write_text("Two plus two is 4.")
+    result = run_quiz(tmp_path / "home", "--model", str(tiny_gguf), "--article", str(article),
+                      "--questions", str(questions), "--samples", "1")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1. What is two plus two?  [4]  -> ")
+    assert "closed book" in result.stdout.splitlines()[-1]
+
+
+def test_clear_errors(tiny_gguf: Path, tmp_path: Path) -> None:
+    missing = run_quiz(tmp_path, "--model", str(tiny_gguf), "--article", "no-such-file.md")
+    assert missing.returncode == 2 and missing.stderr.startswith("error:")
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 20)
+    bad_model = run_quiz(tmp_path, "--model", str(broken), "--article", "velmora")
+    assert bad_model.returncode == 2 and "Traceback" not in bad_model.stderr
+    bad_k = run_quiz(tmp_path, "--model", str(tiny_gguf), "--article", "velmora",
+                     "--samples", "0")  # fmt: skip
+    assert bad_k.returncode == 2 and "samples" in bad_k.stderr
