@@ -166,3 +166,44 @@ def test_reopened_run_shows_its_results(qtbot: Any, make_quiz: Any) -> None:
     tab.open_run(run_id)
     assert tab.questions.pairs.pairs == PAIRS
     assert [q.verdict for q in tab.summary.questions] == [q.verdict for q in before.questions]
+
+
+def test_pairs_import_export_edit_and_articles(
+    qtbot: Any, make_quiz: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tab = make_quiz(load=False)
+    page = tab.questions
+    page.set_pairs(PAIRS[:2])
+    assert page.pairs.setData(page.pairs.index(0, 1), " 1890 ")
+    assert page.pairs.pairs[0] == QAPair(PAIRS[0].question, "1890", "manual")
+    assert page.export_pairs(tmp_path / "q.csv")
+    page.set_pairs([])
+    assert page.import_pairs(tmp_path / "q.csv") == 2
+    assert page.import_pairs(tmp_path / "q.csv") == 0  # same questions are not added twice
+    (tmp_path / "bad.jsonl").write_text('{"question": "x?", "answer": "y"}\nnot json\n')
+    assert page.import_pairs(tmp_path / "bad.jsonl") == 0 and "line 2" in page.status.text()
+    html = tmp_path / "page.html"
+    html.write_text("<html><title>T</title><body><h1>Ostrea</h1><p>Ostrea has 4 moons.</p>"
+                    "<script>var x = 1;</script></body></html>")  # fmt: skip
+    assert page.open_article(html)
+    assert page.article() == ("Ostrea", "Ostrea has 4 moons.")
+    assert not page.open_article(tmp_path / "missing.md") and "missing.md" in page.status.text()
+    assert page.article()[0] == "Ostrea"  # a failed open keeps the article shown
+
+
+def test_a_deleted_run_asks_first(
+    qtbot: Any, make_quiz: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    tab = make_quiz()
+    tab.questions.set_pairs(PAIRS[:1])
+    tab.settings.samples.setValue(1)
+    run_to_end(qtbot, tab)
+    tab.runs.select_run(tab.run.id)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    tab.runs.delete_button.click()
+    assert len(tab.store.runs()) == 1
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    tab.runs.delete_button.click()
+    assert tab.store.runs() == [] and tab.runs.model.records == []
