@@ -79,9 +79,15 @@ class TrainingSession(QObject):
             text = load_corpus(corpus)
             folder.mkdir(parents=True, exist_ok=True)
             session_phase.emit("Training the tokenizer…" if tokenizer is None else "Tokenizing…")
+
+            def cancelled() -> bool:  # asked between merges: Pause holds the tokenizer too
+                while control.paused() and not control.cancelled():
+                    time.sleep(PAUSE_POLL_S)
+                return control.cancelled()
+
             try:
                 prepared = prepare(text, config, tokenizer, progress=control.progress,
-                                   cancelled=control.cancelled)  # fmt: skip
+                                   cancelled=cancelled)  # fmt: skip
             except TrainingCancelled:
                 raise RuntimeError("stopped before training began") from None
             prepared.tokenizer.save(folder / "tokenizer.json")
