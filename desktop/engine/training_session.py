@@ -10,6 +10,7 @@ the event loop.
 from __future__ import annotations
 
 import collections
+import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.core.atomic_files import write_text_atomically
 from desktop.core.train.bpe import TrainedTokenizer
 from desktop.core.train.checkpoint import save_checkpoint
 from desktop.core.train.config import TrainConfig
@@ -33,6 +35,18 @@ class TrainingOutcome:
     tokenizer: TrainedTokenizer
     folder: Path
     stopped_early: bool
+
+
+def corpus_note(folder: Path, text: str, *, resuming: bool) -> str:
+    """Remember the corpus's hash in the run's folder; a resumed run whose corpus changed
+    says so (its curve goes on, but on other text)."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    path = folder / "corpus.sha256"
+    before = path.read_text().strip() if path.exists() else None
+    write_text_atomically(path, digest + "\n")
+    if resuming and before is not None and before != digest:
+        return " ⚠ the corpus changed since this run began: it goes on with the new text."
+    return ""
 
 
 class TrainingSession(QObject):
@@ -78,6 +92,7 @@ class TrainingSession(QObject):
             session_phase.emit("Reading the corpus…")
             text = load_corpus(corpus)
             folder.mkdir(parents=True, exist_ok=True)
+            note = corpus_note(folder, text, resuming=run is not None)
             session_phase.emit("Training the tokenizer…" if tokenizer is None else "Tokenizing…")
 
             def cancelled() -> bool:  # asked between merges: Pause holds the tokenizer too
@@ -96,7 +111,7 @@ class TrainingSession(QObject):
             meter = RegurgitationMeter(prepared.data.train)
             session_phase.emit(
                 f"Training on {prepared.tokens:,} tokens "
-                f"(vocabulary {prepared.tokenizer.n_vocab:,})…"
+                f"(vocabulary {prepared.tokenizer.n_vocab:,})…{note}"
             )
             stopped = False
             for m in train(current, prepared.data, prepared.tokenizer, prompt=prompt,

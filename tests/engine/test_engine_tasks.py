@@ -77,7 +77,7 @@ def test_a_quiz_on_the_real_llama_cpp_runs_to_the_end(qtbot: Any, tiny_gguf: Pat
         engine.shutdown()
     assert got.ended == [("done", "")]
     assert [a.key for a in got.answers] == [
-        (q, mode, s) for q in range(2) for mode in ("closed", "open") for s in range(2)
+        (q, mode, s) for mode in ("closed", "open") for q in range(2) for s in range(2)
     ]
     for answer in got.answers:  # a random tiny model: any grade, but a real probability
         assert answer.grade in {"CORRECT", "INCORRECT", "NOT_ATTEMPTED"}

@@ -53,3 +53,12 @@ def test_pause_during_tokenizer_training(qtbot: Any, tmp_path: Path) -> None:
     finally:
         session.shutdown()
     assert not got.outcomes[0].stopped_early and got.outcomes[0].run.step == 5
+
+
+def test_a_resumed_run_says_when_its_corpus_changed(tmp_path: Path) -> None:
+    from desktop.engine.training_session import corpus_note
+
+    assert corpus_note(tmp_path, "first text", resuming=False) == ""
+    assert corpus_note(tmp_path, "first text", resuming=True) == ""
+    assert "corpus changed" in corpus_note(tmp_path, "other text", resuming=True)
+    assert corpus_note(tmp_path, "other text", resuming=True) == ""  # now the run's corpus

@@ -145,11 +145,14 @@ def interrogate(
     ask: Ask,
     done: Collection[tuple[int, str, int]] = (),
 ) -> Iterator[SampleAnswer]:
-    """Ask every question K times per mode, question by question (the K identical prompts
-    in a row let llama.cpp reuse the prompt's cache). `done` keys are skipped: a stopped
-    run resumes where it ended."""
-    for index, pair in enumerate(pairs):
-        for mode in modes(settings):
+    """Ask every question K times closed book, then every question K times open book.
+
+    That order is for llama.cpp's prompt cache: the K samples of a prompt follow each other,
+    and the open-book prompts, which share everything up to the end of the article, follow
+    each other too, so the article is read once, not once per question. `done` keys are
+    skipped: a stopped run resumes where it ended."""
+    for mode in modes(settings):
+        for index, pair in enumerate(pairs):
             context = article
             for sample in range(settings.samples):
                 if (index, mode, sample) in done:
