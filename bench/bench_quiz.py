@@ -244,6 +244,9 @@ def record_engine_asks(log: EngineLog) -> None:
             log.stats.append(stats)
             return stats
 
+        def tokenize(self, *args: Any, **kwargs: Any) -> Any:
+            return self._session.tokenize(*args, **kwargs)  # counted as the engine's own time
+
     def recording_session_ask(session: Any, *args: Any, **kwargs: Any) -> Any:
         ask = real_session_ask(RecordingSession(session), *args, **kwargs)
 

@@ -45,9 +45,11 @@ def session_ask(
             if tokens > limit:
                 raise PromptTooLong(tokens, limit)
         probs: list[float] = []
+        texts: list[str] = []
 
         def collect(batch: Sequence[TokenEvent]) -> None:
             probs.extend(event.prob for event in batch)
+            texts.extend(event.text for event in batch)
             on_tokens(len(probs))
 
         request = GenerationRequest(
@@ -62,6 +64,6 @@ def session_ask(
         stats = session.generate(request, collect)
         if stats.stop_reason == "cancelled" or (cancelled is not None and cancelled.is_set()):
             raise AskCancelled
-        return Reply(stats.text, tuple(probs))
+        return Reply(stats.text, tuple(probs), tuple(texts))
 
     return ask

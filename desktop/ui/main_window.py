@@ -28,6 +28,9 @@ def _train_tab() -> TrainTab:
     return TrainTab()
 
 
+QUIZ_HAS_MODEL = "The Quiz tab is asking the model: chat and loading wait until it ends."
+
+
 def _quiz_tab(engine: InferenceEngine) -> QuizTab:
     from desktop.ui.quiz.quiz_tab import QuizTab
 
@@ -91,6 +94,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_quiz_tab(self, tab: QuizTab) -> None:
         tab.chat_tab_requested.connect(lambda: self.tabs.setCurrentWidget(self.chat_tab))
+        tab.running_changed.connect(
+            lambda running: self.chat_tab.lend_model(QUIZ_HAS_MODEL if running else None)
+        )
 
     @Slot()
     def _on_library_changed(self) -> None:

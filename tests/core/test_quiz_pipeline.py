@@ -222,3 +222,12 @@ def test_a_question_too_long_even_alone_is_an_error() -> None:
 
     with pytest.raises(PromptTooLong):
         list(interrogate([QAPair("q?", "a")], LONG_ARTICLE, QuizSettings(), ask))
+
+
+def test_confidence_counts_the_answer_line_only() -> None:
+    reply = Reply("Paris\nIt is in France.", (0.9, 0.7, 0.1, 0.1, 0.1),
+                  ("Paris", "\n", "It", " is", " in France."))  # fmt: skip
+    assert reply.confidence == pytest.approx(0.8)
+    leading = Reply("\nParis", (0.5, 0.9), ("\n", "Paris"))  # a leading newline is no end
+    assert leading.confidence == pytest.approx(0.7)
+    assert Reply("Paris", (0.6, 0.2)).confidence == pytest.approx(0.4)  # texts unknown

@@ -207,3 +207,28 @@ def test_a_deleted_run_asks_first(
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     tab.runs.delete_button.click()
     assert tab.store.runs() == [] and tab.runs.model.records == []
+
+
+def test_chat_waits_while_a_quiz_has_the_model(
+    qtbot: Any, make_engine: Any, tiny_gguf: Path, store: Any
+) -> None:
+    from desktop.ui.main_window import MainWindow
+
+    engine = make_engine(replies_by_prompt=REPLIES, token_delay=0.02)
+    window = MainWindow(engine=engine, store=store)
+    qtbot.addWidget(window)
+    chat = window.chat_tab
+    chat.load_model(str(tiny_gguf))
+    qtbot.waitUntil(lambda: chat.model is not None, timeout=10_000)
+    quiz = window.quiz_tab
+    assert quiz.model_label.text() == tiny_gguf.name
+    quiz.questions.set_pairs(PAIRS)
+    quiz.run_button.click()
+    assert quiz.busy and not chat.model_bar.isEnabled()
+    chat.send("hello?")
+    assert not chat.busy and "Quiz tab" in chat.status.text()
+    qtbot.waitUntil(lambda: not quiz.busy, timeout=20_000)
+    assert chat.model_bar.isEnabled() and chat.lent_to is None
+    chat.send("hello again")
+    qtbot.waitUntil(lambda: chat.busy, timeout=5_000)
+    window.close()

@@ -47,11 +47,27 @@ class AskOptions:
 class Reply:
     text: str
     token_probs: tuple[float, ...] = ()  # the model's probability of each token it wrote
+    token_texts: tuple[str, ...] = ()  # the tokens' text, when known (same length)
 
     @property
     def confidence(self) -> float:
-        """Mean token probability: how sure the model was of the words it chose."""
-        return fmean(self.token_probs) if self.token_probs else 0.0
+        """Mean token probability of the answer: how sure the model was of the words it
+        chose. Only the answer line's tokens count when the tokens' text is known (an
+        explanation after it is not the answer)."""
+        probs = self.token_probs
+        if self.token_texts and len(self.token_texts) == len(probs):
+            probs = probs[: _answer_token_count(self.token_texts)]
+        return fmean(probs) if probs else 0.0
+
+
+def _answer_token_count(texts: Sequence[str]) -> int:
+    """Tokens up to and including the one that ends the first non-empty line."""
+    seen = ""
+    for n, text in enumerate(texts, 1):
+        seen += text
+        if "\n" in seen.lstrip() and seen.strip():
+            return n
+    return len(texts)
 
 
 Ask = Callable[[Sequence[ChatMessage], AskOptions], Reply]

@@ -53,6 +53,7 @@ class ChatTab(QWidget):
         self._request_ids = itertools.count(1)
         self.conversation_id: int | None = None
         self.model: LoadedModel | None = None
+        self.lent_to: str | None = None  # why another tab has the model now
         self.model_info: ModelInfo | None = None
         self.last_prompt: PromptPlan | None = None
         self.context_used = 0
@@ -184,6 +185,9 @@ class ChatTab(QWidget):
 
     @Slot(str)
     def load_model(self, path: str) -> None:
+        if self.lent_to:
+            self.status.setText(self.lent_to)
+            return
         self.model_bar.add_and_select(path)
         self.settings.set("chat/recent_models", self.model_bar.recent)
         self.engine.load_requested.emit(path, self.panel.load_settings())
@@ -262,9 +266,18 @@ class ChatTab(QWidget):
         template = self.model.template if self.model else TemplateInfo()
         return build_prompt(messages, template, base_mode=self.panel.base_mode.isChecked())
 
+    def lend_model(self, reason: str | None) -> None:
+        """Another tab (the quiz) is using the model: no sending or loading until it ends."""
+        self.lent_to = reason
+        self.model_bar.setEnabled(reason is None and not self.busy)
+        self.status.setText(reason or "")
+
     @Slot(str)
     def send(self, text: str) -> None:
         if self.busy or self.conversation_id is None:
+            return
+        if self.lent_to:
+            self.status.setText(self.lent_to)
             return
         if self.model is None:
             self.status.setText("Load a model first (pick one above, or Open GGUF…).")
@@ -342,7 +355,7 @@ class ChatTab(QWidget):
 
     def _end_reply(self) -> MessageWidget:
         self.composer.set_busy(False)
-        self.model_bar.setEnabled(True)
+        self.model_bar.setEnabled(self.lent_to is None)
         self.sidebar.locked_id = None
         return self.stream.end()
 

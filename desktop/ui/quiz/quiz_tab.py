@@ -43,6 +43,7 @@ TOKENS_PER_QUESTION = 60  # budget for model-written questions
 
 class QuizTab(QWidget):
     chat_tab_requested = Signal()
+    running_changed = Signal(bool)  # the model is in use by a quiz job (the Chat tab waits)
 
     def __init__(self, engine: InferenceEngine, store: QuizStore | None = None) -> None:
         super().__init__()
@@ -234,6 +235,7 @@ class QuizTab(QWidget):
         self.questions.model_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.settings.setEnabled(not running)
+        self.running_changed.emit(running)
 
     @Slot()
     def stop(self) -> None:

@@ -104,7 +104,7 @@ class RunsPage(QWidget):
         row = self.selected()
         self.open_button.setEnabled(row is not None)
         self.delete_button.setEnabled(row is not None and row.run.status != "running")
-        self.resume_button.setEnabled(row is not None and row.run.status == "stopped")
+        self.resume_button.setEnabled(row is not None and row.run.status in ("stopped", "failed"))
 
     @Slot()
     def _confirm_delete(self) -> None:
