@@ -411,6 +411,11 @@ def throughput(text: str) -> dict[str, Any]:
 
 
 def _maxrss_mb() -> float:
+    """This process's peak RSS. VmHWM first: ru_maxrss survives execve on Linux, so a spawned
+    child would report the peak of the parent it was forked from (here: with torch)."""
+    hwm = _status_mb("VmHWM")
+    if hwm is not None:
+        return hwm
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -504,7 +509,7 @@ def learn() -> dict[str, Any]:
             break
     assert last is not None
     foreign = load.stop()
-    rss_peak_mb = _maxrss_mb()
+    rss_peak_mb = max(rss_before_mb, _maxrss_mb())  # VmHWM restarted at training's start
     training_hwm_mb = _status_mb("VmHWM") if reset else None
 
     # tracemalloc's peak over one more training step (numpy reports its buffers to it)

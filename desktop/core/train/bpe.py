@@ -48,6 +48,7 @@ from desktop.core.bpe_vocab import (
     token_text,
     vocab_from_byte_merges,
 )
+from desktop.core.train.text_parts import text_parts
 
 if TYPE_CHECKING:
     import tiktoken
@@ -281,7 +282,8 @@ def _chunk_counts(text: str, pattern: str, specials: Sequence[str]) -> Counter[b
     splitter = regex.compile(pattern)
     counts: Counter[str] = Counter()
     for piece in pieces:
-        counts.update(splitter.findall(piece))
+        for part in text_parts(piece):  # short calls: the GIL goes back to the window
+            counts.update(splitter.findall(part))
     return Counter({chunk.encode("utf-8"): n for chunk, n in counts.items()})
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from desktop.core.train.bpe import TrainedTokenizer, train_bpe
 from desktop.core.train.config import TrainConfig
 from desktop.core.train.data import TokenData
+from desktop.core.train.text_parts import text_parts
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,5 +34,7 @@ def prepare(
 ) -> Prepared:
     if tokenizer is None:
         tokenizer = train_bpe(text, config.vocab_size, progress=progress, cancelled=cancelled)
-    ids = np.asarray(tokenizer.encode(text), dtype=np.int32)
+    ids = np.concatenate(  # in parts: one long tiktoken call would hold the GIL ~100 ms
+        [np.asarray(tokenizer.encode(part), dtype=np.int32) for part in text_parts(text)]
+    )
     return Prepared(tokenizer, TokenData.split(ids, config.validation_share, config.context))
