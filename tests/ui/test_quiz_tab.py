@@ -232,3 +232,41 @@ def test_chat_waits_while_a_quiz_has_the_model(
     chat.send("hello again")
     qtbot.waitUntil(lambda: chat.busy, timeout=5_000)
     window.close()
+
+
+def test_the_whole_loop_article_file_to_training_set(
+    qtbot: Any, make_quiz: Any, tmp_path: Path
+) -> None:
+    """Open an article → the model writes the pairs → run → verdicts → export."""
+    article = tmp_path / "ostrea.md"
+    article.write_text("# Ostrea\n\nOstrea was founded in **1602**. Its mayor is Lena Varo.\n")
+    written = (
+        "Here you go!\n\nQ: When was Ostrea founded?\nA: 1602.\n\n"
+        "**Q:** Who is the mayor of Ostrea?\n**A:** Lena Varo\n\nQ: Unanswered?\n"
+    )
+    tab = make_quiz(replies_by_prompt=[
+        ("Write 8 questions", written),
+        ("Question: When was Ostrea", "1602"),
+        ("Question: Who is the mayor", "Lena Varo"),
+        ("When was Ostrea founded", "It was founded in 1602."),
+        ("Who is the mayor", "I'm not sure."),
+    ])  # fmt: skip
+    assert tab.questions.open_article(article)
+    tab.questions.model_button.click()
+    qtbot.waitUntil(lambda: not tab.busy, timeout=10_000)
+    assert [(p.question, p.answer) for p in tab.questions.pairs.pairs] == [
+        ("When was Ostrea founded?", "1602"),
+        ("Who is the mayor of Ostrea?", "Lena Varo"),
+    ]
+    tab.settings.samples.setValue(2)
+    run_to_end(qtbot, tab)
+    assert [q.verdict for q in tab.summary.questions] == ["knows", "doesn't know"]
+    assert tab.summary.open_accuracy == 1.0 and tab.run.article_title == "Ostrea"
+    out = tmp_path / "sft.jsonl"
+    assert tab.export_training_set(out, "I don't know that.", True) == 2
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [
+        {"messages": [{"role": "user", "content": "When was Ostrea founded?"},
+                      {"role": "assistant", "content": "1602"}]},
+        {"messages": [{"role": "user", "content": "Who is the mayor of Ostrea?"},
+                      {"role": "assistant", "content": "I don't know that."}]},
+    ]  # fmt: skip
