@@ -13,7 +13,8 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QTextCursor
 
 from desktop.core.tokens.display import TokenDisplay, build_display
-from desktop.ui.tokens.token_view import PALETTE, SPECIAL_BACKGROUND, TokenView
+from desktop.ui.tokens.token_formats import PALETTE, SPECIAL_BACKGROUND
+from desktop.ui.tokens.token_view import TokenView
 
 SENTENCES = (
     "The committee met on Tuesday to discuss the budget for next year.",

@@ -19,7 +19,6 @@ import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import (
     QColor,
-    QFont,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -34,26 +33,19 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
 from desktop.core.tokens.display import NEWLINE, SPACE, TAB, IntArray, TokenDisplay
-
-# Light pastels that tell neighbours apart (consecutive entries, and the last and the
-# first, are far apart in hue); text on them stays dark whatever the style.
-PALETTE = (
-    "#FFD6D6",  # rose
-    "#D8F2C6",  # mint
-    "#E3D9FF",  # lavender
-    "#FFE6BF",  # peach
-    "#C7ECEC",  # aqua
-    "#F6D5EE",  # orchid
-    "#FFF5B0",  # lemon
-    "#D2E2FF",  # sky
+from desktop.ui.tokens.token_formats import (
+    HIGHLIGHT_BACKGROUND,
+    HIGHLIGHT_OUTLINE,
+    MARKER_COLOUR,
+    PALETTE,
+    TEXT_COLOUR,
+    document_spans,
+    format_range,
+    line_x,
+    span_rects,
+    token_formats,
 )
-TEXT_COLOUR = "#1A1A1A"
-PARTIAL_TEXT_COLOUR = "#5A5F66"  # bytes of a split character: grey italic, dotted line
-SPECIAL_BACKGROUND = "#37474F"  # control tokens stand out: dark slate, white bold
-SPECIAL_TEXT_COLOUR = "#FFFFFF"
-MARKER_COLOUR = "#8A9099"  # ·, → and ↵ when whitespace is shown: visible but quiet
-HIGHLIGHT_BACKGROUND = "#FFB300"
-HIGHLIGHT_OUTLINE = "#C62828"
+
 _MARKERS = re.compile(f"[{SPACE}{TAB}{NEWLINE}]")
 _BYTES_SHOWN = re.compile(r"‹[0-9A-F ]*›")
 
@@ -74,7 +66,7 @@ class TokenView(QPlainTextEdit):
         self._starts: IntArray = np.zeros(0, dtype=np.int64)  # document positions
         self._ends: IntArray = np.zeros(0, dtype=np.int64)
         self._styles: IntArray = np.zeros(0, dtype=np.int64)  # index into _formats
-        self._formats = _token_formats()
+        self._formats = token_formats()
         self._marker_format = QTextCharFormat()
         self._marker_format.setForeground(QColor(MARKER_COLOUR))
         self._formatted: set[int] = set()  # block numbers whose layout has its formats
@@ -88,7 +80,7 @@ class TokenView(QPlainTextEdit):
     def set_display(self, display: TokenDisplay) -> None:
         """Show `display`, replacing everything (formats, highlight, hover)."""
         self._display = display
-        self._starts, self._ends = _document_spans(display)
+        self._starts, self._ends = document_spans(display)
         n = len(display)
         styles = np.arange(n, dtype=np.int64) % len(PALETTE)
         styles[display.partial] += len(PALETTE)
@@ -232,10 +224,10 @@ class TokenView(QPlainTextEdit):
         ranges: list[QTextLayout.FormatRange] = []
         for start, stop, style in zip(starts, ends, styles, strict=True):
             if stop > start:
-                ranges.append(_format_range(start, stop - start, self._formats[style]))
+                ranges.append(format_range(start, stop - start, self._formats[style]))
         # later ranges win where they overlap: the markers' grey goes over the tokens'
         for marker in _MARKERS.finditer(block.text()):
-            ranges.append(_format_range(marker.start(), 1, self._marker_format))
+            ranges.append(format_range(marker.start(), 1, self._marker_format))
         if not ranges:
             return
         block.layout().setFormats(ranges)
@@ -253,7 +245,7 @@ class TokenView(QPlainTextEdit):
             if block.position() >= end:
                 break
             if block.position() + block.length() > start:
-                rects.extend(_span_rects(block, start, end, QPointF(left, top)))
+                rects.extend(span_rects(block, start, end, QPointF(left, top)))
         return rects
 
     def _position_at(self, point: QPointF) -> int:
@@ -268,7 +260,7 @@ class TokenView(QPlainTextEdit):
             line = layout.lineAt(n)
             if line.y() <= local.y() < line.y() + line.height():
                 end = line.textStart() + line.textLength()  # trailing spaces included
-                if not line.x() <= local.x() < _x(line, end):
+                if not line.x() <= local.x() < line_x(line, end):
                     return -1
                 at = line.xToCursor(local.x(), QTextLine.CursorPosition.CursorOnCharacter)
                 return block.position() + max(line.textStart(), min(at, end - 1))
@@ -312,72 +304,3 @@ class TokenView(QPlainTextEdit):
         if index != self._hovered:
             self._hovered = index
             self.token_hovered.emit(index)
-
-
-def _token_formats() -> list[QTextCharFormat]:
-    """Palette formats, then their partial-token variants, then the special format."""
-    whole, partial = [], []
-    for colour in PALETTE:
-        plain = QTextCharFormat()
-        plain.setBackground(QColor(colour))
-        plain.setForeground(QColor(TEXT_COLOUR))
-        whole.append(plain)
-        split = QTextCharFormat(plain)
-        split.setForeground(QColor(PARTIAL_TEXT_COLOUR))
-        split.setFontItalic(True)
-        split.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
-        split.setUnderlineColor(QColor(PARTIAL_TEXT_COLOUR))
-        partial.append(split)
-    special = QTextCharFormat()
-    special.setBackground(QColor(SPECIAL_BACKGROUND))
-    special.setForeground(QColor(SPECIAL_TEXT_COLOUR))
-    special.setFontWeight(QFont.Weight.Bold)
-    return [*whole, *partial, special]
-
-
-def _format_range(start: int, length: int, fmt: QTextCharFormat) -> QTextLayout.FormatRange:
-    r = QTextLayout.FormatRange()
-    r.start = start
-    r.length = length
-    r.format = fmt
-    return r
-
-
-def _span_rects(block: QTextBlock, start: int, end: int, origin: QPointF) -> list[QRectF]:
-    """The rectangles of document span [start, end) within `block`, one per line."""
-    layout = block.layout()
-    base = block.position()
-    text_end = base + block.length() - 1  # where the block's line break is
-    first, last = max(start, base) - base, min(end, text_end) - base
-    rects: list[QRectF] = []
-    for n in range(layout.lineCount()):
-        line = layout.lineAt(n)
-        low = max(first, line.textStart())
-        high = min(last, line.textStart() + line.textLength())
-        if high > low:
-            x1, x2 = _x(line, low), _x(line, high)
-            rects.append(QRectF(min(x1, x2), line.y(), abs(x2 - x1), line.height()))
-    if not rects and start <= text_end < end and layout.lineCount():
-        line = layout.lineAt(layout.lineCount() - 1)  # a token that is only a line break:
-        rects.append(QRectF(_x(line, text_end - base), line.y(), 6.0, line.height()))  # a stub
-    return [rect.translated(origin) for rect in rects]
-
-
-def _x(line: QTextLine, position: int) -> float:
-    # PySide6 returns (x, position) but types it as `object`
-    result: tuple[float, int] = line.cursorToX(position)  # type: ignore[assignment]
-    return float(result[0])
-
-
-def _document_spans(display: TokenDisplay) -> tuple[IntArray, IntArray]:
-    """The tokens' spans in document positions (UTF-16 units, "\\r\\n" as one break)."""
-    text = display.text
-    if "\r\n" not in text and (
-        text.isascii() or len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text)
-    ):
-        return display.starts, display.ends
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    extra = (codes > 0xFFFF).astype(np.int64)  # a surrogate pair: two positions
-    extra[:-1] -= (codes[:-1] == 13) & (codes[1:] == 10)  # "\r\n": one block break
-    shift = np.concatenate(([0], np.cumsum(extra))).astype(np.int64)
-    return display.starts + shift[display.starts], display.ends + shift[display.ends]
