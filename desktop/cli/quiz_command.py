@@ -74,7 +74,6 @@ def quiz_command(
         return 2
     session = HostSession()
     store = QuizStore()
-    status = "stopped"
     try:
         article = find_article(args.article)
         pairs = read_pairs(args.questions) if args.questions else None
@@ -83,11 +82,13 @@ def quiz_command(
         ask = session_ask(session)
         pairs = pairs or make_pairs(args, article, ask)
         if not pairs:
-            print("error: no questions: the article has no usable sentences "
-                  "(try --qa model or --questions FILE)", file=err)  # fmt: skip
+            why = ("the model wrote no question–answer pairs we could read" if args.qa == "model"
+                   else "the article has no sentences with names, dates or numbers")  # fmt: skip
+            print(f"error: no questions: {why} (or give --questions FILE)", file=err)
             return 2
         run_id = store.add_run(model.path, article.title, article.text, pairs, settings)
         answers = []
+        status = "failed"  # until it ends well, or Ctrl+C makes it "stopped"
         try:
             for answer in interrogate(pairs, article.text, settings, ask):
                 store.add_answer(run_id, answer)
@@ -96,6 +97,9 @@ def quiz_command(
                     summary = summarize(pairs, answers, settings)
                     _print_question(summary.questions[answer.question_index], out, args.json)
             status = "done"
+        except KeyboardInterrupt:
+            status = "stopped"
+            raise
         finally:
             store.set_status(run_id, status)
     except (ArticleError, QAFileError, OSError, PromptTooLong) as exc:

@@ -38,7 +38,6 @@ def add_train_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
 def train_command(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
-    from desktop.core.train.bpe import TrainedTokenizer
     from desktop.core.train.checkpoint import load_checkpoint, save_checkpoint
     from desktop.core.train.config import fit_schedule, preset
     from desktop.core.train.corpus import load_corpus
@@ -46,6 +45,7 @@ def train_command(
     from desktop.core.train.model import keep_freed_memory
     from desktop.core.train.prepare import prepare
     from desktop.core.train.sampling import RegurgitationMeter
+    from desktop.core.train.trained_tokenizer import TrainedTokenizer
     from desktop.core.train.trainer import TrainingRun, export_gguf, train
 
     keep_freed_memory()  # ~30 % faster steps: no page faults re-mapping freed activations

@@ -14,69 +14,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, cast, get_args
 
 from desktop.core.atomic_files import write_text_atomically
+from desktop.core.conversation_records import (
+    DEFAULT_TITLE,
+    Conversation,
+    MessageStatus,
+    StoredMessage,
+    conversation_from_row,
+    json_column,
+    message_from_row,
+    title_from_first_message,
+)
 from desktop.core.database import open_database, transaction
 from desktop.core.generation import ChatMessage, GenerationStats, Role, TokenEvent
 from desktop.core.presets import PresetStore
 
-MessageStatus = Literal["complete", "partial", "error"]
-DEFAULT_TITLE = "New chat"
-TITLE_LENGTH = 40
 _ROLES: tuple[str, ...] = get_args(Role)
 _STATUSES: tuple[str, ...] = get_args(MessageStatus)
-
-
-@dataclass(frozen=True)
-class Conversation:
-    id: int
-    title: str
-    system_prompt: str
-    model_path: str | None
-    created_at: float  # unix seconds
-    updated_at: float  # last message change (not renames or settings)
-    settings: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    id: int
-    conversation_id: int
-    position: int  # 0-based order inside the conversation
-    role: Role
-    content: str  # raw model output, <think> blocks included
-    status: MessageStatus
-    created_at: float
-    stats: dict[str, Any] | None = None
-    token_probs: list[Any] | None = None
-
-    def to_chat_message(self) -> ChatMessage:
-        return ChatMessage(self.role, self.content)
-
-
-def title_from_first_message(text: str, max_chars: int = TITLE_LENGTH) -> str:
-    """A sidebar title: the first non-blank line, cut at a word boundary, at most max_chars."""
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    first = next((line for line in lines if line), "")
-    if not first:
-        return DEFAULT_TITLE
-    if len(first) <= max_chars:
-        return first
-    cut = first[: max_chars - 1]  # room for the ellipsis
-    space = cut.rfind(" ")
-    if space > max_chars // 2:  # only back up to a word boundary if little is lost
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:-") + "…"
-
-
-# --- store --------------------------------------------------------------------------------
 
 
 class ConversationStore:
@@ -124,7 +84,7 @@ class ConversationStore:
         rows = self._conn.execute(
             "SELECT * FROM conversations ORDER BY updated_at DESC, id DESC"
         ).fetchall()
-        return [_conversation(row) for row in rows]
+        return [conversation_from_row(row) for row in rows]
 
     def get_conversation(self, conversation_id: int) -> Conversation:
         """Raises KeyError for an unknown id (as do all methods taking an id)."""
@@ -133,7 +93,7 @@ class ConversationStore:
         ).fetchone()
         if row is None:
             raise KeyError(f"no conversation {conversation_id}")
-        return _conversation(row)
+        return conversation_from_row(row)
 
     def rename(self, conversation_id: int, title: str) -> None:
         self._set_column(conversation_id, "title", title)
@@ -160,7 +120,7 @@ class ConversationStore:
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY position",
             (conversation_id,),
         ).fetchall()
-        return [_message(row) for row in rows]
+        return [message_from_row(row) for row in rows]
 
     def add_message(
         self,
@@ -216,7 +176,7 @@ class ConversationStore:
         self._update_message(
             message_id,
             "content = ?, status = ?, stats_json = ?, token_probs_json = ?",
-            (content, status, _dumps(stats), _dumps(token_probs)),
+            (content, status, json_column(stats), json_column(token_probs)),
         )
 
     def update_message(self, message_id: int, content: str) -> None:
@@ -315,44 +275,4 @@ class ConversationStore:
         row = self._conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         if row is None:
             raise KeyError(f"no message {message_id}")
-        return _message(row)
-
-
-def _conversation(row: sqlite3.Row) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        title=row["title"],
-        system_prompt=row["system_prompt"],
-        model_path=row["model_path"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        settings=json.loads(row["settings_json"]),
-    )
-
-
-def _message(row: sqlite3.Row) -> StoredMessage:
-    stats, probs = row["stats_json"], row["token_probs_json"]
-    return StoredMessage(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        position=row["position"],
-        role=row["role"],
-        content=row["content"],
-        status=row["status"],
-        created_at=row["created_at"],
-        stats=json.loads(stats) if stats is not None else None,
-        token_probs=json.loads(probs) if probs is not None else None,
-    )
-
-
-def _dumps(value: object) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(value, ensure_ascii=False, default=_dataclass_to_dict)
-
-
-def _dataclass_to_dict(obj: object) -> object:
-    # Lets callers pass TokenEvent objects straight from the engine.
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    raise TypeError(f"cannot store {type(obj).__name__} as JSON")
+        return message_from_row(row)

@@ -14,13 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.core.formatting import format_bytes
-from desktop.core.model_info import (
-    GGUFError,
-    GGUFHeader,
-    ModelInfo,
-    model_info_from_header,
-    read_gguf_header,
-)
+from desktop.core.gguf_header import GGUFError, GGUFHeader, read_gguf_header
+from desktop.core.model_info import ModelInfo, model_info_from_header
 from desktop.core.system_memory import available_memory_bytes
 
 MAX_TENSOR_NAME = 63  # GGML_MAX_NAME is 64, including the terminating zero

@@ -26,14 +26,13 @@ class EngineTask(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._cancelled = threading.Event()
-        self.running = False  # set while the engine thread is inside `run`
 
     @property
     def cancelled(self) -> threading.Event:
         return self._cancelled
 
     def cancel(self) -> None:
-        """Thread-safe. The engine's `cancel_task` also stops the request in flight."""
+        """Thread-safe: the request in flight polls this flag and stops at its next token."""
         self._cancelled.set()
 
     def run(self, session: HostSession) -> None:
@@ -42,7 +41,6 @@ class EngineTask(QObject):
         if self._cancelled.is_set():
             self.ended.emit("stopped", "")
             return
-        self.running = True
         try:
             self.work(session)
             self.ended.emit("stopped" if self._cancelled.is_set() else "done", "")
@@ -59,8 +57,6 @@ class EngineTask(QObject):
         except Exception as exc:  # a bug in the task must not take the engine down
             log.exception("engine task failed")
             self.ended.emit("failed", f"Unexpected error: {exc}")
-        finally:
-            self.running = False
 
     def work(self, session: HostSession) -> None:
         raise NotImplementedError

@@ -133,9 +133,16 @@ class HostSession:
     # ---- generate ------------------------------------------------------------------
 
     def generate(
-        self, request: GenerationRequest, on_tokens: Callable[[Sequence[TokenEvent]], None]
+        self,
+        request: GenerationRequest,
+        on_tokens: Callable[[Sequence[TokenEvent]], None],
+        cancelled: threading.Event | None = None,
     ) -> GenerationStats:
-        """Stream a reply; `on_tokens` gets each batch of new tokens as it arrives."""
+        """Stream a reply; `on_tokens` gets each batch of new tokens as it arrives.
+
+        `cancelled` is a task's own stop flag, checked here at every poll: a task is
+        stopped without touching the session's flag from another thread, so a stop can
+        neither land on the next request nor be lost between two."""
         self._stop.clear()
         if self.model is None:
             raise SessionError("No model is loaded. Pick a model and load it first.")
@@ -146,6 +153,8 @@ class HostSession:
             self._host.send(GenerateCommand(request))
             while True:
                 event = self._host.poll(POLL_S)
+                if cancelled is not None and cancelled.is_set() and not self._stop.is_set():
+                    self.stop()
                 if self._hard_stop_due():
                     # The host ignored the stop (a long prompt): kill it now, and bring
                     # the model back with the next request, not here (the app may be
@@ -183,6 +192,7 @@ class HostSession:
     ) -> tuple[tuple[int, ...], tuple[bytes, ...]]:
         if self.model is None:
             raise SessionError("No model is loaded.")
+        self._stop.clear()  # a stop meant for an earlier request does not end this one
         if self._reload_needed:
             self._reload()
         try:

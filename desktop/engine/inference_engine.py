@@ -89,10 +89,11 @@ class InferenceEngine(QObject):
         self.task_requested.emit(task)
 
     def cancel_task(self, task: EngineTask) -> None:
-        """Thread-safe: the task stops at its next token; a queued one never starts."""
+        """Thread-safe: the task stops at its next token; a queued one never starts.
+
+        Only the task's own flag is set: its requests poll it (HostSession.generate), so
+        a Chat reply or a later request is never stopped by it."""
         task.cancel()
-        if task.running:  # only then is the request in flight this task's own
-            self._session.stop()
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop, end the host process and the thread. Call from the GUI thread."""

@@ -12,6 +12,7 @@ from desktop.core.prompt_builder import build_prompt
 from desktop.core.quiz.interrogation import Ask, AskOptions, PromptTooLong, Reply
 from desktop.engine.host_session import HostSession, SessionError
 
+MIN_REPLY_TOKENS = 64  # room a reply keeps when the prompt leaves less than max_tokens
 # Request ids of tasks never collide with the Chat tab's (which count up from 1).
 _request_ids = itertools.count(1 << 40)
 
@@ -37,13 +38,16 @@ def session_ask(
         if model is None:
             raise SessionError("No model is loaded. Load one in the Chat tab first.")
         plan = build_prompt(messages, model.template, base_mode=base_mode)
-        limit = model.context_size - options.max_tokens
-        if len(plan.text) > limit:  # a token is at least a character: only then count
+        max_tokens = options.max_tokens
+        # A token is at least one byte (plus BOS), so only a long prompt needs counting.
+        if len(plan.text.encode("utf-8")) + 2 > model.context_size - max_tokens:
             tokens = prompt_tokens.get(plan.text)
             if tokens is None:
                 tokens = prompt_tokens[plan.text] = len(session.tokenize(0, plan.text)[0])
-            if tokens > limit:
-                raise PromptTooLong(tokens, limit)
+            needed = min(max_tokens, MIN_REPLY_TOKENS)  # a long reply may be cut shorter
+            if model.context_size - tokens < needed:
+                raise PromptTooLong(tokens, model.context_size - needed)
+            max_tokens = min(max_tokens, model.context_size - tokens)
         probs: list[float] = []
         texts: list[str] = []
 
@@ -57,11 +61,11 @@ def session_ask(
             prompt=plan.text,
             stop=plan.stops,
             sampling=SamplingSettings(
-                temperature=options.temperature, max_tokens=options.max_tokens, seed=options.seed
+                temperature=options.temperature, max_tokens=max_tokens, seed=options.seed
             ),
             top_alternatives=1,  # makes the host report each token's probability
         )
-        stats = session.generate(request, collect)
+        stats = session.generate(request, collect, cancelled)
         if stats.stop_reason == "cancelled" or (cancelled is not None and cancelled.is_set()):
             raise AskCancelled
         return Reply(stats.text, tuple(probs), tuple(texts))

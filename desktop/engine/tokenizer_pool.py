@@ -98,7 +98,7 @@ class TokenizerPool:
                 raise
             return gguf
         if key.startswith(TRAINED):
-            from desktop.core.train.bpe import TrainedTokenizer
+            from desktop.core.train.trained_tokenizer import TrainedTokenizer
 
             trained = TrainedTokenizer.load(Path(key[len(TRAINED) :]))
             return TiktokenTokenizer(trained.encoding())

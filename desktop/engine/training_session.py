@@ -19,9 +19,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop.core.atomic_files import write_text_atomically
-from desktop.core.train.bpe import TrainedTokenizer
 from desktop.core.train.checkpoint import save_checkpoint
 from desktop.core.train.config import TrainConfig
+from desktop.core.train.trained_tokenizer import TrainedTokenizer
 from desktop.core.train.trainer import StepMetrics, TrainingRun
 from desktop.engine.background import BackgroundJob, JobControl
 

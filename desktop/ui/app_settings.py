@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QSettings
 
 from desktop.core.paths import data_dir
+from desktop.core.quiz.interrogation import QuizSettings
 
 DEFAULTS: dict[str, Any] = {
     "chat/temperature": 0.7,
@@ -24,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "chat/show_probabilities": False,
     "chat/recent_models": [],
     "chat/last_model": "",
+    # the Quiz tab: QuizSettings' own defaults, so there is one source for them
+    **{f"quiz/{name}": value for name, value in QuizSettings().to_dict().items()},
+    "quiz/unsure_refuses": True,
 }
 
 

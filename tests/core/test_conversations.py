@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from desktop.core import paths
-from desktop.core.conversations import DEFAULT_TITLE, ConversationStore, title_from_first_message
+from desktop.core.conversation_records import DEFAULT_TITLE, title_from_first_message
+from desktop.core.conversations import ConversationStore
 from desktop.core.database import MIGRATIONS, SCHEMA_VERSION, migrate
 from desktop.core.generation import GenerationStats, TokenAlternative, TokenEvent
 from desktop.core.presets import DEFAULT_PRESETS

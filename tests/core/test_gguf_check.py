@@ -12,8 +12,8 @@ import pytest
 from desktop.core import system_memory
 from desktop.core.bpe_vocab import byte_level_bpe_vocab
 from desktop.core.gguf_check import CheckResult, check_gguf, tensor_bytes
+from desktop.core.gguf_header import read_gguf_header
 from desktop.core.gguf_writer import write_llama_gguf
-from desktop.core.model_info import read_gguf_header
 from tests.gguf_fixtures import BROKEN_KINDS, TINY_SHAPE, layout, tiny_weights
 
 EXPECTED_MESSAGES = {

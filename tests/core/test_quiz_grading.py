@@ -2,15 +2,14 @@ from __future__ import annotations
 
 import pytest
 
+from desktop.core.quiz.answer_normalisation import answer_tokens, normalize_answer
 from desktop.core.quiz.grading import (
     Grade,
     GradeResult,
-    answer_tokens,
     grade_answer,
     is_refusal,
     judge_messages,
     judged,
-    normalize_answer,
     parse_judge_reply,
 )
 
@@ -20,6 +19,16 @@ OK, BAD, NA = "CORRECT", "INCORRECT", "NOT_ATTEMPTED"
 @pytest.mark.parametrize(
     ("answer", "reference", "expected"),
     [
+        # denials are not answers; what models say about an invented subject is a refusal
+        ("Not Paris", "Paris", BAD),
+        ("It is not Paris.", "Paris", BAD),
+        ("Not 1889", "1889", BAD),
+        ("Paris, not London", "Paris", OK),
+        ("I am not familiar with Velmora.", "Osk", NA),
+        ("There is no such place as Velmora.", "Osk", NA),
+        ("Velmora is not a real country.", "Osk", NA),
+        ("It is not possible to say.", "Osk", NA),
+        ("I don't know, maybe Paris.", "Rome", BAD),
         # casing, articles, punctuation, quotes, Markdown
         ("Paris", "Paris", OK),
         ("paris", "PARIS", OK),

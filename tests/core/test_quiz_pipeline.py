@@ -117,9 +117,9 @@ def test_summary_verdicts_and_charts() -> None:
     assert summary.open_book_gain == pytest.approx(4 / 9)
     q1 = summary.questions[0].closed
     assert q1 is not None and q1.agreement == 1.0 and q1.correct == 3
-    # calibration: closed-book answers only, binned by confidence, on the diagonal or not
+    # calibration: attempted closed-book answers only (the refusal is left out)
     bins = calibration(answers, bins=5)
-    assert sum(b.count for b in bins) == 9
+    assert sum(b.count for b in bins) == 8 and summary.not_attempted == pytest.approx(1 / 9)
     top = bins[-1]
     assert (top.low, top.count, top.accuracy) == (0.8, 2, 1.0)
 
@@ -162,6 +162,8 @@ def test_the_store_keeps_runs_and_answers(tmp_path: Path) -> None:
     store.close()
     store = QuizStore(tmp_path / "db.sqlite3")  # as after a crash: reopened
     store.mark_interrupted()
+    assert store.get(run_id).status == "running"  # written just now: a CLI may be asking
+    store.mark_interrupted(quiet_for_s=0)
     run = store.get(run_id)
     assert (run.status, run.pairs, run.settings, run.model_name) == (
         "stopped",
@@ -231,3 +233,66 @@ def test_confidence_counts_the_answer_line_only() -> None:
     leading = Reply("\nParis", (0.5, 0.9), ("\n", "Paris"))  # a leading newline is no end
     assert leading.confidence == pytest.approx(0.7)
     assert Reply("Paris", (0.6, 0.2)).confidence == pytest.approx(0.4)  # texts unknown
+
+
+def test_partial_runs_give_no_verdict_and_a_paired_gain() -> None:
+    settings = QuizSettings(samples=3)
+    answers, _ = run_quiz(settings)
+    closed = [a for a in answers if a.mode == "closed"]
+    opened = [a for a in answers if a.mode == "open"]
+    # stopped after 7 closed answers: the third question has 1 of 3, so no verdict yet
+    partial = summarize(PAIRS, closed[:7], settings)
+    assert [q.verdict for q in partial.questions] == ["knows", "doesn't know", None]
+    assert partial.verdicts == {"knows": 1, "doesn't know": 1, "unsure": 0}
+    assert sft_examples(partial.questions, settings)[-1]["messages"][0]["content"] == (
+        PAIRS[1].question
+    )  # the unfinished question is not exported
+    # open book only for the first question so far: the gain compares that question alone
+    mid = summarize(PAIRS, closed + opened[:3], settings)
+    assert mid.open_book_gain == pytest.approx(0.0)  # q1: 3/3 closed, 3/3 open
+    assert mid.closed_accuracy == pytest.approx(5 / 9)
+
+
+def test_the_cache_gives_the_same_summary() -> None:
+    settings = QuizSettings(samples=3)
+    answers, _ = run_quiz(settings)
+    cache: dict = {}
+    for n in range(1, len(answers) + 1):
+        cached = summarize(PAIRS, answers[:n], settings, cache)
+    assert cached == summarize(PAIRS, answers, settings)
+    assert len(cache) == len(answers)  # one entry per (question, mode, answer count)
+
+
+def test_judge_grades_when_asked_and_its_reply_is_readable() -> None:
+    calls: list[str] = []
+
+    def ask(messages: Sequence[ChatMessage], options: AskOptions) -> Reply:
+        text = messages[-1].content
+        calls.append(text)
+        if "CORRECT" in messages[0].content + text:  # the judge prompt names the labels
+            return Reply("Grade: CORRECT" if "opened in 1889" in text else "hmm", (1.0,))
+        return Reply("It opened in 1889" if "tower" in text else "Lisbon", (0.5,))
+
+    pairs = [QAPair("When did the tower open?", "March 1889"), QAPair("Capital?", "Osk")]
+    settings = QuizSettings(samples=1, open_book=False, judge=True)
+    answers = list(interrogate(pairs, ARTICLE, settings, ask))
+    assert [(a.grade, a.method) for a in answers] == [
+        ("CORRECT", "judge"),  # the rules would not give "1889" for "March 1889"
+        ("INCORRECT", "overlap"),  # "hmm": unreadable, the rule's grade stays
+    ]
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize(
+    "article",
+    [
+        "word " * 2000 + "the keeper was Marit Vell " + "word " * 500,  # no punctuation at all
+        "\n".join(f"item {i}: nets and ropes" for i in range(400)) + "\nkeeper: Marit Vell",
+        "。".join(["港口的天气很好"] * 600) + "。灯塔看守人是 Marit Vell。",  # CJK full stops
+    ],
+)
+def test_excerpts_of_any_text_are_never_empty(article: str) -> None:
+    from desktop.core.quiz.excerpt import article_excerpt
+
+    excerpt = article_excerpt(article, "Who was the lighthouse keeper, Marit?", 600)
+    assert 0 < len(excerpt) <= 600 and "Marit Vell" in excerpt

@@ -17,15 +17,12 @@ from gguf import GGUFReader, TokenType
 
 from desktop.core.bpe_vocab import token_text
 from desktop.core.gguf_writer import write_vocab_gguf
-from desktop.core.train.bpe import (
-    CHAT_SPECIALS,
+from desktop.core.train.bpe import CHAT_SPECIALS, MAX_VOCAB_SIZE, TrainingCancelled, train_bpe
+from desktop.core.train.trained_tokenizer import (
     GPT2_PATTERN,
     LLAMA3_PATTERN,
-    MAX_VOCAB_SIZE,
     PRE_TOKENIZERS,
     TrainedTokenizer,
-    TrainingCancelled,
-    train_bpe,
 )
 from tests.gguf_fixtures import TINY_SHAPE
 

@@ -144,3 +144,34 @@ def test_one_reply_task(qtbot: Any, make_engine: Any, tiny_gguf: Path, load: boo
         assert got.progress[-1] == 4  # the scripted model's tokens are words
     else:
         assert got.ended[0][0] == "failed" and "No model is loaded" in got.ended[0][1]
+
+
+def test_a_cancelled_task_leaves_no_stop_behind(
+    qtbot: Any, make_engine: Any, tiny_gguf: Path
+) -> None:
+    """A stop for the task must not end (or hard-kill the host under) the next request."""
+    engine = make_engine(replies=[" ".join(["word"] * 40)], token_delay=0.02)
+    record = loaded(qtbot, engine, tiny_gguf)
+    pid = engine.host_pid
+    task = InterrogationTask(PAIRS, ARTICLE, QuizSettings(samples=2, max_tokens=64))
+    got = TaskRecorder(task)
+    engine.run_task(task)
+    qtbot.waitUntil(lambda: bool(got.answers), **WAIT)
+    engine.cancel_task(task)
+    qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
+    qtbot.wait(2500)  # past the hard-stop delay
+    counted = Counted()
+    engine.tokenized.connect(counted.on_tokenized)
+    engine.tokenize_requested.emit(7, "count me", True)
+    qtbot.waitUntil(lambda: bool(counted.ids) or bool(record.failed), **WAIT)
+    assert counted.ids and not record.failed and engine.host_pid == pid
+
+
+class Counted(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[Any] = []
+
+    @Slot(int, object, object)
+    def on_tokenized(self, _rid: int, ids: Any, _pieces: Any) -> None:
+        self.ids.append(ids)

@@ -86,7 +86,8 @@ def test_run_gives_verdicts_charts_and_training_set(
     tab.results.table.selectRow(2)
     assert "Captain Nemo" in tab.results.answers_view.toPlainText()
     out = tmp_path / "sft.jsonl"
-    assert tab.export_training_set(out, "Sorry, I don't know.", True) == 3
+    tab.results.refusal.setText("Sorry, I don't know.")
+    assert tab.results.export_training_set(out) == 3
     replies = [json.loads(line)["messages"][1]["content"] for line in out.read_text().splitlines()]
     assert replies == ["1889", "Sorry, I don't know.", "Sorry, I don't know."]
 
@@ -107,6 +108,13 @@ def test_class_mode_keeps_score(qtbot: Any, make_quiz: Any) -> None:
     mode.bet_not.click()  # right
     assert mode.class_score() == (2, 3) and mode.score.text() == "Class: 2 of 3 right"
     assert not mode.next.isEnabled()
+    mode.go(0)
+    assert not mode.bet_knows.isEnabled()  # one bet per question
+    mode.restart()
+    mode.reveal.click()  # revealed first: no betting on it afterwards
+    assert not mode.bet_knows.isEnabled() and "1889" in mode.details.toPlainText()
+    mode.place_bet("knows")
+    assert mode.class_score() == (0, 0)
 
 
 def test_stop_then_resume_asks_only_what_is_missing(qtbot: Any, make_quiz: Any) -> None:
@@ -123,9 +131,11 @@ def test_stop_then_resume_asks_only_what_is_missing(qtbot: Any, make_quiz: Any) 
     tab.runs.select_run(tab.run.id)
     assert tab.runs.resume_button.isEnabled()
     tab.runs.resume_button.click()
+    assert tab.runs.selected().run.status == "running"  # the list follows the run
     qtbot.waitUntil(lambda: not tab.busy, timeout=20_000)
-    keys = [a.key for a in tab.store.answers(tab.run.id)]
-    assert len(keys) == len(set(keys)) == 12
+    keys = [a.key for a in tab.answers]  # what the resumed run was told, plus the stored
+    assert len(keys) == len(set(keys)) == 12  # nothing asked twice
+    assert len(tab.store.answers(tab.run.id)) == 12
     assert tab.store.get(tab.run.id).status == "done"
 
 
@@ -220,6 +230,10 @@ def test_chat_waits_while_a_quiz_has_the_model(
     chat = window.chat_tab
     chat.load_model(str(tiny_gguf))
     qtbot.waitUntil(lambda: chat.model is not None, timeout=10_000)
+    chat.send("first")  # a conversation to regenerate or edit later
+    qtbot.waitUntil(lambda: not chat.busy, timeout=10_000)
+    stored = chat.store.messages(chat.conversation_id)
+    assert len(stored) == 2
     quiz = window.quiz_tab
     assert quiz.model_label.text() == tiny_gguf.name
     quiz.questions.set_pairs(PAIRS)
@@ -227,6 +241,9 @@ def test_chat_waits_while_a_quiz_has_the_model(
     assert quiz.busy and not chat.model_bar.isEnabled()
     chat.send("hello?")
     assert not chat.busy and "Quiz tab" in chat.status.text()
+    chat.regenerate(stored[1].id, confirm=False)  # nothing else gets through either
+    chat.edit_message(stored[0].id, "changed")
+    assert not chat.busy and chat.store.messages(chat.conversation_id) == stored
     qtbot.waitUntil(lambda: not quiz.busy, timeout=20_000)
     assert chat.model_bar.isEnabled() and chat.lent_to is None
     chat.send("hello again")
@@ -263,10 +280,39 @@ def test_the_whole_loop_article_file_to_training_set(
     assert [q.verdict for q in tab.summary.questions] == ["knows", "doesn't know"]
     assert tab.summary.open_accuracy == 1.0 and tab.run.article_title == "Ostrea"
     out = tmp_path / "sft.jsonl"
-    assert tab.export_training_set(out, "I don't know that.", True) == 2
+    tab.results.refusal.setText("I don't know that.")
+    assert tab.results.export_training_set(out) == 2
     assert [json.loads(line) for line in out.read_text().splitlines()] == [
         {"messages": [{"role": "user", "content": "When was Ostrea founded?"},
                       {"role": "assistant", "content": "1602"}]},
         {"messages": [{"role": "user", "content": "Who is the mayor of Ostrea?"},
                       {"role": "assistant", "content": "I don't know that."}]},
     ]  # fmt: skip
+
+
+def test_closing_mid_run_leaves_it_resumable(qtbot: Any, make_quiz: Any, fresh_home: Path) -> None:
+    tab = make_quiz(token_delay=0.05)
+    tab.questions.set_pairs(PAIRS)
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: bool(tab.answers), timeout=10_000)
+    run_id = tab.run.id
+    tab.shutdown()  # what closing the window does
+    store = QuizStore(fresh_home / "quiz.sqlite3")
+    assert store.get(run_id).status == "stopped" and store.answers(run_id)
+    store.close()
+
+
+def test_settings_titles_and_a_bad_export(qtbot: Any, make_quiz: Any, tmp_path: Path) -> None:
+    tab = make_quiz()
+    tab.questions.set_pairs(PAIRS[:1])
+    tab.settings.samples.setValue(5)
+    tab.settings.open_book.setChecked(False)
+    run_to_end(qtbot, tab)
+    again = make_quiz(load=False)  # the next start remembers them
+    assert again.settings.samples.value() == 5 and not again.settings.open_book.isChecked()
+    page = again.questions
+    title, _ = page.article()
+    page.article_text.appendPlainText("My own note.")
+    assert page.article()[0] == f"{title} (edited)"
+    assert not page.export_pairs(tmp_path / "questions.txt")  # neither .jsonl nor .csv
+    assert "questions.txt" in page.status.text()

@@ -1,22 +1,29 @@
 """Grade a model's reply against a reference answer with SimpleQA's labels.
 
-Cheap rules first (each names its `method`, so the user sees why); `judge_messages` and
-`parse_judge_reply` let a model grade what the rules can't.
+Cheap rules first (each names its `method`, so the user sees why): exact and contained
+answers, stated numbers, refusals, then word overlap, all on `answer_normalisation`'s
+tokens. `judge_messages` and `parse_judge_reply` let a model grade what the rules can't.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Literal
 
 from desktop.core.generation import ChatMessage
+from desktop.core.quiz.answer_normalisation import (
+    DATE_TOKEN,
+    NUMBER_TOKEN,
+    answer_tokens,
+    normalize_answer,
+)
 
 Grade = Literal["CORRECT", "INCORRECT", "NOT_ATTEMPTED"]
-GradeMethod = Literal["exact", "contains", "overlap", "number", "refusal", "empty", "judge"]
+GradeMethod = Literal[
+    "exact", "contains", "overlap", "number", "refusal", "empty", "judge", "negation"
+]
 
 
 @dataclass(frozen=True)
@@ -27,12 +34,6 @@ class GradeResult:
 
 
 # fmt: off
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")
-_UNIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-               "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
-               "seventeen", "eighteen", "nineteen")
-_TEN_NAMES = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 # Framing words that say nothing about the answer; left out of the overlap score.
 _STOP = {"i", "im", "it", "its", "is", "was", "were", "be", "been", "are", "am", "do", "does",
          "did", "think", "believe", "guess", "answer", "of", "in", "on", "at", "by", "for", "to",
@@ -42,21 +43,6 @@ _STOP = {"i", "im", "it", "its", "is", "was", "were", "be", "been", "are", "am",
          "mrs", "ms", "dr", "sir", "either"}
 _ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "etc", "mt", "ft", "approx"}
 # fmt: on
-_MONTHS = {name: i + 1 for i, name in enumerate(_MONTH_NAMES)}
-_MONTHS |= {name[:3]: i for name, i in _MONTHS.items()} | {"sept": 9}
-_UNITS = {w: i for i, w in enumerate(_UNIT_NAMES)}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate(_TEN_NAMES)}
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9, "trillion": 10**12}
-# "no one knows" is not the number 1
-_ONE_AS_WORD = {"no", "any", "every", "some", "each", "which", "this", "that", "the"}
-_ARTICLES = {"a", "an", "the"}
-
-_APOSTROPHES = "'’ʼ‘`"
-_ISO_DATE = re.compile(r"\b(\d{4})([-/.])(\d{1,2})\2(\d{1,2})\b")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_TOKEN = re.compile(r"(\d+)(?:st|nd|rd|th)\b|\d+(?:\.\d+)?|[^\W\d_]+")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_DATE = re.compile(r"(\d{3,4})-\d\d(?:-\d\d)?")
 
 _NEGATIONS = ("cannot", "cant", "can not", "couldnt", "could not", "unable to", "not able to")
 _VERBS = ("answer", "provide", "determine", "say", "find", "recall", "confirm", "verify", "tell")
@@ -66,6 +52,9 @@ _REFUSALS = (
     *("is unknown", "remains unknown", "no information", "have information", "not aware"),
     *("no one knows", "nobody knows", "not known"),
     *("have any information", "not have access", "dont have access", "dont recall", "idk"),
+    # what models say about an invented subject
+    *("not familiar with", "no such", "not real", "is fictional", "does not exist"),
+    *("doesnt exist", "not possible to say", "impossible to say", "no record", "no records"),
 )
 _SHORT_REFUSALS = {"unknown", "dunno", "pass", "no answer", "n", "sorry"}  # "N/A" -> "n"
 # A refusal followed by one of these is a guess, graded by what it says (SimpleQA does too).
@@ -75,104 +64,10 @@ _GUESSES = (
     *("perhaps it is", "maybe it was", "perhaps it was", "might have been", "may have been"),
     *("could have been", "is probably", "was probably", "most likely", "if i had to"),
     *("not sure but", "not certain but", "dont know but", "but it is", "but it was"),
+    *("maybe", "perhaps", "possibly", "probably"),
 )
-
-
-def _fold(text: str) -> str:
-    """Casefold and strip accents ("Zürich" -> "zurich"); glue contractions ("don't" -> "dont")."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"\b(?:[^\W\d_]\.){2,}", lambda m: m.group(0).replace(".", ""), text)  # D.C.
-    text = re.sub(f"\\b(it|that|what|there|he|she|who)[{_APOSTROPHES}]s\\b", r"\1 is", text)
-    text = re.sub(f"[{_APOSTROPHES}]s\\b", "", text)  # possessive: "Curie's" is "Curie"
-    return re.sub(f"[{_APOSTROPHES}]", "", text)
-
-
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")  # "1000.0" -> "1000", "07" -> "7", "3.50" -> "3.5"
-
-
-def _number_run(tokens: list[str], i: int) -> tuple[Decimal, int]:
-    """Parse spelled-out numbers starting at tokens[i] ("twenty one", "1.5 million")."""
-    total = current = Decimal(0)
-    kind, j = "", i  # kind of the last word taken: "" (none), unit, teen, tens, scale, digits
-    while j < len(tokens):
-        t, nxt = tokens[j], tokens[j + 1] if j + 1 < len(tokens) else ""
-        if not kind and _NUMBER.fullmatch(t) and nxt in _SCALES:
-            current, kind = Decimal(t), "digits"
-        elif t in _UNITS and _UNITS[t] < 10 and kind in ("", "tens", "scale"):
-            if t == "one" and not kind and i > 0 and tokens[i - 1] in _ONE_AS_WORD:
-                break
-            current, kind = current + _UNITS[t], "unit"
-        elif (t in _UNITS or t in _TENS) and kind in ("", "scale"):
-            current, kind = current + _UNITS.get(t, _TENS.get(t, 0)), "tens"
-        elif t == "hundred" and kind != "scale":
-            current, kind = max(current, Decimal(1)) * 100, "scale"
-        elif t in _SCALES and t != "hundred":
-            total += max(current, Decimal(1)) * _SCALES[t]
-            current, kind = Decimal(0), "scale"
-        else:
-            break
-        j += 1
-    return total + current, j
-
-
-def _is_day(t: str) -> bool:
-    return t.isdigit() and len(t) <= 2 and 1 <= int(t) <= 31
-
-
-def _date_at(tokens: list[str], i: int) -> tuple[str, int]:
-    """A date starting at tokens[i] in any common order, as ("1776-07-04", tokens used)."""
-    t = [*tokens[i : i + 4], "", "", "", ""]
-    day = month = used = 0
-    if _is_day(t[0]):
-        k = 2 if t[1] == "of" else 1  # "4th of July"
-        if t[k] in _MONTHS:
-            day, month, used = int(t[0]), _MONTHS[t[k]], k + 1
-    elif t[0] in _MONTHS:
-        month, used = _MONTHS[t[0]], 1
-        if _is_day(t[1]):
-            day, used = int(t[1]), 2
-    if not used:
-        return "", 0
-    if t[used].isdigit() and len(t[used]) in (3, 4):
-        year = int(t[used])
-        return (f"{year:04d}-{month:02d}-{day:02d}" if day else f"{year:04d}-{month:02d}"), used + 1
-    # A lone month word stays a word ("may", "march"); day + month only is "07-04".
-    return (f"{month:02d}-{day:02d}", used) if day else ("", 0)
-
-
-def _iso_to_words(m: re.Match[str]) -> str:
-    month, day = int(m.group(3)), int(m.group(4))
-    if 1 <= month <= 12 and 1 <= day <= 31:
-        return f" {day} {_MONTH_NAMES[month - 1]} {m.group(1)} "
-    return m.group(0)
-
-
-def answer_tokens(text: str) -> list[str]:
-    """Normalised tokens: no accents, case, punctuation or articles; numbers as digits; dates
-    canonical ("July 4, 1776", "4 July 1776" and "1776-07-04" all give "1776-07-04")."""
-    text = _THOUSANDS.sub("", _ISO_DATE.sub(_iso_to_words, _fold(text)))
-    raw = [m.group(1) or m.group(0) for m in _TOKEN.finditer(text)]  # "4th" -> "4"
-    raw = [_fmt(Decimal(t)) if t[0].isdigit() else t for t in raw]
-    words: list[str] = []
-    i = 0
-    while i < len(raw):
-        value, j = _number_run(raw, i)
-        words.append(_fmt(value) if j > i else raw[i])
-        i = max(j, i + 1)
-    words = [w for w in words if w not in _ARTICLES]
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        date, used = _date_at(words, i)
-        out.append(date if used else words[i])
-        i += used or 1
-    return out
-
-
-def normalize_answer(text: str) -> str:
-    return " ".join(answer_tokens(text))
+# Words that deny what follows them: "It is not Paris" does not answer "Paris".
+_DENIALS = {"not", "never", "isnt", "wasnt", "arent", "werent", "no"}
 
 
 def _sentences(text: str) -> list[str]:
@@ -208,28 +103,41 @@ def _content(tokens: list[str]) -> list[str]:
 def _token_matches(answer: str, reference: str) -> bool:
     # A fuller date answers a month/year reference: "1969-07-20" for "1969-07".
     return answer == reference or (
-        bool(_DATE.fullmatch(reference)) and answer.startswith(reference + "-")
+        bool(DATE_TOKEN.fullmatch(reference)) and answer.startswith(reference + "-")
     )
 
 
 def _contains(answer: list[str], reference: list[str]) -> bool:
+    return bool(_occurrences(answer, reference))
+
+
+def _occurrences(answer: list[str], reference: list[str]) -> list[int]:
     n = len(reference)
-    return any(
-        all(_token_matches(answer[i + k], reference[k]) for k in range(n))
+    return [
+        i
         for i in range(len(answer) - n + 1)
-    )
+        if all(_token_matches(answer[i + k], reference[k]) for k in range(n))
+    ]
+
+
+def _denied(answer: list[str], reference: list[str]) -> bool:
+    """Every mention of the reference comes right after a denial ("not Paris")."""
+    found = _occurrences(answer, reference)
+    return bool(found) and all(i > 0 and answer[i - 1] in _DENIALS for i in found)
 
 
 def _numbers(tokens: list[str]) -> set[str]:
     """Numbers stated, counting the year of a date ("July 4, 1776" states 1776)."""
-    found = {t for t in tokens if _NUMBER.fullmatch(t)}
-    return found | {str(int(m.group(1))) for t in tokens if (m := _DATE.fullmatch(t))}
+    found = {t for t in tokens if NUMBER_TOKEN.fullmatch(t)}
+    return found | {str(int(m.group(1))) for t in tokens if (m := DATE_TOKEN.fullmatch(t))}
 
 
 def _reference_number(reference: list[str]) -> str | None:
     # "1,000" or "330 metres"; not "Apollo 11" or "Boeing 747", where the number is a name.
     first, rest = reference[0], reference[1:]
-    return first if _NUMBER.fullmatch(first) and len(rest) <= 2 and not _numbers(rest) else None
+    if NUMBER_TOKEN.fullmatch(first) and len(rest) <= 2 and not _numbers(rest):
+        return first
+    return None
 
 
 def _overlap(answer: list[str], reference: list[str]) -> tuple[float, float, float]:
@@ -278,6 +186,8 @@ def grade_answer(answer: str, reference: str, *, overlap_threshold: float = 0.5)
             return GradeResult("INCORRECT", method, hedge)
         return GradeResult("CORRECT", method, score)
 
+    if _denied(ans, ref):
+        return GradeResult("INCORRECT", "negation", 0.0)
     if _contains(ans, ref):
         return correct("contains", 1.0)
     number, stated = _reference_number(ref), _numbers(ans)

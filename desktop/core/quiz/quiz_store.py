@@ -73,9 +73,13 @@ class QuizStore:
             self._conn.execute("UPDATE quiz_runs SET status = ? WHERE id = ?", (status, run_id))
             self._touch(run_id)
 
-    def mark_interrupted(self) -> None:
-        """Runs left "running" by an earlier session ended with it; they can be resumed."""
-        self._conn.execute("UPDATE quiz_runs SET status = 'stopped' WHERE status = 'running'")
+    def mark_interrupted(self, quiet_for_s: float = 120.0) -> None:
+        """Runs left "running" by an earlier session ended with it; they can be resumed.
+        A run written to in the last `quiet_for_s` may belong to a CLI still asking."""
+        self._conn.execute(
+            "UPDATE quiz_runs SET status = 'stopped' WHERE status = 'running' AND updated_at < ?",
+            (time.time() - quiet_for_s,),
+        )
 
     def delete(self, run_id: int) -> None:
         self._conn.execute("DELETE FROM quiz_runs WHERE id = ?", (run_id,))

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Literal
 
-from desktop.core.quiz.grading import grade_answer, normalize_answer
+from desktop.core.quiz.answer_normalisation import normalize_answer
+from desktop.core.quiz.grading import grade_answer
 from desktop.core.quiz.interrogation import Mode, QuizSettings, SampleAnswer
 from desktop.core.quiz.qa import QAPair
 
@@ -58,12 +59,10 @@ class QuizSummary:
     open_accuracy: float | None
     verdicts: dict[Verdict, int]
     calibration: list[CalibrationBin]
-
-    @property
-    def open_book_gain(self) -> float | None:
-        if self.closed_accuracy is None or self.open_accuracy is None:
-            return None
-        return self.open_accuracy - self.closed_accuracy
+    # open minus closed accuracy over the questions answered both ways (a run in progress
+    # or stopped has open-book answers for only some questions)
+    open_book_gain: float | None = None
+    not_attempted: float | None = None  # share of closed-book answers that declined
 
 
 def agreement(texts: Sequence[str]) -> float:
@@ -74,20 +73,27 @@ def agreement(texts: Sequence[str]) -> float:
     such group."""
     if not texts:
         return 0.0
-    normal = [normalize_answer(t) for t in texts]
+    groups: dict[str, tuple[str, int]] = {}  # normalised text -> (a text, how many)
+    for text in texts:
+        key = normalize_answer(text)
+        first, count = groups.get(key, (text, 0))
+        groups[key] = (first, count + 1)
     best = 0
-    for candidate, key in zip(texts, normal, strict=True):
+    for key, (candidate, _) in groups.items():
         same = sum(
-            k == key or (bool(key) and grade_answer(t, candidate).grade == "CORRECT")
-            for t, k in zip(texts, normal, strict=True)
+            count
+            for other_key, (other, count) in groups.items()
+            if other_key == key or (key and grade_answer(other, candidate).grade == "CORRECT")
         )
         best = max(best, same)
     return best / len(texts)
 
 
 def mode_result(answers: Sequence[SampleAnswer]) -> ModeResult | None:
-    if not answers:
-        return None
+    return _mode_result(answers) if answers else None
+
+
+def _mode_result(answers: Sequence[SampleAnswer]) -> ModeResult:
     return ModeResult(
         samples=len(answers),
         correct=sum(a.grade == "CORRECT" for a in answers),
@@ -107,10 +113,11 @@ def verdict_for(accuracy: float, settings: QuizSettings) -> Verdict:
 
 def calibration(answers: Iterable[SampleAnswer], bins: int = 5) -> list[CalibrationBin]:
     """Closed-book answers binned by confidence; empty bins are left out. A calibrated model
-    is right about as often as it is confident (the bins sit on the diagonal)."""
+    is right about as often as it is confident (the bins sit on the diagonal). Refusals are
+    left out, as in SimpleQA: a confident "I don't know" is not an over-confident answer."""
     grouped: list[list[SampleAnswer]] = [[] for _ in range(bins)]
     for answer in answers:
-        if answer.mode == "closed":
+        if answer.mode == "closed" and answer.grade != "NOT_ATTEMPTED":
             grouped[min(int(answer.confidence * bins), bins - 1)].append(answer)
     return [
         CalibrationBin(
@@ -126,29 +133,65 @@ def calibration(answers: Iterable[SampleAnswer], bins: int = 5) -> list[Calibrat
 
 
 def summarize(
-    pairs: Sequence[QAPair], answers: Iterable[SampleAnswer], settings: QuizSettings
+    pairs: Sequence[QAPair],
+    answers: Iterable[SampleAnswer],
+    settings: QuizSettings,
+    cache: dict[tuple[int, Mode, int], ModeResult] | None = None,
 ) -> QuizSummary:
+    """`cache` (kept by a caller that summarises a growing run after every answer) holds
+    each question's result by its answer count: only the question that changed is redone."""
     answers = list(answers)
     by_key: dict[tuple[int, Mode], list[SampleAnswer]] = {}
     for answer in answers:
         by_key.setdefault((answer.question_index, answer.mode), []).append(answer)
+
+    def result(index: int, mode: Mode) -> ModeResult | None:
+        group = by_key.get((index, mode), [])
+        if not group or cache is None:
+            return mode_result(group)
+        key = (index, mode, len(group))
+        if key not in cache:
+            cache[key] = _mode_result(group)
+        return cache[key]
+
     questions = []
     for index, pair in enumerate(pairs):
-        closed = mode_result(by_key.get((index, "closed"), []))
-        opened = mode_result(by_key.get((index, "open"), []))
-        verdict = verdict_for(closed.accuracy, settings) if closed else None
+        closed, opened = result(index, "closed"), result(index, "open")
+        # A verdict needs all K closed-book answers: one lucky answer is not knowledge.
+        complete = closed is not None and closed.samples >= settings.samples
+        verdict = verdict_for(closed.accuracy, settings) if closed and complete else None
         questions.append(QuestionResult(index, pair, closed, opened, verdict))
     verdicts: dict[Verdict, int] = {"knows": 0, "doesn't know": 0, "unsure": 0}
     for q in questions:
         if q.verdict is not None:
             verdicts[q.verdict] += 1
+    closed_answers = [a for a in answers if a.mode == "closed"]
     return QuizSummary(
         questions=questions,
         closed_accuracy=_accuracy(answers, "closed"),
         open_accuracy=_accuracy(answers, "open"),
         verdicts=verdicts,
         calibration=calibration(answers),
+        open_book_gain=_gain(questions),
+        not_attempted=(
+            sum(a.grade == "NOT_ATTEMPTED" for a in closed_answers) / len(closed_answers)
+            if closed_answers
+            else None
+        ),
     )
+
+
+def _gain(questions: Sequence[QuestionResult]) -> float | None:
+    both = [q for q in questions if q.closed and q.open]
+    if not both:
+        return None
+    closed = sum(q.closed.correct for q in both if q.closed) / sum(
+        q.closed.samples for q in both if q.closed
+    )
+    opened = sum(q.open.correct for q in both if q.open) / sum(
+        q.open.samples for q in both if q.open
+    )
+    return opened - closed
 
 
 def _accuracy(answers: Sequence[SampleAnswer], mode: Mode) -> float | None:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop.core.train.bpe import TrainedTokenizer, train_bpe
+from desktop.core.train.bpe import train_bpe
 from desktop.core.train.config import TrainConfig
 from desktop.core.train.data import TokenData
 from desktop.core.train.text_parts import text_parts
+from desktop.core.train.trained_tokenizer import TrainedTokenizer
 
 
 @dataclass(frozen=True, eq=False)

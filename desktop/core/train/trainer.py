@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from desktop.core.gguf_writer import CHATML_TEMPLATE, FileType, LlamaShape, write_llama_gguf
-from desktop.core.train.bpe import TrainedTokenizer
 from desktop.core.train.checkpoint import Checkpoint
 from desktop.core.train.config import TrainConfig
 from desktop.core.train.data import TokenData
 from desktop.core.train.model import Params, forward, init_params, loss_and_grads, loss_only
 from desktop.core.train.optim import AdamW, clip_grad_norm, learning_rate_at
 from desktop.core.train.sampling import RegurgitationMeter, sample
+from desktop.core.train.trained_tokenizer import TrainedTokenizer
 
 
 @dataclass(frozen=True)

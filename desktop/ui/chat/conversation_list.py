@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.conversations import Conversation, ConversationStore
+from desktop.core.conversation_records import Conversation
+from desktop.core.conversations import ConversationStore
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 

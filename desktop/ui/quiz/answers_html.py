@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from desktop.core.formatting import format_duration
 from desktop.core.quiz.interrogation import SampleAnswer
 from desktop.core.quiz.results import QuestionResult, QuizSummary
 
@@ -55,3 +56,15 @@ def answers_html(question: QuestionResult, answers: Sequence[SampleAnswer]) -> s
                 "</tr>" + "".join(rows) + "</table>"
             )
     return "".join(html)
+
+
+def progress_text(done: int, total: int, done_here: int, seconds: float) -> str:
+    """ "12 of 48 answers · 8.2 a minute · about 4 min left": `done_here` answers came in
+    `seconds` (this session: a resumed run's earlier answers do not count for speed)."""
+    text = f"{done} of {total} answers"
+    if done_here >= 2 and seconds > 0:
+        per_s = done_here / seconds
+        text += f" · {per_s * 60:.1f} a minute"
+        if done < total:
+            text += f" · about {format_duration((total - done) / per_s)} left"
+    return text

@@ -33,6 +33,7 @@ class ClassMode(QWidget):
         self.answers: list[SampleAnswer] = []
         self.position = 0
         self.bets: dict[int, Bet] = {}  # question index -> the class's bet
+        self.revealed: set[int] = set()  # no betting on a question once its answers are out
         self.counter = QLabel("")
         self.score = QLabel("")
         self.question = QLabel("Run a quiz first: class mode shows its questions one by one.")
@@ -100,6 +101,7 @@ class ClassMode(QWidget):
 
     def restart(self) -> None:
         self.bets.clear()
+        self.revealed.clear()
         self.position = 0
         self._show()
 
@@ -108,14 +110,19 @@ class ClassMode(QWidget):
 
     def place_bet(self, bet: Bet) -> None:
         q = self.current()
-        if q is not None and q.index not in self.bets:
+        if q is not None and q.index not in self.bets and q.index not in self.revealed:
             self.bets[q.index] = bet
+            self.revealed.add(q.index)
             self._show()
 
     @Slot()
     def show_answers(self) -> None:
         q = self.current()
         if q is None:
+            return
+        if q.index not in self.revealed:
+            self.revealed.add(q.index)
+            self._show()  # locks the bet buttons, then comes back here
             return
         mine = [a for a in self.answers if a.question_index == q.index]
         self.details.setHtml(answers_html(q, mine))
@@ -149,10 +156,10 @@ class ClassMode(QWidget):
         self.question.setText(q.pair.question)
         self.previous.setEnabled(self.position > 0)
         self.next.setEnabled(self.position < len(self.questions) - 1)
-        if q.index in self.bets:
-            self.show_answers()
         for button in (self.bet_knows, self.bet_not):
-            button.setEnabled(q.index not in self.bets)
+            button.setEnabled(q.index not in self.revealed)
+        if q.index in self.revealed:
+            self.show_answers()
         self._update_score()
 
     def _update_score(self) -> None:

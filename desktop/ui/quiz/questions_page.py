@@ -50,6 +50,7 @@ class QuestionsPage(QWidget):
         self.article_text = QPlainTextEdit()
         self.article_text.setPlaceholderText("Pick an article above, or paste any text here.")
         self.article_title = ""
+        self._shown_text = ""  # the text as shown, to tell when the user has changed it
         self.pairs = QATableModel()
         self.table = QTableView()
         self.table.setModel(self.pairs)
@@ -121,13 +122,22 @@ class QuestionsPage(QWidget):
     # ---- the article ---------------------------------------------------------------
 
     def article(self) -> tuple[str, str]:
-        """The title and text a run will use (the text as it is now in the editor)."""
-        return self.article_title or "Pasted text", self.article_text.toPlainText().strip()
+        """The title and text a run will use: the text as it is now in the editor, and the
+        article's title only while that text is still the article's own."""
+        text = self.article_text.toPlainText().strip()
+        if self.article_title and text == self._shown_text:
+            return self.article_title, text
+        return (f"{self.article_title} (edited)" if self.article_title else "Pasted text"), text
 
     def show_article(self, article: Article) -> None:
-        self.article_title = article.title
-        self.article_text.setPlainText(article.text)
+        self.show_text(article.title, article.text)
         self.article_note.setText(INVENTED_NOTE if article.invented else "")
+
+    def show_text(self, title: str, text: str) -> None:
+        self.article_title = title
+        self._shown_text = text.strip()
+        self.article_text.setPlainText(text)
+        self.article_note.setText("")
 
     def open_article(self, path: Path) -> bool:
         try:
@@ -158,8 +168,10 @@ class QuestionsPage(QWidget):
     @Slot()
     def make_rule_questions(self) -> int:
         # "About <title>: …": closed book, "she" or "the tower" needs its subject named
+        # (pasted or edited text has no title to trust)
         title, text = self.article()
-        added = self.pairs.add_pairs(cloze_pairs(text, limit=self.count.value(), topic=title))
+        topic = title if text == self._shown_text and self.article_title else None
+        added = self.pairs.add_pairs(cloze_pairs(text, limit=self.count.value(), topic=topic))
         self.status.setText(
             f"Added {added} fill-in-the-blank questions." if added
             else "No new questions: the text has no sentences with names, dates or numbers left."
@@ -192,8 +204,9 @@ class QuestionsPage(QWidget):
     def export_pairs(self, path: Path) -> bool:
         try:
             write_pairs(path, self.pairs.complete_pairs())
-        except OSError as exc:
-            self.status.setText(f"Could not save {path.name}: {exc.strerror or exc}")
+        except (OSError, QAFileError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self.status.setText(f"Could not save {path.name}: {reason}")
             return False
         self.status.setText(f"Saved {len(self.pairs.complete_pairs())} questions to {path.name}.")
         return True
@@ -220,11 +233,14 @@ class QuestionsPage(QWidget):
 
     @Slot()
     def _choose_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        path, chosen = QFileDialog.getSaveFileName(
             self, "Export questions", "questions.jsonl", "JSON lines (*.jsonl);;CSV (*.csv)"
         )
         if path:
-            self.export_pairs(Path(path))
+            target = Path(path)
+            if target.suffix.lower() not in (".jsonl", ".csv"):  # the filter says which
+                target = target.with_suffix(".csv" if "csv" in chosen else ".jsonl")
+            self.export_pairs(target)
 
 
 def _label(article: Article) -> str:

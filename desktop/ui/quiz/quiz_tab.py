@@ -7,38 +7,37 @@ GUI only hears about finished answers, stores each at once, and redraws the resu
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
+    QMessageBox,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.paths import database_path
-from desktop.core.quiz.interrogation import AskOptions, SampleAnswer, total_asks
+from desktop.core.quiz.interrogation import AskOptions, Mode, SampleAnswer, total_asks
 from desktop.core.quiz.qa_parse import qa_generation_messages
 from desktop.core.quiz.quiz_store import QuizRun, QuizStore
-from desktop.core.quiz.results import QuizSummary, summarize
-from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
+from desktop.core.quiz.results import ModeResult, QuizSummary, summarize
 from desktop.engine.engine_task import EngineTask, OneReplyTask
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
 from desktop.engine.quiz_task import InterrogationTask
+from desktop.ui.app_settings import AppSettings
+from desktop.ui.quiz.answers_html import progress_text
 from desktop.ui.quiz.class_mode import ClassMode
 from desktop.ui.quiz.questions_page import QuestionsPage
 from desktop.ui.quiz.results_page import ResultsPage
+from desktop.ui.quiz.run_panel import NO_MODEL, RunPanel
 from desktop.ui.quiz.runs_page import RunRow, RunsPage
-from desktop.ui.quiz.settings_panel import SettingsPanel
 
-NO_MODEL = "No model loaded: load one in the Chat tab, then come back."
 TOKENS_PER_QUESTION = 60  # budget for model-written questions
+REDRAW_MS = 150  # answers can come faster than the results are worth redrawing
 
 
 class QuizTab(QWidget):
@@ -54,8 +53,13 @@ class QuizTab(QWidget):
         self.run: QuizRun | None = None  # the run shown (and being asked, while a task runs)
         self.answers: list[SampleAnswer] = []
         self.summary: QuizSummary | None = None
+        self._cache: dict[tuple[int, Mode, int], ModeResult] = {}  # see summarize()
+        self._started = (0.0, 0)  # when this session's asking began, answers then
+        self._redraw_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
+        self.stored_settings = AppSettings()
         self.questions = QuestionsPage()
-        self.results = ResultsPage()
+        self.results = ResultsPage(self.stored_settings)
         self.class_mode = ClassMode()
         self.runs = RunsPage()
         self.pages = QTabWidget()
@@ -63,51 +67,28 @@ class QuizTab(QWidget):
         self.pages.addTab(self.results, "Results")
         self.pages.addTab(self.class_mode, "Class mode")
         self.pages.addTab(self.runs, "Runs")
-        self.model_label = QLabel(NO_MODEL)
-        self.model_label.setWordWrap(True)
-        self.to_chat = QPushButton("Go to Chat to load a model")
-        self.settings = SettingsPanel()
-        self.run_button = QPushButton("Run the quiz")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self._layout()
+        self.panel = RunPanel()
+        p = self.panel  # its parts, by the names the tab's code and tests use
+        self.model_label, self.to_chat, self.settings = p.model_label, p.to_chat, p.settings
+        self.run_button, self.stop_button = p.run_button, p.stop_button
+        self.progress, self.status = p.progress, p.status
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.panel)
         self._connect()
+        self.settings.load(self.stored_settings)
         self._on_model(engine.loaded_model)
         self.refresh_runs()
 
-    def _layout(self) -> None:
-        side = QWidget()
-        side.setFixedWidth(300)
-        sv = QVBoxLayout(side)
-        sv.setContentsMargins(0, 0, 0, 0)
-        sv.addWidget(QLabel("<b>Model</b>"))
-        sv.addWidget(self.model_label)
-        sv.addWidget(self.to_chat)
-        sv.addWidget(QLabel("<b>3 · Ask</b>"))
-        sv.addWidget(self.settings)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button, 1)
-        buttons.addWidget(self.stop_button)
-        sv.addLayout(buttons)
-        sv.addWidget(self.progress)
-        sv.addWidget(self.status)
-        sv.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.pages, 1)
-        layout.addWidget(side)
-
     def _connect(self) -> None:
         self.engine.model_loaded.connect(self._on_model)
-        self.engine.model_crashed.connect(self._on_model_crashed)
+        self.engine.model_crashed.connect(self._on_model_gone)
+        self.engine.load_failed.connect(self._on_model_gone)
+        self.engine.load_started.connect(self._on_load_started)
         self.to_chat.clicked.connect(self.chat_tab_requested)
         self.run_button.clicked.connect(self.start_run)
         self.stop_button.clicked.connect(self.stop)
         self.questions.model_questions_requested.connect(self.write_questions)
-        self.results.export_requested.connect(self.export_training_set)
         self.runs.open_requested.connect(self.open_run)
         self.runs.resume_requested.connect(self.resume_run)
         self.runs.delete_requested.connect(self.delete_run)
@@ -118,12 +99,15 @@ class QuizTab(QWidget):
 
     @Slot(object)
     def _on_model(self, model: LoadedModel | None) -> None:
-        self.model_label.setText(Path(model.path).name if model else NO_MODEL)
-        self.to_chat.setVisible(model is None)
+        self.panel.show_model(model)
 
     @Slot(str)
-    def _on_model_crashed(self, _message: str) -> None:
+    def _on_model_gone(self, _message: str) -> None:
         self._on_model(None)
+
+    @Slot(str)
+    def _on_load_started(self, path: str) -> None:
+        self.panel.show_model(None, loading=path)
 
     # ---- questions written by the model ------------------------------------------
 
@@ -159,6 +143,7 @@ class QuizTab(QWidget):
         if problems := settings.problems():
             self.status.setText("; ".join(problems).capitalize() + ".")
             return
+        self.settings.save(self.stored_settings)
         model = self.engine.loaded_model
         assert model is not None  # checked by _ready
         run_id = self.store.add_run(model.path, title, text, pairs, settings)
@@ -173,7 +158,8 @@ class QuizTab(QWidget):
             self.status.setText(f"This run asked {run.model_name}: load that model in the "
                                 "Chat tab to resume it.")  # fmt: skip
             return
-        if self._ready(need_text=False):
+        if self._ready(need_text=False) and self._may_replace_questions(run):
+            self._show_questions(run)
             self._show_run(run, self.store.answers(run_id))
             self._ask(run)
 
@@ -185,7 +171,10 @@ class QuizTab(QWidget):
         total = total_asks(len(run.pairs), run.settings)
         self._start(task, f"Asking {len(run.pairs)} questions…", total)
         self.progress.setValue(len(done))
+        self._started = (time.monotonic(), len(done))
         self.pages.setCurrentWidget(self.results)
+        self.refresh_runs()
+        self.runs.select_run(run.id)
 
     @Slot(object)
     def _on_answer(self, answer: SampleAnswer) -> None:
@@ -194,7 +183,11 @@ class QuizTab(QWidget):
         self.store.add_answer(self.run.id, answer)
         self.answers.append(answer)
         self.progress.setValue(self.progress.value() + 1)
-        self._redraw()
+        since, before = self._started
+        done, total = len(self.answers), self.progress.maximum()
+        self.status.setText(progress_text(done, total, done - before, time.monotonic() - since))
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
 
     # ---- task plumbing -----------------------------------------------------------
 
@@ -226,15 +219,14 @@ class QuizTab(QWidget):
         if isinstance(task, InterrogationTask) and self.run is not None:
             self.store.set_status(self.run.id, status)
             self.run = replace(self.run, status=status)
+            self._redraw()
             self.refresh_runs()
         words = {"done": "Done.", "stopped": "Stopped.", "failed": "Failed:"}[status]
         self.status.setText(f"{words} {message}".strip())
 
     def _set_running(self, running: bool) -> None:
-        self.run_button.setEnabled(not running)
+        self.panel.set_running(running)
         self.questions.model_button.setEnabled(not running)
-        self.stop_button.setEnabled(running)
-        self.settings.setEnabled(not running)
         self.running_changed.emit(running)
 
     @Slot()
@@ -244,13 +236,18 @@ class QuizTab(QWidget):
 
     def shutdown(self) -> None:
         self.stop()
+        if self.task is not None and self.run is not None:
+            self.store.set_status(self.run.id, "stopped")  # resumable at the next start
         self.run = None  # answers still queued to this tab are dropped, not stored
+        self.results.save_values()
+        self.stored_settings.sync()
         self.store.close()
 
     # ---- results, runs, export ---------------------------------------------------
 
     def _show_run(self, run: QuizRun, answers: list[SampleAnswer]) -> None:
         self.run, self.answers = run, answers
+        self._cache.clear()
         self.settings.show_settings(run.settings)
         self.class_mode.restart()
         self._redraw()
@@ -258,13 +255,16 @@ class QuizTab(QWidget):
     def _redraw(self) -> None:
         if self.run is None:
             return
-        self.summary = summarize(self.run.pairs, self.answers, self.run.settings)
-        self.results.show_results(self.summary, self.answers)
+        self.summary = summarize(self.run.pairs, self.answers, self.run.settings, self._cache)
+        self.results.show_results(self.summary, self.answers, self.run.settings)
         self.class_mode.set_results(self.summary, self.answers)
 
     def refresh_runs(self) -> None:
         rows = []
         for run in self.store.runs():
+            if self.run is not None and run.id == self.run.id and self.summary is not None:
+                rows.append(RunRow(run, self.summary))  # already summarised
+                continue
             answers = self.store.answers(run.id)
             rows.append(RunRow(run, summarize(run.pairs, answers, run.settings)))
         self.runs.set_rows(rows)
@@ -275,33 +275,31 @@ class QuizTab(QWidget):
             self.status.setText("Wait for the current job to end, or stop it.")
             return
         run = self.store.get(run_id)
-        self.questions.set_pairs(run.pairs)
-        self.questions.article_title = run.article_title
-        self.questions.article_text.setPlainText(run.article_text)
+        if not self._may_replace_questions(run):
+            return
+        self._show_questions(run)
         self._show_run(run, self.store.answers(run_id))
         self.pages.setCurrentWidget(self.results)
+
+    def _show_questions(self, run: QuizRun) -> None:
+        self.questions.set_pairs(run.pairs)
+        self.questions.show_text(run.article_title, run.article_text)
+
+    def _may_replace_questions(self, run: QuizRun, confirm: bool = True) -> bool:
+        """Opening a run shows its questions and article: ask before replacing other ones."""
+        current = self.questions.pairs.pairs
+        if not confirm or not current or current == run.pairs:
+            return True
+        answer = QMessageBox.question(
+            self, "Open quiz run", "This replaces the questions and the article on the "
+            "Questions page with the run's. Go on?",
+        )  # fmt: skip
+        return answer == QMessageBox.StandardButton.Yes
 
     @Slot(int)
     def delete_run(self, run_id: int) -> None:
         if self.run is not None and self.run.id == run_id and self.task is not None:
+            self.status.setText("That run is being asked: stop it first.")
             return
         self.store.delete(run_id)
         self.refresh_runs()
-
-    @Slot(Path, str, bool)
-    def export_training_set(self, path: Path, refusal: str, unsure_refuses: bool) -> int:
-        if self.summary is None or self.run is None:
-            return 0
-        settings = replace(self.run.settings, refusal=refusal)
-        examples = sft_examples(self.summary.questions, settings, unsure_refuses=unsure_refuses)
-        try:
-            write_sft_jsonl(path, examples)
-        except OSError as exc:
-            self.results.export_status.setText(f"Could not save {path.name}: {exc.strerror or exc}")
-            return 0
-        refusals = sum(e["messages"][1]["content"] == refusal for e in examples)
-        self.results.export_status.setText(
-            f"Wrote {len(examples)} examples to {path}: {len(examples) - refusals} answers, "
-            f"{refusals} refusals."
-        )
-        return len(examples)

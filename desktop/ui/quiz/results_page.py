@@ -5,9 +5,10 @@ every answer of the selected question with its grade; and the training-set expor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -23,8 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.quiz.interrogation import DEFAULT_REFUSAL, SampleAnswer
+from desktop.core.quiz.interrogation import DEFAULT_REFUSAL, QuizSettings, SampleAnswer
 from desktop.core.quiz.results import ModeResult, QuestionResult, QuizSummary
+from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
+from desktop.ui.app_settings import AppSettings
 from desktop.ui.quiz.answers_html import answers_html, summary_text
 from desktop.ui.quiz.quiz_charts import QuizCharts
 from desktop.ui.widgets.record_table import Column, RecordTableModel
@@ -54,10 +57,11 @@ COLUMNS: list[Column[QuestionResult]] = [
 
 
 class ResultsPage(QWidget):
-    export_requested = Signal(Path, str, bool)  # path, refusal phrasing, unsure → refusal
-
-    def __init__(self) -> None:
+    def __init__(self, stored: AppSettings) -> None:
         super().__init__()
+        self._stored = stored
+        self._summary: QuizSummary | None = None
+        self._settings = QuizSettings()
         self.summary_label = QLabel("No run yet: make some questions, then Run.")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextFormat(Qt.TextFormat.RichText)
@@ -73,7 +77,8 @@ class ResultsPage(QWidget):
         self.refusal = QLineEdit(DEFAULT_REFUSAL)
         self.refusal.setToolTip("What the model should say where it does not know")
         self.unsure_refuses = QCheckBox("'Unsure' questions get the refusal too")
-        self.unsure_refuses.setChecked(True)
+        self.refusal.setText(stored.get("quiz/refusal"))
+        self.unsure_refuses.setChecked(stored.get("quiz/unsure_refuses"))
         self.export_button = QPushButton("Export training set…")
         self.export_button.setEnabled(False)
         self.export_status = QLabel("")
@@ -107,8 +112,15 @@ class ResultsPage(QWidget):
         layout.addLayout(export)
         layout.addWidget(self.export_status)
 
-    def show_results(self, summary: QuizSummary, answers: Sequence[SampleAnswer]) -> None:
+    def save_values(self) -> None:
+        self._stored.set("quiz/refusal", self.refusal.text().strip() or DEFAULT_REFUSAL)
+        self._stored.set("quiz/unsure_refuses", self.unsure_refuses.isChecked())
+
+    def show_results(
+        self, summary: QuizSummary, answers: Sequence[SampleAnswer], settings: QuizSettings
+    ) -> None:
         row = self.table.currentIndex().row()
+        self._summary, self._settings = summary, settings
         self._answers = list(answers)
         self.table_model.set_records(summary.questions)
         self.summary_label.setText(summary_text(summary))
@@ -140,7 +152,24 @@ class ResultsPage(QWidget):
             self, "Export training set", "dont_know_sft.jsonl", "JSON lines (*.jsonl)"
         )
         if path:
-            self.export_requested.emit(
-                Path(path), self.refusal.text().strip() or DEFAULT_REFUSAL,
-                self.unsure_refuses.isChecked(),
-            )  # fmt: skip
+            self.export_training_set(Path(path))
+
+    def export_training_set(self, path: Path) -> int:
+        """The shown run's fine-tuning set, with the refusal and 'unsure' choice shown."""
+        if self._summary is None:
+            return 0
+        self.save_values()
+        refusal = self.refusal.text().strip() or DEFAULT_REFUSAL
+        examples = sft_examples(self._summary.questions, replace(self._settings, refusal=refusal),
+                                unsure_refuses=self.unsure_refuses.isChecked())  # fmt: skip
+        try:
+            write_sft_jsonl(path, examples)
+        except OSError as exc:
+            self.export_status.setText(f"Could not save {path.name}: {exc.strerror or exc}")
+            return 0
+        refusals = sum(e["messages"][1]["content"] == refusal for e in examples)
+        self.export_status.setText(
+            f"Wrote {len(examples)} examples to {path}: {len(examples) - refusals} answers, "
+            f"{refusals} refusals."
+        )
+        return len(examples)

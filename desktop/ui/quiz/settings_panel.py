@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
 from desktop.core.quiz.interrogation import QuizSettings
+from desktop.ui.app_settings import AppSettings
 
 
 class SettingsPanel(QWidget):
@@ -35,6 +36,16 @@ class SettingsPanel(QWidget):
         form.addRow(self.judge)
         form.addRow("'Knows' from accuracy:", self.knows_at)
         form.addRow("'Doesn't know' up to:", self.doesnt_know_at)
+
+    def load(self, stored: AppSettings) -> None:
+        """The values used last time."""
+        known = QuizSettings().to_dict()
+        self.show_settings(QuizSettings.from_dict({k: stored.get(f"quiz/{k}") for k in known}))
+
+    def save(self, stored: AppSettings) -> None:
+        for name, value in self.settings().to_dict().items():
+            if name not in ("refusal", "seed"):  # the refusal is the results page's
+                stored.set(f"quiz/{name}", value)
 
     def settings(self) -> QuizSettings:
         return QuizSettings(

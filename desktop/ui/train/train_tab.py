@@ -1,5 +1,10 @@
 """The Train tab: pretrain a tiny llama-architecture model from scratch, watch its loss
-fall and its samples turn from noise into text, then export it and chat with it."""
+fall and its samples turn from noise into text, then export it and chat with it.
+
+The tab runs the training session and keeps the runs table up to date; its parts are
+`RunSettings` (what to train), `EarlierRuns` (the runs to open or resume), `RunProgress`
+(curves, figures, samples) and `GgufExport` (the export on a worker thread).
+"""
 
 from __future__ import annotations
 
@@ -8,31 +13,30 @@ from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.core.formatting import format_count, format_duration
 from desktop.core.gguf_writer import FileType
-from desktop.core.train.bpe import TrainedTokenizer
 from desktop.core.train.config import problems
 from desktop.core.train.corpus import STDLIB, new_run_folder
 from desktop.core.train.runs_store import RunRecord, RunsStore
+from desktop.core.train.trained_tokenizer import TrainedTokenizer
 from desktop.core.train.trainer import StepMetrics, TrainingRun
-from desktop.engine.background import BackgroundJob
 from desktop.engine.training_session import TrainingOutcome, TrainingSession
+from desktop.ui.train.earlier_runs import EarlierRuns
+from desktop.ui.train.gguf_export import GgufExport, gguf_path
+from desktop.ui.train.run_progress import RunProgress
 from desktop.ui.train.run_settings import RunSettings
-from desktop.ui.train.training_plots import TrainingPlots
 
 DB_EVERY_S = 10.0  # progress written to the runs table at most this often while training
 
@@ -46,10 +50,10 @@ class TrainTab(QWidget):
         self.store = store or RunsStore()
         self.run_id: int | None = None
         self.session = TrainingSession()
-        self.runs = QComboBox()
-        self.runs.setPlaceholderText("No earlier runs yet")
-        self.open_button = QPushButton("Open")
-        self.resume_button = QPushButton("Resume")
+        self.earlier_runs = EarlierRuns(self.store)
+        self.runs = self.earlier_runs.combo  # the row's parts keep their names on the tab
+        self.open_button = self.earlier_runs.open_button
+        self.resume_button = self.earlier_runs.resume_button
         self.settings = RunSettings()
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
@@ -63,27 +67,21 @@ class TrainTab(QWidget):
         self.by_tokens = QCheckBox("x axis: tokens seen")
         self.status = QLabel("Pick a corpus and a preset, then Start.")
         self.status.setWordWrap(True)
-        self.plots = TrainingPlots()
-        self.figures = QLabel("")
-        self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.samples = QListWidget()
-        self.samples.setWordWrap(True)
+        self.progress = RunProgress()
+        self.plots = self.progress.plots  # the pane's parts keep their names on the tab
+        self.figures = self.progress.figures
+        self.samples = self.progress.samples
         self.outcome: TrainingOutcome | None = None
-        self._export_job: BackgroundJob | None = None
+        self.gguf_export = GgufExport(self)
         self._last_eval: StepMetrics | None = None
-        self._last_copied: float | None = None
         self._saved_at = 0.0
         self.store.mark_interrupted()
         self._layout()
         self._connect()
 
     def _layout(self) -> None:
-        runs_row = QHBoxLayout()
-        runs_row.addWidget(self.runs, 1)
-        runs_row.addWidget(self.open_button)
-        runs_row.addWidget(self.resume_button)
         form = QFormLayout()
-        form.addRow("Earlier runs:", runs_row)
+        form.addRow("Earlier runs:", self.earlier_runs)
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
@@ -99,19 +97,9 @@ class TrainTab(QWidget):
         left_layout.addWidget(self.by_tokens)
         left_layout.addWidget(self.status)
         left_layout.addStretch(1)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.plots)
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addWidget(self.figures)
-        bottom_layout.addWidget(QLabel("<b>Samples</b> (the model writing, as it learns)"))
-        bottom_layout.addWidget(self.samples, 1)
-        right.addWidget(bottom)
-        right.setSizes([420, 260])
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(self.progress)
         splitter.setSizes([330, 770])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
@@ -122,6 +110,8 @@ class TrainTab(QWidget):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.session.stop)
         self.export_button.clicked.connect(lambda: self.export())
+        self.gguf_export.written.connect(self._on_exported)
+        self.gguf_export.failed.connect(self._export_failed)
         self.by_tokens.toggled.connect(self.plots.set_x_axis)
         self.session.phase.connect(self.status.setText)
         self.session.preparing.connect(
@@ -135,8 +125,6 @@ class TrainTab(QWidget):
         self.open_button.clicked.connect(lambda: self.open_run())
         self.resume_button.clicked.connect(lambda: self.resume_run())
         self._reload_runs()
-
-    # ---- settings -----------------------------------------------------------------
 
     # ---- running ------------------------------------------------------------------
 
@@ -158,8 +146,7 @@ class TrainTab(QWidget):
         corpus = str(self.settings.corpus_file) if self.settings.corpus_file else STDLIB
         folder = new_run_folder()
         self.run_id = self.store.add(folder, corpus, config)  # listed before it starts
-        self.plots.clear()
-        self.samples.clear()
+        self.progress.clear()
         self.outcome = None
         self._last_eval = None
         self.session.start(config, corpus, folder, tokenizer, prompt=self.settings.prompt.text())
@@ -186,31 +173,7 @@ class TrainTab(QWidget):
             if self.run_id is not None and now - self._saved_at > DB_EVERY_S:
                 self._saved_at = now  # a synced write: not 20 times a second
                 self.store.update(self.run_id, step=evals[-1].step, val_loss=evals[-1].val_loss)
-        for m in batch:
-            self.plots.add(m)
-            if m.regurgitation is not None:
-                self._last_copied = m.regurgitation
-            if m.sample is not None:
-                self._add_sample(m.step, m.sample, m.regurgitation)
-        self._show_figures(batch[-1])
-
-    def _add_sample(self, step: int, text: str, copied: float | None) -> None:
-        share = f" · {copied:.0%} copied" if copied is not None else ""
-        self.samples.insertItem(0, f"step {step}{share}: {text}")
-
-    def _show_figures(self, m: StepMetrics) -> None:
-        gap = ""
-        last = self._last_eval
-        if last is not None and last.val_loss is not None and last.train_eval_loss is not None:
-            gap = (f" · validation {last.val_loss:.3f} (gap "
-                   f"{last.val_loss - last.train_eval_loss:+.3f})")  # fmt: skip
-        if self._last_copied is not None:
-            gap += f" · samples {self._last_copied:.0%} copied"
-        self.figures.setText(
-            f"step {m.step:,}/{m.total_steps:,} · {format_count(m.tokens_seen)} tokens · "
-            f"loss {m.loss:.3f}{gap} · {m.tokens_per_s:,.0f} tokens/s · "
-            f"{format_duration(m.elapsed_s)} elapsed · ETA {format_duration(m.eta_s)}"
-        )
+        self.progress.add(batch, self._last_eval)
 
     @Slot(object)
     def _on_finished(self, outcome: TrainingOutcome) -> None:
@@ -251,33 +214,23 @@ class TrainTab(QWidget):
     def export(self, folder: Path | None = None) -> None:
         """Write the model as a GGUF into the library, then open it in the Chat tab."""
         from desktop.core.library_folders import download_folder
-        from desktop.core.train.trainer import export_gguf
 
         outcome = self.outcome
         if outcome is None:
             return
         file_type = cast(FileType, self.export_type.currentText())
-        suffix = "" if file_type == "F32" else f"-{file_type}"
-        target = (folder or download_folder()) / "trained" / f"{outcome.folder.name}{suffix}.gguf"
+        target = gguf_path(outcome, file_type, folder or download_folder())
         target.parent.mkdir(parents=True, exist_ok=True)
         self.status.setText(f"Exporting {target.name}…")
-        name = f"deepdive-{outcome.folder.name}"
-        job = BackgroundJob(
-            lambda _c: export_gguf(
-                outcome.run, outcome.tokenizer, target, name=name, file_type=file_type
-            ),
-            name="export",
-        )
-        run_id = self.run_id  # the run being exported, whatever is opened meanwhile
-        job.succeeded.connect(lambda path: self._on_exported(path, run_id))
-        job.failed.connect(lambda exc: self._export_failed(exc))
         self.export_button.setEnabled(False)
-        self._export_job = job.start()
+        self.gguf_export.start(outcome, target, file_type, self.run_id)
 
+    @Slot(object)
     def _export_failed(self, exc: BaseException) -> None:
         self.status.setText(f"⚠ Export failed: {exc}")
         self._set_running(self.session.running)
 
+    @Slot(object, object)
     def _on_exported(self, path: Path, run_id: int | None) -> None:
         self.status.setText(f"Exported {path} — it is in the library and opens in Chat.")
         self._set_running(self.session.running)
@@ -290,24 +243,15 @@ class TrainTab(QWidget):
     # ---- earlier runs ---------------------------------------------------------------
 
     def _reload_runs(self) -> None:
-        current = self.runs.currentData()
-        self.runs.clear()
-        records = self.store.runs()
-        for record in records:
-            self.runs.addItem(record.label, record.id)
+        records = self.earlier_runs.reload(fallback=self.run_id)
         self.settings.set_reusable_tokenizers(
             [r.folder / "tokenizer.json" for r in records if (r.folder / "tokenizer.json").exists()]
         )
-        index = self.runs.findData(current if current is not None else self.run_id)
-        self.runs.setCurrentIndex(max(0, index) if self.runs.count() else -1)
 
     def _load(self, run_id: int) -> tuple[RunRecord, TrainingRun, TrainedTokenizer] | None:
-        from desktop.core.train.checkpoint import load_checkpoint
-
         record = self.store.get(run_id)
         try:
-            run = TrainingRun.resume(load_checkpoint(record.folder / "checkpoint.npz"))
-            tokenizer = TrainedTokenizer.load(record.folder / "tokenizer.json")
+            run, tokenizer = self.earlier_runs.read(record)
         except (OSError, ValueError, KeyError) as exc:
             self.status.setText(f"⚠ Cannot open that run: {exc}")
             return None
@@ -321,11 +265,7 @@ class TrainTab(QWidget):
             return False
         record, run, tokenizer = loaded
         self.run_id = record.id
-        self.plots.set_history(run.history)
-        self.samples.clear()
-        for point in run.history:
-            if "sample" in point:
-                self._add_sample(point["step"], point["sample"], point.get("regurgitation"))
+        self.progress.show_history(run.history)
         self.outcome = TrainingOutcome(run, tokenizer, record.folder, run.step < run.config.steps)
         self.status.setText(f"Opened {record.folder.name}: step {run.step}/{run.config.steps}.")
         self._set_running(False)

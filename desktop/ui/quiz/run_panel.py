@@ -1,0 +1,63 @@
+"""The Quiz tab's side column: which model is asked, the run's settings, Run / Stop, and
+progress with speed and time left."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.engine.protocol import LoadedModel
+from desktop.ui.quiz.settings_panel import SettingsPanel
+
+NO_MODEL = "No model loaded: load one in the Chat tab, then come back."
+
+
+class RunPanel(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFixedWidth(300)
+        self.model_label = QLabel(NO_MODEL)
+        self.model_label.setWordWrap(True)
+        self.to_chat = QPushButton("Go to Chat to load a model")
+        self.settings = SettingsPanel()
+        self.run_button = QPushButton("Run the quiz")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Model</b>"))
+        layout.addWidget(self.model_label)
+        layout.addWidget(self.to_chat)
+        layout.addWidget(QLabel("<b>3 · Ask</b>"))
+        layout.addWidget(self.settings)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button, 1)
+        buttons.addWidget(self.stop_button)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+
+    def show_model(self, model: LoadedModel | None, loading: str = "") -> None:
+        if loading:
+            self.model_label.setText(f"Loading {Path(loading).name}…")
+        else:
+            self.model_label.setText(Path(model.path).name if model else NO_MODEL)
+        self.to_chat.setVisible(model is None and not loading)
+
+    def set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.settings.setEnabled(not running)

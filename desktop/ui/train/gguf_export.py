@@ -1,0 +1,47 @@
+"""Exporting a trained run as a GGUF file, on a worker thread (writing and quantising a
+model can take seconds), into the library's `trained/` folder: the Models tab lists it and
+the Chat tab can open it straight away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.core.gguf_writer import FileType
+from desktop.engine.background import BackgroundJob
+from desktop.engine.training_session import TrainingOutcome
+
+
+def gguf_path(outcome: TrainingOutcome, file_type: FileType, library: Path) -> Path:
+    """The run's folder name, plus the weight type unless it is the exact F32."""
+    suffix = "" if file_type == "F32" else f"-{file_type}"
+    return library / "trained" / f"{outcome.folder.name}{suffix}.gguf"
+
+
+class GgufExport(QObject):
+    written = Signal(object, object)  # the GGUF's Path; the exported run's id, or None
+    failed = Signal(object)  # the exception
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self._job: BackgroundJob | None = None
+
+    def start(
+        self, outcome: TrainingOutcome, target: Path, file_type: FileType, run_id: int | None
+    ) -> None:
+        """Write `outcome` to `target`; `run_id` comes back with the answer, so the right
+        row of the runs table is updated whatever run is opened meanwhile."""
+        from desktop.core.train.trainer import export_gguf
+
+        name = f"deepdive-{outcome.folder.name}"
+        job = BackgroundJob(
+            lambda _c: export_gguf(
+                outcome.run, outcome.tokenizer, target, name=name, file_type=file_type
+            ),
+            name="export",
+        )
+        # Connected in the GUI thread, so these run there, not on the worker.
+        job.succeeded.connect(lambda path: self.written.emit(path, run_id))
+        job.failed.connect(lambda exc: self.failed.emit(exc))
+        self._job = job.start()
