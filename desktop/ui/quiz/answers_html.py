@@ -18,7 +18,8 @@ def summary_text(summary: QuizSummary) -> str:
     if summary.closed_accuracy is None:
         return "No answers yet."
     v = summary.verdicts
-    parts = [f"Closed book: <b>{summary.closed_accuracy:.0%}</b> correct"]
+    declined = summary.not_attempted or 0.0
+    parts = [f"Closed book: <b>{summary.closed_accuracy:.0%}</b> correct, {declined:.0%} declined"]
     if summary.open_accuracy is not None:
         gain = summary.open_book_gain or 0.0
         parts.append(
