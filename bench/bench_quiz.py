@@ -237,9 +237,9 @@ def record_engine_asks(log: EngineLog) -> None:
         def model(self) -> Any:
             return self._session.model
 
-        def generate(self, request: Any, on_tokens: Callable[[Any], None]) -> Any:
+        def generate(self, request: Any, on_tokens: Callable[[Any], None], *rest: Any) -> Any:
             start = time.perf_counter()
-            stats = self._session.generate(request, on_tokens)
+            stats = self._session.generate(request, on_tokens, *rest)
             log.seconds.append(time.perf_counter() - start)
             log.stats.append(stats)
             return stats

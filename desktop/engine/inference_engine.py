@@ -62,7 +62,9 @@ class InferenceEngine(QObject):
         self.tokenize_requested.connect(self._tokenize)
         self.unload_requested.connect(self._unload)
         self.task_requested.connect(self._run_task)
-        self._tasks: set[EngineTask] = set()  # queued or running; cancelled on shutdown
+        # Tasks handed over, pruned in the GUI thread once run: a task is a GUI-thread
+        # QObject, so its last reference must not drop in the engine thread.
+        self._tasks: set[EngineTask] = set()
         self._shutdown_requested.connect(self._shutdown)
 
     # ---- GUI-thread API ------------------------------------------------------------
@@ -85,6 +87,7 @@ class InferenceEngine(QObject):
 
     def run_task(self, task: EngineTask) -> None:
         """Queue a task after whatever the engine is doing. Call from the GUI thread."""
+        self._tasks = {t for t in self._tasks if not t.ran}
         self._tasks.add(task)
         self.task_requested.emit(task)
 
@@ -180,7 +183,7 @@ class InferenceEngine(QObject):
         except ModelCrashed as exc:
             self.model_crashed.emit(str(exc))
         finally:
-            self._tasks.discard(task)
+            task.ran = True
             self.busy_changed.emit(False)
 
     @Slot(int, str, bool)
