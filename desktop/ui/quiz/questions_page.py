@@ -70,7 +70,8 @@ class QuestionsPage(QWidget):
         self.delete_button = QPushButton("Delete")
         self.import_button = QPushButton("Import…")
         self.export_button = QPushButton("Export…")
-        self.status = QLabel("")
+        self.status = QLabel("No questions yet: make them from the article's sentences, let the "
+                             "loaded model write some, type them (Add) or import a file.")  # fmt: skip
         self.status.setWordWrap(True)
         self._layout()
         self.article_picker.activated.connect(self._on_article_picked)
