@@ -32,6 +32,8 @@ from desktop.ui.quiz.qa_table_model import QATableModel
 OPEN_FILE = "Open a file (text, Markdown, web page)…"
 NOTHING_PARSED = ("The model's reply had no questions with answers in it. Small models often "
                   "can't do this: try the sentence rules.")  # fmt: skip
+EMPTY_HINT = ("No questions yet: make them from the article's sentences, let the loaded model "
+              "write some, type them (Add) or import a file.")  # fmt: skip
 INVENTED_NOTE = "An invented subject: no model can know it. A good test of 'I don't know'."
 
 
@@ -70,8 +72,7 @@ class QuestionsPage(QWidget):
         self.delete_button = QPushButton("Delete")
         self.import_button = QPushButton("Import…")
         self.export_button = QPushButton("Export…")
-        self.status = QLabel("No questions yet: make them from the article's sentences, let the "
-                             "loaded model write some, type them (Add) or import a file.")  # fmt: skip
+        self.status = QLabel(EMPTY_HINT)
         self.status.setWordWrap(True)
         self._layout()
         self.article_picker.activated.connect(self._on_article_picked)
