@@ -296,3 +296,21 @@ def test_excerpts_of_any_text_are_never_empty(article: str) -> None:
 
     excerpt = article_excerpt(article, "Who was the lighthouse keeper, Marit?", 600)
     assert 0 < len(excerpt) <= 600 and "Marit Vell" in excerpt
+
+
+def test_runs_compared_question_by_question() -> None:
+    from desktop.core.quiz.comparison import compare
+
+    settings = QuizSettings(samples=3)
+    answers, _ = run_quiz(settings)
+    first = summarize(PAIRS, answers, settings)
+    # the second run: one question written differently, one new, one left out
+    second_pairs = [QAPair("  what is the capital of VELMORA? ", "Osk"), QAPair("New?", "x"),
+                    PAIRS[0]]  # fmt: skip
+    second = summarize(second_pairs, [], settings)  # not asked yet
+    rows = compare([first, second])
+    assert [r.question for r in rows] == [*(p.question for p in PAIRS), "New?"]
+    assert [r.verdicts() for r in rows] == [
+        ("knows", "…"), ("doesn't know", "…"), ("unsure", "–"), ("–", "…")
+    ]  # fmt: skip
+    assert rows[1].results[1] is not None and rows[1].results[1].index == 0

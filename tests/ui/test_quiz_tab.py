@@ -316,3 +316,31 @@ def test_settings_titles_and_a_bad_export(qtbot: Any, make_quiz: Any, tmp_path: 
     assert page.article()[0] == f"{title} (edited)"
     assert not page.export_pairs(tmp_path / "questions.txt")  # neither .jsonl nor .csv
     assert "questions.txt" in page.status.text()
+
+
+def test_runs_compared_side_by_side(qtbot: Any, make_quiz: Any) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+
+    tab = make_quiz()
+    tab.settings.samples.setValue(1)
+    tab.settings.open_book.setChecked(False)
+    tab.questions.set_pairs(PAIRS)
+    run_to_end(qtbot, tab)
+    tab.questions.set_pairs(PAIRS[:2])  # a second run with fewer questions
+    run_to_end(qtbot, tab)
+    page = tab.runs
+    assert not page.compare_button.isEnabled()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for row in range(2):
+        page.table.selectionModel().select(page.model.index(row, 0), flags)
+    assert page.compare_button.isEnabled()
+    page.compare_button.click()
+    table = page.comparison.model
+    cells = [[table.data(table.index(r, c)) for c in range(4)] for r in range(table.rowCount())]
+    newest, _ = (r.run.id for r in page.model.records)
+    assert table.columns[2].title.startswith(f"#{newest} ")
+    assert cells == [
+        [PAIRS[0].question, "1889", "knows (100%)", "knows (100%)"],
+        [PAIRS[1].question, "Osk", "doesn't know (0%)", "doesn't know (0%)"],
+        [PAIRS[2].question, "Ines Marrow", "–", "doesn't know (0%)"],
+    ]

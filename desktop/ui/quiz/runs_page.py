@@ -1,5 +1,6 @@
 """Earlier quiz runs, side by side: which model, which article, how it did closed and open
-book. Open one to see its results again, resume a stopped one, or delete it."""
+book. Open one to see its results again, resume a stopped one, delete it, or select several
+and compare them question by question."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.quiz.quiz_store import QuizRun
 from desktop.core.quiz.results import QuizSummary
+from desktop.ui.quiz.run_comparison import RunComparison
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 
 
@@ -63,7 +65,7 @@ class RunsPage(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -71,18 +73,25 @@ class RunsPage(QWidget):
         self.open_button = QPushButton("Open")
         self.resume_button = QPushButton("Resume")
         self.delete_button = QPushButton("Delete")
+        self.compare_button = QPushButton("Compare selected")
+        self.compare_button.setToolTip("Select two or more runs (Ctrl+click)")
+        self.comparison = RunComparison()
         buttons = QHBoxLayout()
-        for button in (self.open_button, self.resume_button, self.delete_button):
+        for button in (self.open_button, self.resume_button, self.delete_button,
+                       self.compare_button):  # fmt: skip
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.comparison, 2)
         self.open_button.clicked.connect(lambda: self._emit(self.open_requested))
         self.resume_button.clicked.connect(lambda: self._emit(self.resume_requested))
         self.delete_button.clicked.connect(self._confirm_delete)
         self.table.doubleClicked.connect(lambda _i: self._emit(self.open_requested))
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         self._update_buttons()
 
@@ -93,6 +102,14 @@ class RunsPage(QWidget):
     def selected(self) -> RunRow | None:
         row = self.table.currentIndex().row()
         return self.model.record(row) if 0 <= row < len(self.model.records) else None
+
+    def selected_rows(self) -> list[RunRow]:
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        return [self.model.record(r) for r in rows if r < len(self.model.records)]
+
+    @Slot()
+    def compare_selected(self) -> None:
+        self.comparison.show_runs(self.selected_rows())
 
     def select_run(self, run_id: int) -> None:
         for row, record in enumerate(self.model.records):
@@ -105,6 +122,7 @@ class RunsPage(QWidget):
         self.open_button.setEnabled(row is not None)
         self.delete_button.setEnabled(row is not None and row.run.status != "running")
         self.resume_button.setEnabled(row is not None and row.run.status in ("stopped", "failed"))
+        self.compare_button.setEnabled(len(self.selected_rows()) >= 2)
 
     @Slot()
     def _confirm_delete(self) -> None:
