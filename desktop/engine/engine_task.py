@@ -26,7 +26,6 @@ class EngineTask(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._cancelled = threading.Event()
-        self.ran = False  # set by the engine thread once `run` has returned
 
     @property
     def cancelled(self) -> threading.Event:

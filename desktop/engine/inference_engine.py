@@ -8,6 +8,8 @@ would only arrive after the reply has ended.
 
 from __future__ import annotations
 
+import itertools
+import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -24,13 +26,31 @@ from desktop.engine.model_host import LLAMA_BACKEND
 from desktop.engine.protocol import LoadedModel
 
 
+class _TaskKeeper(QObject):
+    """Lives in the GUI thread and holds the tasks handed to the engine until it is done."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tasks: dict[int, EngineTask] = {}
+        self._ids = itertools.count(1)
+
+    def keep(self, task: EngineTask) -> int:
+        task_id = next(self._ids)
+        self.tasks[task_id] = task
+        return task_id
+
+    @Slot(int)
+    def release(self, task_id: int) -> None:
+        self.tasks.pop(task_id, None)
+
+
 class InferenceEngine(QObject):
     # requests: GUI -> engine (queued across threads)
     load_requested = Signal(str, object)  # path, LoadSettings
     generate_requested = Signal(object)  # GenerationRequest
     tokenize_requested = Signal(int, str, bool)  # request id, text, parse special tokens
     unload_requested = Signal()
-    task_requested = Signal(object)  # EngineTask
+    task_requested = Signal(int)  # the id of a task handed over with run_task
     _shutdown_requested = Signal()
 
     # answers: engine -> GUI
@@ -46,6 +66,7 @@ class InferenceEngine(QObject):
     model_crashed = Signal(str)
     tokenized = Signal(int, object, object)  # request id, ids, pieces
     busy_changed = Signal(bool)
+    task_released = Signal(int)  # the engine thread is done with that task
 
     def __init__(
         self,
@@ -62,9 +83,12 @@ class InferenceEngine(QObject):
         self.tokenize_requested.connect(self._tokenize)
         self.unload_requested.connect(self._unload)
         self.task_requested.connect(self._run_task)
-        # Tasks handed over, pruned in the GUI thread once run: a task is a GUI-thread
-        # QObject, so its last reference must not drop in the engine thread.
-        self._tasks: set[EngineTask] = set()
+        # Tasks cross the thread by id, and the GUI-thread keeper lets go of them once the
+        # engine has: a task is a GUI-thread QObject, so its last reference must drop there.
+        self._tasks = _TaskKeeper()
+        self.task_released.connect(self._tasks.release)
+        # Per-request stop flags of generate requests (see stop_request).
+        self._request_stops: dict[int, threading.Event] = {}
         self._shutdown_requested.connect(self._shutdown)
 
     # ---- GUI-thread API ------------------------------------------------------------
@@ -87,9 +111,12 @@ class InferenceEngine(QObject):
 
     def run_task(self, task: EngineTask) -> None:
         """Queue a task after whatever the engine is doing. Call from the GUI thread."""
-        self._tasks = {t for t in self._tasks if not t.ran}
-        self._tasks.add(task)
-        self.task_requested.emit(task)
+        self.task_requested.emit(self._tasks.keep(task))
+
+    def stop_request(self, request_id: int) -> None:
+        """Thread-safe: stop one generate request, streaming or still queued, and nothing
+        else (a quiz task after it, say). Stop a load with `stop`."""
+        self._request_stops.setdefault(request_id, threading.Event()).set()
 
     def cancel_task(self, task: EngineTask) -> None:
         """Thread-safe: the task stops at its next token; a queued one never starts.
@@ -101,7 +128,7 @@ class InferenceEngine(QObject):
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop, end the host process and the thread. Call from the GUI thread."""
         self._closing = True  # requests still queued become no-ops
-        for task in list(self._tasks):
+        for task in list(self._tasks.tasks.values()):
             task.cancel()
         self.stop()
         thread = self._thread
@@ -160,10 +187,13 @@ class InferenceEngine(QObject):
         if self._closing:
             return
         rid = request.request_id
+        stop = self._request_stops.setdefault(rid, threading.Event())
         self.busy_changed.emit(True)
         self.generation_started.emit(rid)
         try:
-            stats = self._session.generate(request, lambda batch: self.tokens.emit(rid, batch))
+            stats = self._session.generate(
+                request, lambda batch: self.tokens.emit(rid, batch), stop
+            )
             self.finished.emit(stats)
         except ModelCrashed as exc:
             self.failed.emit(rid, str(exc))
@@ -171,10 +201,14 @@ class InferenceEngine(QObject):
         except SessionError as exc:
             self.failed.emit(rid, str(exc))
         finally:
+            self._request_stops.pop(rid, None)
             self.busy_changed.emit(False)
 
-    @Slot(object)
-    def _run_task(self, task: EngineTask) -> None:
+    @Slot(int)
+    def _run_task(self, task_id: int) -> None:
+        task = self._tasks.tasks.get(task_id)
+        if task is None:
+            return
         if self._closing:
             task.cancel()
         self.busy_changed.emit(True)
@@ -183,8 +217,9 @@ class InferenceEngine(QObject):
         except ModelCrashed as exc:
             self.model_crashed.emit(str(exc))
         finally:
-            task.ran = True
+            del task  # before the GUI thread may drop the last reference
             self.busy_changed.emit(False)
+            self.task_released.emit(task_id)
 
     @Slot(int, str, bool)
     def _tokenize(self, request_id: int, text: str, parse_special: bool) -> None:

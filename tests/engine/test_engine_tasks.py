@@ -175,3 +175,21 @@ class Counted(QObject):
     @Slot(int, object, object)
     def on_tokenized(self, _rid: int, ids: Any, _pieces: Any) -> None:
         self.ids.append(ids)
+
+
+def test_stop_request_stops_that_request_only(
+    qtbot: Any, make_engine: Any, tiny_gguf: Path
+) -> None:
+    engine = make_engine(replies=["a b c d e f g h i j"], token_delay=0.03)
+    record = loaded(qtbot, engine, tiny_gguf)
+    engine.generate_requested.emit(GenerationRequest(1, "first"))
+    engine.generate_requested.emit(GenerationRequest(2, "second"))
+    task = InterrogationTask(PAIRS[:1], ARTICLE, QuizSettings(samples=1, open_book=False))
+    got = TaskRecorder(task)
+    engine.run_task(task)
+    engine.stop_request(2)  # still queued behind the first
+    qtbot.waitUntil(lambda: len(record.finished) == 2 and bool(got.ended), **WAIT)
+    assert [(s.request_id, s.stop_reason) for s in record.finished] == [
+        (1, "eos"), (2, "cancelled")
+    ]  # fmt: skip
+    assert got.ended == [("done", "")] and len(got.answers) == 1  # the task after it ran

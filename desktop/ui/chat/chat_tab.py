@@ -225,9 +225,13 @@ class ChatTab(QWidget):
 
     @Slot()
     def stop(self) -> None:
-        # A direct call from the GUI thread: a signal connected to engine.stop would be
-        # queued behind the very work it is meant to stop.
-        self.engine.stop()
+        """Stop this tab's reply, or the model loading. Direct calls from the GUI thread: a
+        signal would be queued behind the very work it is meant to stop. The reply is
+        stopped by its request id, so a quiz asking after it is never stopped from here."""
+        if self.busy:
+            self.engine.stop_request(self.replies.stream.request_id)
+        elif self.lent_to is None:
+            self.engine.stop()
 
     # ---- regenerate, edit ----------------------------------------------------------
 
