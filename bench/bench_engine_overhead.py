@@ -36,13 +36,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     ForeignLoad,
+    clean_rounds,
     emit,
     isolate_home,
     machine,
     median,
+    rounds_to_use,
     smollm2_gguf,
     survive_emit_leak,
 )
+from engine_receiver import receiver_base
+from engine_receiver import start_engine as start_model
 
 # Qt and the app are imported in main(), after DEEPDIVE_HOME is set, and never at the top
 # level: the model host starts with multiprocessing "spawn", which re-runs this file's top
@@ -177,42 +181,15 @@ def run_backend(backend: Any, text: str, request_id: int) -> Run:
 
 
 def receiver_class() -> Any:
-    from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
+    from PySide6.QtCore import Slot
 
     from desktop.core.generation import GenerationStats, TokenEvent
-    from desktop.engine.protocol import LoadedModel
 
-    class Receiver(QObject):
-        """Lives in the GUI thread: the engine's signals arrive here through the event queue."""
-
+    class Receiver(receiver_base()):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
-            self.loop: QEventLoop | None = None
-            self.model: LoadedModel | None = None
-            self.error = ""
             self.run: Run | None = None
             self.request_id = 0
-
-        def wait(self, timeout_s: float) -> None:
-            loop = QEventLoop()
-            self.loop = loop
-            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-            loop.exec()
-            self.loop = None
-
-        def _done(self) -> None:
-            if self.loop is not None:
-                self.loop.quit()
-
-        @Slot(object)
-        def on_loaded(self, model: LoadedModel) -> None:
-            self.model = model
-            self._done()
-
-        @Slot(str)
-        def on_load_failed(self, message: str) -> None:
-            self.error = message
-            self._done()
 
         @Slot(int, object)
         def on_tokens(self, request_id: int, batch: tuple[TokenEvent, ...]) -> None:
@@ -239,23 +216,14 @@ def receiver_class() -> Any:
 
 
 def start_engine(path: str) -> tuple[Any, Any]:
-    from desktop.core.generation import LoadSettings
     from desktop.engine.inference_engine import InferenceEngine
 
     engine = InferenceEngine()
     receiver = receiver_class()()
-    engine.model_loaded.connect(receiver.on_loaded)
-    engine.load_failed.connect(receiver.on_load_failed)
     engine.tokens.connect(receiver.on_tokens)
     engine.finished.connect(receiver.on_finished)
     engine.failed.connect(receiver.on_failed)
-    engine.start()
-    engine.load_requested.emit(path, LoadSettings(context_size=CONTEXT, threads=THREADS))
-    receiver.wait(120)
-    if receiver.model is None:
-        engine.shutdown()
-        raise SystemExit(f"the engine could not load the model: {receiver.error or 'timeout'}")
-    print(f"engine loaded the model in {receiver.model.load_seconds:.2f} s (host process)")
+    start_model(engine, receiver, path, CONTEXT, THREADS)
     return engine, receiver
 
 
@@ -293,10 +261,6 @@ def measured(run_fn: Callable[[Any, str, int], Run], target: Any, text: str, rid
     return run
 
 
-def clean(rounds: list[dict[str, Run]]) -> list[dict[str, Run]]:
-    return [r for r in rounds if max(run.foreign_load for run in r.values()) <= FOREIGN_LOAD_LIMIT]
-
-
 def main() -> int:
     isolate_home()
     import llama_cpp
@@ -329,7 +293,10 @@ def main() -> int:
         for run_fn, target in sides.values():
             run_fn(target, prompt(len(LEADS) - 1), 1000)
             settle()
-        while len(rounds) < MAX_ROUNDS and len(clean(rounds)) < CLEAN_ROUNDS:
+        while (
+            len(rounds) < MAX_ROUNDS
+            and len(clean_rounds(rounds, FOREIGN_LOAD_LIMIT)) < CLEAN_ROUNDS
+        ):
             n = len(rounds)
             rounds.append({})
             order = SIDES[n % 3 :] + SIDES[: n % 3]  # rotated: no side always goes first
@@ -356,18 +323,7 @@ def main() -> int:
 
 
 def summarize(rounds: list[dict[str, Run]]) -> dict[str, object]:
-    used = clean(rounds)
-    contended = len(used) < CLEAN_ROUNDS
-    if contended:
-        used = sorted(rounds, key=lambda r: max(run.foreign_load for run in r.values()))
-        used = used[:CLEAN_ROUNDS]
-        print(
-            f"WARNING: only {len(clean(rounds))} of {len(rounds)} rounds ran without other load "
-            f"on the machine; the figures below use the {len(used)} quietest and are less "
-            "reliable."
-        )
-    else:
-        print(f"{len(used)} of {len(rounds)} rounds ran without other load; figures use those.")
+    used, contended = rounds_to_use(rounds, CLEAN_ROUNDS, FOREIGN_LOAD_LIMIT)
 
     def med(side: str, attr: str) -> float:
         return median([getattr(r[side], attr) for r in used])

@@ -57,13 +57,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     ForeignLoad,
+    clean_rounds,
     emit,
     isolate_home,
     machine,
     median,
+    rounds_to_use,
     smollm2_gguf,
     survive_emit_leak,
 )
+from engine_receiver import receiver_base
+from engine_receiver import start_engine as start_model
 
 # Qt and the app are imported in main(), after DEEPDIVE_HOME is set, and never at the top
 # level: the model host starts with multiprocessing "spawn", which re-runs this file's top
@@ -136,7 +140,7 @@ def quiz_material(questions: int) -> tuple[Any, list[Any], Any]:
     """The article, its first `questions` rule-based questions, and the quiz settings."""
     from desktop.core.quiz.articles import bundled_articles
     from desktop.core.quiz.cloze import cloze_pairs
-    from desktop.core.quiz.interrogation import QuizSettings
+    from desktop.core.quiz.settings import QuizSettings
 
     articles = {a.title: a for a in bundled_articles()}
     if ARTICLE not in articles:
@@ -261,42 +265,16 @@ def record_engine_asks(log: EngineLog) -> None:
 
 
 def receiver_class() -> Any:
-    from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
+    from PySide6.QtCore import Slot
 
-    from desktop.engine.protocol import LoadedModel
-
-    class Receiver(QObject):
-        """Lives in the GUI thread: the engine's and the task's signals arrive here."""
+    class Receiver(receiver_base()):  # type: ignore[misc]
+        """The engine's and the task's signals arrive here, in the GUI thread."""
 
         def __init__(self) -> None:
             super().__init__()
-            self.loop: QEventLoop | None = None
-            self.model: LoadedModel | None = None
-            self.error = ""
             self.answers: list[Any] = []
             self.ended: tuple[str, str] | None = None
             self.ended_at = 0.0
-
-        def wait(self, timeout_s: float) -> None:
-            loop = QEventLoop()
-            self.loop = loop
-            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-            loop.exec()
-            self.loop = None
-
-        def _done(self) -> None:
-            if self.loop is not None:
-                self.loop.quit()
-
-        @Slot(object)
-        def on_loaded(self, model: LoadedModel) -> None:
-            self.model = model
-            self._done()
-
-        @Slot(str)
-        def on_load_failed(self, message: str) -> None:
-            self.error = message
-            self._done()
 
         @Slot(object)
         def on_answered(self, answer: Any) -> None:
@@ -312,20 +290,11 @@ def receiver_class() -> Any:
 
 
 def start_engine(path: str) -> tuple[Any, Any]:
-    from desktop.core.generation import LoadSettings
     from desktop.engine.inference_engine import InferenceEngine
 
     engine = InferenceEngine()
     receiver = receiver_class()()
-    engine.model_loaded.connect(receiver.on_loaded)
-    engine.load_failed.connect(receiver.on_load_failed)
-    engine.start()
-    engine.load_requested.emit(path, LoadSettings(context_size=CONTEXT, threads=THREADS))
-    receiver.wait(120)
-    if receiver.model is None:
-        engine.shutdown()
-        raise SystemExit(f"the engine could not load the model: {receiver.error or 'timeout'}")
-    print(f"engine loaded the model in {receiver.model.load_seconds:.2f} s (host process)")
+    start_model(engine, receiver, path, CONTEXT, THREADS)
     return engine, receiver
 
 
@@ -386,10 +355,6 @@ def measured(run_fn: Callable[[], Run]) -> Run:
     run = run_fn()
     run.foreign_load = load.stop()
     return run
-
-
-def clean(rounds: list[dict[str, Run]]) -> list[dict[str, Run]]:
-    return [r for r in rounds if max(run.foreign_load for run in r.values()) <= FOREIGN_LOAD_LIMIT]
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -454,7 +419,10 @@ def main(argv: Sequence[str] = ()) -> int:
         for run_fn in sides.values():
             run_fn(True)
             settle()
-        while len(rounds) < args.max_rounds and len(clean(rounds)) < args.rounds:
+        while (
+            len(rounds) < args.max_rounds
+            and len(clean_rounds(rounds, FOREIGN_LOAD_LIMIT)) < args.rounds
+        ):
             n = len(rounds)
             rounds.append({})
             order = SIDES[n % 3 :] + SIDES[: n % 3]  # rotated: no side always goes first
@@ -487,18 +455,7 @@ def count_pairs(rounds: list[dict[str, Run]], side: str) -> list[tuple[int, int]
 def summarize(
     rounds: list[dict[str, Run]], questions: int, asks: int, wanted: int
 ) -> dict[str, object]:
-    used = clean(rounds)
-    contended = len(used) < wanted
-    if contended:
-        used = sorted(rounds, key=lambda r: max(run.foreign_load for run in r.values()))
-        used = used[:wanted]
-        print(
-            f"WARNING: only {len(clean(rounds))} of {len(rounds)} rounds ran without other load "
-            f"on the machine; the figures below use the {len(used)} quietest and are less "
-            "reliable."
-        )
-    else:
-        print(f"{len(used)} of {len(rounds)} rounds ran without other load; figures use those.")
+    used, contended = rounds_to_use(rounds, wanted, FOREIGN_LOAD_LIMIT)
 
     qpm = {side: median([r[side].questions_per_min(questions) for r in used]) for side in SIDES}
 

@@ -17,8 +17,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -210,6 +211,30 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def clean_rounds(rounds: Sequence[Mapping[str, Any]], limit: float) -> list[Mapping[str, Any]]:
+    """Rounds (one run per side, each with a `foreign_load`) no side of which had other
+    processes using more than `limit` of the CPUs."""
+    return [r for r in rounds if max(run.foreign_load for run in r.values()) <= limit]
+
+
+def rounds_to_use(
+    rounds: Sequence[Mapping[str, Any]], wanted: int, limit: float
+) -> tuple[list[Mapping[str, Any]], bool]:
+    """The clean rounds, or if there are fewer than `wanted`, the `wanted` quietest (and
+    True: the figures are contended). Says which on stdout."""
+    used = clean_rounds(rounds, limit)
+    if len(used) >= wanted:
+        print(f"{len(used)} of {len(rounds)} rounds ran without other load; figures use those.")
+        return used, False
+    quietest = sorted(rounds, key=lambda r: max(run.foreign_load for run in r.values()))
+    print(
+        f"WARNING: only {len(used)} of {len(rounds)} rounds ran without other load on the "
+        f"machine; the figures below use the {min(wanted, len(rounds))} quietest and are less "
+        "reliable."
+    )
+    return quietest[:wanted], True
 
 
 def rounded(value: object, digits: int = 4) -> object:

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from desktop.core.quiz.articles import Article
-    from desktop.core.quiz.interrogation import Ask, QuizSettings, SampleAnswer
+    from desktop.core.quiz.interrogation import Ask, SampleAnswer
     from desktop.core.quiz.qa import QAPair
     from desktop.core.quiz.results import QuestionResult
+    from desktop.core.quiz.settings import QuizSettings
 
 
 def add_quiz_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,10 +60,11 @@ def quiz_command(
 ) -> int:
     from desktop.core.generation import LoadSettings
     from desktop.core.quiz.articles import ArticleError
-    from desktop.core.quiz.interrogation import PromptTooLong, QuizSettings, interrogate
+    from desktop.core.quiz.interrogation import PromptTooLong, interrogate
     from desktop.core.quiz.qa_io import QAFileError, read_pairs
     from desktop.core.quiz.quiz_store import QuizStore
     from desktop.core.quiz.results import summarize
+    from desktop.core.quiz.settings import QuizSettings
     from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
     from desktop.engine.host_session import HostSession, SessionError
     from desktop.engine.session_ask import session_ask

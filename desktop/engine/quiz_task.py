@@ -7,8 +7,9 @@ from collections.abc import Collection, Sequence
 
 from PySide6.QtCore import Signal
 
-from desktop.core.quiz.interrogation import QuizSettings, interrogate
+from desktop.core.quiz.interrogation import interrogate
 from desktop.core.quiz.qa import QAPair
+from desktop.core.quiz.settings import QuizSettings
 from desktop.engine.engine_task import EngineTask
 from desktop.engine.host_session import HostSession
 from desktop.engine.session_ask import session_ask

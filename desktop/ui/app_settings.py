@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QSettings
 
 from desktop.core.paths import data_dir
-from desktop.core.quiz.interrogation import QuizSettings
+from desktop.core.quiz.settings import QuizSettings
 
 DEFAULTS: dict[str, Any] = {
     "chat/temperature": 0.7,

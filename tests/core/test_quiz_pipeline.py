@@ -4,6 +4,7 @@ verdicts, calibration, the training-set export and the run store."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +13,6 @@ import pytest
 from desktop.core.generation import ChatMessage
 from desktop.core.quiz.interrogation import (
     AskOptions,
-    QuizSettings,
     Reply,
     SampleAnswer,
     answer_line,
@@ -22,6 +22,7 @@ from desktop.core.quiz.interrogation import (
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.quiz_store import QuizStore
 from desktop.core.quiz.results import agreement, calibration, summarize, verdict_for
+from desktop.core.quiz.settings import QuizSettings
 from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
 
 ARTICLE = "The Eiffel Tower was finished in 1889. Velmora's capital is Osk."
@@ -261,6 +262,9 @@ def test_the_cache_gives_the_same_summary() -> None:
         cached = summarize(PAIRS, answers[:n], settings, cache)
     assert cached == summarize(PAIRS, answers, settings)
     assert len(cache) == len(answers)  # one entry per (question, mode, answer count)
+    quick = summarize(PAIRS, answers, settings, with_agreement=False)  # for the runs list
+    assert [q.verdict for q in quick.questions] == [q.verdict for q in cached.questions]
+    assert all(q.closed and math.isnan(q.closed.agreement) for q in quick.questions)
 
 
 def test_judge_grades_when_asked_and_its_reply_is_readable() -> None:

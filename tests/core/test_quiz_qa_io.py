@@ -89,44 +89,30 @@ def test_csv_reading_tolerates_bom_extra_columns_and_header_case(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("content", "line", "message"),
+    ("suffix", "content", "line", "message"),
     [
-        ('{"question": "a", "answer": "b"}\n\n{"question": "c", "answer": ', 3, "not valid JSON"),
-        ('{"question": "a", "answer": "b"}\n["a", "b"]', 2, "expected an object"),
-        ('{"question": "a"}', 1, 'no "answer"'),
-        ('\n{"question": "a", "answer": "  "}', 2, "the answer is empty"),
-        ('{"question": ["a"], "answer": "b"}', 1, "the question must be text"),
+        (".jsonl", '{"question": "a", "answer": "b"}\n\n{"question": "c", "answer": ', 3,
+         "not valid JSON"),
+        (".jsonl", '{"question": "a", "answer": "b"}\n["a", "b"]', 2, "expected an object"),
+        (".jsonl", '{"question": "a"}', 1, 'no "answer"'),
+        (".jsonl", '\n{"question": "a", "answer": "  "}', 2, "the answer is empty"),
+        (".jsonl", '{"question": ["a"], "answer": "b"}', 1, "the question must be text"),
+        (".csv", "q,a\nWho?,Curie\n", 1, "must name"),
+        (".csv", 'question,answer\n"Who?\nreally",Curie\nWhere?\n', 4, "at least 2 columns"),
+        (".csv", 'question,answer\nWho?,Curie\n"Where?,Warsaw\n', 3, "malformed CSV"),
+        (".csv", "question,answer\nWho?,\n", 2, "the answer is empty"),
     ],
-)
-def test_bad_jsonl_lines_are_reported_with_their_number(
-    tmp_path: Path, content: str, line: int, message: str
+)  # fmt: skip
+def test_bad_lines_are_reported_with_their_number(
+    tmp_path: Path, suffix: str, content: str, line: int, message: str
 ) -> None:
-    path = tmp_path / "bad.jsonl"
+    path = tmp_path / f"bad{suffix}"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(QAFileError, match=message) as caught:
         read_pairs(path)
     assert caught.value.line == line
     assert str(caught.value).startswith(f"line {line}: ")
     assert isinstance(caught.value, ValueError)
-
-
-@pytest.mark.parametrize(
-    ("content", "line", "message"),
-    [
-        ("q,a\nWho?,Curie\n", 1, "must name"),
-        ('question,answer\n"Who?\nreally",Curie\nWhere?\n', 4, "at least 2 columns"),
-        ('question,answer\nWho?,Curie\n"Where?,Warsaw\n', 3, "malformed CSV"),
-        ("question,answer\nWho?,\n", 2, "the answer is empty"),
-    ],
-)
-def test_bad_csv_rows_are_reported_with_their_line(
-    tmp_path: Path, content: str, line: int, message: str
-) -> None:
-    path = tmp_path / "bad.csv"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(QAFileError, match=message) as caught:
-        read_pairs(path)
-    assert caught.value.line == line
 
 
 def test_unreadable_files(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ import pytest
 from PySide6.QtCore import QObject, Slot
 
 from desktop.core.generation import ChatMessage, GenerationRequest, LoadSettings
-from desktop.core.quiz.interrogation import AskOptions, QuizSettings
+from desktop.core.quiz.interrogation import AskOptions
 from desktop.core.quiz.qa import QAPair
+from desktop.core.quiz.settings import QuizSettings
 from desktop.engine.engine_task import EngineTask, OneReplyTask
 from desktop.engine.quiz_task import InterrogationTask
 from tests.conftest import EngineRecorder
@@ -54,6 +55,13 @@ class TaskRecorder(QObject):
         self.progress.append(tokens)
 
 
+def started(engine: Any, task: EngineTask) -> TaskRecorder:
+    """The task's signals recorded, then the task handed to the engine."""
+    got = TaskRecorder(task)
+    engine.run_task(task)
+    return got
+
+
 def loaded(qtbot: Any, engine: Any, path: Path) -> EngineRecorder:
     record = EngineRecorder(engine)
     engine.load_requested.emit(str(path), LoadSettings(context_size=1024))
@@ -70,8 +78,7 @@ def test_a_quiz_on_the_real_llama_cpp_runs_to_the_end(qtbot: Any, tiny_gguf: Pat
         loaded(qtbot, engine, tiny_gguf)
         settings = QuizSettings(samples=2, max_tokens=8, open_book=True)
         task = InterrogationTask(PAIRS, ARTICLE, settings)
-        got = TaskRecorder(task)
-        engine.run_task(task)
+        got = started(engine, task)
         qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
     finally:
         engine.shutdown()
@@ -91,8 +98,7 @@ def test_cancel_stops_at_the_next_token_and_the_engine_goes_on(
     engine = make_engine(replies=[" ".join(["word"] * 30)], token_delay=0.02)
     record = loaded(qtbot, engine, tiny_gguf)
     task = InterrogationTask(PAIRS, ARTICLE, QuizSettings(samples=3, max_tokens=64))
-    got = TaskRecorder(task)
-    engine.run_task(task)
+    got = started(engine, task)
     qtbot.waitUntil(lambda: bool(got.answers), **WAIT)
     engine.cancel_task(task)
     qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
@@ -109,8 +115,7 @@ def test_a_cancelled_queued_task_never_asks_and_spares_the_reply_before_it(
     record = loaded(qtbot, engine, tiny_gguf)
     engine.generate_requested.emit(GenerationRequest(1, "chat reply"))
     task = InterrogationTask(PAIRS, ARTICLE, QuizSettings(samples=1))
-    got = TaskRecorder(task)
-    engine.run_task(task)
+    got = started(engine, task)
     engine.cancel_task(task)  # still queued behind the chat reply
     qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
     assert got.ended == [("stopped", "")] and got.answers == []
@@ -123,8 +128,7 @@ def test_a_crash_ends_the_task_with_a_message(
     engine = make_engine(replies=["one two three four"], crash_after_tokens=2)
     record = loaded(qtbot, engine, tiny_gguf)
     task = InterrogationTask(PAIRS, ARTICLE, QuizSettings(samples=1))
-    got = TaskRecorder(task)
-    engine.run_task(task)
+    got = started(engine, task)
     qtbot.waitUntil(lambda: bool(got.ended) and bool(record.crashed), **WAIT)
     status, message = got.ended[0]
     assert status == "failed" and "crashed" in message
@@ -136,8 +140,7 @@ def test_one_reply_task(qtbot: Any, make_engine: Any, tiny_gguf: Path, load: boo
     if load:
         loaded(qtbot, engine, tiny_gguf)
     task = OneReplyTask([ChatMessage("user", "write")], AskOptions(0.3, 50, 0))
-    got = TaskRecorder(task)
-    engine.run_task(task)
+    got = started(engine, task)
     qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
     if load:
         assert got.ended == [("done", "")] and got.replies == ["Q: Why? A: Because."]
@@ -154,8 +157,7 @@ def test_a_cancelled_task_leaves_no_stop_behind(
     record = loaded(qtbot, engine, tiny_gguf)
     pid = engine.host_pid
     task = InterrogationTask(PAIRS, ARTICLE, QuizSettings(samples=2, max_tokens=64))
-    got = TaskRecorder(task)
-    engine.run_task(task)
+    got = started(engine, task)
     qtbot.waitUntil(lambda: bool(got.answers), **WAIT)
     engine.cancel_task(task)
     qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
@@ -185,8 +187,7 @@ def test_stop_request_stops_that_request_only(
     engine.generate_requested.emit(GenerationRequest(1, "first"))
     engine.generate_requested.emit(GenerationRequest(2, "second"))
     task = InterrogationTask(PAIRS[:1], ARTICLE, QuizSettings(samples=1, open_book=False))
-    got = TaskRecorder(task)
-    engine.run_task(task)
+    got = started(engine, task)
     engine.stop_request(2)  # still queued behind the first
     qtbot.waitUntil(lambda: len(record.finished) == 2 and bool(got.ended), **WAIT)
     assert [(s.request_id, s.stop_reason) for s in record.finished] == [

@@ -10,9 +10,9 @@ app and the CLI, a script in tests).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from statistics import fmean
-from typing import Any, Literal
+from typing import Literal
 
 from desktop.core.generation import ChatMessage
 from desktop.core.quiz.excerpt import article_excerpt
@@ -26,6 +26,7 @@ from desktop.core.quiz.grading import (
     parse_judge_reply,
 )
 from desktop.core.quiz.qa import QAPair
+from desktop.core.quiz.settings import QuizSettings
 
 Mode = Literal["closed", "open"]
 
@@ -33,7 +34,6 @@ ANSWER_INSTRUCTION = (
     "Answer the question with only the answer: a name, a number, a date or a few words. "
     "No explanation."
 )
-DEFAULT_REFUSAL = "I'm sorry, I don't know the answer to that."
 
 
 @dataclass(frozen=True)
@@ -79,37 +79,6 @@ class PromptTooLong(Exception):
     def __init__(self, tokens: int, limit: int) -> None:
         super().__init__(f"the prompt is {tokens} tokens; the model can take {limit}")
         self.tokens, self.limit = tokens, limit
-
-
-@dataclass(frozen=True)
-class QuizSettings:
-    samples: int = 3  # K: each question asked this many times per mode
-    temperature: float = 0.7
-    max_tokens: int = 32
-    open_book: bool = True
-    judge: bool = False  # let the model itself grade, with the article as reference
-    seed: int = 0  # < 0: a fresh random seed per answer
-    knows_at: float = 0.67  # closed-book accuracy from which the model "knows"
-    doesnt_know_at: float = 0.34  # ... and up to which it "doesn't know"; unsure between
-    refusal: str = DEFAULT_REFUSAL
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> QuizSettings:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    def problems(self) -> list[str]:
-        found = []
-        if not 1 <= self.samples <= 20:
-            found.append("samples per question must be 1–20")
-        if not 0.0 <= self.doesnt_know_at < self.knows_at <= 1.0:
-            found.append("thresholds must satisfy 0 ≤ doesn't-know < knows ≤ 1")
-        if self.temperature < 0:
-            found.append("temperature cannot be negative")
-        return found
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import cast
 
 from desktop.core.database import open_database, transaction
-from desktop.core.quiz.interrogation import Mode, QuizSettings, SampleAnswer
+from desktop.core.quiz.interrogation import Mode, SampleAnswer
 from desktop.core.quiz.qa import QAPair, QASource
+from desktop.core.quiz.settings import QuizSettings
 
 RunStatus = str  # running, stopped, done, failed
 

@@ -6,6 +6,7 @@ and closed book vs open book (does giving it the article help?).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
@@ -13,8 +14,9 @@ from typing import Literal
 
 from desktop.core.quiz.answer_normalisation import normalize_answer
 from desktop.core.quiz.grading import grade_answer
-from desktop.core.quiz.interrogation import Mode, QuizSettings, SampleAnswer
+from desktop.core.quiz.interrogation import Mode, SampleAnswer
 from desktop.core.quiz.qa import QAPair
+from desktop.core.quiz.settings import QuizSettings
 
 Verdict = Literal["knows", "doesn't know", "unsure"]
 
@@ -89,16 +91,18 @@ def agreement(texts: Sequence[str]) -> float:
     return best / len(texts)
 
 
-def mode_result(answers: Sequence[SampleAnswer]) -> ModeResult | None:
-    return _mode_result(answers) if answers else None
+def mode_result(
+    answers: Sequence[SampleAnswer], *, with_agreement: bool = True
+) -> ModeResult | None:
+    return _mode_result(answers, with_agreement) if answers else None
 
 
-def _mode_result(answers: Sequence[SampleAnswer]) -> ModeResult:
+def _mode_result(answers: Sequence[SampleAnswer], with_agreement: bool = True) -> ModeResult:
     return ModeResult(
         samples=len(answers),
         correct=sum(a.grade == "CORRECT" for a in answers),
         not_attempted=sum(a.grade == "NOT_ATTEMPTED" for a in answers),
-        agreement=agreement([a.text for a in answers]),
+        agreement=agreement([a.text for a in answers]) if with_agreement else math.nan,
         confidence=fmean(a.confidence for a in answers),
     )
 
@@ -137,9 +141,13 @@ def summarize(
     answers: Iterable[SampleAnswer],
     settings: QuizSettings,
     cache: dict[tuple[int, Mode, int], ModeResult] | None = None,
+    *,
+    with_agreement: bool = True,
 ) -> QuizSummary:
     """`cache` (kept by a caller that summarises a growing run after every answer) holds
-    each question's result by its answer count: only the question that changed is redone."""
+    each question's result by its answer count: only the question that changed is redone.
+    `with_agreement=False` leaves agreement (the costly figure) as NaN: a list of many
+    runs needs only their accuracies and verdicts."""
     answers = list(answers)
     by_key: dict[tuple[int, Mode], list[SampleAnswer]] = {}
     for answer in answers:
@@ -148,10 +156,10 @@ def summarize(
     def result(index: int, mode: Mode) -> ModeResult | None:
         group = by_key.get((index, mode), [])
         if not group or cache is None:
-            return mode_result(group)
+            return mode_result(group, with_agreement=with_agreement)
         key = (index, mode, len(group))
         if key not in cache:
-            cache[key] = _mode_result(group)
+            cache[key] = _mode_result(group, with_agreement)
         return cache[key]
 
     questions = []

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.atomic_files import write_text_atomically
-from desktop.core.quiz.interrogation import QuizSettings
 from desktop.core.quiz.results import QuestionResult
+from desktop.core.quiz.settings import QuizSettings
 
 
 def sft_examples(

@@ -266,7 +266,8 @@ class QuizTab(QWidget):
                 rows.append(RunRow(run, self.summary))  # already summarised
                 continue
             answers = self.store.answers(run.id)
-            rows.append(RunRow(run, summarize(run.pairs, answers, run.settings)))
+            summary = summarize(run.pairs, answers, run.settings, with_agreement=False)
+            rows.append(RunRow(run, summary))
         self.runs.set_rows(rows)
 
     @Slot(int)

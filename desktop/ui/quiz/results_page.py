@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.quiz.interrogation import DEFAULT_REFUSAL, QuizSettings, SampleAnswer
+from desktop.core.quiz.interrogation import SampleAnswer
 from desktop.core.quiz.results import ModeResult, QuestionResult, QuizSummary
+from desktop.core.quiz.settings import DEFAULT_REFUSAL, QuizSettings
 from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.quiz.answers_html import answers_html, summary_text

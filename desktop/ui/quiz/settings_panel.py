@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-from desktop.core.quiz.interrogation import QuizSettings
+from desktop.core.quiz.settings import QuizSettings
 from desktop.ui.app_settings import AppSettings
 
 
