@@ -7,6 +7,15 @@ import sys
 
 
 def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
+    import os
+
+    from desktop.display_check import display_problem
+
+    problem = display_problem(os.environ)
+    if problem:  # before Qt: its own abort names no package and dumps core
+        print(problem, file=sys.stderr)
+        return 1
+
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
