@@ -6,9 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint bench smoke package clean screenshot
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml packaging/build_llama.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) packaging/build_llama.py --install  # portable llama.cpp: built once per machine
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 

@@ -142,3 +142,15 @@ def no_hub_token_left_behind() -> Iterator[None]:
 
 
 from tests.hub_fixtures import fake_hub, gguf_bytes, hub, models_dir  # noqa: E402, F401
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """llama.cpp never runs inside the test process: a crash there (a damaged file, a CPU
+    bug such as AMX's) would end the whole run. Tests use the model host or
+    tests/llama_child.py; this fails the run if one loaded llama.cpp here."""
+    import sys
+
+    if "llama_cpp" in sys.modules:
+        print("\nerror: a test imported llama_cpp into the pytest process; run it in a "
+              "child process (tests/llama_child.py)", file=sys.stderr)  # fmt: skip
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -34,19 +34,24 @@ BROKEN_KINDS = (
 )
 
 
-def tiny_weights(seed: int = 0) -> dict[str, np.ndarray]:
-    return dict(random_llama_weights(TINY_SHAPE, seed))
+def tiny_weights(seed: int = 0, shape: LlamaShape = TINY_SHAPE) -> dict[str, np.ndarray]:
+    return dict(random_llama_weights(shape, seed))
 
 
 def make_tiny_gguf(
-    path: str | Path, *, chat_template: bool = True, file_type: FileType = "F32", seed: int = 0
+    path: str | Path,
+    *,
+    chat_template: bool = True,
+    file_type: FileType = "F32",
+    seed: int = 0,
+    shape: LlamaShape = TINY_SHAPE,
 ) -> Path:
     path = Path(path)
     write_llama_gguf(
         path,
-        TINY_SHAPE,
-        tiny_weights(seed),
-        byte_level_bpe_vocab(TINY_SHAPE.vocab_size),
+        shape,
+        tiny_weights(seed, shape),
+        byte_level_bpe_vocab(shape.vocab_size),
         name="tiny-chat" if chat_template else "tiny-base",
         chat_template=CHATML_TEMPLATE if chat_template else None,
         file_type=file_type,

@@ -70,6 +70,7 @@ class GenerationRequest:
     stop: tuple[str, ...] = ()
     top_alternatives: int = 0  # >0: report that many alternatives per token
     ignore_eos: bool = False  # never sample an end token: fixed-length runs (benchmarks)
+    threads: int = 0  # CPU threads for this request; 0: those the model was loaded with
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from desktop.core.cpu import auto_threads
 from desktop.core.generation import (
     GenerationRequest,
     GenerationStats,
@@ -28,18 +29,20 @@ from desktop.core.generation import (
 from desktop.core.prompt_builder import TemplateInfo
 from desktop.core.stop_strings import TokenStopFilter
 from desktop.core.stream_timing import StreamTiming
+from desktop.engine.llama_runtime import llama_runtime
 from desktop.engine.llama_vocab import LlamaVocab
 from desktop.engine.protocol import GenerationError, LoadedModel
 
 
 @contextlib.contextmanager
-def _load_progress(report: Callable[[float], bool]) -> Iterator[None]:
+def _load_progress(report: Callable[[float], bool], *, extra_bufts: bool) -> Iterator[None]:
     """Give llama.cpp's model loader a progress callback.
 
     llama-cpp-python does not expose `progress_callback`, but it builds its model params
     from `llama_model_default_params()`; wrapping that one function (in this child process
     only) adds progress reports and a clean cancel: the callback returning False makes
-    llama.cpp abandon the load.
+    llama.cpp abandon the load. `extra_bufts=False` keeps weights out of the repacked
+    buffers that a native build's AMX code would use (llama_runtime.py).
     """
     import llama_cpp.llama_cpp as lib
 
@@ -49,6 +52,8 @@ def _load_progress(report: Callable[[float], bool]) -> Iterator[None]:
     def with_progress() -> Any:
         params = original()
         params.progress_callback = callback
+        if not extra_bufts:
+            params.use_extra_bufts = False
         return params
 
     lib.llama_model_default_params = with_progress
@@ -86,11 +91,16 @@ def without_double_bos(ids: list[int], bos: int) -> list[int]:
 VOCAB_ONLY_CONTEXT = 512  # a tokenizer needs no KV cache to speak of
 
 
+LLAMA_MIN_CONTEXT = 256  # llama.cpp raises a smaller context to this; ask for it directly
+
+
 class LlamaCppBackend:
     def __init__(self) -> None:
+        self._log = LlamaLog()  # first: loading the CPU backend logs a line too
+        self.runtime = llama_runtime()  # the CPU backend, loaded before any model
+        self._threads = 0
         self._llm: Any = None
         self._path = ""
-        self._log = LlamaLog()
         self._vocab: LlamaVocab | None = None
 
     def load(
@@ -101,7 +111,7 @@ class LlamaCppBackend:
         from llama_cpp import Llama
 
         self.close()
-        threads = settings.threads or max(1, (os.cpu_count() or 2))
+        threads = settings.threads or auto_threads()
         start = time.perf_counter()
         cancelled = False
 
@@ -111,10 +121,14 @@ class LlamaCppBackend:
             return not cancelled
 
         try:
-            with _load_progress(report):
+            with _load_progress(report, extra_bufts=not self.runtime.amx):
                 self._llm = Llama(
                     model_path=path,
-                    n_ctx=VOCAB_ONLY_CONTEXT if settings.vocab_only else settings.context_size,
+                    # llama-cpp-python sizes its buffers by what it asked for, llama.cpp by
+                    # what it gave: below its minimum the two disagree and decoding fails
+                    n_ctx=VOCAB_ONLY_CONTEXT
+                    if settings.vocab_only
+                    else max(LLAMA_MIN_CONTEXT, settings.context_size),
                     n_threads=threads,
                     n_threads_batch=threads,
                     vocab_only=settings.vocab_only,
@@ -128,6 +142,7 @@ class LlamaCppBackend:
                 f"llama.cpp could not load {os.path.basename(path)}" + (f": {why}" if why else "")
             ) from exc
         self._path = path
+        self._threads = threads
         llm = self._llm
         vocab = self._vocab = LlamaVocab(llm)
         return LoadedModel(
@@ -136,6 +151,8 @@ class LlamaCppBackend:
             vocab_size=int(llm.n_vocab()),
             load_seconds=time.perf_counter() - start,
             description=str(llm.metadata.get("general.name", os.path.basename(path))),
+            runtime=self.runtime.describe(),
+            threads=threads,
             template=TemplateInfo(
                 chat_template=llm.metadata.get("tokenizer.chat_template") or None,
                 bos_token=vocab.text(llm.token_bos()),
@@ -198,6 +215,7 @@ class LlamaCppBackend:
                 f"({n_ctx}); start a new chat or load the model with a larger context"
             )
         llm.set_seed(s.seed if s.seed >= 0 else random.randrange(2**31))
+        self._use_threads(request.threads or self._threads)
         timing = StreamTiming()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stops = TokenStopFilter(request.stop)
@@ -243,6 +261,14 @@ class LlamaCppBackend:
             text_parts.append(ready.text)
             yield ready
         yield timing.stats(request.request_id, len(prompt_ids), reason, "".join(text_parts))
+
+    def _use_threads(self, threads: int) -> None:
+        """Threads can change between requests without a reload (a training run started)."""
+        if threads > 0 and threads != self._threads:
+            import llama_cpp.llama_cpp as lib
+
+            lib.llama_set_n_threads(self._llm._ctx.ctx, threads, threads)
+            self._threads = threads
 
     def _with_probabilities(self, event: TokenEvent, top: int) -> TokenEvent:
         """The model's own distribution (before sampling settings) for the token just made.

@@ -54,6 +54,8 @@ class LoadedModel:
     vocab_size: int
     load_seconds: float
     description: str = ""
+    runtime: str = ""  # which llama.cpp build runs it ("llama.cpp CPU variant zen4")
+    threads: int = 0
     # chat template and BOS/EOS text, as llama.cpp read them
     template: TemplateInfo = field(default_factory=TemplateInfo)
     info: object = None  # the file's ModelInfo, added by the engine from its preflight check

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from desktop.core.base_prompt import BASE_STOPS, DEFAULT_IDENTITY, build_base_prompt
@@ -12,6 +10,7 @@ from desktop.core.generation import ChatMessage
 from desktop.core.gguf_writer import CHATML_TEMPLATE
 from desktop.core.prompt_builder import TemplateInfo, build_prompt
 from desktop.core.reasoning import split_reasoning
+from tests.llama_child import in_child
 
 CHAT = [
     ChatMessage("system", "Be brief."),
@@ -33,13 +32,17 @@ def test_chat_template_prompt_and_stop() -> None:
     assert plan.stops == ("<|im_end|>",)
 
 
-def test_render_matches_llama_cpps_own_formatter(tiny_gguf: Path) -> None:
+def llama_cpp_python_renders(template: str, messages: list[dict[str, str]]) -> str:
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    theirs = Jinja2ChatFormatter(CHATML_TEMPLATE, eos_token="<|im_end|>", bos_token="")
+    theirs = Jinja2ChatFormatter(template, eos_token="<|im_end|>", bos_token="")
+    return str(theirs(messages=messages).prompt)
+
+
+def test_render_matches_llama_cpps_own_formatter() -> None:
     messages = [{"role": m.role, "content": m.content} for m in CHAT]
     ours = render_chat_template(CHATML_TEMPLATE, CHAT, eos_token="<|im_end|>")
-    assert ours == theirs(messages=messages).prompt
+    assert ours == in_child(llama_cpp_python_renders, CHATML_TEMPLATE, messages)
 
 
 def test_base_mode_transcript() -> None:

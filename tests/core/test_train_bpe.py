@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import pytest
 import regex
@@ -25,6 +24,7 @@ from desktop.core.train.trained_tokenizer import (
     TrainedTokenizer,
 )
 from tests.gguf_fixtures import TINY_SHAPE
+from tests.llama_child import in_child, llama_tokenize, llama_vocab_facts
 
 PARAGRAPH = """\
 A language model reads text as a sequence of tokens and learns to predict the next one.
@@ -326,55 +326,31 @@ def _export(path: Path, tok: TrainedTokenizer, pre: str) -> None:
     assert GGUFReader(path).fields["tokenizer.ggml.pre"].contents() == pre
 
 
-@pytest.fixture
-def llama_vocab(tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    from llama_cpp import Llama
-
-    opened: list[Any] = []
-
-    def load(tok: TrainedTokenizer, pre: str) -> Any:
-        path = tmp_path / f"vocab-{pre}-{len(opened)}.gguf"
-        _export(path, tok, pre)
-        llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
-        opened.append(llm)
-        return llm
-
-    yield load
-    for llm in opened:
-        llm.close()
-
-
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_llama_cpp_tokenizes_exactly_as_we_do(
-    trained: Trained,
-    llama_vocab: Callable[..., Any],
-    corpus: str,
-    pattern: str,
+    trained: Trained, corpus: str, pattern: str, tmp_path: Path
 ) -> None:
     tok = trained(pattern)
-    llm = llama_vocab(tok, tok.gguf_pre)
-    assert llm.n_vocab() == tok.n_vocab
+    path = tmp_path / f"vocab-{tok.gguf_pre}.gguf"
+    _export(path, tok, tok.gguf_pre)
     texts = [*VARIED_TEXTS, *_random_texts(400, seed=3), PARAGRAPH, CODE, corpus[:50_000]]
-    for text in texts:
-        ours = tok.encode(text)
-        assert llm.tokenize(text.encode(), add_bos=False, special=False) == ours, repr(text[:60])
     chat = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n12345 don't<|im_end|>\n"
-    theirs = llm.tokenize(chat.encode(), add_bos=False, special=True)
-    assert theirs == tok.encode(chat, allow_special=True)
-    assert llm.tokenize(b"<|im_start|>", add_bos=False, special=True) == [
-        tok.special_tokens["<|im_start|>"]
-    ]
-    assert llm.token_bos() == tok.special_tokens["<|endoftext|>"]
-    assert llm.token_eos() == tok.special_tokens["<|im_end|>"]
+    facts = in_child(llama_vocab_facts, str(path), texts, [chat, "<|im_start|>"])
+    for text, ids in zip(texts, facts["plain"], strict=True):
+        assert ids == tok.encode(text), repr(text[:60])
+    assert facts["special"][0] == tok.encode(chat, allow_special=True)
+    assert facts["special"][1] == [tok.special_tokens["<|im_start|>"]]
+    assert facts["bos"] == tok.special_tokens["<|endoftext|>"]
+    assert facts["eos"] == tok.special_tokens["<|im_end|>"]
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
-def test_the_other_pre_tokenizer_disagrees(
-    trained: Trained, llama_vocab: Callable[..., Any], pattern: str
-) -> None:
+def test_the_other_pre_tokenizer_disagrees(trained: Trained, pattern: str, tmp_path: Path) -> None:
     """The check above has teeth: the wrong `tokenizer.ggml.pre` splits differently."""
     tok = trained(pattern)
     (wrong,) = set(PRE_TOKENIZERS.values()) - {tok.gguf_pre}
-    llm = llama_vocab(tok, wrong)
+    path = tmp_path / f"vocab-{wrong}.gguf"
+    _export(path, tok, wrong)
     text = "Numbers like 1234567 don'T\n\n  split alike.\n"
-    assert llm.tokenize(text.encode(), add_bos=False, special=False) != tok.encode(text)
+    [theirs] = in_child(llama_tokenize, str(path), [text])
+    assert theirs != tok.encode(text)

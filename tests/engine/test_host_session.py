@@ -229,8 +229,11 @@ def test_llama_stop_within_one_token(llama_session, tiny_gguf: Path) -> None:
     host_finished = spy_host_finished(llama_session)
     stats = llama_session.generate(request(sampling=ENDLESS, ignore_eos=True), on_tokens)
     assert stats.stop_reason == "cancelled"
-    assert 1 <= len(seen) == stats.generated_tokens < 50
-    assert host_finished[0].generated_tokens < 50  # llama.cpp really stopped
+    assert 1 <= len(seen) == stats.generated_tokens < ENDLESS.max_tokens
+    # llama.cpp itself stopped, at the flag (not at max_tokens); how many tokens it made
+    # before the flag reached it depends on the machine's speed, so it is not asserted
+    assert host_finished[0].stop_reason == "cancelled"
+    assert host_finished[0].generated_tokens < ENDLESS.max_tokens
     assert not llama_session._reload_needed  # by itself, not by a hard kill
     assert stats.text == "".join(e.text for e in seen)
 
