@@ -263,7 +263,9 @@ def measured(run_fn: Callable[[Any, str, int], Run], target: Any, text: str, rid
 
 def main() -> int:
     isolate_home()
-    import llama_cpp
+    from desktop.engine.llama_runtime import llama_module
+
+    llama_cpp = llama_module()  # the CPU backend the app's host loads
     from PySide6.QtWidgets import QApplication
 
     from desktop.core.generation import LoadSettings

@@ -368,7 +368,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] = ()) -> int:
     args = parse_args(argv)
     isolate_home()
-    import llama_cpp
+    from desktop.engine.llama_runtime import llama_module
+
+    llama_cpp = llama_module()  # the CPU backend the app's host loads
     from PySide6.QtCore import QCoreApplication
 
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
