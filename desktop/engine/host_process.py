@@ -42,7 +42,7 @@ def make_backend(factory: str, kwargs: dict[str, Any]) -> Backend:
     return backend
 
 
-def _exit_with_the_app() -> None:
+def exit_with_the_app() -> None:
     """End this process when the app's process ends, even in the middle of a long prompt.
 
     Ctrl-C in a terminal is for the app, which stops the model itself.
@@ -61,7 +61,7 @@ def _exit_with_the_app() -> None:
 
 def serve(conn: Connection, stop: Any, factory: str, kwargs: dict[str, Any]) -> None:
     """Main loop of the child. `stop.value` is set by the engine; only the engine clears it."""
-    _exit_with_the_app()
+    exit_with_the_app()
     backend = make_backend(factory, kwargs)
     try:
         while True:
