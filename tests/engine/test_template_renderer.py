@@ -50,7 +50,7 @@ def test_a_template_that_eats_memory_is_stopped_with_a_sentence(
     renderer: TemplateRenderer,
 ) -> None:
     # RLIMIT_AS (Linux) stops it as it allocates; elsewhere the time limit does
-    with pytest.raises(ChatTemplateError, match="memory|MB|took longer"):
+    with pytest.raises(ChatTemplateError, match=r"memory|MB|took longer"):
         renderer.render(DOUBLING, HI)
     assert renderer.render(ECHO, HI) == "[user]hi"
 
