@@ -1,6 +1,6 @@
 """Engine overhead: decode speed and time to first token through the app's real path.
 
-Engine path: the GUI thread emits `generate_requested`; `InferenceEngine` (in its QThread)
+Engine path: the GUI thread hands a `ReplyTask` to `InferenceEngine` (in its QThread), which
 sends the request to the model-host child process; tokens come back through the pipe and
 the engine's `token` signal, queued to a receiver QObject in the GUI thread's event loop.
 Plain path: `llama_cpp.Llama.generate()` in this process, same file, threads, context,
@@ -191,26 +191,28 @@ def receiver_class() -> Any:
             self.run: Run | None = None
             self.request_id = 0
 
-        @Slot(int, object)
-        def on_tokens(self, request_id: int, batch: tuple[TokenEvent, ...]) -> None:
+        @Slot(object)
+        def on_tokens(self, batch: tuple[TokenEvent, ...]) -> None:
             now = time.perf_counter()  # a batch's tokens all reach the GUI now
-            if self.run is not None and request_id == self.request_id:
+            if self.run is not None:
                 for event in batch:
                     self.run.times.append(now)
                     self.run.token_ids.append(event.token_id)
 
         @Slot(object)
-        def on_finished(self, stats: GenerationStats) -> None:
+        def on_finished(self, reply: Any) -> None:
+            stats: GenerationStats = reply.stats
             if self.run is not None and stats.request_id == self.request_id:
                 self.run.stop_reason = stats.stop_reason
                 self.run.prompt_tokens = stats.prompt_tokens
                 self.run.host_tokens_per_s = stats.tokens_per_s
                 self._done()
 
-        @Slot(int, str)
-        def on_failed(self, request_id: int, message: str) -> None:
-            self.error = message
-            self._done()
+        @Slot(str, str)
+        def on_ended(self, status: str, message: str) -> None:
+            if status == "failed":
+                self.error = message
+                self._done()
 
     return Receiver
 
@@ -220,9 +222,6 @@ def start_engine(path: str) -> tuple[Any, Any]:
 
     engine = InferenceEngine()
     receiver = receiver_class()()
-    engine.tokens.connect(receiver.on_tokens)
-    engine.finished.connect(receiver.on_finished)
-    engine.failed.connect(receiver.on_failed)
     start_model(engine, receiver, path, CONTEXT, THREADS)
     return engine, receiver
 
@@ -231,9 +230,14 @@ def run_engine(engine_and_receiver: tuple[Any, Any], text: str, request_id: int)
     engine, receiver = engine_and_receiver
     receiver.request_id = request_id
     receiver.run = run = Run("engine")
-    request = generation_request(text, request_id)
+    from desktop.engine.engine_task import ReplyTask
+
+    task = ReplyTask(generation_request(text, request_id))  # its answers reach only us
+    task.tokens.connect(receiver.on_tokens)
+    task.finished.connect(receiver.on_finished)
+    task.ended.connect(receiver.on_ended)
     run.start = time.perf_counter()
-    engine.generate_requested.emit(request)
+    engine.run_task(task)
     receiver.wait(120)
     if receiver.error:
         raise SystemExit(f"engine generation failed: {receiver.error}")

@@ -2,7 +2,7 @@
 llama-cpp-python calls making the same asks in the same run.
 
 Engine path: the GUI thread queues an `InterrogationTask` with `InferenceEngine.run_task`;
-in the engine thread the task runs `interrogate()` over `session_ask` (each question asked
+in the engine thread the task runs `interrogate()` over `chat_turn.ask` (each question asked
 K times closed book, then K times open book with the article in the prompt; every ask
 builds a chat prompt, asks the model-host process for the reply with each token's
 probability, and grades the answer); each graded answer reaches a receiver in the GUI
@@ -92,7 +92,7 @@ SIDES = ("plain", "plain_logprobs", "engine")
 class PlainAsk:
     prompt: str
     stops: tuple[str, ...]
-    sampling: Any  # SamplingSettings, as session_ask builds it
+    sampling: Any  # SamplingSettings, as the quiz asks
 
 
 @dataclass
@@ -155,20 +155,18 @@ def quiz_material(questions: int) -> tuple[Any, list[Any], Any]:
 
 def plain_asks(pairs: Sequence[Any], article_text: str, settings: Any, template: Any) -> list:
     """The app's asks, in its order: `interrogate()` run with an `ask` that only records
-    what it is asked, then each prompt built exactly as `session_ask` builds it."""
-    from desktop.core.generation import SamplingSettings
+    what it is asked, then each prompt built exactly as `chat_turn.ask` builds it."""
+    from desktop.core.chat_request import ChatReply
+    from desktop.core.generation import GenerationStats
     from desktop.core.prompt_builder import build_prompt
-    from desktop.core.quiz.interrogation import Reply, interrogate
+    from desktop.core.quiz.interrogation import interrogate
 
     asks: list[PlainAsk] = []
 
-    def record(messages: Any, options: Any) -> Any:
-        plan = build_prompt(messages, template)
-        sampling = SamplingSettings(
-            temperature=options.temperature, max_tokens=options.max_tokens, seed=options.seed
-        )
-        asks.append(PlainAsk(plan.text, plan.stops, sampling))
-        return Reply("")
+    def record(request: Any) -> Any:
+        plan = build_prompt(request.messages, template, request.mode, style=request.style)
+        asks.append(PlainAsk(plan.text, plan.stops, request.sampling))
+        return ChatReply("", GenerationStats(0, 0, 0, 0.0, 0.0, "eos"), None)
 
     for _answer in interrogate(pairs, article_text, settings, record):
         pass
@@ -213,12 +211,12 @@ def run_plain(llm: Any, asks: Sequence[PlainAsk], side: str) -> Run:
 
 
 class EngineLog:
-    """What the engine thread did for one task, recorded around `session_ask`."""
+    """What the engine thread did for one task, recorded around `chat_turn.ask`."""
 
     def __init__(self) -> None:
         self.stats: list[Any] = []  # GenerationStats per request (the host's own timing)
         self.seconds: list[float] = []  # each session.generate(), in the engine thread
-        self.replies: list[Any] = []  # Reply per ask (its token probabilities)
+        self.replies: list[Any] = []  # ChatReply per ask (its token probabilities)
 
     def clear(self) -> None:
         self.stats.clear()
@@ -227,11 +225,11 @@ class EngineLog:
 
 
 def record_engine_asks(log: EngineLog) -> None:
-    """Wrap the `session_ask` that `InterrogationTask` uses, to count tokens and time the
+    """Wrap the `chat_turn.ask` that `InterrogationTask` uses, to count tokens and time the
     requests. The wrapper adds two Python calls per ask; the path is otherwise unchanged."""
     import desktop.engine.quiz_task as quiz_task
 
-    real_session_ask = quiz_task.session_ask
+    real_ask = quiz_task.ask
 
     class RecordingSession:
         def __init__(self, session: Any) -> None:
@@ -251,17 +249,12 @@ def record_engine_asks(log: EngineLog) -> None:
         def tokenize(self, *args: Any, **kwargs: Any) -> Any:
             return self._session.tokenize(*args, **kwargs)  # counted as the engine's own time
 
-    def recording_session_ask(session: Any, *args: Any, **kwargs: Any) -> Any:
-        ask = real_session_ask(RecordingSession(session), *args, **kwargs)
+    def recorded_ask(session: Any, *args: Any, **kwargs: Any) -> Any:
+        reply = real_ask(RecordingSession(session), *args, **kwargs)
+        log.replies.append(reply)
+        return reply
 
-        def recorded(messages: Any, options: Any) -> Any:
-            reply = ask(messages, options)
-            log.replies.append(reply)
-            return reply
-
-        return recorded
-
-    quiz_task.session_ask = recording_session_ask
+    quiz_task.ask = recorded_ask  # type: ignore[assignment]
 
 
 def receiver_class() -> Any:

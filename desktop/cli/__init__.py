@@ -28,18 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
 
     chat = commands.add_parser("chat", help="ask a local GGUF model one question")
-    chat.add_argument("model", help="path to a .gguf file")
-    chat.add_argument("prompt", help="the user's message")
-    chat.add_argument("--system", default="", help="system prompt (the model's identity)")
-    chat.add_argument("--temperature", type=float, default=0.7)
-    chat.add_argument("--top-p", type=float, default=0.95)
-    chat.add_argument("--top-k", type=int, default=40)
-    chat.add_argument("--max-tokens", type=int, default=256)
-    chat.add_argument("--seed", type=int, default=-1, help="-1: random")
-    chat.add_argument("--context", type=int, default=2048, help="context size in tokens")
-    chat.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
-    chat.add_argument("--base", action="store_true", help="base-model mode: prompt as a transcript")
-    chat.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+    from desktop.cli.chat_command import add_chat_arguments
+
+    add_chat_arguments(chat)
 
     from desktop.cli.models_command import add_models_parser
 

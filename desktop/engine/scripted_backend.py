@@ -100,7 +100,7 @@ class ScriptedBackend:
         stops = TokenStopFilter(request.stop)
         parts: list[str] = []
         reason: StopReason = "eos"
-        prompt_tokens = len(pieces(request.prompt))
+        prompt_tokens = 1 + len(pieces(request.prompt))  # BOS too, as llama.cpp counts
         for n, piece in enumerate(pieces(reply)):
             if n == s.crash_after_tokens:
                 os.kill(os.getpid(), signal.SIGSEGV)

@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from desktop.core.generation import ChatMessage
-from desktop.core.tokens.chat_format import template_chat_prompt, tiktoken_chat_prompt
+from desktop.core.prompt_builder import build_prompt
+from desktop.core.tokens.chat_format import tiktoken_chat_prompt
 from desktop.core.tokens.tiktoken_source import load_encoding
 from desktop.core.tokens.tiktoken_tokenizer import TiktokenTokenizer
 from desktop.core.tokens.tokenized import Tokenized
 from desktop.engine.gguf_tokenizer import GGUFTokenizer
 from desktop.engine.host_session import ModelCrashed
+from desktop.engine.template_renderer import render_safely
 
 TIKTOKEN, GGUF, TRAINED = "tiktoken:", "gguf:", "trained:"
 MAX_GGUF = 5
@@ -131,13 +133,10 @@ class TokenizerPool:
         def run(tokenizer: AnyTokenizer) -> Tokenized:
             if isinstance(tokenizer, GGUFTokenizer):
                 assert tokenizer.model is not None
-                t = tokenizer.model.template
-                if not t.chat_template:
-                    raise ValueError(f"{label(key)} has no chat template: it is a base model")
-                prompt = template_chat_prompt(
-                    messages, t.chat_template, bos_token=t.bos_token, eos_token=t.eos_token
-                )
-                return tokenizer.tokenize(prompt, parse_special=True, as_prompt=True)
+                # the prompt the Chat tab would send: the template, or for a base model the
+                # base-model transcript; templates run in the limited renderer process
+                plan = build_prompt(messages, tokenizer.model.template, render=render_safely)
+                return tokenizer.tokenize(plan.text, parse_special=True, as_prompt=True)
             specials = list(tokenizer.chat_encoding()._special_tokens)
             if not tokenizer.has_chat_tokens():
                 raise ValueError(f"{tokenizer.name} has no chat format: it predates chat "

@@ -21,7 +21,11 @@ DEFAULTS: dict[str, Any] = {
     "chat/max_tokens": 512,
     "chat/seed": -1,
     "chat/context_size": 4096,
-    "chat/base_mode": False,
+    "chat/threads": 0,  # 0: automatic
+    "chat/overflow": "drop oldest",
+    "chat/prompt_modes": "{}",  # JSON: model path -> the prompt mode last chosen for it
+    "chat/base_style": "",  # JSON: the base-model prompt's identity and examples
+    "chat/base_style_presets": "{}",  # JSON: name -> style
     "chat/show_probabilities": False,
     "chat/recent_models": [],
     "chat/last_model": "",

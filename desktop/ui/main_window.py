@@ -28,9 +28,6 @@ def _train_tab() -> TrainTab:
     return TrainTab()
 
 
-QUIZ_HAS_MODEL = "The Quiz tab is asking the model: chat and loading wait until it ends."
-
-
 def _quiz_tab(engine: InferenceEngine) -> QuizTab:
     from desktop.ui.quiz.quiz_tab import QuizTab
 
@@ -73,10 +70,7 @@ class MainWindow(QMainWindow):
     def chat_with(self, path: str) -> None:
         """ "Chat with this model": open the Chat tab and load it there."""
         self.tabs.setCurrentWidget(self.chat_tab)
-        if self.chat_tab.busy:
-            self.chat_tab.status.setText("Stop the reply first, then load the other model.")
-        else:
-            self.chat_tab.load_model(path)
+        self.chat_tab.load_model(path)  # it says why not, if it cannot now
 
     @property
     def train_tab(self) -> TrainTab:
@@ -86,6 +80,11 @@ class MainWindow(QMainWindow):
     def _on_train_tab(self, tab: TrainTab) -> None:
         tab.exported.connect(lambda _path: self.models_tab.library.refresh())
         tab.chat_requested.connect(self.chat_with)
+        tab.running_changed.connect(self._on_training)
+
+    @Slot(bool)
+    def _on_training(self, running: bool) -> None:
+        self.engine.training = running  # llama.cpp then leaves the training run a core
 
     @property
     def quiz_tab(self) -> QuizTab:
@@ -94,9 +93,6 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_quiz_tab(self, tab: QuizTab) -> None:
         tab.chat_tab_requested.connect(lambda: self.tabs.setCurrentWidget(self.chat_tab))
-        tab.running_changed.connect(
-            lambda running: self.chat_tab.lend_model(QUIZ_HAS_MODEL if running else None)
-        )
 
     @Slot()
     def _on_library_changed(self) -> None:

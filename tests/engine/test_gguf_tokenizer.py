@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from desktop.core.bpe_vocab import byte_level_bpe_vocab
+from desktop.core.chat_template import render_chat_template
 from desktop.core.generation import ChatMessage
 from desktop.core.gguf_writer import write_vocab_gguf
 from desktop.core.model_info import read_model_info
-from desktop.core.tokens.chat_format import template_chat_prompt
 from desktop.engine.gguf_tokenizer import GGUFTokenizer
 from desktop.engine.host_session import SessionError
 from tests.gguf_fixtures import TINY_SHAPE
@@ -58,7 +58,7 @@ def test_chat_format_is_the_models_own_template(tokenizer, tiny_gguf: Path) -> N
     template = model.template.chat_template
     assert template
     messages = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hi")]
-    prompt = template_chat_prompt(messages, template)
+    prompt = render_chat_template(template, messages)
     reference = ImmutableSandboxedEnvironment().from_string(template).render(
         messages=[{"role": m.role, "content": m.content} for m in messages],
         add_generation_prompt=True, bos_token="", eos_token="",

@@ -21,20 +21,20 @@ def loaded_engine(qtbot: Any, make_engine: Any, path: Path, **script: Any) -> An
 
 
 def test_streams_over_signals_from_the_engine_thread(qtbot, make_engine, tiny_gguf) -> None:
-    engine, record = loaded_engine(qtbot, make_engine, tiny_gguf, replies=["one two three"])
+    _engine, record = loaded_engine(qtbot, make_engine, tiny_gguf, replies=["one two three"])
     assert record.loaded[0].info.parameter_count > 0  # the preflight's header info rides along
-    engine.generate_requested.emit(GenerationRequest(1, "hi"))
+    record.generate(GenerationRequest(1, "hi"))
     qtbot.waitUntil(lambda: bool(record.finished), **WAIT)
     assert "".join(event.text for _rid, event in record.tokens) == "one two three"
     assert record.finished[0].text == "one two three"
 
 
 def test_requests_are_served_one_after_another(qtbot, make_engine, tiny_gguf) -> None:
-    engine, record = loaded_engine(
+    _engine, record = loaded_engine(
         qtbot, make_engine, tiny_gguf, replies=[LONG_REPLY, "second reply"], token_delay=0.002
     )
-    engine.generate_requested.emit(GenerationRequest(1, "a"))
-    engine.generate_requested.emit(GenerationRequest(2, "b"))
+    record.generate(GenerationRequest(1, "a"))
+    record.generate(GenerationRequest(2, "b"))
     qtbot.waitUntil(lambda: len(record.finished) == 2, **WAIT)
     assert [s.request_id for s in record.finished] == [1, 2]
     order = [rid for rid, _event in record.tokens]
@@ -46,7 +46,7 @@ def test_crash_signal_and_recovery(qtbot, make_engine, tiny_gguf) -> None:
     engine, record = loaded_engine(
         qtbot, make_engine, tiny_gguf, replies=[LONG_REPLY], crash_after_tokens=3, token_delay=0.06
     )
-    engine.generate_requested.emit(GenerationRequest(1, "a"))
+    record.generate(GenerationRequest(1, "a"))
     qtbot.waitUntil(lambda: bool(record.crashed), **WAIT)
     assert "crashed" in record.crashed[0]
     assert record.failed and record.failed[0][0] == 1
@@ -64,14 +64,12 @@ def test_broken_file_fails_load_with_a_message(qtbot, make_engine, broken_ggufs)
 
 
 def test_stop_from_the_gui_thread(qtbot, make_engine, tiny_gguf) -> None:
-    engine, record = loaded_engine(
+    _engine, record = loaded_engine(
         qtbot, make_engine, tiny_gguf, replies=[LONG_REPLY], token_delay=0.02
     )
-    engine.generate_requested.emit(
-        GenerationRequest(1, "a", sampling=SamplingSettings(max_tokens=100))
-    )
+    record.generate(GenerationRequest(1, "a", sampling=SamplingSettings(max_tokens=100)))
     qtbot.waitUntil(lambda: len(record.tokens) >= 3, **WAIT)
-    engine.stop()
+    record.stop(1)
     qtbot.waitUntil(lambda: bool(record.finished), **WAIT)
     assert record.finished[0].stop_reason == "cancelled"
     assert record.finished[0].generated_tokens < 40

@@ -27,6 +27,13 @@ def send_and_wait(qtbot: Any, tab: Any, text: str, timeout: int = 10_000) -> Any
     return done.args[0]
 
 
+def next_prompt(qtbot: Any, tab: Any) -> Any:
+    """What "View prompt" shows for the next message (built by the engine, off the GUI)."""
+    with qtbot.waitSignal(tab.session.preview_ready, timeout=10_000) as got:
+        tab.session.preview(tab.composer.edit.toPlainText())
+    return got.args[0].plan
+
+
 def roles_and_texts(tab: Any) -> list[tuple[str, str]]:
     return [(m.role, m.content) for m in tab.store.messages(tab.conversation_id)]
 
@@ -44,8 +51,12 @@ def test_send_streams_and_persists(qtbot, make_chat) -> None:
     assert "tokens/s" in tab.status.text()
     assert tab.context_label.text().count("Context") == 1
     assert tab.context_used == stats.prompt_tokens + stats.generated_tokens > 0
-    assert tab.last_prompt is not None and tab.last_prompt.mode == "chat template"
-    assert "<|im_start|>user\nWhy is the sky blue?<|im_end|>" in tab.last_prompt.text
+    assert tab.last_prompt is not None and tab.last_prompt.plan.mode == "template"
+    assert "<|im_start|>user\nWhy is the sky blue?<|im_end|>" in tab.last_prompt.plan.text
+    # the prompt is stored with the reply (View prompt shows it after a restart)
+    stored = tab.store.messages(tab.conversation_id)[-1].stats["prompt"]
+    assert stored["text"] == tab.last_prompt.plan.text and stored["mode"] == "template"
+    assert stored["tokens"] == stats.prompt_tokens
     # the conversation is titled from its first message
     assert tab.store.get_conversation(tab.conversation_id).title.startswith("Why is the sky")
 
@@ -91,7 +102,7 @@ def test_system_prompt_is_saved_and_sent(qtbot, make_chat) -> None:
     tab.panel.system_prompt.setPlainText("You are a pirate.")
     assert tab.store.get_conversation(tab.conversation_id).system_prompt == "You are a pirate."
     send_and_wait(qtbot, tab, "Hi")
-    assert tab.last_prompt.text.startswith("<|im_start|>system\nYou are a pirate.<|im_end|>")
+    assert tab.last_prompt.plan.text.startswith("<|im_start|>system\nYou are a pirate.<|im_end|>")
     tab.panel.save_preset("Pirate")
     names = [tab.panel.preset_combo.itemText(i) for i in range(tab.panel.preset_combo.count())]
     assert "Pirate" in names
@@ -100,15 +111,15 @@ def test_system_prompt_is_saved_and_sent(qtbot, make_chat) -> None:
 def test_base_model_mode_prompt_and_stop(qtbot, make_chat) -> None:
     # no chat template: the tab switches to base-model mode by itself
     tab = make_chat(replies=[f"Paris.\n{USER_LABEL}: and what about Rome?"])
-    assert tab.panel.base_mode.isChecked()
+    assert tab.prompt_mode == "base"
     stats = send_and_wait(qtbot, tab, "Capital of France?")
     assert stats.text == "Paris."
-    assert tab.last_prompt.mode == "base model"
-    assert tab.last_prompt.text.endswith(f"{USER_LABEL}: Capital of France?\nAssistant:")
+    assert tab.last_prompt.plan.mode == "base"
+    assert tab.last_prompt.plan.text.endswith(f"{USER_LABEL}: Capital of France?\nAssistant:")
     assert roles_and_texts(tab)[-1] == ("assistant", "Paris.")
     # "View prompt" shows exactly what was sent for the next turn
     tab.composer.edit.setPlainText("And Spain?")
-    assert tab.current_prompt().text.endswith(f"{USER_LABEL}: And Spain?\nAssistant:")
+    assert next_prompt(qtbot, tab).text.endswith(f"{USER_LABEL}: And Spain?\nAssistant:")
 
 
 def test_token_probabilities_colour_and_hover(qtbot, make_chat) -> None:
@@ -231,8 +242,8 @@ def test_context_is_counted_by_the_models_tokenizer_on_open(qtbot, make_chat) ->
     empty = tab.context_used
     tab.open_conversation(first)
     qtbot.waitUntil(lambda: tab.context_used > empty, timeout=10_000)
-    expected = len(pieces(tab.prompt_for(tab.store.chat_messages(first)).text))
-    assert tab.context_used == expected  # the scripted tokenizer: one token per word
+    expected = 1 + len(pieces(next_prompt(qtbot, tab).text))  # BOS, then one per word
+    assert tab.context_used == expected  # counted by the (scripted) model's tokenizer
 
 
 def test_the_streaming_chat_cannot_be_left_or_deleted(qtbot, make_chat) -> None:
@@ -260,11 +271,11 @@ def test_the_streaming_chat_cannot_be_left_or_deleted(qtbot, make_chat) -> None:
 
 def test_each_model_load_sets_base_mode_from_its_template(qtbot, make_chat, tiny_gguf) -> None:
     tab = make_chat(load=False, chat_template=CHATML)
-    tab.panel.base_mode.setChecked(True)  # left on from a base model
+    tab.panel.set_mode("base")  # left on from a base model
     tab.load_model(str(tiny_gguf))
     qtbot.waitUntil(lambda: tab.model is not None, timeout=10_000)
-    assert not tab.panel.base_mode.isChecked()
-    assert tab.current_prompt().mode == "chat template"
+    assert tab.prompt_mode == "template"
+    assert next_prompt(qtbot, tab).mode == "template"
 
 
 def test_regenerating_an_early_reply_asks_first(qtbot, make_chat, monkeypatch) -> None:
@@ -296,5 +307,5 @@ def test_a_failed_reply_leaves_a_prompt_the_template_accepts(qtbot, make_chat) -
     tab.store.finish_reply(failed.id, "w0 w1", "error", {"error": "the model crashed"})
     tab.open_conversation(conversation.id)
     assert send_and_wait(qtbot, tab, "second try").text == "recovered"
-    assert tab.last_prompt.mode == "chat template"
-    assert "[user] first try\n\nsecond try" in tab.last_prompt.text
+    assert tab.last_prompt.plan.mode == "template"
+    assert "[user] first try\n\nsecond try" in tab.last_prompt.plan.text

@@ -247,7 +247,7 @@ def test_chat_waits_while_a_quiz_has_the_model(
     chat.stop()  # Stop (or Escape) in the Chat tab does not stop the quiz
     qtbot.waitUntil(lambda: not quiz.busy, timeout=20_000)
     assert quiz.status.text() == "Done." and len(quiz.answers) == 18  # 3 questions, K=3, 2 modes
-    assert chat.model_bar.isEnabled() and chat.lent_to is None
+    assert chat.model_bar.isEnabled() and window.engine.holder == ""
     chat.send("hello again")
     qtbot.waitUntil(lambda: chat.busy, timeout=5_000)
     window.close()

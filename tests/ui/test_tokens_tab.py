@@ -111,7 +111,7 @@ def test_chat_format_for_openai_encodings(qtbot: Any, tab: Any) -> None:
 
 
 def test_gguf_tokenizer_chat_format_and_lookup(qtbot: Any, tab: Any, tiny_gguf: Path) -> None:
-    from desktop.core.tokens.chat_format import template_chat_prompt
+    from desktop.core.chat_template import render_chat_template
     from desktop.engine.tokenizer_pool import gguf_key
 
     tab.set_gguf_models([tiny_gguf])
@@ -123,7 +123,7 @@ def test_gguf_tokenizer_chat_format_and_lookup(qtbot: Any, tab: Any, tiny_gguf: 
     qtbot.waitUntil(lambda: tab.text_page.tokenized.special_count == 1, timeout=10_000)
     tab.pages.setCurrentWidget(tab.chat_page)
     gguf = tab.pool.get(gguf_key(tiny_gguf))
-    expected = template_chat_prompt(tab.chat_page.messages(), gguf.model.template.chat_template)
+    expected = render_chat_template(gguf.model.template.chat_template, tab.chat_page.messages())
     qtbot.waitUntil(lambda: tab.chat_page.view.toPlainText() == expected, timeout=10_000)
     tab.pages.setCurrentWidget(tab.lookup_page)
     tab.lookup_page.text_edit.setText("hello")

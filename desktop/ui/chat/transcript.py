@@ -7,13 +7,29 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.ui.chat.message_widget import MessageWidget
 
-EMPTY_HINT = (
-    "<h3>Chat with a model on your own computer</h3>"
-    "<p>Load a GGUF model above, then type a message below. Everything stays on this "
-    "machine.</p><p>Try <b>Base-model mode</b> on a base model to see how a plain document "
-    "completer becomes an assistant, and <b>Show token probabilities</b> to see how sure "
-    "the model was of every token.</p>"
-)
+
+def empty_hint(*, model_loaded: bool) -> str:
+    """What an empty conversation says: how to get a model (offline ways first), or, with
+    one loaded, what to try."""
+    if not model_loaded:
+        return (
+            "<h3>Chat with a model on your own computer</h3>"
+            "<p>No model is loaded yet. Pick one above and press <b>Load</b>, or get one:</p>"
+            "<ul><li><b>Train your own</b> in the Train tab (a few minutes, no network), then "
+            "press <i>Chat with it</i>;</li><li><b>Open GGUF…</b> above for a file you have;"
+            "</li><li>or <b>download one</b> in the Models tab.</li></ul>"
+            "<p>Everything stays on this machine.</p>"
+        )
+    return (
+        "<h3>The model is ready</h3><p>Type a message below.</p><p>Try the <b>Prompt</b> "
+        "modes on the right: <b>Raw text</b> shows what a base model really does (it "
+        "continues your text), <b>Base model as assistant</b> turns it into an assistant with "
+        "an identity and a few examples. <b>Show token probabilities</b> colours every "
+        "token by how sure the model was.</p>"
+    )
+
+
+EMPTY_HINT = empty_hint(model_loaded=False)
 
 
 class TranscriptView(QScrollArea):
@@ -35,6 +51,9 @@ class TranscriptView(QScrollArea):
         self.verticalScrollBar().rangeChanged.connect(self._follow)
         self._at_bottom = True
         self.verticalScrollBar().valueChanged.connect(self._remember_position)
+
+    def set_hint(self, html: str) -> None:
+        self._hint.setText(html)
 
     def clear(self) -> None:
         for widget in self.messages:

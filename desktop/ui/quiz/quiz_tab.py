@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.chat_request import ChatReply
 from desktop.core.paths import database_path
-from desktop.core.quiz.interrogation import AskOptions, Mode, SampleAnswer, total_asks
+from desktop.core.quiz.interrogation import Mode, SampleAnswer, quiz_request, total_asks
 from desktop.core.quiz.qa_parse import qa_generation_messages
 from desktop.core.quiz.quiz_store import QuizRun, QuizStore
 from desktop.core.quiz.results import ModeResult, QuizSummary, summarize
-from desktop.engine.engine_task import EngineTask, OneReplyTask
+from desktop.engine.engine_task import EngineTask, ReplyTask
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
 from desktop.engine.quiz_task import InterrogationTask
@@ -40,9 +41,11 @@ TOKENS_PER_QUESTION = 60  # budget for model-written questions
 REDRAW_MS = 150  # answers can come faster than the results are worth redrawing
 
 
+HOLDER = "the Quiz tab"  # how the Chat tab names who has the model
+
+
 class QuizTab(QWidget):
     chat_tab_requested = Signal()
-    running_changed = Signal(bool)  # the model is in use by a quiz job (the Chat tab waits)
 
     def __init__(self, engine: InferenceEngine, store: QuizStore | None = None) -> None:
         super().__init__()
@@ -116,17 +119,20 @@ class QuizTab(QWidget):
         _, text = self.questions.article()
         if not self._ready(need_text=True):
             return
-        task = OneReplyTask(
-            qa_generation_messages(text, count),
-            AskOptions(temperature=0.3, max_tokens=TOKENS_PER_QUESTION * count, seed=0),
-        )
-        task.progress.connect(self._on_writing_progress)
-        task.replied.connect(self.questions.add_model_reply)
+        request = quiz_request(qa_generation_messages(text, count), temperature=0.3,
+                               max_tokens=TOKENS_PER_QUESTION * count, seed=0)  # fmt: skip
+        task = ReplyTask(request)
+        task.tokens.connect(self._on_writing_progress)
+        task.finished.connect(self._on_questions_written)
         self._start(task, "The model is writing questions…", TOKENS_PER_QUESTION * count)
 
-    @Slot(int)
-    def _on_writing_progress(self, tokens: int) -> None:
-        self.progress.setValue(min(tokens, self.progress.maximum()))
+    @Slot(object)
+    def _on_writing_progress(self, batch: tuple[object, ...]) -> None:
+        self.progress.setValue(min(self.progress.value() + len(batch), self.progress.maximum()))
+
+    @Slot(object)
+    def _on_questions_written(self, reply: ChatReply) -> None:
+        self.questions.add_model_reply(reply.text)
 
     # ---- a quiz run --------------------------------------------------------------
 
@@ -204,6 +210,9 @@ class QuizTab(QWidget):
         return True
 
     def _start(self, task: EngineTask, what: str, total: int) -> None:
+        if not self.engine.acquire(HOLDER):
+            self.status.setText(f"The model is in use by {self.engine.holder}; wait for it.")
+            return
         self.task = task
         task.ended.connect(self._on_ended)
         self.progress.setRange(0, max(1, total))
@@ -227,12 +236,13 @@ class QuizTab(QWidget):
     def _set_running(self, running: bool) -> None:
         self.panel.set_running(running)
         self.questions.model_button.setEnabled(not running)
-        self.running_changed.emit(running)
+        if not running:
+            self.engine.release(HOLDER)
 
     @Slot()
     def stop(self) -> None:
         if self.task is not None:
-            self.engine.cancel_task(self.task)
+            self.task.cancel()
 
     def shutdown(self) -> None:
         self.stop()

@@ -44,6 +44,7 @@ DB_EVERY_S = 10.0  # progress written to the runs table at most this often while
 class TrainTab(QWidget):
     exported = Signal(str)  # path of the GGUF written
     chat_requested = Signal(str)
+    running_changed = Signal(bool)  # a run keeps a core busy (llama.cpp leaves it one)
 
     def __init__(self, store: RunsStore | None = None) -> None:
         super().__init__()
@@ -200,6 +201,7 @@ class TrainTab(QWidget):
         self.store.update(self.run_id, status=status, step=run.step, val_loss=val)
 
     def _set_running(self, running: bool) -> None:
+        self.running_changed.emit(running)
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Pause")
