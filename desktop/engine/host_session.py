@@ -127,7 +127,8 @@ class HostSession:
             self._host.kill()
             raise SessionError(
                 f"llama.cpp crashed while loading this file ({exc}). The file is probably "
-                "damaged or made for a newer llama.cpp; the app is fine."
+                "damaged or made for a newer llama.cpp; the app is fine. Download it again, "
+                "or try another quantization of the model (F16 or Q8_0)."
             ) from exc
 
     # ---- generate ------------------------------------------------------------------
@@ -183,8 +184,9 @@ class HostSession:
             self.model = None
             self._host.kill()
             raise ModelCrashed(
-                f"The model crashed: {exc}. What it wrote so far is kept; "
-                "load the model again to go on."
+                f"The model crashed: {exc}. What it wrote so far is kept. Load the model "
+                "again to go on; if it crashes again, try another quantization of it (F16 or "
+                "Q8_0) or another model."
             ) from exc
 
     def tokenize(
@@ -210,7 +212,10 @@ class HostSession:
         except HostDied as exc:
             self.model = None
             self._host.kill()
-            raise ModelCrashed(f"The model crashed: {exc}.") from exc
+            raise ModelCrashed(
+                f"The model crashed: {exc}. Load it again; if it crashes again, try another "
+                "quantization of it (F16 or Q8_0) or another model."
+            ) from exc
 
     # ---- helpers -------------------------------------------------------------------
 

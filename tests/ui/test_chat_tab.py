@@ -172,9 +172,17 @@ def test_model_crash_keeps_the_partial_reply(qtbot, make_chat) -> None:
     stored = tab.store.messages(tab.conversation_id)
     assert stored[0].content == "crash please"
     assert stored[-1].status == "error" and stored[-1].content == "w0 w1 w2 w3 w4"
-    assert "crashed" in tab.transcript.messages[-1].error_label.text()
+    error = tab.transcript.messages[-1].error_label.text()
+    assert (
+        "The model crashed" in error
+        and "SIGSEGV" in error
+        and "What it wrote so far is kept" in error
+    )
+    assert "another quantization" in error and "F16" in error  # what to try
     assert tab.model is None
-    assert "crashed" in tab.model_bar.info.text()
+    assert "crashed" in tab.model_bar.info.text() and "Load" in tab.model_bar.info.text()
+    # the sentence appears once: not repeated in the model bar or the status line
+    assert "SIGSEGV" not in tab.model_bar.info.text() and "SIGSEGV" not in tab.status.text()
 
 
 def test_export_and_sidebar(qtbot, make_chat, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from desktop.ui.chat.prompt_dialog import PromptDialog
 from desktop.ui.chat.reply_stream import ReplyStream
 from desktop.ui.chat.settings_panel import SettingsPanel
 from desktop.ui.chat.transcript import TranscriptView, empty_hint
+from desktop.ui.widgets.message_label import MessageLabel
 
 TOP_ALTERNATIVES = 5
 
@@ -54,7 +55,7 @@ class ChatTab(QWidget):
         self.model_bar.refresh(select=self.settings.get("chat/last_model") or None)
         self.transcript = TranscriptView()
         self.composer = Composer()
-        self.status = QLabel("")
+        self.status = MessageLabel("")
         self.status.setStyleSheet("color: #555;")
         self.status.setWordWrap(True)  # a long message wraps; the window never widens
         self.panel = SettingsPanel(self.settings, store.presets)

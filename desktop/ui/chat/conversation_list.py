@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.conversation_records import Conversation
 from desktop.core.conversations import ConversationStore
+from desktop.ui.widgets.file_places import suggested
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -142,7 +143,10 @@ class ConversationSidebar(QWidget):
     def export(self, conversation_ids: list[int], path: str | None = None) -> int:
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self, "Export conversations", "conversations.jsonl", "JSON Lines (*.jsonl)"
+                self,
+                "Export conversations",
+                suggested("conversations.jsonl"),
+                "JSON Lines (*.jsonl)",
             )
             if not path:
                 return 0

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from desktop.core.formatting import format_bytes, format_count
 from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
+from desktop.ui.widgets.message_label import MessageLabel
 
 
 def local_models(library: list[Path], extra: list[str]) -> list[Path]:
@@ -58,7 +59,7 @@ class ModelBar(QWidget):
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(160)
         self.progress.hide()
-        self.info = QLabel("No model loaded: pick one and press Load, or open a GGUF file.")
+        self.info = MessageLabel("No model loaded: pick one and press Load, or open a GGUF file.")
         self.info.setWordWrap(True)
         self.info.setStyleSheet("color: #444;")
         row = QHBoxLayout()

@@ -100,8 +100,8 @@ class ModelLoader(QObject):
 
     @Slot(str)
     def _on_crashed(self, message: str) -> None:
-        """The message itself is shown once, in the model bar (the reply says it crashed)."""
+        """The sentence itself is shown once, where the work was cut (the reply, or the
+        quiz); here, only that the model is gone."""
         self.model = None
-        self.model_bar.show_error(message)
-        self.status.setText("The model stopped: load it again, or try another file.")
+        self.model_bar.show_error("The model crashed and is no longer loaded: press Load.")
         self.gone.emit()

@@ -33,6 +33,7 @@ from desktop.core.model_info import ModelInfo
 from desktop.core.system_memory import available_memory_bytes
 from desktop.engine.background import BackgroundJob, JobControl
 from desktop.ui.models.hub_columns import FILE_COLUMNS, REPO_COLUMNS, RatedModel
+from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.record_table import RecordTableModel
 from desktop.ui.widgets.record_view import RecordView
 
@@ -57,13 +58,13 @@ class DiscoverPanel(QWidget):
         self.results = RecordView(RecordTableModel(REPO_COLUMNS))
         self.suggested = self._suggested_tree()
         # Nothing is fetched until asked: the app stays quiet for people working offline.
-        self.search_status = QLabel(
+        self.search_status = MessageLabel(
             "Type to search the Hub, or press Enter for the most downloaded GGUF models — "
             "or start with a suggested pair below."
         )
         self.search_status.setWordWrap(True)
 
-        self.repo_label = QLabel("Pick a repository to see its files.")
+        self.repo_label = MessageLabel("Pick a repository to see its files.")
         self.repo_label.setWordWrap(True)
         self.repo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.context_spin = QSpinBox()
@@ -75,7 +76,7 @@ class DiscoverPanel(QWidget):
         self.files = RecordView(RecordTableModel(FILE_COLUMNS))
         self.download_button = QPushButton("Download")
         self.download_button.setEnabled(False)
-        self.files_status = QLabel("")
+        self.files_status = MessageLabel("")
         self.files_status.setWordWrap(True)
 
         self.listing: RepoListing | None = None

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.formatting import format_bytes, format_duration
 from desktop.engine.download_queue import DownloadItem, DownloadQueue
+from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 from desktop.ui.widgets.record_view import RecordView
 
@@ -81,7 +82,7 @@ class DownloadList(QWidget):
         self.clear_button = QPushButton("Clear finished")
         self.token_button = QPushButton("Hub token…")
         self.token_button.setToolTip("An access token for gated models (stored by huggingface_hub)")
-        self.note = QLabel("")  # the latest outcome worth telling: done, gated, no disk…
+        self.note = MessageLabel("")  # the latest outcome worth telling: done, gated, no disk…
         self.note.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel("<b>Downloads</b>"))

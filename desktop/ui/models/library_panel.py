@@ -24,6 +24,7 @@ from desktop.core.formatting import format_bytes, format_count
 from desktop.core.library import LibraryEntry, delete_entry, import_gguf, scan_library
 from desktop.core.library_folders import library_folders, set_library_folders
 from desktop.engine.background import BackgroundJob, JobControl
+from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 from desktop.ui.widgets.record_view import RecordView
 
@@ -67,7 +68,7 @@ class LibraryPanel(QWidget):
         self.folders.setMaximumHeight(70)
         self.add_folder_button = QPushButton("Add folder…")
         self.remove_folder_button = QPushButton("Remove folder")
-        self.status = QLabel("")
+        self.status = MessageLabel("")
         self.status.setWordWrap(True)
         actions = QHBoxLayout()
         for button in (self.chat_button, self.reveal_button, self.delete_button):

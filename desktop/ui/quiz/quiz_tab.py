@@ -7,6 +7,8 @@ GUI only hears about finished answers, stores each at once, and redraws the resu
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.atomic_files import write_text_atomically
 from desktop.core.chat_request import ChatReply
-from desktop.core.paths import database_path
+from desktop.core.paths import data_dir, database_path
 from desktop.core.quiz.interrogation import Mode, SampleAnswer, quiz_request, total_asks
 from desktop.core.quiz.qa_parse import qa_generation_messages
 from desktop.core.quiz.quiz_store import QuizRun, QuizStore
@@ -80,6 +83,7 @@ class QuizTab(QWidget):
         layout.addWidget(self.panel)
         self._connect()
         self.settings.load(self.stored_settings)
+        self._restore_draft()
         self._on_model(engine.loaded_model)
         self.refresh_runs()
 
@@ -244,7 +248,24 @@ class QuizTab(QWidget):
         if self.task is not None:
             self.task.cancel()
 
+    def _draft_path(self) -> Path:
+        return data_dir() / "quiz_draft.json"
+
+    def _restore_draft(self) -> None:
+        """The article and questions as they were when the app closed."""
+        try:
+            draft = json.loads(self._draft_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(draft, dict):
+            self.questions.restore(draft)
+
+    def _save_draft(self) -> None:
+        with contextlib.suppress(OSError):  # a convenience; the runs are in the database
+            write_text_atomically(self._draft_path(), json.dumps(self.questions.draft()))
+
     def shutdown(self) -> None:
+        self._save_draft()
         self.stop()
         if self.task is not None and self.run is not None:
             self.store.set_status(self.run.id, "stopped")  # resumable at the next start
@@ -293,8 +314,8 @@ class QuizTab(QWidget):
         self.pages.setCurrentWidget(self.results)
 
     def _show_questions(self, run: QuizRun) -> None:
-        self.questions.set_pairs(run.pairs)
         self.questions.show_text(run.article_title, run.article_text)
+        self.questions.set_pairs(run.pairs)
 
     def _may_replace_questions(self, run: QuizRun, confirm: bool = True) -> bool:
         """Opening a run shows its questions and article: ask before replacing other ones."""

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.quiz.settings_panel import SettingsPanel
+from desktop.ui.widgets.message_label import MessageLabel
 
 NO_MODEL = "No model loaded: load one in the Chat tab, then come back."
 
@@ -24,7 +25,7 @@ class RunPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setFixedWidth(300)
-        self.model_label = QLabel(NO_MODEL)
+        self.model_label = MessageLabel(NO_MODEL)
         self.model_label.setWordWrap(True)
         self.to_chat = QPushButton("Go to Chat to load a model")
         self.settings = SettingsPanel()
@@ -33,7 +34,7 @@ class RunPanel(QWidget):
         self.stop_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.status = QLabel("")
+        self.status = MessageLabel("")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

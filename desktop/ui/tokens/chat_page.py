@@ -24,6 +24,7 @@ from desktop.core.generation import ChatMessage, Role
 from desktop.engine.tokenizer_pool import TokenizerPool, label
 from desktop.ui.tokens.token_view import TokenView
 from desktop.ui.tokens.tokenize_runner import EMPTY, Shown, TokenizeRunner, failure_text
+from desktop.ui.widgets.message_label import MessageLabel
 
 ROLES = ("system", "user", "assistant")
 STARTER = [
@@ -46,7 +47,7 @@ class ChatPage(QWidget):
         self.add_button = QPushButton("+ Message")
         self.remove_button = QPushButton("− Message")
         self.view = TokenView()
-        self.summary = QLabel("")
+        self.summary = MessageLabel("")
         self.summary.setWordWrap(True)
         self.runner = TokenizeRunner(pool)
         buttons = QHBoxLayout()

@@ -9,6 +9,7 @@ from desktop.core.tokens.display import TokenDisplay
 from desktop.core.tokens.positions import TextPositions
 from desktop.core.tokens.tokenized import Tokenized, count
 from desktop.ui.tokens.token_view import TokenView
+from desktop.ui.widgets.message_label import MessageLabel
 
 
 def counts_text(tokenized: Tokenized) -> str:
@@ -28,7 +29,7 @@ class TextPage(QWidget):
         self.editor.setPlaceholderText("Type or paste text: its tokens appear below.")
         self.view = TokenView()
         self.counts = QLabel("")
-        self.details = QLabel("Hover over a token to see its id and bytes.")
+        self.details = MessageLabel("Hover over a token to see its id and bytes.")
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.editor)

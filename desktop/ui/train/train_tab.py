@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -37,6 +36,7 @@ from desktop.ui.train.earlier_runs import EarlierRuns
 from desktop.ui.train.gguf_export import GgufExport, gguf_path
 from desktop.ui.train.run_progress import RunProgress
 from desktop.ui.train.run_settings import RunSettings
+from desktop.ui.widgets.message_label import MessageLabel
 
 DB_EVERY_S = 10.0  # progress written to the runs table at most this often while training
 
@@ -66,7 +66,7 @@ class TrainTab(QWidget):
             "Weights in the GGUF: F32 is exact; Q8_0 needs a width that is a multiple of 32"
         )
         self.by_tokens = QCheckBox("x axis: tokens seen")
-        self.status = QLabel("Pick a corpus and a preset, then Start.")
+        self.status = MessageLabel("Pick a corpus and a preset, then Start.")
         self.status.setWordWrap(True)
         self.progress = RunProgress()
         self.plots = self.progress.plots  # the pane's parts keep their names on the tab
