@@ -1,0 +1,34 @@
+"""The Models tab's library with hostile entries in the folder: the good models still show."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def test_a_symlink_loop_is_one_broken_row_beside_the_good_model(
+    qtbot: Any, tmp_path: Path, tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.ui.models import library_panel
+
+    shutil.copy(tiny_gguf, tmp_path / "good.gguf")
+    (tmp_path / "loop.gguf").symlink_to("loop.gguf")
+    monkeypatch.setattr(library_panel, "library_folders", lambda: [tmp_path])
+    panel = library_panel.LibraryPanel()  # its first scan starts at once
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: len(panel.entries) == 2, timeout=10_000)
+    entries = {e.path.name: e for e in panel.entries}
+    assert entries["good.gguf"].info is not None
+    assert "loop.gguf is a link that goes round in a loop" in (entries["loop.gguf"].error or "")
+    assert panel.status.text() == f"2 models, {_size(tiny_gguf)} · 1 broken"
+    panel.select_path(tmp_path / "good.gguf")
+    assert panel.chat_button.isEnabled()
+
+
+def _size(path: Path) -> str:
+    from desktop.core.formatting import format_bytes
+
+    return format_bytes(path.stat().st_size)
