@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Literal
 
 ErrorKind = Literal[
@@ -68,6 +69,15 @@ def explain(exc: BaseException, what: str = "") -> HubError:
     if isinstance(exc, httpx2.TransportError):
         # Connected, then cut off or stalled: a passing fault, worth retrying.
         return HubError(f"The connection to the Hub broke{subject}: {exc}.", "server")
-    if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return HubError("The disk is full: free some space and resume the download.", "disk")
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return HubError(
+            f"The file name{subject} is too long for this computer's file system (with the "
+            "models folder's path): pick another file, or a models folder with a shorter path.",
+            "disk",
+            retryable=False,
+        )
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:  # the file system's
+        return HubError(f"Cannot write the download: {exc.strerror} ({exc.filename}).", "disk")
     return HubError(f"{type(exc).__name__}: {exc}", "other")
