@@ -11,8 +11,11 @@ the model fits in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from desktop.core.chat_template import MAX_TEMPLATE_CHARS
 from desktop.core.formatting import format_bytes
 from desktop.core.gguf_header import GGUFError, GGUFHeader, read_gguf_header
 from desktop.core.model_info import ModelInfo, model_info_from_header
@@ -20,6 +23,8 @@ from desktop.core.system_memory import available_memory_bytes
 
 MAX_TENSOR_NAME = 63  # GGML_MAX_NAME is 64, including the terminating zero
 MEMORY_WARN_FRACTION = 0.7
+# The fuzz tests look for this: a file that reached it found a gap in the rules above.
+UNCHECKABLE = "could not be checked: it is damaged in a way this app does not recognise"
 
 
 @dataclass(frozen=True)
@@ -41,10 +46,23 @@ def check_gguf(
 ) -> CheckResult:
     """Never raises for a bad file; `available_memory=None` asks the operating system.
     `tokenizer_only`: the file is used for its vocabulary (weights may be absent)."""
+    name = Path(path).name
     try:
         header = read_gguf_header(path, time_limit=time_limit)
+        return _check_header(path, header, available_memory, check_memory, tokenizer_only)
     except GGUFError as exc:
         return CheckResult(ok=False, errors=[str(exc)])
+    except Exception as exc:  # a file we did not foresee: still one line, never a traceback
+        return CheckResult(ok=False, errors=[f"{name} {UNCHECKABLE} ({type(exc).__name__})"])
+
+
+def _check_header(
+    path: str | Path,
+    header: GGUFHeader,
+    available_memory: int | None,
+    check_memory: bool,
+    tokenizer_only: bool,
+) -> CheckResult:
     name = Path(path).name
     if tokenizer_only:
         errors = tokenizer_errors(name, header)
@@ -108,8 +126,39 @@ def header_errors(name: str, header: GGUFHeader) -> list[str]:
 
 def template_errors(name: str, template: str) -> list[str]:
     """llama-cpp-python compiles every chat template in the file while loading the model, so
-    one that does not compile makes the whole model unloadable (a TemplateSyntaxError)."""
+    one that does not compile makes the whole model unloadable. The template comes from a
+    stranger: whatever it does to the compiler (a RecursionError from 2,000 nested `if`s,
+    MemoryError, Python's own nesting limits) is one sentence about this file, never an
+    exception for the caller."""
+    if len(template) > MAX_TEMPLATE_CHARS:
+        return [
+            f"{name} has a chat template of {len(template):,} characters; templates over "
+            f"{MAX_TEMPLATE_CHARS:,} are not used (real ones are 1-40 KB)"
+        ]
+    problem = _template_problem(template)
+    return [f"{name} has a chat template that {problem}"] if problem else []
+
+
+@lru_cache(maxsize=32)  # many models in a library share one template
+def _template_problem(template: str) -> str | None:
+    """Why the template does not compile, or None; compiled, not only parsed, because
+    code generation fails on nesting that parses (Python allows ~100 indented blocks)."""
     from jinja2.exceptions import TemplateError
+
+    try:
+        _template_environment().compile(template)
+    except TemplateError as exc:
+        return f"does not compile ({_first_line(exc)})"
+    except RecursionError:
+        return "is nested too deeply to compile (llama.cpp could not load it)"
+    except MemoryError:
+        return "is too large to compile"
+    except Exception as exc:  # Python's compiler: "too many levels of indentation", …
+        return f"does not compile ({type(exc).__name__}: {_first_line(exc)})"
+    return None
+
+
+def _template_environment() -> Any:
     from jinja2.ext import Extension
     from jinja2.nodes import Node
     from jinja2.parser import Parser
@@ -122,14 +171,15 @@ def template_errors(name: str, template: str) -> list[str]:
             parser.stream.skip(1)
             return parser.parse_statements(("name:endgeneration",), drop_needle=True)
 
-    env = ImmutableSandboxedEnvironment(
+    return ImmutableSandboxedEnvironment(
         trim_blocks=True, lstrip_blocks=True, extensions=[GenerationTags, "jinja2.ext.loopcontrols"]
     )
-    try:
-        env.parse(template)
-    except TemplateError as exc:
-        return [f"{name} has a chat template that does not compile ({exc})"]
-    return []
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error message as one short line (a template's own text may be in it)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _truncated_message(name: str, header: GGUFHeader, tensor: str, end: int) -> str:
