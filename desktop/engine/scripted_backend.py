@@ -43,6 +43,9 @@ class Script:
     fail_load_if_path_contains: str = "\0"
     context_size: int = 2048
     chat_template: str | None = None
+    # Written to file descriptor 1 natively (as llama.cpp's own prints and ggml's gdb
+    # backtrace are) when loading, tokenizing and generating.
+    native_stdout: str = ""
 
 
 def pieces(text: str) -> list[str]:
@@ -64,6 +67,7 @@ class ScriptedBackend:
         self, path: str, settings: LoadSettings, progress: Callable[[float], bool]
     ) -> LoadedModel:
         s = self.script
+        self._native_print()
         if s.fail_load_if_path_contains in path:
             raise GenerationError(f"scripted load failure for {os.path.basename(path)}")
         steps = max(1, round(s.load_seconds / 0.05))  # a progress report every 50 ms
@@ -84,6 +88,7 @@ class ScriptedBackend:
     def tokenize(
         self, text: str, *, parse_special: bool, add_bos: bool
     ) -> tuple[list[int], list[bytes]]:
+        self._native_print()
         parts = pieces(text)
         ids = [1] * add_bos + [abs(hash(p)) % 1000 for p in parts]
         return ids, [b"<s>"] * add_bos + [p.encode() for p in parts]
@@ -103,6 +108,7 @@ class ScriptedBackend:
         prompt_tokens = 1 + len(pieces(request.prompt))  # BOS too, as llama.cpp counts
         for n, piece in enumerate(pieces(reply)):
             if n == s.crash_after_tokens:
+                self._native_print()  # a crash handler's last words
                 os.kill(os.getpid(), signal.SIGSEGV)
             if should_stop():
                 reason = "cancelled"
@@ -131,6 +137,10 @@ class ScriptedBackend:
             parts.append(ready.text)
             yield ready
         yield timing.stats(request.request_id, prompt_tokens, reason, "".join(parts))
+
+    def _native_print(self) -> None:
+        if self.script.native_stdout:
+            os.write(1, self.script.native_stdout.encode())
 
     def _reply_for(self, prompt: str) -> str:
         for text, reply in self.script.replies_by_prompt:
