@@ -3,6 +3,7 @@ by the loaded model, by hand, or from a file), in an editable table."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -30,6 +31,12 @@ from desktop.core.quiz.qa_parse import parse_qa_pairs
 from desktop.ui.quiz.qa_table_model import QATableModel
 from desktop.ui.widgets.file_places import documents_dir, suggested
 from desktop.ui.widgets.message_label import MessageLabel
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows `text` as written: Qt renders any tooltip that looks like HTML."""
+    return f'<p style="white-space:pre-wrap">{html.escape(text)}</p>'
+
 
 OPEN_FILE = "Open a file (text, Markdown, web page)…"
 NOTHING_PARSED = ("The model's reply had no questions with answers in it. Small models often "
@@ -77,6 +84,8 @@ class QuestionsPage(QWidget):
         self.export_button = QPushButton("Export…")
         self.status = MessageLabel(EMPTY_HINT)
         self.status.setWordWrap(True)
+        # File names and what a model wrote are shown here: as text, never as HTML.
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self._layout()
         self.article_picker.activated.connect(self._on_article_picked)
         self.rules_button.clicked.connect(self.make_rule_questions)
@@ -238,7 +247,7 @@ class QuestionsPage(QWidget):
         added = self.pairs.add_pairs(found)
         if not found:
             self.status.setText(NOTHING_PARSED)
-            self.status.setToolTip(reply[:2000])
+            self.status.setToolTip(plain_tooltip(reply[:2000]))
         else:
             self.status.setText(f"The model wrote {len(found)} questions; {added} were new. "
                                 "Check its answers against the article before a run.")  # fmt: skip
@@ -249,6 +258,10 @@ class QuestionsPage(QWidget):
             pairs = read_pairs(path)
         except (QAFileError, OSError) as exc:
             self.status.setText(f"Could not import {path.name}: {exc}")
+            return 0
+        except Exception as exc:  # a file we did not foresee: say so, never stay silent
+            self.status.setText(f"Could not import {path.name}: it could not be read "
+                                f"({type(exc).__name__}); is it a question file?")  # fmt: skip
             return 0
         added = self.pairs.add_pairs(pairs)
         self.status.setText(f"Imported {added} questions from {path.name}.")
