@@ -145,3 +145,19 @@ def test_a_lone_carriage_return_inside_a_cell_round_trips(tmp_path: Path) -> Non
     pairs = [QAPair("Old Mac\rline ends?", "yes\rreally", "manual"), QAPair("Next?", "b")]
     write_pairs(path, pairs)
     assert read_pairs(path) == pairs
+
+
+# --- what a model writes back when asked for questions ---
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["[" * 5000 + "]" * 5000, "[" * 5000, '{"questions": ' * 3000 + "[]" + "}" * 3000],
+)
+def test_a_degenerate_model_reply_is_no_questions_not_an_exception(reply: str) -> None:
+    from desktop.core.quiz.qa_parse import parse_qa_pairs
+
+    assert parse_qa_pairs(reply) == []
+    assert parse_qa_pairs("Q: Who found radium?\nA: Marie Curie\n\n" + reply) == [
+        QAPair("Who found radium?", "Marie Curie", "model")
+    ]
