@@ -11,18 +11,17 @@ the model fits in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from desktop.core.chat_template import MAX_TEMPLATE_CHARS
 from desktop.core.formatting import format_bytes
 from desktop.core.gguf_header import GGUFError, GGUFHeader, read_gguf_header
 from desktop.core.model_info import ModelInfo, model_info_from_header
 from desktop.core.system_memory import available_memory_bytes
+from desktop.core.template_check import template_errors
 
 MAX_TENSOR_NAME = 63  # GGML_MAX_NAME is 64, including the terminating zero
 MEMORY_WARN_FRACTION = 0.7
+__all__ = ["CheckResult", "check_gguf", "header_errors", "template_errors", "tokenizer_errors"]
 # The fuzz tests look for this: a file that reached it found a gap in the rules above.
 UNCHECKABLE = "could not be checked: it is damaged in a way this app does not recognise"
 
@@ -122,64 +121,6 @@ def header_errors(name: str, header: GGUFHeader) -> list[str]:
         if end > header.file_size:
             return [_truncated_message(name, header, t.name, end)]
     return []
-
-
-def template_errors(name: str, template: str) -> list[str]:
-    """llama-cpp-python compiles every chat template in the file while loading the model, so
-    one that does not compile makes the whole model unloadable. The template comes from a
-    stranger: whatever it does to the compiler (a RecursionError from 2,000 nested `if`s,
-    MemoryError, Python's own nesting limits) is one sentence about this file, never an
-    exception for the caller."""
-    if len(template) > MAX_TEMPLATE_CHARS:
-        return [
-            f"{name} has a chat template of {len(template):,} characters; templates over "
-            f"{MAX_TEMPLATE_CHARS:,} are not used (real ones are 1-40 KB)"
-        ]
-    problem = _template_problem(template)
-    return [f"{name} has a chat template that {problem}"] if problem else []
-
-
-@lru_cache(maxsize=32)  # many models in a library share one template
-def _template_problem(template: str) -> str | None:
-    """Why the template does not compile, or None; compiled, not only parsed, because
-    code generation fails on nesting that parses (Python allows ~100 indented blocks)."""
-    from jinja2.exceptions import TemplateError
-
-    try:
-        _template_environment().compile(template)
-    except TemplateError as exc:
-        return f"does not compile ({_first_line(exc)})"
-    except RecursionError:
-        return "is nested too deeply to compile (llama.cpp could not load it)"
-    except MemoryError:
-        return "is too large to compile"
-    except Exception as exc:  # Python's compiler: "too many levels of indentation", …
-        return f"does not compile ({type(exc).__name__}: {_first_line(exc)})"
-    return None
-
-
-def _template_environment() -> Any:
-    from jinja2.ext import Extension
-    from jinja2.nodes import Node
-    from jinja2.parser import Parser
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    class GenerationTags(Extension):  # Transformers' {% generation %} markers, as llama-cpp
-        tags = {"generation"}  # noqa: RUF012 - jinja's own class attribute
-
-        def parse(self, parser: Parser) -> list[Node]:
-            parser.stream.skip(1)
-            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
-
-    return ImmutableSandboxedEnvironment(
-        trim_blocks=True, lstrip_blocks=True, extensions=[GenerationTags, "jinja2.ext.loopcontrols"]
-    )
-
-
-def _first_line(exc: BaseException) -> str:
-    """An error message as one short line (a template's own text may be in it)."""
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _truncated_message(name: str, header: GGUFHeader, tensor: str, end: int) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from desktop.cli.inspect_command import inspect_command
-from desktop.core import gguf_check
+from desktop.core import gguf_check, template_check
 from desktop.core.bpe_vocab import byte_level_bpe_vocab
 from desktop.core.chat_template import MAX_TEMPLATE_CHARS
 from desktop.core.gguf_check import check_gguf, template_errors
@@ -58,12 +58,12 @@ def test_any_failure_of_the_compiler_is_one_sentence(
         def compile(self, _source: str) -> None:
             raise raised("boom")
 
-    monkeypatch.setattr(gguf_check, "_template_environment", Exploding)
-    gguf_check._template_problem.cache_clear()
+    monkeypatch.setattr(template_check, "_template_environment", Exploding)
+    template_check._template_problem.cache_clear()
     try:
         errors = template_errors("m.gguf", "{{ messages }} " + raised.__name__)
     finally:
-        gguf_check._template_problem.cache_clear()
+        template_check._template_problem.cache_clear()
     assert len(errors) == 1 and errors[0].startswith("m.gguf has a chat template that ")
 
 
@@ -108,3 +108,28 @@ def test_check_gguf_never_raises_whatever_breaks(
     assert not result.ok and result.errors == [
         f"{tiny_gguf.name} {gguf_check.UNCHECKABLE} (RecursionError)"
     ]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ 'a' | center(10**8) }}",
+        "{% set x = 'a' * 10**8 %}{{ x }}",
+        "{{ 'ab' ~ 'c' * 10**8 }}",
+        "{{ [1] * 10**8 }}",
+    ],
+)
+def test_checking_a_template_never_runs_it(template: str) -> None:
+    """jinja computes constant output while compiling; the check must not (these would
+    take seconds and hundreds of MB each; at 10**9, a minute and gigabytes)."""
+    import tracemalloc
+
+    template_check._template_problem.cache_clear()
+    tracemalloc.start()
+    try:
+        errors = template_errors("m.gguf", template)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert errors == []  # it compiles: rendering it is the renderer's job, with its limits
+    assert peak < 20 << 20
