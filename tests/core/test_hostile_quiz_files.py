@@ -161,3 +161,15 @@ def test_a_degenerate_model_reply_is_no_questions_not_an_exception(reply: str) -
     assert parse_qa_pairs("Q: Who found radium?\nA: Marie Curie\n\n" + reply) == [
         QAPair("Who found radium?", "Marie Curie", "model")
     ]
+
+
+def test_a_lone_surrogate_is_refused_on_reading_and_writing(tmp_path: Path) -> None:
+    """'\\ud800' is valid JSON, but no UTF-8 file (nor SQLite) can hold it."""
+    path = tmp_path / "surrogate.jsonl"
+    path.write_text(GOOD + '{"question": "q", "answer": "\\ud800"}\n', encoding="utf-8")
+    with pytest.raises(QAFileError) as caught:
+        read_pairs(path)
+    assert str(caught.value) == "line 2: the answer holds an invalid character (a lone surrogate)"
+    with pytest.raises(QAFileError, match=r"Cannot write out\.csv: a question or answer holds"):
+        write_pairs(tmp_path / "out.csv", [QAPair("q", "\ud800")])
+    assert not (tmp_path / "out.csv").exists()

@@ -67,6 +67,9 @@ def write_pairs(path: str | Path, pairs: Iterable[QAPair]) -> None:
             row = [_cell(p.question), _cell(p.answer), _cell(p.source)]
             (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
         text = buffer.getvalue()
+    if not _is_text(text):
+        raise QAFileError(f"Cannot write {path.name}: a question or answer holds an invalid "
+                          "character (a lone surrogate)")  # fmt: skip
     try:
         write_text_atomically(path, text)
     except OSError as error:
@@ -91,6 +94,14 @@ def read_pairs(path: str | Path) -> list[QAPair]:
         line = data[: error.start].count(b"\n") + 1
         raise QAFileError(f"{path.name} is not UTF-8 text", line) from error
     return _read_jsonl(text) if kind == "jsonl" else _read_csv(text)
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _cell(text: str) -> str:
@@ -120,6 +131,8 @@ def _pair(question: Any, answer: Any, source: Any, line: int) -> QAPair:
             raise QAFileError(f"the {name} must be text", line)
         if not value.strip():
             raise QAFileError(f"the {name} is empty", line)
+        if not _is_text(value):  # "\ud800" is valid JSON, but no file or database takes it
+            raise QAFileError(f"the {name} holds an invalid character (a lone surrogate)", line)
         texts.append(value.strip())
     kept = source.strip().lower() if isinstance(source, str) else ""
     origin = cast(QASource, kept) if kept in _SOURCES else "import"
