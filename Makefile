@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench smoke package clean screenshot
+.PHONY: run test fuzz lint bench smoke package clean screenshot
 
 $(STAMP): pyproject.toml packaging/build_llama.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ test: $(STAMP)
 	$(PY) -m ruff check desktop tests bench packaging
 	$(PY) -m mypy desktop
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# The fuzz corpus (tests/fuzz) at full size: minutes, for when a parser or reader of
+# model files, templates or question files changes. `make test` runs a small set of it.
+# FUZZ_SEED=N picks another corpus.
+FUZZ_CASES ?= 20000
+fuzz: $(STAMP)
+	FUZZ_CASES=$(FUZZ_CASES) QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/fuzz
 
 lint: $(STAMP)
 	$(PY) -m ruff check desktop tests bench packaging

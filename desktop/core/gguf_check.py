@@ -69,8 +69,8 @@ def _check_header(
     else:
         errors = header_errors(name, header)
     info = model_info_from_header(path, header)
-    if not errors and info.chat_template:
-        errors = template_errors(name, info.chat_template)
+    if not errors:
+        errors = chat_template_errors(name, header)
     if errors:
         return CheckResult(ok=False, errors=errors)
     warnings: list[str] = []
@@ -83,6 +83,20 @@ def _check_header(
 
 def tensor_bytes(header: GGUFHeader) -> int:
     return sum(t.nbytes or 0 for t in header.tensors)
+
+
+def chat_template_errors(name: str, header: GGUFHeader) -> list[str]:
+    """llama-cpp-python compiles the default template *and* every named one
+    (`tokenizer.chat_template.tool_use`, …) while loading: any of them can stop the load."""
+    default = "tokenizer.chat_template"
+    for key, value in header.metadata.items():
+        if not isinstance(value, str) or not (key == default or key.startswith(default + ".")):
+            continue
+        if errors := template_errors(name, value):
+            if key == default:
+                return errors
+            return [f"{errors[0]} (the one named {key.removeprefix('tokenizer.')!r})"]
+    return []
 
 
 def tokenizer_errors(name: str, header: GGUFHeader) -> list[str]:

@@ -133,3 +133,21 @@ def test_checking_a_template_never_runs_it(template: str) -> None:
         tracemalloc.stop()
     assert errors == []  # it compiles: rendering it is the renderer's job, with its limits
     assert peak < 20 << 20
+
+
+def test_named_templates_are_checked_too(tmp_path: Path) -> None:
+    """llama-cpp-python compiles `tokenizer.chat_template.*` at load as well."""
+    from tests.fuzz.corpus import base_gguf
+
+    builder = base_gguf(template="{{ messages }}")
+    data = bytes(builder.data)
+    path = tmp_path / "named.gguf"
+    path.write_bytes(data)
+    assert check_gguf(path, check_memory=False).ok
+    named = base_gguf(template="{{ messages }}", extra_templates={"tool_use": NESTED_IFS})
+    path.write_bytes(bytes(named.data))
+    result = check_gguf(path, check_memory=False)
+    assert not result.ok and result.errors == [
+        "named.gguf has a chat template that is nested too deeply to compile "
+        "(llama.cpp could not load it) (the one named 'chat_template.tool_use')"
+    ]
