@@ -32,3 +32,22 @@ def _size(path: Path) -> str:
     from desktop.core.formatting import format_bytes
 
     return format_bytes(path.stat().st_size)
+
+
+def test_html_in_a_file_name_is_shown_as_text(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from desktop.ui.models import library_panel
+
+    (tmp_path / "<img src='x.png'><b>bold.gguf").write_bytes(b"GGUF")
+    monkeypatch.setattr(library_panel, "library_folders", lambda: [tmp_path])
+    panel = library_panel.LibraryPanel()
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: len(panel.entries) == 1, timeout=10_000)
+    records = panel.table.records
+    for column in (0, records.columnCount() - 1):  # the name's and the problem's tooltips
+        tip = records.data(records.index(0, column), Qt.ItemDataRole.ToolTipRole)
+        assert "&lt;img src=&#x27;x.png&#x27;&gt;&lt;b&gt;bold.gguf" in tip
+    assert panel.status.textFormat() == Qt.TextFormat.PlainText

@@ -25,6 +25,7 @@ from desktop.core.library import LibraryEntry, delete_entry, import_gguf, scan_l
 from desktop.core.library_folders import library_folders, set_library_folders
 from desktop.engine.background import BackgroundJob, JobControl
 from desktop.ui.widgets.message_label import MessageLabel
+from desktop.ui.widgets.plain_text import plain_tooltip
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 from desktop.ui.widgets.record_view import RecordView
 
@@ -33,7 +34,7 @@ BROKEN = "#a40000"
 
 LIBRARY_COLUMNS: list[Column[LibraryEntry]] = [
     Column("Model", lambda e: e.name, colour=lambda e: None if e.info else BROKEN,
-           tooltip=lambda e: str(e.path)),
+           tooltip=lambda e: plain_tooltip(str(e.path))),
     Column("Architecture", lambda e: e.info.architecture or "?" if e.info else "broken",
            colour=lambda e: None if e.info else BROKEN),
     Column("Parameters", lambda e: format_count(e.info.parameter_count) if e.info else "",
@@ -48,7 +49,8 @@ LIBRARY_COLUMNS: list[Column[LibraryEntry]] = [
     Column("Tokenizer", lambda e: e.info.tokenizer_model or "?" if e.info else ""),
     Column("Size", lambda e: format_bytes(e.size), sort_key=lambda e: e.size, align_right=True),
     Column("File / problem", lambda e: e.relative if e.info else f"{e.relative}: {e.error}",
-           colour=lambda e: None if e.info else BROKEN, tooltip=lambda e: e.error or ""),
+           colour=lambda e: None if e.info else BROKEN,
+           tooltip=lambda e: plain_tooltip(e.error or "")),
 ]  # fmt: skip
 
 
@@ -68,8 +70,7 @@ class LibraryPanel(QWidget):
         self.folders.setMaximumHeight(70)
         self.add_folder_button = QPushButton("Add folder…")
         self.remove_folder_button = QPushButton("Remove folder")
-        self.status = MessageLabel("")
-        self.status.setWordWrap(True)
+        self.status = MessageLabel("", plain=True)  # file names: text, never HTML
         actions = QHBoxLayout()
         for button in (self.chat_button, self.reveal_button, self.delete_button):
             actions.addWidget(button)

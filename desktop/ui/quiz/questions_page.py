@@ -3,7 +3,6 @@ by the loaded model, by hand, or from a file), in an editable table."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -31,12 +30,7 @@ from desktop.core.quiz.qa_parse import parse_qa_pairs
 from desktop.ui.quiz.qa_table_model import QATableModel
 from desktop.ui.widgets.file_places import documents_dir, suggested
 from desktop.ui.widgets.message_label import MessageLabel
-
-
-def plain_tooltip(text: str) -> str:
-    """A tooltip that shows `text` as written: Qt renders any tooltip that looks like HTML."""
-    return f'<p style="white-space:pre-wrap">{html.escape(text)}</p>'
-
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 OPEN_FILE = "Open a file (text, Markdown, web page)…"
 NOTHING_PARSED = ("The model's reply had no questions with answers in it. Small models often "
@@ -82,10 +76,8 @@ class QuestionsPage(QWidget):
         self.delete_button = QPushButton("Delete")
         self.import_button = QPushButton("Import…")
         self.export_button = QPushButton("Export…")
-        self.status = MessageLabel(EMPTY_HINT)
-        self.status.setWordWrap(True)
         # File names and what a model wrote are shown here: as text, never as HTML.
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status = MessageLabel(EMPTY_HINT, plain=True)
         self._layout()
         self.article_picker.activated.connect(self._on_article_picked)
         self.rules_button.clicked.connect(self.make_rule_questions)

@@ -1,0 +1,12 @@
+"""Text from files and models shown as text: Qt renders a label or a tooltip as HTML when
+it merely looks like HTML (a tag before the first line break), and a model's name, a file
+name or a model's reply can be made to look like anything."""
+
+from __future__ import annotations
+
+import html
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows `text` exactly as written, line breaks included."""
+    return f'<p style="white-space:pre-wrap">{html.escape(text)}</p>' if text else ""
