@@ -51,3 +51,12 @@ def test_html_in_a_file_name_is_shown_as_text(
         tip = records.data(records.index(0, column), Qt.ItemDataRole.ToolTipRole)
         assert "&lt;img src=&#x27;x.png&#x27;&gt;&lt;b&gt;bold.gguf" in tip
     assert panel.status.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_long_plain_message_keeps_its_tooltip_as_text(qtbot: Any) -> None:
+    from desktop.ui.widgets.message_label import MessageLabel
+
+    label = MessageLabel(plain=True)
+    qtbot.addWidget(label)
+    label.setText("⚠ Not imported: <img src='x.png'><b>" + "x" * 200 + ".gguf is empty")
+    assert label.toolTip().startswith('<p style="white-space:pre-wrap">⚠ Not imported: &lt;img')

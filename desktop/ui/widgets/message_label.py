@@ -11,6 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from desktop.ui.widgets.plain_text import plain_tooltip
+
 LONG = 120  # characters: longer messages also go in the tooltip
 
 
@@ -33,7 +35,8 @@ class MessageLabel(QLabel):
 
     def setText(self, text: str) -> None:
         super().setText(text)
-        self.setToolTip(self._plain(text) if len(text) > LONG else "")
+        # as text: Qt would render a tooltip that merely looks like HTML
+        self.setToolTip(plain_tooltip(self._plain(text)) if len(text) > LONG else "")
 
     def _plain(self, text: str) -> str:
         if self.textFormat() == Qt.TextFormat.PlainText:
