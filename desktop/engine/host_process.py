@@ -73,6 +73,9 @@ def native_output_to_stderr() -> None:
         os.dup2(2, 1)
     except (OSError, ValueError):  # no stderr at all (a windowed app): nothing to move
         pass
+    # and no gdb at all: attaching a debugger to print a backtrace delays the crash report
+    # by seconds, and nobody reads it here (the crash itself is reported by the engine)
+    os.environ.setdefault("GGML_NO_BACKTRACE", "1")
 
 
 def serve(conn: Connection, stop: Any, factory: str, kwargs: dict[str, Any]) -> None:

@@ -192,6 +192,9 @@ class InferenceEngine(QObject):
             self.model_loaded.emit(model)
         except SessionError as exc:
             self.load_failed.emit(str(exc))
+        except Exception as exc:  # a bug must not leave the tab on "Loading…"
+            name = path.rsplit("/", 1)[-1]
+            self.load_failed.emit(f"{name} could not be loaded ({type(exc).__name__}: {exc}).")
         finally:
             self.busy_changed.emit(False)
 
