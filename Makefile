@@ -19,6 +19,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check desktop tests bench packaging
 	$(PY) -m mypy desktop
+	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 # The fuzz corpus (tests/fuzz) at full size: minutes, for when a parser or reader of
@@ -32,6 +33,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check desktop tests bench packaging
 	$(PY) -m ruff format --check desktop tests bench
 	$(PY) -m mypy desktop
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
