@@ -154,6 +154,22 @@ class TokenizerPool:
             return len(tokenizer.model.vocabulary) if tokenizer.model else 0
         return tokenizer.vocab_size
 
+    def describe(self, key: str) -> str:
+        """The tokenizer's kind and vocabulary size, for a reader ("SentencePiece (llama) ·
+        vocabulary 262,144 tokens"). Call once the tokenizer has been loaded."""
+        from desktop.core.model_info import ModelInfo
+        from desktop.core.tokens.tokenizer_kinds import describe_vocabulary, tokenizer_kind
+
+        tokenizer = self.get(key)
+        if isinstance(tokenizer, GGUFTokenizer):
+            info = tokenizer.model.info if tokenizer.model else None
+            kind = tokenizer_kind(info.tokenizer_model if isinstance(info, ModelInfo) else None)
+        elif key.startswith(TRAINED):
+            kind = "byte-level BPE (trained in the Train tab)"
+        else:
+            kind = "byte-level BPE (tiktoken)"
+        return describe_vocabulary(kind, self.vocab_size(key))
+
     def open_hosts(self) -> int:
         return sum(isinstance(t, GGUFTokenizer) for t in self._tokenizers.values())
 

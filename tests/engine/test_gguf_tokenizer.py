@@ -83,3 +83,21 @@ def test_broken_files_are_refused_clearly(tokenizer, broken_ggufs, kind: str) ->
     message = str(caught.value)
     assert message and "Traceback" not in message
     assert any(word in message for word in ("empty", "not a GGUF", "truncated"))
+
+
+def test_whitespace_runs_of_a_sentencepiece_vocabulary_are_ordinary_tokens(
+    tokenizer, tmp_path: Path
+) -> None:
+    """Gemma's vocabulary declares runs of spaces and newlines as user-defined tokens:
+    indentation, not control tokens - only real markers count as special."""
+    from tests.gguf_fixtures import make_spm_vocab_gguf
+
+    model = tokenizer.open(make_spm_vocab_gguf(tmp_path / "spm.gguf"))
+    text = "def f():\n        return 1\n\n  hello [marker]"
+    tokenized = tokenizer.tokenize(text)
+    pieces = [tokenizer.piece(i) for i in tokenized.ids]
+    assert b"        " in pieces and b"\n\n" in pieces  # one token each, from the vocabulary
+    specials = [tokenizer.piece(i) for i in tokenized.ids if i in model.special_ids]
+    assert specials == [b"[marker]"]
+    assert tokenized.special_count == 1
+    assert {tokenizer.piece(i) for i in model.special_ids} >= {b"<s>", b"</s>", b"[marker]"}

@@ -364,9 +364,7 @@ def test_questions_belong_to_their_article(qtbot: Any, make_quiz: Any) -> None:
     assert len(page.pairs.pairs) == made and all("Apollo" in p.question for p in page.pairs.pairs)
 
 
-def test_the_article_and_questions_come_back_after_a_restart(
-    qtbot: Any, make_quiz: Any
-) -> None:
+def test_the_article_and_questions_come_back_after_a_restart(qtbot: Any, make_quiz: Any) -> None:
     first = make_quiz()
     curie = next(a for a in first.questions.articles if a.title == "Marie Curie")
     first.questions.show_article(curie)

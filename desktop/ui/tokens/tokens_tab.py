@@ -130,7 +130,10 @@ class TokensTab(QWidget):
 
     @Slot(object)
     def _show(self, shown: Shown) -> None:
-        self.banner.setText("")
+        try:
+            self.banner.setText(self.pool.describe(self.key))
+        except Exception:  # the tokenizer went away meanwhile: nothing to describe
+            self.banner.setText("")
         self.download_button.hide()
         self.text_page.show_tokens(shown.tokenized, shown.display)
         if self.pages.currentWidget() is self.lookup_page:
@@ -147,6 +150,7 @@ class TokensTab(QWidget):
 
     @Slot(str)
     def _on_tokenizer(self, _key: str) -> None:
+        self.text_page.forget_hover()
         self.retokenize(immediately=True)
         self._sync_pages()
 

@@ -1,5 +1,6 @@
-"""The Tokens tab offline: a failed download says "no network" (not a connection pool's
-repr), and Compare starts with tokenizers that work without a download."""
+"""The Tokens tab's seams: offline, a failed download says "no network" (not a connection
+pool's repr) and Compare starts with tokenizers that work without a download; the
+tokenizer's kind and vocabulary are said; a switch forgets the old tokenizer's token."""
 
 from __future__ import annotations
 
@@ -72,3 +73,25 @@ def test_compare_starts_with_tokenizers_that_work_offline(
     qtbot.waitUntil(lambda: second.picker.key() == gguf_key(tiny_gguf), timeout=10_000)
     qtbot.waitUntil(lambda: second.tokenized is not None, timeout=10_000)
     assert "not available" not in second.counts.text()
+
+
+def test_the_tokenizer_is_described_and_a_switch_forgets_the_hovered_token(
+    qtbot: Any, tab: Any, tmp_path: Path
+) -> None:
+    from desktop.engine.tokenizer_pool import gguf_key
+    from desktop.ui.tokens.text_page import HOVER_HINT
+    from tests.gguf_fixtures import make_spm_vocab_gguf
+
+    tab.text_page.editor.setPlainText("def f():\n        return 12345")
+    qtbot.waitUntil(lambda: "vocabulary 100,2" in tab.banner.text(), timeout=10_000)
+    assert "byte-level BPE (tiktoken)" in tab.banner.text()  # cl100k_base
+    assert "chunks of up to 3 digits" in tab.text_page.counts.text()
+    tab.text_page._show_details(1)  # what hovering does
+    assert "id <b>" in tab.text_page.details.text()
+    spm = make_spm_vocab_gguf(tmp_path / "spm.gguf")
+    tab.picker.set_key(gguf_key(spm))
+    assert tab.text_page.details.text() == HOVER_HINT  # not the old tokenizer's token
+    qtbot.waitUntil(lambda: "SentencePiece (llama)" in tab.banner.text(), timeout=10_000)
+    assert "vocabulary 276 tokens" in tab.banner.text()
+    assert "every digit its own token" in tab.text_page.counts.text()
+    assert tab.text_page.tokenized.special_count == 0  # indentation is not "special"
