@@ -34,8 +34,8 @@ TYPES = ("Q8_0", "Q4_K_M")
 
 def models() -> dict[str, Path]:
     """A 135M-shaped F16 model (random weights), quantized by llama.cpp itself. (Its 576-wide
-rows are not whole K-quant blocks, so in Q4_K_M the FFN down matrices are Q4_K/Q6_K and
-the rest falls back to Q5_0/Q8_0, as in the real SmolLM2-135M files.)"""
+    rows are not whole K-quant blocks, so in Q4_K_M the FFN down matrices are Q4_K/Q6_K and
+    the rest falls back to Q5_0/Q8_0, as in the real SmolLM2-135M files.)"""
     from desktop.core import bpe_vocab, gguf_writer
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -181,7 +181,7 @@ def main() -> int:
             }
             if native:
                 row["native_build"] = median(native)
-                row["chosen_over_native"] = (figures.get(chosen, 0.0) / median(native))
+                row["chosen_over_native"] = figures.get(chosen, 0.0) / median(native)
             results[kind] = row
             print(f"  {kind}: " + ", ".join(f"{n} {v:.1f}" for n, v in figures.items())
                   + (f"; native build {median(native):.1f}" if native else "")

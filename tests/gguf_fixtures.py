@@ -100,7 +100,7 @@ def make_spm_vocab_gguf(path: str | Path) -> Path:
     types = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL, TokenType.CONTROL]
     tokens += [f"<0x{b:02X}>" for b in range(256)]
     types += [TokenType.BYTE] * 256
-    tokens += list(SPM_WHITESPACE) + ["[marker]"]
+    tokens += [*SPM_WHITESPACE, "[marker]"]
     types += [TokenType.USER_DEFINED] * (len(SPM_WHITESPACE) + 1)
     tokens += ["▁", *SPM_WORDS]
     types += [TokenType.NORMAL] * (len(SPM_WORDS) + 1)

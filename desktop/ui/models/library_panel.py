@@ -56,7 +56,7 @@ def fit_text(fit: LocalFit | None) -> str:
 
 def library_columns(fits: dict[Path, LocalFit]) -> list[Column[LibraryEntry]]:
     """The library's columns; "Fits here" reads `fits`, refreshed with every scan."""
-    fits_here = Column(
+    fits_here: Column[LibraryEntry] = Column(
         "Fits here", lambda e: fit_text(fits.get(e.path)),
         colour=lambda e: FIT_COLOURS.get(fit_text(fits.get(e.path)).split(" (")[0]),
         tooltip=lambda e: FIT_TIP if e.path in fits else "",
