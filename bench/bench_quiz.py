@@ -476,13 +476,16 @@ def summarize(
     # fewer (never expected: the engine stops only at the budget or an end token)
     more = sum(p > e for side in SIDES for e, p in pairs[side])
     fewer = sum(p < e for side in SIDES for e, p in pairs[side])
-    prob_gaps = [
-        abs(a - b)
+    prob_pairs = [
+        (a, b)
         for r in rounds
         for e, p in zip(r["engine"].probs, r["plain_logprobs"].probs, strict=True)
         if len(e) == len(p)
         for a, b in zip(e, p, strict=True)
     ]
+    prob_gaps = [abs(a - b) for a, b in prob_pairs]
+    # relative too: a random model's probabilities are ~1/vocabulary, tiny in absolute terms
+    prob_ratios = [abs(a - b) / b for a, b in prob_pairs if b > 0]
     engine_s = median([r["engine"].seconds for r in used])
     in_requests = median([r["engine"].in_requests_s for r in used])
     host = median([r["engine"].host_compute_s for r in used])
@@ -537,6 +540,8 @@ def summarize(
             r[side].prompt_tokens == r["engine"].prompt_tokens for r in rounds for side in SIDES
         ),
         "max_prob_difference": max(prob_gaps) if prob_gaps else None,
+        "max_prob_relative_difference": max(prob_ratios) if prob_ratios else None,
+        "probs_compared": len(prob_pairs),
         **{f"{side}_questions_per_min": qpm[side] for side in SIDES},
         **{f"{side}_seconds": seconds[side] for side in SIDES},
         **{f"{side}_tokens_per_s": tps[side] for side in SIDES},

@@ -40,7 +40,7 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
     "bench_gui_responsiveness.py": ("idle", "probabilities_off", "probabilities_on", "contended"),
     "bench_quiz.py": (
         "ratio",
-        "max_prob_difference",
+        "max_prob_relative_difference",
         "same_prompt_token_counts",
         "contended",
         "runs",
@@ -83,8 +83,9 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert all(run["foreign_load"] >= 0 for run in figures["runs"])
     if script == "bench_quiz.py":
         assert figures["same_prompt_token_counts"] is True
-        assert figures["max_prob_difference"] is not None
-        assert figures["max_prob_difference"] < 1e-6  # the engine's probabilities are exact
+        assert figures["probs_compared"] >= figures["asks_per_quiz"]  # every ask's tokens
+        # the engine's probabilities are llama.cpp's (float32 rounding apart)
+        assert figures["max_prob_relative_difference"] < 1e-4
     if script == "bench_gui_responsiveness.py":
         for mode in ("probabilities_off", "probabilities_on"):
             assert figures[mode]["tokens"] > 0 and "foreign_load" in figures[mode]
