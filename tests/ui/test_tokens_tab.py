@@ -253,14 +253,15 @@ def test_download_button_fetches_the_encoding_and_shows_its_tokens(
     assert tab.picker.itemText(tab.picker.findData(key)) == NAME  # no "(not downloaded)"
 
 
-def test_a_failed_download_says_so_and_can_be_tried_again(
+def test_a_refused_download_says_so_and_can_be_tried_again(
     qtbot: Any, tab: Any, served_encoding: ServedEncoding
 ) -> None:
     offer_for_download(qtbot, tab, served_encoding)
     served_encoding.status = 503
     qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "Download failed" in tab.banner.text(), timeout=20_000)
-    assert "503" in tab.banner.text()  # the cause
+    qtbot.waitUntil(lambda: "refused the download" in tab.banner.text(), timeout=20_000)
+    banner = tab.banner.text()
+    assert NAME in banner and "503" in banner and "try again" in banner  # cause, remedy
     assert tab.download_button.isEnabled() and tab.download_button.isVisibleTo(tab)
     assert tab.text_page.view.toPlainText() == ""
     served_encoding.status = 200  # the server is back
@@ -270,3 +271,14 @@ def test_a_failed_download_says_so_and_can_be_tried_again(
         tab.text_page.text()
     )
     assert len(served_encoding.requests) == 2
+
+
+def test_a_download_without_a_network_says_so(
+    qtbot: Any, tab: Any, served_encoding: ServedEncoding
+) -> None:
+    offer_for_download(qtbot, tab, served_encoding)
+    served_encoding.close()  # nothing answers any more: the connection is refused
+    qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "No network" in tab.banner.text(), timeout=20_000)
+    assert "Connect to the internet and press Download again" in tab.banner.text()
+    assert tab.download_button.isEnabled() and tab.download_button.isVisibleTo(tab)
