@@ -99,21 +99,25 @@ def smollm2_gguf() -> Path:
     return path
 
 
-TINY_VOCAB = 4096
+def tiny_shape() -> Any:
+    """Quick mode's model shape: a 2-layer, 64-wide llama with a 4096-token vocabulary (a
+    49152-wide output layer would dominate the quiz's all-logits baseline)."""
+    from desktop.core.gguf_writer import LlamaShape
 
-
-def tiny_gguf() -> Path:
-    """Quick mode's model: a 2-layer, 64-wide llama with a 4096-token byte-level BPE
-    vocabulary (a 49152-wide output layer would dominate the quiz's all-logits baseline)
-    and random Q8_0 weights; written in well under a second into this run's
-    DEEPDIVE_HOME (call isolate_home() first), never cached."""
-    from desktop.core import bpe_vocab, gguf_writer
-
-    shape = gguf_writer.LlamaShape(
-        vocab_size=TINY_VOCAB, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128,
+    return LlamaShape(
+        vocab_size=4096, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128,
         context_length=8192, rope_theta=100000.0, tie_embeddings=True,
     )  # fmt: skip
-    path = Path(os.environ["DEEPDIVE_HOME"]) / "tiny-random-q8_0.gguf"
+
+
+def tiny_gguf(file_type: str = "Q8_0") -> Path:
+    """Quick mode's model: `tiny_shape()` with random weights and a byte-level BPE
+    vocabulary, written in well under a second into this run's DEEPDIVE_HOME (call
+    isolate_home() first), never cached."""
+    from desktop.core import bpe_vocab, gguf_writer
+
+    shape = tiny_shape()
+    path = Path(os.environ["DEEPDIVE_HOME"]) / f"tiny-random-{file_type.lower()}.gguf"
     if not path.exists():
         gguf_writer.write_llama_gguf(
             path,
@@ -121,7 +125,7 @@ def tiny_gguf() -> Path:
             gguf_writer.random_llama_weights(shape, seed=MODEL_SEED),
             bpe_vocab.byte_level_bpe_vocab(shape.vocab_size),
             name="tiny-random",
-            file_type="Q8_0",
+            file_type=file_type,  # type: ignore[arg-type]
         )
     return path
 

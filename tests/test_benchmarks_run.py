@@ -28,6 +28,13 @@ NOT_YET = {"bench_train.py": "its quick mode comes with the training work"}
 # What each figures line must hold (beyond "benchmark", "quick" and "goals_met").
 QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
     "bench_cold_start.py": ("median_s", "heavy_modules_loaded", "contended", "foreign_load"),
+    "bench_cpu_variants.py": ("chosen_variant", "results", "goal_met"),
+    "bench_decode_under_training.py": (
+        "quiet_tokens_per_s",
+        "training_tokens_per_s",
+        "ratio_auto",
+        "training_share_of_cpus",
+    ),
     "bench_download.py": (
         "throughput_ratio",
         "ratio_goal_met",
@@ -86,6 +93,10 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert figures["probs_compared"] >= figures["asks_per_quiz"]  # every ask's tokens
         # the engine's probabilities are llama.cpp's (float32 rounding apart)
         assert figures["max_prob_relative_difference"] < 1e-4
+    if script == "bench_cpu_variants.py":  # the chosen variant decoded both types
+        assert set(figures["results"]) == {"Q8_0", "Q4_K_M"}
+        for row in figures["results"].values():
+            assert row["chosen"] and "max_foreign_load" in row
     if script == "bench_gui_responsiveness.py":
         for mode in ("probabilities_off", "probabilities_on"):
             assert figures[mode]["tokens"] > 0 and "foreign_load" in figures[mode]
