@@ -9,6 +9,9 @@ app's model host, quiet and while a training run (the app's own trainer, one BLA
 in the app) takes a core, with 1 and with 2 threads.
 
 Goal: decode while training ÷ decode quiet ≥ 0.4 with the app's automatic thread count.
+
+Quick mode (`--quick`): a tiny model (common.tiny_gguf), 16 tokens, one round, 2 s of
+training before the busy decodes.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import REPO_DIR, ForeignLoad, emit, isolate_home, median, smollm2_gguf
+from bench.common import REPO_DIR, ForeignLoad, bench_gguf, emit, isolate_home, median, quick_mode
 
-TOKENS = 96
-ROUNDS = 3
+QUICK = quick_mode()
+TOKENS = 16 if QUICK else 96
+ROUNDS = 1 if QUICK else 3
+TRAINING_WARMUP_S = 2 if QUICK else 15  # past the corpus and tokenizer: the steps themselves
 GOAL = 0.4
 
 
@@ -56,7 +61,7 @@ def main() -> int:
     from desktop.core.generation import LoadSettings
     from desktop.engine.host_session import HostSession
 
-    model = smollm2_gguf()
+    model = bench_gguf()
     cores = physical_cores()
     session = HostSession()
     session.load(str(model), LoadSettings(context_size=512))
@@ -70,7 +75,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         trainer = start_training(Path(scratch))
         try:
-            time.sleep(15)  # past the corpus and tokenizer: the steps themselves
+            time.sleep(TRAINING_WARMUP_S)
             for _ in range(ROUNDS):
                 for threads in busy:
                     load = ForeignLoad()
@@ -99,6 +104,7 @@ def main() -> int:
         "training_share_of_cpus": median(loads),
         "goal": GOAL,
         "goal_met": ratio_auto >= GOAL,
+        "goals_met": ratio_auto >= GOAL,
     })  # fmt: skip
     return 0
 

@@ -177,6 +177,7 @@ def no_hub_token_left_behind() -> Iterator[None]:
 
 
 from tests.hub_fixtures import fake_hub, gguf_bytes, hub, models_dir  # noqa: E402, F401
+from tests.tiktoken_fixtures import served_encoding  # noqa: E402, F401
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -54,7 +54,8 @@ def download_files(
 ) -> list[Path]:
     """Download the parts of one model and return their paths in the library."""
     if offline_mode():
-        raise HubError("Offline mode is on (HF_HUB_OFFLINE): nothing can be downloaded.",
+        raise HubError("Offline mode is on (HF_HUB_OFFLINE): nothing can be downloaded. To "
+                       "download, start again without HF_HUB_OFFLINE.",
                        "offline", retryable=False)  # fmt: skip
     for target in targets:
         if not target.is_inside(models_dir):
