@@ -249,7 +249,8 @@ def test_download_button_fetches_the_encoding_and_shows_its_tokens(
     assert tab.text_page.view.toPlainText() == text
     assert served_encoding.requests == [served_encoding.path]  # one GET, by tiktoken
     assert (cache_dir() / served_encoding.cache_name()).read_bytes() == served_encoding.body
-    assert tab.banner.text() == "" and not tab.download_button.isVisibleTo(tab)
+    assert "vocabulary 1,001 tokens" in tab.banner.text()  # the tokenizer, no warning
+    assert "⚠" not in tab.banner.text() and not tab.download_button.isVisibleTo(tab)
     assert tab.picker.itemText(tab.picker.findData(key)) == NAME  # no "(not downloaded)"
 
 
