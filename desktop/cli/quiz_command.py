@@ -46,13 +46,17 @@ def add_quiz_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def find_article(name: str) -> Article:
-    from desktop.core.quiz.articles import bundled_articles, load_article
+    from desktop.core.quiz.articles import ArticleError, bundled_articles, load_article
 
     path = Path(name)
     if not path.exists():
-        for article in bundled_articles():
+        bundled = [a for a in bundled_articles() if a.path is not None]
+        for article in bundled:
             if article.path is not None and article.path.stem == name:
                 return article
+        names = ", ".join(sorted(a.path.stem for a in bundled if a.path is not None))
+        raise ArticleError(f"{name}: no such file. Give a .txt, .md or .html file, or one "
+                           f"of the bundled articles: {names}")  # fmt: skip
     return load_article(path)
 
 

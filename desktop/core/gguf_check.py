@@ -50,7 +50,7 @@ def check_gguf(
         header = read_gguf_header(path, time_limit=time_limit)
         return _check_header(path, header, available_memory, check_memory, tokenizer_only)
     except GGUFError as exc:
-        return CheckResult(ok=False, errors=[str(exc)])
+        return CheckResult(ok=False, errors=[with_remedy(str(exc))])
     except Exception as exc:  # a file we did not foresee: still one line, never a traceback
         return CheckResult(ok=False, errors=[f"{name} {UNCHECKABLE} ({type(exc).__name__})"])
 
@@ -72,13 +72,27 @@ def _check_header(
     if not errors:
         errors = chat_template_errors(name, header)
     if errors:
-        return CheckResult(ok=False, errors=errors)
+        return CheckResult(ok=False, errors=[with_remedy(e) for e in errors])
     warnings: list[str] = []
     exceeds = False
     if check_memory:
         available = available_memory if available_memory is not None else available_memory_bytes()
         exceeds = _memory_warnings(name, tensor_bytes(header), available, warnings)
     return CheckResult(ok=True, warnings=warnings, info=info, exceeds_memory=exceeds)
+
+
+def with_remedy(problem: str) -> str:
+    """A file's problem, with what to do about it."""
+    if " is truncated" in problem or " is empty" in problem:
+        return (f"{problem}. Download it again (the Models tab resumes an interrupted "
+                "download), or copy it again if it came from elsewhere.")  # fmt: skip
+    if "unsupported GGUF version" in problem:
+        return (f"{problem}. The file is damaged or was made by a newer tool: download it "
+                "again, or update Deep Dive Lab.")  # fmt: skip
+    if " is not a GGUF file" in problem:
+        return (f"{problem}. Pick a .gguf model file; an old GGML file must be converted "
+                "with llama.cpp's tools first.")  # fmt: skip
+    return problem
 
 
 def tensor_bytes(header: GGUFHeader) -> int:

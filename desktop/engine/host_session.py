@@ -71,6 +71,11 @@ class HostSession:
             self._stop.set()
         self._host.request_stop()
 
+    @property
+    def stop_pressed_at(self) -> float:
+        """When the stop under way was first asked for (the hard stop counts from it)."""
+        return self._stop_at
+
     def kill_host(self) -> None:
         """From any thread, as a last resort: the engine thread's wait then ends at once."""
         self._host.kill_from_other_thread()

@@ -40,6 +40,7 @@ class Script:
     load_ignores_cancel: bool = False  # sleeps through a cancel, like a stuck mmap
     prompt_seconds: float = 0.0  # a "long prompt" that ignores stop requests
     crash_after_tokens: int = -1  # SIGSEGV itself after this many tokens
+    crash_on_load_if_path_contains: str = "\0"  # SIGSEGV while loading such a file
     fail_load_if_path_contains: str = "\0"
     context_size: int = 2048
     chat_template: str | None = None
@@ -70,6 +71,8 @@ class ScriptedBackend:
         self._native_print()
         if s.fail_load_if_path_contains in path:
             raise GenerationError(f"scripted load failure for {os.path.basename(path)}")
+        if s.crash_on_load_if_path_contains in path:  # what a llama.cpp assertion does
+            os.kill(os.getpid(), signal.SIGSEGV)
         steps = max(1, round(s.load_seconds / 0.05))  # a progress report every 50 ms
         for i in range(steps):
             time.sleep(s.load_seconds / steps)

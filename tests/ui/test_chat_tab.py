@@ -220,10 +220,17 @@ def test_broken_model_file_is_refused_and_the_tab_lives_on(
     qtbot, make_chat, broken_ggufs, tiny_gguf
 ) -> None:
     tab = make_chat(load=False, replies=["fine"])
-    for kind in ("mid_tensor_data", "random_bytes", "empty"):
+    says = {  # the cause, and the remedy
+        "mid_tensor_data": ("is truncated", "Download it again"),
+        "random_bytes": ("is not a GGUF file", "Pick a .gguf model file"),
+        "empty": ("is empty", "Download it again"),
+    }
+    for kind, (cause, remedy) in says.items():
         tab.model_bar.info.setText("")
         tab.load_model(str(broken_ggufs(kind)))
         qtbot.waitUntil(lambda: "⚠" in tab.model_bar.info.text(), timeout=10_000)
+        shown = tab.model_bar.info.text()
+        assert f"broken-{kind}.gguf {cause}" in shown and remedy in shown
         assert tab.model is None
         assert tab.model_bar.load_button.text() == "Load"  # not stuck in "loading"
     # a good file still loads afterwards, and chat works
