@@ -18,7 +18,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.core.cpu import auto_threads
 from desktop.core.generation import LoadSettings
 from desktop.engine.engine_task import EngineTask
 from desktop.engine.host_session import (
@@ -113,9 +112,14 @@ class InferenceEngine(QObject):
         self.task_requested.emit(self._tasks.keep(task))
 
     def threads_now(self) -> int:
-        """CPU threads for the next request: the setting, or physical cores less one while
-        a training run in the app keeps a core busy."""
-        return self.threads_setting or auto_threads(training=self.training)
+        """CPU threads for the next request: those the model was loaded with (the setting,
+        or the physical cores), one fewer while a training run in the app keeps a core
+        busy; 0 when no model is loaded."""
+        model = self._session.model
+        loaded = model.threads if model is not None else 0
+        if self.threads_setting:
+            return self.threads_setting
+        return max(1, loaded - 1) if self.training and loaded else loaded
 
     # ---- the model lease -------------------------------------------------------------
 
