@@ -85,6 +85,7 @@ class ScriptedBackend:
             vocab_size=1000,
             load_seconds=s.load_seconds,
             description="scripted model",
+            threads=settings.threads or 2,
             template=TemplateInfo(s.chat_template, "", "<|im_end|>" if s.chat_template else ""),
         )
 

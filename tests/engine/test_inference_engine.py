@@ -73,3 +73,22 @@ def test_stop_from_the_gui_thread(qtbot, make_engine, tiny_gguf) -> None:
     qtbot.waitUntil(lambda: bool(record.finished), **WAIT)
     assert record.finished[0].stop_reason == "cancelled"
     assert record.finished[0].generated_tokens < 40
+
+
+def test_requests_leave_a_core_to_a_training_run(qtbot, make_engine, tiny_gguf) -> None:
+    """llama.cpp's threads wait for each other at every layer: on 2 cores with a training
+    run taking one, 2 threads collapse (30 -> 1.1 tokens/s measured), so requests use one
+    fewer while the Train tab trains, and the loaded count again afterwards."""
+    engine = make_engine(replies=["a b c"])
+    record = EngineRecorder(engine)
+    assert engine.threads_now() == 0  # nothing loaded: nothing to say
+    engine.load_requested.emit(str(tiny_gguf), LoadSettings(context_size=512, threads=2))
+    qtbot.waitUntil(lambda: bool(record.loaded), **WAIT)
+    assert engine.threads_now() == 2
+    engine.training = True
+    assert engine.threads_now() == 1
+    task = record.generate(GenerationRequest(1, "hi"))
+    qtbot.waitUntil(lambda: bool(record.finished), **WAIT)
+    assert task.threads == 1  # what the request was given
+    engine.training = False
+    assert engine.threads_now() == 2
