@@ -324,3 +324,36 @@ def test_a_failed_reply_leaves_a_prompt_the_template_accepts(qtbot, make_chat) -
     assert send_and_wait(qtbot, tab, "second try").text == "recovered"
     assert tab.last_prompt.plan.mode == "template"
     assert "[user] first try\n\nsecond try" in tab.last_prompt.plan.text
+
+
+def test_an_example_sets_its_mode_and_says_what_to_look_at(qtbot, make_chat) -> None:
+    from desktop.core.chat_examples import CHAT_EXAMPLES
+
+    tab = make_chat(chat_template=CHATML)
+    index = next(i for i, e in enumerate(CHAT_EXAMPLES) if e.mode == "raw")
+    tab.use_example(index)
+    assert tab.composer.edit.toPlainText() == CHAT_EXAMPLES[index].text
+    assert tab.prompt_mode == "raw" and "continues" in tab.status.text()
+    cutoff = next(i for i, e in enumerate(CHAT_EXAMPLES) if "year is it" in e.text)
+    tab.use_example(cutoff)
+    assert tab.prompt_mode == "raw"  # a note only: the mode stays as chosen
+    assert "clock" in tab.status.text()
+
+
+def test_the_modes_side_by_side(qtbot, make_chat) -> None:
+    tab = make_chat(chat_template=CHATML, replies=["Shakespeare."] * 3)
+    tab.composer.edit.setPlainText("Who wrote Romeo and Juliet?")
+    tab.compare_modes()
+    dialog = tab.modes_dialog
+    assert list(dialog.columns) == ["raw", "base", "template"]
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+    for mode, column in dialog.columns.items():
+        assert column.reply.toPlainText() == "Shakespeare.", mode
+        assert "prompt:" in column.figures.text() and "stopped" in column.figures.text()
+    # each column got its own prompt: the raw one is the bare question, the others wrap it
+    sizes = {m: int(c.figures.text().split("prompt: ")[1].split(" ")[0].replace(",", ""))
+             for m, c in dialog.columns.items()}  # fmt: skip
+    assert sizes["raw"] == 1 + len("Who wrote Romeo and Juliet?".split())  # BOS + words
+    assert sizes["raw"] < sizes["template"] < sizes["base"]
+    assert tab.store.messages(tab.conversation_id) == []  # nothing stored in the chat
+    dialog.reject()

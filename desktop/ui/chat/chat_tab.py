@@ -16,6 +16,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from desktop.core.base_prompt import DEFAULT_STYLE, BasePromptStyle
+from desktop.core.chat_examples import CHAT_EXAMPLES
 from desktop.core.chat_request import ChatRequest
 from desktop.core.context_fit import FittedPrompt
 from desktop.core.conversations import ConversationStore
@@ -124,6 +125,8 @@ class ChatTab(QWidget):
         self.panel.probabilities_toggled.connect(self._on_probabilities)
         self.panel.mode_changed.connect(self._on_mode_chosen)
         self.panel.edit_base_prompt_requested.connect(self.edit_base_prompt)
+        self.panel.compare_modes_requested.connect(self.compare_modes)
+        self.panel.example_chosen.connect(self.use_example)
 
     # ---- requests ------------------------------------------------------------------
 
@@ -402,6 +405,34 @@ class ChatTab(QWidget):
         else:
             self.session.preview(self.composer.edit.toPlainText())
         dialog.open()
+
+    @Slot(int)
+    def use_example(self, index: int) -> None:
+        """Fill the message box with a lesson, in the mode that shows it, and say what to
+        look at."""
+        example = CHAT_EXAMPLES[index]
+        if example.mode is not None and self.model is not None:
+            self._on_mode_chosen(example.mode)
+        self.composer.edit.setPlainText(example.text)
+        self.composer.edit.setFocus()
+        self.status.setText(f"💡 {example.note}")
+
+    @Slot()
+    def compare_modes(self) -> None:
+        if not self._can_ask():
+            return
+        from desktop.ui.chat.modes_compare import ModesCompareDialog
+
+        model = self.model
+        assert model is not None
+        modes: list[PromptMode] = ["raw", "base"]
+        if model.template.chat_template:
+            modes.append("template")
+        question = self.composer.edit.toPlainText().strip()
+        self.modes_dialog = ModesCompareDialog(self.engine, self.make_request, modes, question,
+                                               self)  # fmt: skip
+        self.modes_dialog.open()
+        self.modes_dialog.ask()
 
     @Slot()
     def edit_base_prompt(self) -> None:

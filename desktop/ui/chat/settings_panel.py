@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.chat_examples import CHAT_EXAMPLES
 from desktop.core.context_fit import OVERFLOW_POLICIES, OverflowPolicy
 from desktop.core.cpu import physical_cores
 from desktop.core.generation import LoadSettings, SamplingSettings
@@ -68,6 +69,8 @@ class SettingsPanel(QWidget):
     probabilities_toggled = Signal(bool)
     mode_changed = Signal(str)  # PromptMode, chosen by the person
     edit_base_prompt_requested = Signal()
+    compare_modes_requested = Signal()
+    example_chosen = Signal(int)  # an index into CHAT_EXAMPLES
 
     def __init__(self, settings: AppSettings, presets: PresetStore) -> None:
         super().__init__()
@@ -125,9 +128,20 @@ class SettingsPanel(QWidget):
         self.mode.setToolTip("How the conversation is turned into the text the model reads")
         self.edit_base_button = QPushButton("Edit identity and examples…")
         self.edit_base_button.setToolTip("The base-model prompt: editable, saved as presets")
+        self.compare_button = QPushButton("Compare the modes on one question…")
+        self.compare_button.setToolTip(
+            "The same question as raw text, through the base-model prompt and through the "
+            "chat template, side by side"
+        )
+        self.examples = QComboBox()
+        self.examples.addItem("Try an example…", -1)
+        for index, example in enumerate(CHAT_EXAMPLES):
+            self.examples.addItem(example.title, index)
         prompt_box = QVBoxLayout(prompting)
         prompt_box.addWidget(self.mode)
         prompt_box.addWidget(self.edit_base_button)
+        prompt_box.addWidget(self.compare_button)
+        prompt_box.addWidget(self.examples)
         self.show_probabilities = QCheckBox("Show token probabilities")
         self.show_probabilities.setToolTip("Colour each token by how likely the model found it")
         self.view_prompt_button = QPushButton("View prompt sent to the model…")
@@ -151,6 +165,14 @@ class SettingsPanel(QWidget):
         self.show_probabilities.toggled.connect(self.probabilities_toggled.emit)
         self.mode.activated.connect(lambda _i: self.mode_changed.emit(self.prompt_mode()))
         self.edit_base_button.clicked.connect(self.edit_base_prompt_requested.emit)
+        self.compare_button.clicked.connect(self.compare_modes_requested.emit)
+        self.examples.activated.connect(self._on_example)
+
+    def _on_example(self, index: int) -> None:
+        chosen = self.examples.itemData(index)
+        self.examples.setCurrentIndex(0)
+        if isinstance(chosen, int) and chosen >= 0:
+            self.example_chosen.emit(chosen)
 
     # ---- prompt mode ---------------------------------------------------------------
 
