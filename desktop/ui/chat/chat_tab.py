@@ -37,6 +37,7 @@ from desktop.ui.chat.prompt_dialog import PromptDialog
 from desktop.ui.chat.reply_stream import ReplyStream
 from desktop.ui.chat.settings_panel import SettingsPanel
 from desktop.ui.chat.transcript import TranscriptView, empty_hint
+from desktop.ui.widgets.compact import scrolling
 from desktop.ui.widgets.message_label import MessageLabel
 
 TOP_ALTERNATIVES = 5
@@ -97,7 +98,7 @@ class ChatTab(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.sidebar)
         splitter.addWidget(center)
-        splitter.addWidget(self.panel)
+        splitter.addWidget(scrolling(self.panel))  # a 1024×700 projector shows it too
         splitter.setSizes([220, 760, 300])
         splitter.setStretchFactor(1, 1)
         QHBoxLayout(self).addWidget(splitter)

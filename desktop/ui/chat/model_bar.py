@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from desktop.core.formatting import format_bytes, format_count
 from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
+from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel
 
 
@@ -50,8 +51,7 @@ class ModelBar(QWidget):
         super().__init__()
         self.recent = list(recent)
         self.library: list[tuple[Path, int]] = []
-        self.combo = QComboBox()
-        self.combo.setMinimumWidth(320)
+        self.combo = compact(QComboBox(), 16)
         self.combo.setPlaceholderText("No models yet: open a GGUF file")
         self.open_button = QPushButton("Open GGUF…")
         self.load_button = QPushButton("Load")
