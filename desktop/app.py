@@ -25,7 +25,6 @@ def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
     app.setApplicationName("Deep Dive Lab")
     app.setOrganizationName("DeepDiveLab")
     window = MainWindow()
-    window.resize(1280, 800)
     window.show()
     if smoke or screenshot:
 

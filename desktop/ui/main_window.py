@@ -12,8 +12,10 @@ from PySide6.QtWidgets import QMainWindow, QTabWidget
 from desktop.core.conversations import ConversationStore
 from desktop.core.paths import database_path
 from desktop.engine.inference_engine import InferenceEngine
+from desktop.ui.app_settings import AppSettings
 from desktop.ui.chat.chat_tab import ChatTab
 from desktop.ui.models.models_tab import ModelsTab
+from desktop.ui.presenter import Presenter
 from desktop.ui.tokens.tokens_tab import TokensTab
 from desktop.ui.widgets.lazy_tab import LazyTab
 
@@ -65,6 +67,8 @@ class MainWindow(QMainWindow):
         self.models_tab.library_changed.connect(self._on_library_changed)
         self.models_tab.library.in_use = self.model_in_use
         self.tabs.setCurrentWidget(self.chat_tab)
+        self.presenter = Presenter(self, AppSettings())
+        self.presenter.restore()
 
     @Slot(str)
     def chat_with(self, path: str) -> None:
@@ -111,6 +115,7 @@ class MainWindow(QMainWindow):
         return self.tabs.count()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.presenter.save()
         if self.train_page.widget is not None:  # first: it waits for its step to end
             self.train_tab.shutdown()
         if self.quiz_page.widget is not None:
