@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--smoke", action="store_true", help="open the window, visit every tab, exit 0"
     )
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window")
+    parser.add_argument("--selftest", action="store_true",
+                        help="check this installation offline, print one JSON line, exit 0 "
+                        "when it works")  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     inspect = commands.add_parser("inspect", help="show what is inside a GGUF model file")
@@ -76,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.models_command import models_command
 
         return models_command(args)
+    if args.selftest:
+        from desktop.selftest import run_selftest
+
+        return run_selftest()
     from desktop.app import run_app
 
     return run_app(smoke=args.smoke, screenshot=args.screenshot)
