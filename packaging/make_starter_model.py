@@ -7,7 +7,7 @@ the same bytes on every machine of a kind, so the file in `resources/models/` ca
 checked and rebuilt rather than trusted. A tiny model writes nonsense in the voice of its
 corpus - which is the point of the Train tab's lesson.
 
-    python packaging/make_starter_model.py [--steps N] [--out resources/models/deepdive-starter.gguf]
+    python packaging/make_starter_model.py [--steps N] [--out PATH.gguf]
 """
 
 from __future__ import annotations
