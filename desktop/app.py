@@ -4,9 +4,16 @@ llama.cpp lives in the model-host process, tiktoken and huggingface_hub load on 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 
-def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
+def run_app(
+    *, smoke: bool = False, screenshot: str | None = None, open_model: str | None = None
+) -> int:
+    """The window; `open_model`: a .gguf to load in the Chat tab at once (a double-click)."""
     import os
 
     from desktop.display_check import display_problem
@@ -25,7 +32,10 @@ def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
     app.setApplicationName("Deep Dive Lab")
     app.setOrganizationName("DeepDiveLab")
     window = MainWindow()
+    window.setWindowIcon(app_icon())
     window.show()
+    if open_model:
+        window.chat_with(os.path.abspath(open_model))
     if smoke or screenshot:
 
         def finish() -> None:
@@ -39,3 +49,11 @@ def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
         QTimer.singleShot(300, finish)
     code = app.exec()
     return int(code)
+
+
+def app_icon() -> QIcon:
+    from PySide6.QtGui import QIcon
+
+    from desktop.core.resources import resources_dir
+
+    return QIcon(str(resources_dir() / "icon.png"))

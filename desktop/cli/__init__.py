@@ -54,6 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # First of all: in a frozen (PyInstaller) app the model host is this same executable
     # started by multiprocessing, and it must be caught before argparse sees its arguments.
     multiprocessing.freeze_support()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 1 and argv[0].lower().endswith(".gguf"):
+        # a double-clicked model file (the installers associate .gguf with the app)
+        from desktop.app import run_app
+
+        return run_app(open_model=argv[0])
     args = build_parser().parse_args(argv)
     if args.command == "inspect":
         from desktop.cli.inspect_command import inspect_command

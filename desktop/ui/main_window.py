@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import Slot
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QTabWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QToolButton
 
 from desktop.core.conversations import ConversationStore
+from desktop.core.lessons import Step
 from desktop.core.paths import database_path
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.chat.chat_tab import ChatTab
+from desktop.ui.lessons_panel import LessonsPanel
 from desktop.ui.models.models_tab import ModelsTab
 from desktop.ui.presenter import Presenter
 from desktop.ui.tokens.tokens_tab import TokensTab
@@ -69,6 +71,15 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.chat_tab)
         self.presenter = Presenter(self, AppSettings())
         self.presenter.restore()
+        self._lessons: LessonsPanel | None = None
+        QShortcut(QKeySequence("F1"), self).activated.connect(self.toggle_lessons)
+        self.lessons_button = QToolButton()
+        self.lessons_button.setText("Lessons (F1)")
+        self.lessons_button.setToolTip("The talk's steps, one at a time, beside the tab")
+        self.lessons_button.clicked.connect(self.toggle_lessons)
+        self.tabs.setCornerWidget(self.lessons_button)
+        if AppSettings().get("lessons/shown"):
+            self.toggle_lessons()
 
     @Slot(str)
     def chat_with(self, path: str) -> None:
@@ -114,8 +125,35 @@ class MainWindow(QMainWindow):
             self.tabs.currentWidget().grab()  # paints the tab once: a broken tab fails here
         return self.tabs.count()
 
+    @Slot()
+    def toggle_lessons(self) -> None:
+        if self._lessons is None:
+            self._lessons = LessonsPanel(AppSettings())
+            self._lessons.step_shown.connect(self.show_step)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._lessons)
+            self._lessons.show()
+            self._lessons.show_step(self._lessons.index)
+            return
+        self._lessons.setVisible(not self._lessons.isVisible())
+
+    @property
+    def lessons(self) -> LessonsPanel | None:
+        return self._lessons
+
+    @Slot(object)
+    def show_step(self, step: Step) -> None:
+        """A lesson's step: its tab, with its example in the tab's text box."""
+        pages = {"models": self.models_tab, "tokens": self.tokens_tab, "train": self.train_page,
+                 "chat": self.chat_tab, "quiz": self.quiz_page}  # fmt: skip
+        self.tabs.setCurrentWidget(pages[step.tab])
+        if step.tab == "tokens" and step.example:
+            self.tokens_tab.text_page.editor.setPlainText(step.example)
+        elif step.tab == "chat":
+            self.chat_tab.show_lesson_step(step.example, step.mode)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.presenter.save()
+        AppSettings().set("lessons/shown", bool(self._lessons and self._lessons.isVisible()))
         if self.train_page.widget is not None:  # first: it waits for its step to end
             self.train_tab.shutdown()
         if self.quiz_page.widget is not None:

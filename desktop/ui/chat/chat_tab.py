@@ -418,6 +418,14 @@ class ChatTab(QWidget):
         self.composer.edit.setFocus()
         self.status.setText(f"💡 {example.note}")
 
+    def show_lesson_step(self, example: str, mode: str) -> None:
+        """A lesson's step: its example in the message box, in its mode (if a model is
+        loaded to ask)."""
+        if mode in MODES and self.model is not None:
+            self._on_mode_chosen(mode)
+        if example:
+            self.composer.edit.setPlainText(example)
+
     @Slot()
     def compare_modes(self) -> None:
         if not self._can_ask():
