@@ -4,9 +4,10 @@ encodings — with the special tokens highlighted and counted."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import cast
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -49,6 +50,7 @@ class ChatPage(QWidget):
         self.view = TokenView()
         self.summary = MessageLabel("")
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)  # our markup; file names escaped
         self.runner = TokenizeRunner(pool)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
@@ -130,7 +132,7 @@ class ChatPage(QWidget):
     @Slot(object)
     def _failed(self, exc: BaseException) -> None:
         self.view.set_display(EMPTY.display())
-        self.summary.setText(f"⚠ {failure_text(exc, label(self.key))}")
+        self.summary.setText(f"⚠ {escape(failure_text(exc, label(self.key)))}")
 
     def shutdown(self) -> None:
         self.runner.shutdown()

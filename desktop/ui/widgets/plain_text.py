@@ -10,3 +10,9 @@ import html
 def plain_tooltip(text: str) -> str:
     """A tooltip that shows `text` exactly as written, line breaks included."""
     return f'<p style="white-space:pre-wrap">{html.escape(text)}</p>' if text else ""
+
+
+def warning_html(message: str) -> str:
+    """A red warning line for a rich-text label, its words (errors quoting a server, a file
+    name, a model) escaped."""
+    return f'<span style="color:#a40000">⚠ {html.escape(message)}</span>'
