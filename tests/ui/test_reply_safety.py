@@ -229,3 +229,14 @@ def test_gguf_metadata_is_shown_as_text_in_the_model_bar(qtbot: Any, tmp_path: P
     bar.show_error(f"Could not load {name}")
     shown.setHtml(bar.info.text())
     assert name in shown.toPlainText()
+
+
+def test_view_prompt_shows_the_models_stop_strings_as_written() -> None:
+    from desktop.ui.chat.prompt_dialog import describe_prompt
+
+    stops = ["<|im_end|>", '<img src="file:///etc/x.png">']
+    record = {"mode": "template", "tokens": 12, "context": 512, "stops": stops, "note": "<b>cut</b>"}
+    shown = QTextDocument()
+    shown.setHtml(describe_prompt(record))  # what the label draws
+    assert "'<|im_end|>', '<img src=\"file:///etc/x.png\">'" in shown.toPlainText()
+    assert "<b>cut</b>" in shown.toPlainText()

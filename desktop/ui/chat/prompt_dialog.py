@@ -4,9 +4,10 @@ generation stops."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
@@ -31,14 +32,16 @@ def describe_prompt(record: dict[str, Any]) -> str:
     stops = [str(s) for s in record.get("stops", [])]
     if mode == "base":
         stop = stop_rule()
-    elif stops:
-        stop = "The reply stops at " + ", ".join(repr(s) for s in stops) + " or the end token."
+    elif stops:  # the model's own strings ("<|im_end|>" would vanish as an unknown tag)
+        stop = (
+            "The reply stops at " + escape(", ".join(repr(s) for s in stops)) + " or the end token."
+        )
     else:
         stop = "The reply stops at the model's end token or the length limit."
     parts = [f"Mode: <b>{MODE_LABELS.get(mode, mode)}</b> · {int(record.get('tokens', 0)):,} "  # type: ignore[call-overload]
              f"tokens of a {int(record.get('context', 0)):,}-token context.", stop]  # fmt: skip
     if record.get("note"):
-        parts.append(f"<i>{record['note']}</i>")
+        parts.append(f"<i>{escape(str(record['note']))}</i>")
     return "<br>".join(parts)
 
 
@@ -52,6 +55,7 @@ class PromptPage(QWidget):
     def __init__(self, waiting: str) -> None:
         super().__init__()
         self.about = QLabel(waiting)
+        self.about.setTextFormat(Qt.TextFormat.RichText)  # describe_prompt escapes the rest
         self.about.setWordWrap(True)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
@@ -91,4 +95,4 @@ class PromptDialog(QDialog):
 
     @Slot(str)
     def show_next_error(self, message: str) -> None:
-        self.next.about.setText(f"⚠ {message}")
+        self.next.about.setText(f"⚠ {escape(message)}")
