@@ -156,6 +156,7 @@ def test_moving_aside_starts_fresh_and_keeps_the_damaged_file(
     assert kept.read_bytes() == damaged
     assert "moved aside" in settled.notes[0] and str(kept) in settled.notes[0]
     with ConversationStore(settled.database) as store:  # fresh and writable
+        assert not store.read_only
         store.create_conversation()
         assert len(store.list_conversations()) == 1
 
@@ -212,7 +213,7 @@ def test_read_only_session_reads_and_refuses_writes_with_a_sentence(
     assert settled is not None and settled.read_only
     assert "Read-only" in settled.notes[0] and "is saved" in settled.notes[0]
     store = ConversationStore(path)
-    assert len(store.list_conversations()) == 12
+    assert store.read_only and len(store.list_conversations()) == 12
     with pytest.raises(ReadOnlyDatabase) as refused:
         store.create_conversation()
     assert isinstance(refused.value, sqlite3.OperationalError)
