@@ -5,6 +5,7 @@ as text, and a reply too large to format is shown as plain text with a note (pyt
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 from typing import Any, ClassVar
@@ -229,6 +230,8 @@ def test_gguf_metadata_is_shown_as_text_in_the_model_bar(qtbot: Any, tmp_path: P
     bar.show_error(f"Could not load {name}")
     shown.setHtml(bar.info.text())
     assert name in shown.toPlainText()
+    bar.show_model(replace(info, architecture=None, context_length=None), 512)  # a bare header
+    assert "· ? ·" in bar.info.text() and "trained context ?" in bar.info.text()
 
 
 def test_view_prompt_shows_the_models_stop_strings_as_written() -> None:

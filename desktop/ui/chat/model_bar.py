@@ -40,10 +40,12 @@ def describe(info: ModelInfo) -> str:
     template = "chat template" if info.has_chat_template else "no chat template (base model)"
     # The name, architecture and quantization come from the file's header: any text at all
     # (a GGUF named "<h1 style=...>SECURITY ALERT</h1>" once filled the bar), so escaped.
+    # A header may lack the architecture or the context length: "?", not "None" or a crash.
+    context = f"{info.context_length:,}" if info.context_length else "?"
     return (
-        f"<b>{escape(info.name)}</b> · {escape(str(info.architecture))} · "
+        f"<b>{escape(info.name)}</b> · {escape(info.architecture or '?')} · "
         f"{format_count(info.parameter_count)} parameters · {escape(info.quantization)} · "
-        f"trained context {info.context_length:,} · {template} · {format_bytes(info.file_size)}"
+        f"trained context {context} · {template} · {format_bytes(info.file_size)}"
     )
 
 
