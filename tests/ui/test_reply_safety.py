@@ -238,8 +238,8 @@ def test_view_prompt_shows_the_models_stop_strings_as_written() -> None:
     from desktop.ui.chat.prompt_dialog import describe_prompt
 
     stops = ["<|im_end|>", '<img src="file:///etc/x.png">']
-    record = {"mode": "template", "tokens": 12, "context": 512, "stops": stops, "note": "<b>cut</b>"}
+    record = {"mode": "template", "tokens": 12, "context": 512, "stops": stops, "note": "<i>x</i>"}
     shown = QTextDocument()
     shown.setHtml(describe_prompt(record))  # what the label draws
     assert "'<|im_end|>', '<img src=\"file:///etc/x.png\">'" in shown.toPlainText()
-    assert "<b>cut</b>" in shown.toPlainText()
+    assert "<i>x</i>" in shown.toPlainText()
