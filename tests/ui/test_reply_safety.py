@@ -223,7 +223,7 @@ def test_gguf_metadata_is_shown_as_text_in_the_model_bar(qtbot: Any, tmp_path: P
     bar = ModelBar([])
     qtbot.addWidget(bar)
     bar.show_model(info, 512)
-    assert escape(name) in bar.info.text()
+    assert escape(name, quote=False) in bar.info.text()
     shown = QTextDocument()
     shown.setHtml(bar.info.text())  # what the label draws
     assert name in shown.toPlainText()  # the tags as text: no heading, no image

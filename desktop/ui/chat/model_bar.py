@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -22,7 +21,7 @@ from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
 from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel
-from desktop.ui.widgets.plain_text import warning_html
+from desktop.ui.widgets.plain_text import html_text, warning_html
 
 
 def local_models(library: list[Path], extra: list[str]) -> list[Path]:
@@ -43,8 +42,8 @@ def describe(info: ModelInfo) -> str:
     # A header may lack the architecture or the context length: "?", not "None" or a crash.
     context = f"{info.context_length:,}" if info.context_length else "?"
     return (
-        f"<b>{escape(info.name)}</b> · {escape(info.architecture or '?')} · "
-        f"{format_count(info.parameter_count)} parameters · {escape(info.quantization)} · "
+        f"<b>{html_text(info.name)}</b> · {html_text(info.architecture or '?')} · "
+        f"{format_count(info.parameter_count)} parameters · {html_text(info.quantization)} · "
         f"trained context {context} · {template} · {format_bytes(info.file_size)}"
     )
 

@@ -4,7 +4,6 @@ generation stops."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.core.base_prompt import stop_rule
 from desktop.core.context_fit import FittedPrompt
 from desktop.core.prompt_builder import MODE_LABELS
+from desktop.ui.widgets.plain_text import html_text
 
 NOT_YET = "No reply in this conversation yet."
 
@@ -33,15 +33,14 @@ def describe_prompt(record: dict[str, Any]) -> str:
     if mode == "base":
         stop = stop_rule()
     elif stops:  # the model's own strings ("<|im_end|>" would vanish as an unknown tag)
-        stop = (
-            "The reply stops at " + escape(", ".join(repr(s) for s in stops)) + " or the end token."
-        )
+        listed = html_text(", ".join(repr(s) for s in stops))
+        stop = f"The reply stops at {listed} or the end token."
     else:
         stop = "The reply stops at the model's end token or the length limit."
     parts = [f"Mode: <b>{MODE_LABELS.get(mode, mode)}</b> · {int(record.get('tokens', 0)):,} "  # type: ignore[call-overload]
              f"tokens of a {int(record.get('context', 0)):,}-token context.", stop]  # fmt: skip
     if record.get("note"):
-        parts.append(f"<i>{escape(str(record['note']))}</i>")
+        parts.append(f"<i>{html_text(str(record['note']))}</i>")
     return "<br>".join(parts)
 
 
@@ -95,4 +94,4 @@ class PromptDialog(QDialog):
 
     @Slot(str)
     def show_next_error(self, message: str) -> None:
-        self.next.about.setText(f"⚠ {escape(message)}")
+        self.next.about.setText(f"⚠ {html_text(message)}")

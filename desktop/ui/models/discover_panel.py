@@ -7,7 +7,6 @@ overwrites a newer one.
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -35,7 +34,7 @@ from desktop.core.system_memory import available_memory_bytes
 from desktop.engine.background import BackgroundJob, JobControl
 from desktop.ui.models.hub_columns import FILE_COLUMNS, REPO_COLUMNS, RatedModel
 from desktop.ui.widgets.message_label import MessageLabel
-from desktop.ui.widgets.plain_text import warning_html
+from desktop.ui.widgets.plain_text import html_text, warning_html
 from desktop.ui.widgets.record_table import RecordTableModel
 from desktop.ui.widgets.record_view import RecordView
 
@@ -170,7 +169,7 @@ class DiscoverPanel(QWidget):
             self._search_job.cancel()
         text, sort = self.search_edit.text(), self.sort_combo.currentData()
         self.search_status.setText(
-            f"Searching the Hub for “{escape(text)}”…" if text else "Searching…"
+            f"Searching the Hub for “{html_text(text)}”…" if text else "Searching…"
         )
         job = BackgroundJob(lambda _c: search_models(text, sort=sort), name="hub search")
         job.succeeded.connect(self._on_results)
@@ -219,7 +218,7 @@ class DiscoverPanel(QWidget):
                 job.cancel()
         self.listing, self.exact_info = None, None
         self.files.records.set_records([])
-        self.repo_label.setText(f"<b>{escape(repo_id)}</b> — listing files…")
+        self.repo_label.setText(f"<b>{html_text(repo_id)}</b> — listing files…")
         self.files_status.setText("")
         job = BackgroundJob(lambda _c: list_gguf_models(repo_id), name="hub files")
         job.succeeded.connect(self._on_listing)
@@ -234,7 +233,7 @@ class DiscoverPanel(QWidget):
         self.listing = listing
         gated = " · gated (needs an access token)" if listing.gated else ""
         self.repo_label.setText(
-            f"<b>{escape(listing.repo_id)}</b> · {len(listing.models)} GGUF models{gated}"
+            f"<b>{html_text(listing.repo_id)}</b> · {len(listing.models)} GGUF models{gated}"
         )
         self._rate()
         self.files.fit_columns()

@@ -3,7 +3,6 @@ queue below both, so a download can be watched from either."""
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -19,7 +18,7 @@ from desktop.engine.download_queue import DownloadQueue
 from desktop.ui.models.discover_panel import DiscoverPanel
 from desktop.ui.models.download_list import DownloadList
 from desktop.ui.models.library_panel import LibraryPanel
-from desktop.ui.widgets.plain_text import warning_html
+from desktop.ui.widgets.plain_text import html_text, warning_html
 
 
 class ModelsTab(QWidget):
@@ -68,7 +67,7 @@ class ModelsTab(QWidget):
     @Slot(int, str)
     def _on_downloaded(self, _item_id: int, path: str) -> None:
         self.library.refresh(select=Path(path))
-        self.downloads.note.setText(escape(f"✓ {Path(path).name} is in the library."))
+        self.downloads.note.setText(html_text(f"✓ {Path(path).name} is in the library."))
 
     @Slot(int, str)
     def _on_download_failed(self, item_id: int, message: str) -> None:
@@ -94,7 +93,7 @@ class ModelsTab(QWidget):
         self._token_job = job.start()
 
     def _token_saved(self, name: str) -> None:
-        self.downloads.note.setText(escape(f"Token saved: signed in to the Hub as {name}."))
+        self.downloads.note.setText(html_text(f"Token saved: signed in to the Hub as {name}."))
         for item in self.queue.items:
             if item.state == "failed" and item.error_kind in ("gated", "unauthorized"):
                 self.queue.resume(item.id)

@@ -4,7 +4,6 @@ encodings — with the special tokens highlighted and counted."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import cast
 
 from PySide6.QtCore import Qt, Slot
@@ -26,6 +25,7 @@ from desktop.engine.tokenizer_pool import TokenizerPool, label
 from desktop.ui.tokens.token_view import TokenView
 from desktop.ui.tokens.tokenize_runner import EMPTY, Shown, TokenizeRunner, failure_text
 from desktop.ui.widgets.message_label import MessageLabel
+from desktop.ui.widgets.plain_text import html_text
 
 ROLES = ("system", "user", "assistant")
 STARTER = [
@@ -132,7 +132,7 @@ class ChatPage(QWidget):
     @Slot(object)
     def _failed(self, exc: BaseException) -> None:
         self.view.set_display(EMPTY.display())
-        self.summary.setText(f"⚠ {escape(failure_text(exc, label(self.key)))}")
+        self.summary.setText(f"⚠ {html_text(failure_text(exc, label(self.key)))}")
 
     def shutdown(self) -> None:
         self.runner.shutdown()
