@@ -27,12 +27,21 @@ def run_app(
     from PySide6.QtWidgets import QApplication
 
     from desktop.ui.main_window import MainWindow
+    from desktop.ui.startup import settle_at_start, show_refused_writes
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Deep Dive Lab")
     app.setOrganizationName("DeepDiveLab")
+    # Before the window (and the engine's thread): a damaged or unusable data folder is a
+    # question to the person, not a traceback.
+    settled = settle_at_start(interactive=not (smoke or screenshot))
+    if settled is None:
+        return 1
     window = MainWindow()
     window.setWindowIcon(app_icon())
+    for note in settled.notes:
+        window.show_notice(note)
+    show_refused_writes(window.show_notice)
     window.show()
     if open_model:
         window.chat_with(os.path.abspath(open_model))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QTabWidget, QToolButton
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from desktop.core.conversations import ConversationStore
 from desktop.core.lessons import Step
@@ -46,10 +46,12 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("Deep Dive Lab")
+        # The store first: if the database cannot be opened, no engine thread is left
+        # running ("QThread: Destroyed while thread is still running" aborts).
+        self.store = store or ConversationStore(database_path())
         self.engine = engine or InferenceEngine()
         if self.engine.thread() is self.thread():
             self.engine.start()
-        self.store = store or ConversationStore(database_path())
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.models_tab = ModelsTab()
@@ -64,7 +66,18 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.train_page, "Train")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.tabs.addTab(self.quiz_page, "Quiz")
-        self.setCentralWidget(self.tabs)
+        self.notice = QLabel()  # what start-up did (read-only, another folder), and refusals
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("background: #fff4ce; color: #5c4400; padding: 6px;")
+        self.notice.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.notice)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.models_tab.chat_requested.connect(self.chat_with)
         self.models_tab.library_changed.connect(self._on_library_changed)
         self.models_tab.library.in_use = self.model_in_use
@@ -86,6 +99,13 @@ class MainWindow(QMainWindow):
         """ "Chat with this model": open the Chat tab and load it there."""
         self.tabs.setCurrentWidget(self.chat_tab)
         self.chat_tab.load_model(path)  # it says why not, if it cannot now
+
+    def show_notice(self, sentence: str) -> None:
+        """A sentence at the top of the window that stays (shown once, however often)."""
+        lines = self.notice.text().splitlines() if self.notice.text() else []
+        if sentence not in lines:
+            self.notice.setText("\n".join([*lines, sentence]))
+        self.notice.show()
 
     @property
     def train_tab(self) -> TrainTab:

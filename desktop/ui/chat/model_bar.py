@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -21,6 +21,7 @@ from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
 from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel
+from desktop.ui.widgets.plain_text import html_text, warning_html
 
 
 def local_models(library: list[Path], extra: list[str]) -> list[Path]:
@@ -36,10 +37,14 @@ def local_models(library: list[Path], extra: list[str]) -> list[Path]:
 
 def describe(info: ModelInfo) -> str:
     template = "chat template" if info.has_chat_template else "no chat template (base model)"
+    # The name, architecture and quantization come from the file's header: any text at all
+    # (a GGUF named "<h1 style=...>SECURITY ALERT</h1>" once filled the bar), so escaped.
+    # A header may lack the architecture or the context length: "?", not "None" or a crash.
+    context = f"{info.context_length:,}" if info.context_length else "?"
     return (
-        f"<b>{info.name}</b> · {info.architecture} · {format_count(info.parameter_count)} "
-        f"parameters · {info.quantization} · trained context {info.context_length:,} · "
-        f"{template} · {format_bytes(info.file_size)}"
+        f"<b>{html_text(info.name)}</b> · {html_text(info.architecture or '?')} · "
+        f"{format_count(info.parameter_count)} parameters · {html_text(info.quantization)} · "
+        f"trained context {context} · {template} · {format_bytes(info.file_size)}"
     )
 
 
@@ -60,6 +65,7 @@ class ModelBar(QWidget):
         self.progress.setMaximumWidth(160)
         self.progress.hide()
         self.info = MessageLabel("No model loaded: pick one and press Load, or open a GGUF file.")
+        self.info.setTextFormat(Qt.TextFormat.RichText)  # our markup; header text escaped
         self.info.setWordWrap(True)
         self.info.setStyleSheet("color: #444;")
         row = QHBoxLayout()
@@ -143,4 +149,4 @@ class ModelBar(QWidget):
             self.info.setText(f"{describe(info)} · using context {context_size:,}")
 
     def show_error(self, message: str) -> None:
-        self.info.setText(f'<span style="color:#a40000">⚠ {message}</span>')
+        self.info.setText(warning_html(message))
