@@ -357,3 +357,20 @@ def test_the_modes_side_by_side(qtbot, make_chat) -> None:
     assert sizes["raw"] < sizes["template"] < sizes["base"]
     assert tab.store.messages(tab.conversation_id) == []  # nothing stored in the chat
     dialog.reject()
+
+
+def test_a_full_disk_at_send_is_said_and_the_message_stays_in_the_box(
+    qtbot, make_chat, monkeypatch
+) -> None:
+    import sqlite3
+
+    tab = make_chat(replies=["never"])
+
+    def full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(tab.store, "add_message", full)
+    tab.composer.edit.setPlainText("hello?")
+    qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
+    assert "could not be saved" in tab.status.text() and "disk is full" in tab.status.text()
+    assert tab.composer.edit.toPlainText() == "hello?" and not tab.busy

@@ -9,6 +9,7 @@ context and streams tokens to this tab only; a 50 ms timer renders them.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -20,6 +21,7 @@ from desktop.core.chat_examples import CHAT_EXAMPLES
 from desktop.core.chat_request import ChatRequest
 from desktop.core.context_fit import FittedPrompt
 from desktop.core.conversations import ConversationStore
+from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.generation import ChatMessage, GenerationStats
 from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode, default_mode
 from desktop.core.token_colours import legend_html
@@ -41,6 +43,8 @@ from desktop.ui.widgets.compact import scrolling
 from desktop.ui.widgets.message_label import MessageLabel
 
 TOP_ALTERNATIVES = 5
+# What a write to the conversation store can raise: said, never a traceback
+WRITE_ERRORS = (OSError, sqlite3.Error, ReadOnlyDatabase)
 
 
 class ChatTab(QWidget):
@@ -57,7 +61,7 @@ class ChatTab(QWidget):
         self.model_bar.refresh(select=self.settings.get("chat/last_model") or None)
         self.transcript = TranscriptView()
         self.composer = Composer()
-        self.status = MessageLabel("")
+        self.status = MessageLabel("", plain=True)  # file names, errors: text, never HTML
         self.status.setStyleSheet("color: #555;")
         self.status.setWordWrap(True)  # a long message wraps; the window never widens
         self.panel = SettingsPanel(self.settings, store.presets)
@@ -81,8 +85,15 @@ class ChatTab(QWidget):
         QShortcut(QKeySequence.StandardKey.New, self).activated.connect(self._new_chat_clicked)
         QShortcut(QKeySequence("Escape"), self).activated.connect(self.stop)
         conversations = store.list_conversations()
-        self.open_conversation(conversations[0].id if conversations else self.new_chat())
+        if conversations:
+            self.open_conversation(conversations[0].id)
+        elif not store.read_only:
+            self.open_conversation(self.new_chat())
         self._show_hint()
+        if store.read_only:  # a damaged database opened to read: nothing can be written
+            for widget in (self.composer, self.sidebar.new_button, self.panel.system_prompt):
+                widget.setEnabled(False)
+            self.status.setText("Read-only: the conversations can be read, not changed.")
 
     def _layout(self) -> None:
         center = QWidget()
@@ -190,7 +201,10 @@ class ChatTab(QWidget):
     @Slot(str)
     def _on_system_prompt(self, text: str) -> None:
         if self.conversation_id is not None:
-            self.store.set_system_prompt(self.conversation_id, text)
+            try:
+                self.store.set_system_prompt(self.conversation_id, text)
+            except WRITE_ERRORS as exc:
+                self.status.setText(f"⚠ The identity could not be saved: {exc}")
 
     # ---- model ---------------------------------------------------------------------
 
@@ -298,8 +312,9 @@ class ChatTab(QWidget):
         assert self.model is not None
         try:
             message_id = self.session.send(text)
-        except OSError as exc:  # the disk is full, or the folder went read-only
-            self.status.setText(f"⚠ Your message could not be saved ({exc}); nothing was sent.")
+        except WRITE_ERRORS as exc:  # the disk is full, or the database is read-only
+            self.status.setText(f"⚠ Your message could not be saved ({exc}); nothing was sent, "
+                                "and it is still in the box.")  # fmt: skip
             return
         if message_id is None:
             return

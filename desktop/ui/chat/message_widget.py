@@ -136,6 +136,8 @@ class MessageWidget(QFrame):
         self._render()
 
     def set_show_probabilities(self, on: bool) -> None:
+        if on == self.show_probabilities:
+            return  # nothing to redraw
         self.show_probabilities = on
         self._spans_shown = 0
         self._render()
