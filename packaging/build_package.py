@@ -64,6 +64,24 @@ def build() -> None:
     )  # fmt: skip
 
 
+# Libraries whose debug symbols are most of their size. (Not numpy's OpenBLAS: stripping
+# moves its ELF segments and it no longer loads.)
+STRIPPABLE = ("libpython3", "libQt6", "libicu", "libllama", "libggml")
+
+
+def strip_symbols() -> float:
+    """Strip the debug symbols of the big libraries that survive it; MB saved."""
+    strip = shutil.which("strip")
+    if strip is None or not sys.platform.startswith("linux"):
+        return 0.0
+    before = folder_mb(APP_DIR)
+    for library in APP_DIR.rglob("*.so*"):
+        if library.is_file() and library.name.startswith(STRIPPABLE):
+            subprocess.run([strip, "--strip-unneeded", str(library)], check=False,
+                           capture_output=True)  # fmt: skip
+    return before - folder_mb(APP_DIR)
+
+
 def archive_linux() -> Path:
     icon = APP_DIR / "_internal" / "resources" / "icon.png"
     (APP_DIR / "deepdive-lab.desktop").write_text(
@@ -128,6 +146,7 @@ def main() -> int:
     archive = None
     if not args.check:
         build()
+        print(f"stripped {strip_symbols():.0f} MB of debug symbols", flush=True)
         if sys.platform.startswith("linux"):
             archive = archive_linux()
     test = selftest()
