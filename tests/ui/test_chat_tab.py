@@ -123,13 +123,22 @@ def test_base_model_mode_prompt_and_stop(qtbot, make_chat) -> None:
 
 
 def test_token_probabilities_colour_and_hover(qtbot, make_chat) -> None:
-    tab = make_chat(replies=["alpha beta gamma"])
+    tab = make_chat(replies=["alpha beta gamma delta"])  # p = 1, 1/2, 1/3, 1/4
     tab.panel.show_probabilities.setChecked(True)
     send_and_wait(qtbot, tab, "Go")
     reply = tab.transcript.messages[-1]
-    assert len(reply.events) == 3 and reply.events[0].alternatives
+    assert len(reply.events) == 4 and reply.events[0].alternatives
     html = reply.body.toHtml()
-    assert "background-color:#c8f0c8" in html  # the first token has p = 1.0
+    assert "background-color:#c6dbef" in html  # the first token has p = 1.0
+    # not by colour alone: the unlikely token is underlined, the sure ones are not
+    from PySide6.QtGui import QTextCharFormat
+
+    def underline(word: str) -> QTextCharFormat.UnderlineStyle:
+        cursor = reply.body.document().find(word)
+        return cursor.charFormat().underlineStyle()
+
+    assert underline("delta") == QTextCharFormat.UnderlineStyle.DotLine  # p = 1/4
+    assert underline("alpha") == QTextCharFormat.UnderlineStyle.NoUnderline
     point = reply.body.cursorRect(reply.body.document().find("beta")).center()
     assert "Top alternatives" in reply.body.tooltip_at(point + QPoint(2, 0)) or (
         "Top alternatives" in reply.body.tooltip_at(point)
@@ -137,7 +146,7 @@ def test_token_probabilities_colour_and_hover(qtbot, make_chat) -> None:
     # stored with the message, so a reopened conversation still shows the colours
     assert tab.store.messages(tab.conversation_id)[-1].token_probs
     tab.panel.show_probabilities.setChecked(False)
-    assert "background-color:#c8f0c8" not in reply.body.toHtml()
+    assert "background-color:#c6dbef" not in reply.body.toHtml()
 
 
 def test_reasoning_is_collapsed_apart_from_the_answer(qtbot, make_chat) -> None:

@@ -11,11 +11,16 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLay
 from desktop.core.generation import Role, TokenEvent
 from desktop.core.reasoning import split_reasoning
 from desktop.core.reply_rendering import INLINE_PLAIN_MAX_CHARS, break_long_runs, plan_rendering
-from desktop.core.token_colours import token_colour, token_tooltip
+from desktop.core.token_colours import probability_underline, token_colour, token_tooltip
 from desktop.ui.chat.reply_browser import ReplyBrowser
 from desktop.ui.chat.scrolling_plain_view import ScrollingPlainView
 from desktop.ui.chat.streaming_view import StreamingView
 
+UNDERLINE_STYLES = {
+    "none": None,
+    "dotted": QTextCharFormat.UnderlineStyle.DotLine,
+    "wavy": QTextCharFormat.UnderlineStyle.WaveUnderline,
+}
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
 SPANS_PER_PASS = 800  # token spans drawn in one go (~15 ms)
 
@@ -226,6 +231,9 @@ class MessageWidget(QFrame):
             if event.text:
                 span = QTextCharFormat()
                 span.setBackground(QColor(token_colour(index, event.prob)))
+                underline = UNDERLINE_STYLES[probability_underline(event.prob)]
+                if underline is not None:
+                    span.setUnderlineStyle(underline)
                 span.setToolTip(token_tooltip(event))
                 cursor.insertText(event.text, span)
         cursor.endEditBlock()
