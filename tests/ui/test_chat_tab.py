@@ -383,3 +383,21 @@ def test_a_full_disk_at_send_is_said_and_the_message_stays_in_the_box(
     qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
     assert "could not be saved" in tab.status.text() and "disk is full" in tab.status.text()
     assert tab.composer.edit.toPlainText() == "hello?" and not tab.busy
+
+
+def test_the_built_in_model_is_one_click_away_on_a_first_launch(qtbot, make_chat) -> None:
+    from desktop.ui.chat.model_bar import bundled_models
+    from desktop.ui.chat.transcript import BUILT_IN_LINK
+
+    tab = make_chat(load=False)
+    (starter,) = bundled_models()
+    assert tab.model_bar.combo.findData(str(starter)) >= 0  # listed with no library at all
+    assert "(built in)" in tab.model_bar.combo.itemText(tab.model_bar.combo.findData(str(starter)))
+    assert "Try the built-in model" in tab.transcript._hint.text()
+    assert tab.transcript._hint.text().index("built-in") < tab.transcript._hint.text().index(
+        "download one"
+    )  # offline ways first
+    tab.transcript.hint_link.emit(BUILT_IN_LINK)  # what clicking the link does
+    qtbot.waitUntil(lambda: tab.model is not None, timeout=10_000)
+    assert tab.model.path == str(starter)
+    assert "Try the built-in model" not in tab.transcript._hint.text()  # loaded: what to try

@@ -38,7 +38,7 @@ from desktop.ui.chat.model_loader import ModelLoader
 from desktop.ui.chat.prompt_dialog import PromptDialog
 from desktop.ui.chat.reply_stream import ReplyStream
 from desktop.ui.chat.settings_panel import SettingsPanel
-from desktop.ui.chat.transcript import TranscriptView, empty_hint
+from desktop.ui.chat.transcript import BUILT_IN_LINK, TranscriptView, empty_hint
 from desktop.ui.widgets.compact import scrolling
 from desktop.ui.widgets.message_label import MessageLabel
 
@@ -126,6 +126,7 @@ class ChatTab(QWidget):
         self.model_loader.gone.connect(self._show_hint)
         self.engine.lease_changed.connect(self._on_lease)
         self.model_bar.load_requested.connect(self.load_model)
+        self.transcript.hint_link.connect(self._on_hint_link)
         self.model_bar.stop_load_requested.connect(self.stop)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
@@ -400,6 +401,13 @@ class ChatTab(QWidget):
         self.legend.setVisible(on)
         for widget in self.transcript.messages:
             widget.set_show_probabilities(on)
+
+    @Slot(str)
+    def _on_hint_link(self, link: str) -> None:
+        from desktop.ui.chat.model_bar import bundled_models
+
+        if link == BUILT_IN_LINK and bundled_models():
+            self.load_model(str(bundled_models()[0]))
 
     @Slot()
     def _show_hint(self) -> None:

@@ -24,15 +24,23 @@ from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.plain_text import html_text, warning_html
 
 
+def bundled_models() -> list[Path]:
+    """The models that ship with the app (the starter model): there on the first launch,
+    with no download."""
+    from desktop.core.resources import resources_dir
+
+    return sorted((resources_dir() / "models").glob("*.gguf"))
+
+
 def local_models(library: list[Path], extra: list[str]) -> list[Path]:
     """Usable models of the library (scanned off the GUI thread by the Models tab), then
-    recently opened ones still on disk."""
+    recently opened ones still on disk, then the built-in ones."""
     found = list(library)
     for item in extra:
         path = Path(item)
         if path not in found and path.is_file():
             found.append(path)
-    return found
+    return found + [p for p in bundled_models() if p not in found]
 
 
 def describe(info: ModelInfo) -> str:
@@ -96,6 +104,8 @@ class ModelBar(QWidget):
         for path in local_models(list(sizes), self.recent):
             size = sizes.get(path)
             label = f"{path.name}  ({format_bytes(size)})" if size is not None else path.name
+            if path in bundled_models():
+                label = f"{path.name}  (built in)"
             self.combo.addItem(label, str(path))
         self.combo.blockSignals(False)
         index = self.combo.findData(current) if current else -1
