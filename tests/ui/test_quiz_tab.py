@@ -392,13 +392,16 @@ STEM = "Apollo 11 was launched from Kennedy Space Center in Florida on"
 def test_a_base_model_continues_sentences_and_each_answer_shows_its_prompt(
     qtbot: Any, make_quiz: Any, tiny_base_gguf: Path
 ) -> None:
-    from PySide6.QtCore import QUrl
+    from PySide6.QtCore import Qt, QUrl
 
     reply = " 16 July 1969. It was\nQuestion: more"
     tab = make_quiz(ask_as="auto", model=tiny_base_gguf, replies_by_prompt=[(STEM, reply)])
     assert "Asked as a base model (its name says “base”)" in tab.settings.asked_as.text()
     pair = QAPair("About Apollo 11: when was it launched?", "16 July 1969", "rules", stem=STEM)
     tab.questions.set_pairs([pair])
+    table = tab.questions.pairs  # the question's tooltip says what a base model continues
+    tip = table.data(table.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert f"A base model continues: “{STEM}…”" in tip
     tab.settings.samples.setValue(2)
     run_to_end(qtbot, tab)
     assert tab.run.settings.asked_as == "base" and not tab.run.settings.may_refuse
