@@ -45,7 +45,7 @@ class StreamCapture:
     def write(self, data: bytes) -> bool:
         """Keep what fits; False once the budget is spent (the caller stops the code)."""
         if self._keep_tail:
-            self._tail = (self._tail + data)[-TAIL_BYTES:]
+            self._tail = (self._tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]
         granted = self._budget.take(len(data))
         if granted:
             self._sink(data[:granted])
