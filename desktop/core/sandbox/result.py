@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from desktop.core.sandbox.guest_bootstrap import CODE_NAME
 from desktop.core.sandbox.limits import LimitKind, SandboxLimits
 
 CANCELLED_SENTENCE = "The run was stopped before the code finished."
@@ -21,7 +22,7 @@ CANCELLED_SENTENCE = "The run was stopped before the code finished."
 _TOO_BIG = "OverflowError: cannot fit 'int' into an index-sized integer"
 _MEMORY_ERROR = re.compile(r"^MemoryError\b")
 _TRACEBACK = "Traceback (most recent call last):"
-_CODE_FRAME = 'File "main.py", line '  # the name the code runs under (guest_bootstrap.py)
+_CODE_FRAME = f'File "{CODE_NAME}", line '  # a syntax error's traceback has only this
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(: .*)?$")
 
 
