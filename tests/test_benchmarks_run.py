@@ -59,6 +59,15 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
         "typical_reply_formatted",
         "limit_reply_formatted",
     ),
+    "bench_sandbox.py": (
+        "warm_first_output_median_s",
+        "warm_goal_met",
+        "cold_compile_s",
+        "cold_first_output_s",
+        "speed",
+        "contended",
+        "foreign_load",
+    ),
     "bench_token_view.py": ("median", "ratio_goal_met", "runs_used", "contended", "foreign_load"),
     "bench_tokens_typing.py": ("stall", "goal_met", "contended", "foreign_load"),
 }
@@ -109,6 +118,9 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         opened = figures["opened"]
         assert opened["table_1000x20"]["mode"] != "markdown"
         assert opened["table_2000_columns"]["mode"] != "markdown"
+    if script == "bench_sandbox.py":  # every run printed, and its first byte was seen
+        assert all(run["first_output_s"] > 0 for run in figures["runs"])
+        assert figures["speed"]["sandbox_s"] > 0
     if script == "bench_gui_responsiveness.py":
         for mode in ("probabilities_off", "probabilities_on"):
             assert figures[mode]["tokens"] > 0 and "foreign_load" in figures[mode]
