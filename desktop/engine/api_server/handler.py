@@ -62,14 +62,17 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         try:
+            # Read the body first, whatever the answer: on a kept-alive connection an
+            # unread body would be taken for the next request.
+            raw = self._read_body() if method == "POST" else b""
             self._authorise()
             path = self.path.split("?", 1)[0].rstrip("/")
             if path in ("/v1/models", "/models") and method == "GET":
                 self._models()
             elif path in ("/v1/chat/completions", "/chat/completions") and method == "POST":
-                self._complete(chat=True)
+                self._complete(raw, chat=True)
             elif path in ("/v1/completions", "/completions") and method == "POST":
-                self._complete(chat=False)
+                self._complete(raw, chat=False)
             else:
                 raise ApiError(
                     404,
@@ -103,12 +106,15 @@ class ApiHandler(BaseHTTPRequestHandler):
         ids = [served_id(model)] if model is not None else []
         self._json(200, shapes.models_list(ids, self.api.started_at))
 
-    def _body(self) -> Any:
+    def _read_body(self) -> bytes:
         size = int(self.headers.get("Content-Length") or 0)
         if size > MAX_BODY:
             self.close_connection = True
             raise ApiError(413, f"The request is larger than {MAX_BODY >> 20} MB.")
-        raw = self.rfile.read(size) if size else b""
+        return self.rfile.read(size) if size else b""
+
+    @staticmethod
+    def _json_body(raw: bytes) -> Any:
         try:
             return json.loads(raw or b"null")
         except ValueError as exc:
@@ -116,8 +122,8 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     # ---- completions -----------------------------------------------------------------
 
-    def _complete(self, *, chat: bool) -> None:
-        body = self._body()
+    def _complete(self, raw: bytes, *, chat: bool) -> None:
+        body = self._json_body(raw)
         model = self.api.runner.loaded_model
         if model is None:
             raise no_model()
