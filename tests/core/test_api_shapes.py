@@ -83,3 +83,21 @@ def test_streaming_holds_back_only_what_may_be_a_call() -> None:
     plain = ToolCallHoldback()
     assert plain.release("a < b") == 5  # '<' then a space: not a tag
     assert ToolCallHoldback().release('{"name"') == 0  # a Llama-style call, maybe
+
+
+def test_a_template_sees_the_tools_and_tool_messages_but_never_an_empty_list() -> None:
+    from desktop.core.chat_template import render_chat_template
+
+    template = ("{% if tools is defined %}[{{ tools | map(attribute='function.name') | join(',') }}]"
+                "{% endif %}{% for m in messages %}{{ m.role }}:{{ m.content }}"
+                "{% if m.tool_calls %}{{ m.tool_calls[0].function.arguments.city }}{% endif %};"
+                "{% endfor %}")  # fmt: skip
+    history = [{"role": "assistant", "content": "",
+                "tool_calls": [{"function": {"name": "w", "arguments": {"city": "Oslo"}}}]},
+               {"role": "tool", "content": "cold"}]  # fmt: skip
+    assert (
+        render_chat_template(template, history, tools=TOOLS)
+        == "[get_weather]assistant:Oslo;tool:cold;"
+    )
+    # no tools: the variable stays undefined, exactly as before tools existed
+    assert render_chat_template(template, history[1:]) == "tool:cold;"
