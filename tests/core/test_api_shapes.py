@@ -88,8 +88,9 @@ def test_streaming_holds_back_only_what_may_be_a_call() -> None:
 def test_a_template_sees_the_tools_and_tool_messages_but_never_an_empty_list() -> None:
     from desktop.core.chat_template import render_chat_template
 
-    template = ("{% if tools is defined %}[{{ tools | map(attribute='function.name') | join(',') }}]"
-                "{% endif %}{% for m in messages %}{{ m.role }}:{{ m.content }}"
+    names = "{{ tools | map(attribute='function.name') | join(',') }}"
+    template = ("{% if tools is defined %}[" + names + "]{% endif %}"
+                "{% for m in messages %}{{ m.role }}:{{ m.content }}"
                 "{% if m.tool_calls %}{{ m.tool_calls[0].function.arguments.city }}{% endif %};"
                 "{% endfor %}")  # fmt: skip
     history = [{"role": "assistant", "content": "",
