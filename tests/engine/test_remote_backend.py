@@ -164,3 +164,18 @@ def test_back_to_a_local_model_after_a_remote_one(
     model = session.load(str(tiny_gguf), LoadSettings())
     assert model.endpoint == "" and session.host_pid != remote_pid  # a host of its own
     assert ask(session, ChatRequest(QUESTION)).text == "local reply"
+
+
+def test_a_model_picker_lists_a_servers_models_with_the_saved_key(
+    fake_openai, memory_keyring
+) -> None:
+    from desktop.core.remote.client import list_models
+    from desktop.core.remote.errors import RemoteError
+
+    fake = fake_openai(key="sk-good", models=("b-model", "a-model"), context_length=4096)
+    with pytest.raises(RemoteError, match=r"refused the API key \(401\)") as caught:
+        list_models(fake.base_url)
+    assert caught.value.kind == "key"
+    keys.save_key(fake.base_url, "sk-good")
+    listed = list_models(fake.base_url.removesuffix("/v1"))  # a bare address works too
+    assert [(m.id, m.context_length) for m in listed] == [("a-model", 4096), ("b-model", 4096)]

@@ -160,3 +160,17 @@ def _transport_errors(url: str) -> Iterator[None]:
         detail = str(exc) or type(exc).__name__
         timed_out = isinstance(exc, httpx2.TimeoutException)
         raise unreachable(url, detail, timed_out=timed_out) from exc
+
+
+def list_models(base_url: str, api_key: str | None = None) -> list[RemoteModelInfo]:
+    """A server's models, for a model picker: the key saved for the server unless one is
+    given. Blocks on the network: call it off the GUI thread. Raises RemoteError."""
+    from desktop.core.remote.endpoint import normalise_base_url
+    from desktop.core.remote.keys import load_key
+
+    url = normalise_base_url(base_url)
+    client = RemoteClient(url, load_key(url) if api_key is None else api_key)
+    try:
+        return client.list_models()
+    finally:
+        client.close()
