@@ -179,3 +179,36 @@ def test_a_model_picker_lists_a_servers_models_with_the_saved_key(
     keys.save_key(fake.base_url, "sk-good")
     listed = list_models(fake.base_url.removesuffix("/v1"))  # a bare address works too
     assert [(m.id, m.context_length) for m in listed] == [("a-model", 4096), ("b-model", 4096)]
+
+
+def test_the_engine_says_what_is_sent_before_it_loads_a_remote_model(
+    make_engine, qtbot, fake_openai, memory_keyring
+) -> None:
+    from PySide6.QtCore import QObject, Slot
+
+    from tests.conftest import EngineRecorder
+
+    fake = fake_openai()
+    engine = make_engine()
+    recorder = EngineRecorder(engine)
+    heard: list[str] = []
+
+    class Listener(QObject):
+        @Slot(str)
+        def warning(self, text: str) -> None:
+            heard.append(f"warning: {text}")
+
+        @Slot(object)
+        def loaded(self, _model: object) -> None:
+            heard.append("loaded")
+
+    listener = Listener()
+    engine.load_warning.connect(listener.warning)
+    engine.model_loaded.connect(listener.loaded)
+    engine.load_requested.emit(remote_model(fake.base_url, "fake-model").path, LoadSettings())
+    qtbot.waitUntil(lambda: "loaded" in heard, timeout=20_000)
+    assert heard[0].startswith("warning: Your messages and settings are sent to a server")
+    assert fake.requests[0].path == "/v1/models"  # the list first: no message before it
+    recorder.generate(ChatRequest(QUESTION), 1)
+    qtbot.waitUntil(lambda: bool(recorder.replies), timeout=20_000)
+    assert recorder.replies[0].text == "Hello, world."  # a ReplyTask like any other
