@@ -6,6 +6,7 @@ as closed, or a write fails) stops the generation at once."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import queue
@@ -48,6 +49,11 @@ class ApiHandler(BaseHTTPRequestHandler):
     timeout = 300  # an idle keep-alive connection is let go after this
     api: ApiServer  # set on the class the server makes
     _future: Future[None] | None = None
+
+    def handle(self) -> None:
+        # a client that went away between two requests: nothing to answer, no traceback
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError, TimeoutError):
+            super().handle()
 
     def log_message(self, format: str, *args: Any) -> None:
         self.api.log(f"{self.address_string()} {format % args}")
@@ -225,11 +231,11 @@ class ApiHandler(BaseHTTPRequestHandler):
         if done:
             data += "data: [DONE]\n\n"
         payload = data.encode("utf-8")
+        chunk = f"{len(payload):x}\r\n".encode() + payload + b"\r\n" if payload else b""
         try:
-            if payload:
-                self.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
-            if done:
-                self.wfile.write(b"0\r\n\r\n")
+            # The last event and the end of the body in one write: a client that hangs up
+            # at [DONE] has then read the whole body, and its connection can be reused.
+            self.wfile.write(chunk + (b"0\r\n\r\n" if done else b""))
             self.wfile.flush()
         except (TimeoutError, BrokenPipeError, ConnectionResetError, OSError) as exc:
             raise ClientGone from exc
