@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test fuzz lint bench smoke package clean screenshot
+.PHONY: run test fuzz lint bench smoke package package-check starter-model clean screenshot eval
 
 $(STAMP): pyproject.toml packaging/build_llama.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,18 @@ bench: $(STAMP)
 		QT_QPA_PLATFORM=offscreen $(PY) $$b || failed="$$failed $$b"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "benchmarks that failed:$$failed"; exit 1; fi
+
+# The installable app (PyInstaller one-folder build + archive), then its frozen --selftest
+# and a download from a fake Hub. About 3 minutes; not part of `make test`.
+package: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,package]'
+	$(PY) packaging/build_package.py
+
+package-check: package
+
+# Rebuild the bundled starter model (reproducible: same inputs, same bytes).
+starter-model: $(STAMP)
+	$(PY) packaging/make_starter_model.py
 
 smoke: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m desktop --smoke

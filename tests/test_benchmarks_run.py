@@ -52,6 +52,13 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
         "contended",
         "runs",
     ),
+    "bench_reply_rendering.py": (
+        "opened",
+        "streaming",
+        "worst_open_stall_ms",
+        "typical_reply_formatted",
+        "limit_reply_formatted",
+    ),
     "bench_server.py": ("ratio", "same_text", "llama_cpp_server", "contended", "runs"),
     "bench_token_view.py": ("median", "ratio_goal_met", "runs_used", "contended", "foreign_load"),
     "bench_tokens_typing.py": ("stall", "goal_met", "contended", "foreign_load"),
@@ -100,6 +107,11 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert set(figures["results"]) == {"Q8_0", "Q4_K_M"}
         for row in figures["results"].values():
             assert row["chosen"] and "max_foreign_load" in row
+    if script == "bench_reply_rendering.py":  # which replies are formatted is not timing
+        assert figures["typical_reply_formatted"] and figures["limit_reply_formatted"]
+        opened = figures["opened"]
+        assert opened["table_1000x20"]["mode"] != "markdown"
+        assert opened["table_2000_columns"]["mode"] != "markdown"
     if script == "bench_gui_responsiveness.py":
         for mode in ("probabilities_off", "probabilities_on"):
             assert figures[mode]["tokens"] > 0 and "foreign_load" in figures[mode]

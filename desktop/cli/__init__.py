@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--smoke", action="store_true", help="open the window, visit every tab, exit 0"
     )
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window")
+    parser.add_argument("--selftest", action="store_true",
+                        help="check this installation offline, print one JSON line, exit 0 "
+                        "when it works")  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     inspect = commands.add_parser("inspect", help="show what is inside a GGUF model file")
@@ -54,6 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # First of all: in a frozen (PyInstaller) app the model host is this same executable
     # started by multiprocessing, and it must be caught before argparse sees its arguments.
     multiprocessing.freeze_support()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 1 and argv[0].lower().endswith(".gguf"):
+        # a double-clicked model file (the installers associate .gguf with the app)
+        from desktop.app import run_app
+
+        return run_app(open_model=argv[0])
     args = build_parser().parse_args(argv)
     if args.command == "inspect":
         from desktop.cli.inspect_command import inspect_command
@@ -83,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.models_command import models_command
 
         return models_command(args)
+    if args.selftest:
+        from desktop.selftest import run_selftest
+
+        return run_selftest()
     from desktop.app import run_app
 
     return run_app(smoke=args.smoke, screenshot=args.screenshot)

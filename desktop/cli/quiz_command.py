@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -63,7 +64,9 @@ def find_article(name: str) -> Article:
 def quiz_command(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
+    from desktop.cli.app_database import database_problem_line, store_error_line
     from desktop.core.context_fit import ContextFull
+    from desktop.core.data_problems import DatabaseProblem
     from desktop.core.generation import LoadSettings
     from desktop.core.quiz.articles import ArticleError
     from desktop.core.quiz.interrogation import interrogate
@@ -80,8 +83,15 @@ def quiz_command(
     if problems := settings.problems():
         print(f"error: {'; '.join(problems)}", file=err)
         return 2
+    if line := database_problem_line():  # before loading the model: the runs are kept there
+        print(line, file=err)
+        return 2
+    try:
+        store = QuizStore()
+    except (DatabaseProblem, sqlite3.Error) as exc:
+        print(store_error_line(exc), file=err)
+        return 2
     session = HostSession()
-    store = QuizStore()
     try:
         article = find_article(args.article)
         pairs = read_pairs(args.questions) if args.questions else None
@@ -118,6 +128,9 @@ def quiz_command(
         return 2
     except SessionError as exc:
         print(f"error: {exc}", file=err)
+        return 2
+    except (DatabaseProblem, sqlite3.Error) as exc:
+        print(store_error_line(exc), file=err)
         return 2
     except KeyboardInterrupt:
         print("stopped: the answers so far are stored", file=err)

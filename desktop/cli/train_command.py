@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -38,6 +39,8 @@ def add_train_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
 def train_command(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
+    from desktop.cli.app_database import database_problem_line, store_error_line
+    from desktop.core.data_problems import DatabaseProblem
     from desktop.core.train.checkpoint import load_checkpoint, save_checkpoint
     from desktop.core.train.config import fit_schedule, preset
     from desktop.core.train.corpus import load_corpus
@@ -49,6 +52,9 @@ def train_command(
     from desktop.core.train.trainer import TrainingRun, export_gguf, train
 
     keep_freed_memory()  # ~30 % faster steps: no page faults re-mapping freed activations
+    if args.out and (line := database_problem_line()):  # the run is listed there
+        print(line, file=err)
+        return 2
     tokenizer_path = args.out / "tokenizer.json" if args.out else None
     checkpoint_path = args.out / "checkpoint.npz" if args.out else None
     try:
@@ -87,7 +93,11 @@ def train_command(
         file=err,
     )
     meter = RegurgitationMeter(prepared.data.train)
-    run_id = _record_run(args, config) if args.out else None
+    try:
+        run_id = _record_run(args, config) if args.out else None
+    except (DatabaseProblem, sqlite3.Error) as exc:
+        print(store_error_line(exc), file=err)
+        return 2
     last_val: float | None = None
     stop = _StopBetweenSteps()
     for m in train(run, prepared.data, prepared.tokenizer, meter=meter):
@@ -108,18 +118,28 @@ def train_command(
     stop.restore()
     if checkpoint_path is not None:
         save_checkpoint(checkpoint_path, run.checkpoint())
+    code = 0
     if run_id is not None:
-        from desktop.core.train.runs_store import RunsStore
-
-        store = RunsStore()
-        status = "done" if run.done else "stopped"
-        figures = {"val_loss": last_val} if last_val is not None else {}
-        store.update(run_id, status=status, step=run.step, **figures)
-        store.close()
+        try:
+            _finish_run(run_id, "done" if run.done else "stopped", run.step, last_val)
+        except (DatabaseProblem, sqlite3.Error) as exc:  # the checkpoint is saved all the same
+            print(store_error_line(exc), file=err)
+            code = 2
     if args.export:
         export_gguf(run, prepared.tokenizer, args.export, file_type=args.export_type)
         print(f"exported {args.export}", file=err)
-    return 0
+    return code
+
+
+def _finish_run(run_id: int, status: str, step: int, val_loss: float | None) -> None:
+    from desktop.core.train.runs_store import RunsStore
+
+    store = RunsStore()
+    try:
+        figures = {"val_loss": val_loss} if val_loss is not None else {}
+        store.update(run_id, status=status, step=step, **figures)
+    finally:
+        store.close()
 
 
 def _record_run(args: argparse.Namespace, config: TrainConfig) -> int:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from desktop.core.cpu import OtherLoad, threads_for_request
 from desktop.core.generation import LoadSettings
 from desktop.engine.engine_task import EngineTask
 from desktop.engine.host_session import (
@@ -87,6 +88,7 @@ class InferenceEngine(QObject):
         self._holder = ""
         self.threads_setting = 0  # the person's choice; 0: automatic
         self.training = False  # a training run in this app has a core: leave it one
+        self._other_load = OtherLoad()
         self.load_requested.connect(self._load)
         self.unload_requested.connect(self._unload)
         self.task_requested.connect(self._run_task)
@@ -138,12 +140,14 @@ class InferenceEngine(QObject):
     def threads_now(self) -> int:
         """CPU threads for the next request: those the model was loaded with (the setting,
         or the physical cores), one fewer while a training run in the app keeps a core
-        busy; 0 when no model is loaded."""
+        busy, one fewer while other programs do; 0 when no model is loaded. Engine thread:
+        reading the other load takes a few ms."""
         model = self._session.model
         loaded = model.threads if model is not None else 0
-        if self.threads_setting:
-            return self.threads_setting
-        return max(1, loaded - 1) if self.training and loaded else loaded
+        if self.threads_setting or not loaded:
+            return self.threads_setting or loaded
+        return threads_for_request(loaded, training=self.training,
+                                   other_cores=self._other_load.cores())  # fmt: skip
 
     # ---- the model lease -------------------------------------------------------------
 

@@ -81,6 +81,8 @@ def test_requests_leave_a_core_to_a_training_run(qtbot, make_engine, tiny_gguf) 
     fewer while the Train tab trains, and the loaded count again afterwards."""
     engine = make_engine(replies=["a b c"])
     record = EngineRecorder(engine)
+    other = [0.0]  # what other programs keep busy, as the engine's reading says
+    engine._other_load.cores = lambda: other[0]
     assert engine.threads_now() == 0  # nothing loaded: nothing to say
     engine.load_requested.emit(str(tiny_gguf), LoadSettings(context_size=512, threads=2))
     qtbot.waitUntil(lambda: bool(record.loaded), **WAIT)
@@ -92,3 +94,5 @@ def test_requests_leave_a_core_to_a_training_run(qtbot, make_engine, tiny_gguf) 
     assert task.threads == 1  # what the request was given
     engine.training = False
     assert engine.threads_now() == 2
+    other[0] = 1.0  # another program took a core
+    assert engine.threads_now() == 1

@@ -123,13 +123,22 @@ def test_base_model_mode_prompt_and_stop(qtbot, make_chat) -> None:
 
 
 def test_token_probabilities_colour_and_hover(qtbot, make_chat) -> None:
-    tab = make_chat(replies=["alpha beta gamma"])
+    tab = make_chat(replies=["alpha beta gamma delta"])  # p = 1, 1/2, 1/3, 1/4
     tab.panel.show_probabilities.setChecked(True)
     send_and_wait(qtbot, tab, "Go")
     reply = tab.transcript.messages[-1]
-    assert len(reply.events) == 3 and reply.events[0].alternatives
+    assert len(reply.events) == 4 and reply.events[0].alternatives
     html = reply.body.toHtml()
-    assert "background-color:#c8f0c8" in html  # the first token has p = 1.0
+    assert "background-color:#c6dbef" in html  # the first token has p = 1.0
+    # not by colour alone: the unlikely token is underlined, the sure ones are not
+    from PySide6.QtGui import QTextCharFormat
+
+    def underline(word: str) -> QTextCharFormat.UnderlineStyle:
+        cursor = reply.body.document().find(word)
+        return cursor.charFormat().underlineStyle()
+
+    assert underline("delta") == QTextCharFormat.UnderlineStyle.DotLine  # p = 1/4
+    assert underline("alpha") == QTextCharFormat.UnderlineStyle.NoUnderline
     point = reply.body.cursorRect(reply.body.document().find("beta")).center()
     assert "Top alternatives" in reply.body.tooltip_at(point + QPoint(2, 0)) or (
         "Top alternatives" in reply.body.tooltip_at(point)
@@ -137,7 +146,7 @@ def test_token_probabilities_colour_and_hover(qtbot, make_chat) -> None:
     # stored with the message, so a reopened conversation still shows the colours
     assert tab.store.messages(tab.conversation_id)[-1].token_probs
     tab.panel.show_probabilities.setChecked(False)
-    assert "background-color:#c8f0c8" not in reply.body.toHtml()
+    assert "background-color:#c6dbef" not in reply.body.toHtml()
 
 
 def test_reasoning_is_collapsed_apart_from_the_answer(qtbot, make_chat) -> None:
@@ -353,7 +362,42 @@ def test_the_modes_side_by_side(qtbot, make_chat) -> None:
     # each column got its own prompt: the raw one is the bare question, the others wrap it
     sizes = {m: int(c.figures.text().split("prompt: ")[1].split(" ")[0].replace(",", ""))
              for m, c in dialog.columns.items()}  # fmt: skip
-    assert sizes["raw"] == 1 + len("Who wrote Romeo and Juliet?".split())  # BOS + words
+    assert sizes["raw"] == 1 + len(["Who", "wrote", "Romeo", "and", "Juliet?"])  # BOS + words
     assert sizes["raw"] < sizes["template"] < sizes["base"]
     assert tab.store.messages(tab.conversation_id) == []  # nothing stored in the chat
     dialog.reject()
+
+
+def test_a_full_disk_at_send_is_said_and_the_message_stays_in_the_box(
+    qtbot, make_chat, monkeypatch
+) -> None:
+    import sqlite3
+
+    tab = make_chat(replies=["never"])
+
+    def full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(tab.store, "add_message", full)
+    tab.composer.edit.setPlainText("hello?")
+    qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
+    assert "could not be saved" in tab.status.text() and "disk is full" in tab.status.text()
+    assert tab.composer.edit.toPlainText() == "hello?" and not tab.busy
+
+
+def test_the_built_in_model_is_one_click_away_on_a_first_launch(qtbot, make_chat) -> None:
+    from desktop.ui.chat.model_bar import bundled_models
+    from desktop.ui.chat.transcript import BUILT_IN_LINK
+
+    tab = make_chat(load=False)
+    (starter,) = bundled_models()
+    assert tab.model_bar.combo.findData(str(starter)) >= 0  # listed with no library at all
+    assert "(built in)" in tab.model_bar.combo.itemText(tab.model_bar.combo.findData(str(starter)))
+    assert "Try the built-in model" in tab.transcript._hint.text()
+    assert tab.transcript._hint.text().index("built-in") < tab.transcript._hint.text().index(
+        "download one"
+    )  # offline ways first
+    tab.transcript.hint_link.emit(BUILT_IN_LINK)  # what clicking the link does
+    qtbot.waitUntil(lambda: tab.model is not None, timeout=10_000)
+    assert tab.model.path == str(starter)
+    assert "Try the built-in model" not in tab.transcript._hint.text()  # loaded: what to try

@@ -56,11 +56,26 @@ def test_load_send_and_see_token_probabilities(qtbot: Any, real_chat: Any, tiny_
     assert tab.context_used == stats.prompt_tokens + stats.generated_tokens
 
 
-def test_stop_keeps_what_llama_cpp_wrote(qtbot: Any, real_chat: Any, tiny_base_gguf) -> None:
+@pytest.fixture(scope="module")
+def slow_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A base model big enough (7M F32 weights: ~30 MB read per token) that a long reply
+    takes seconds, so a person - and this test - can press Stop in the middle of it."""
+    from dataclasses import replace
+
+    from tests.gguf_fixtures import TINY_SHAPE, make_tiny_gguf
+
+    shape = replace(TINY_SHAPE, dim=384, n_layers=4, n_heads=6, n_kv_heads=6, ffn_dim=1024)
+    return make_tiny_gguf(tmp_path_factory.mktemp("slow") / "slow-base.gguf",
+                          chat_template=False, shape=shape)  # fmt: skip
+
+
+def test_stop_keeps_what_llama_cpp_wrote(qtbot: Any, real_chat: Any, slow_gguf: Path) -> None:
     tab = real_chat
-    load(qtbot, tab, tiny_base_gguf)
+    tab.panel.context_size.setValue(4096)
+    tab.load_model(str(slow_gguf))
+    qtbot.waitUntil(lambda: tab.model is not None, timeout=30_000)
     tab.panel.set_mode("raw")  # a document that goes on: no user line to stop at
-    tab.panel.max_tokens.setValue(3000)
+    tab.panel.max_tokens.setValue(4000)
     tab.panel.seed.setValue(5)  # this seed's text runs long before an end token
     tab.panel.temperature.setValue(1.0)
     tab.composer.edit.setPlainText("Once upon a time")

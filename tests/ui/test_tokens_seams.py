@@ -82,7 +82,10 @@ def test_the_tokenizer_is_described_and_a_switch_forgets_the_hovered_token(
     from desktop.ui.tokens.text_page import HOVER_HINT
     from tests.gguf_fixtures import make_spm_vocab_gguf
 
-    tab.text_page.editor.setPlainText("def f():\n        return 12345")
+    text = "def f():\n        return 12345"
+    tab.text_page.editor.setPlainText(text)
+    qtbot.waitUntil(lambda: tab.text_page.tokenized is not None
+                    and tab.text_page.tokenized.text == text, timeout=10_000)  # fmt: skip
     qtbot.waitUntil(lambda: "vocabulary 100,2" in tab.banner.text(), timeout=10_000)
     assert "byte-level BPE (tiktoken)" in tab.banner.text()  # cl100k_base
     assert "chunks of up to 3 digits" in tab.text_page.counts.text()
@@ -92,6 +95,7 @@ def test_the_tokenizer_is_described_and_a_switch_forgets_the_hovered_token(
     tab.picker.set_key(gguf_key(spm))
     assert tab.text_page.details.text() == HOVER_HINT  # not the old tokenizer's token
     qtbot.waitUntil(lambda: "SentencePiece (llama)" in tab.banner.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "every digit" in tab.text_page.counts.text(), timeout=10_000)
     assert "vocabulary 276 tokens" in tab.banner.text()
     assert "every digit its own token" in tab.text_page.counts.text()
     assert tab.text_page.tokenized.special_count == 0  # indentation is not "special"

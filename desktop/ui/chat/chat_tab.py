@@ -9,6 +9,7 @@ context and streams tokens to this tab only; a 50 ms timer renders them.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -20,6 +21,7 @@ from desktop.core.chat_examples import CHAT_EXAMPLES
 from desktop.core.chat_request import ChatRequest
 from desktop.core.context_fit import FittedPrompt
 from desktop.core.conversations import ConversationStore
+from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.generation import ChatMessage, GenerationStats
 from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode, default_mode
 from desktop.core.token_colours import legend_html
@@ -36,10 +38,13 @@ from desktop.ui.chat.model_loader import ModelLoader
 from desktop.ui.chat.prompt_dialog import PromptDialog
 from desktop.ui.chat.reply_stream import ReplyStream
 from desktop.ui.chat.settings_panel import SettingsPanel
-from desktop.ui.chat.transcript import TranscriptView, empty_hint
+from desktop.ui.chat.transcript import BUILT_IN_LINK, TranscriptView, empty_hint
+from desktop.ui.widgets.compact import scrolling
 from desktop.ui.widgets.message_label import MessageLabel
 
 TOP_ALTERNATIVES = 5
+# What a write to the conversation store can raise: said, never a traceback
+WRITE_ERRORS = (OSError, sqlite3.Error, ReadOnlyDatabase)
 
 
 class ChatTab(QWidget):
@@ -56,7 +61,7 @@ class ChatTab(QWidget):
         self.model_bar.refresh(select=self.settings.get("chat/last_model") or None)
         self.transcript = TranscriptView()
         self.composer = Composer()
-        self.status = MessageLabel("")
+        self.status = MessageLabel("", plain=True)  # file names, errors: text, never HTML
         self.status.setStyleSheet("color: #555;")
         self.status.setWordWrap(True)  # a long message wraps; the window never widens
         self.panel = SettingsPanel(self.settings, store.presets)
@@ -80,8 +85,15 @@ class ChatTab(QWidget):
         QShortcut(QKeySequence.StandardKey.New, self).activated.connect(self._new_chat_clicked)
         QShortcut(QKeySequence("Escape"), self).activated.connect(self.stop)
         conversations = store.list_conversations()
-        self.open_conversation(conversations[0].id if conversations else self.new_chat())
+        if conversations:
+            self.open_conversation(conversations[0].id)
+        elif not store.read_only:
+            self.open_conversation(self.new_chat())
         self._show_hint()
+        if store.read_only:  # a damaged database opened to read: nothing can be written
+            for widget in (self.composer, self.sidebar.new_button, self.panel.system_prompt):
+                widget.setEnabled(False)
+            self.status.setText("Read-only: the conversations can be read, not changed.")
 
     def _layout(self) -> None:
         center = QWidget()
@@ -97,7 +109,7 @@ class ChatTab(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.sidebar)
         splitter.addWidget(center)
-        splitter.addWidget(self.panel)
+        splitter.addWidget(scrolling(self.panel))  # a 1024×700 projector shows it too
         splitter.setSizes([220, 760, 300])
         splitter.setStretchFactor(1, 1)
         QHBoxLayout(self).addWidget(splitter)
@@ -114,6 +126,7 @@ class ChatTab(QWidget):
         self.model_loader.gone.connect(self._show_hint)
         self.engine.lease_changed.connect(self._on_lease)
         self.model_bar.load_requested.connect(self.load_model)
+        self.transcript.hint_link.connect(self._on_hint_link)
         self.model_bar.stop_load_requested.connect(self.stop)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
@@ -189,7 +202,10 @@ class ChatTab(QWidget):
     @Slot(str)
     def _on_system_prompt(self, text: str) -> None:
         if self.conversation_id is not None:
-            self.store.set_system_prompt(self.conversation_id, text)
+            try:
+                self.store.set_system_prompt(self.conversation_id, text)
+            except WRITE_ERRORS as exc:
+                self.status.setText(f"⚠ The identity could not be saved: {exc}")
 
     # ---- model ---------------------------------------------------------------------
 
@@ -297,8 +313,9 @@ class ChatTab(QWidget):
         assert self.model is not None
         try:
             message_id = self.session.send(text)
-        except OSError as exc:  # the disk is full, or the folder went read-only
-            self.status.setText(f"⚠ Your message could not be saved ({exc}); nothing was sent.")
+        except WRITE_ERRORS as exc:  # the disk is full, or the database is read-only
+            self.status.setText(f"⚠ Your message could not be saved ({exc}); nothing was sent, "
+                                "and it is still in the box.")  # fmt: skip
             return
         if message_id is None:
             return
@@ -385,6 +402,13 @@ class ChatTab(QWidget):
         for widget in self.transcript.messages:
             widget.set_show_probabilities(on)
 
+    @Slot(str)
+    def _on_hint_link(self, link: str) -> None:
+        from desktop.ui.chat.model_bar import bundled_models
+
+        if link == BUILT_IN_LINK and bundled_models():
+            self.load_model(str(bundled_models()[0]))
+
     @Slot()
     def _show_hint(self) -> None:
         self.transcript.set_hint(empty_hint(model_loaded=self.model is not None))
@@ -416,6 +440,14 @@ class ChatTab(QWidget):
         self.composer.edit.setPlainText(example.text)
         self.composer.edit.setFocus()
         self.status.setText(f"💡 {example.note}")
+
+    def show_lesson_step(self, example: str, mode: str) -> None:
+        """A lesson's step: its example in the message box, in its mode (if a model is
+        loaded to ask)."""
+        if mode in MODES and self.model is not None:
+            self._on_mode_chosen(mode)
+        if example:
+            self.composer.edit.setPlainText(example)
 
     @Slot()
     def compare_modes(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.core.base_prompt import stop_rule
 from desktop.core.context_fit import FittedPrompt
 from desktop.core.prompt_builder import MODE_LABELS
+from desktop.ui.widgets.plain_text import html_text
 
 NOT_YET = "No reply in this conversation yet."
 
@@ -31,14 +32,15 @@ def describe_prompt(record: dict[str, Any]) -> str:
     stops = [str(s) for s in record.get("stops", [])]
     if mode == "base":
         stop = stop_rule()
-    elif stops:
-        stop = "The reply stops at " + ", ".join(repr(s) for s in stops) + " or the end token."
+    elif stops:  # the model's own strings ("<|im_end|>" would vanish as an unknown tag)
+        listed = html_text(", ".join(repr(s) for s in stops))
+        stop = f"The reply stops at {listed} or the end token."
     else:
         stop = "The reply stops at the model's end token or the length limit."
     parts = [f"Mode: <b>{MODE_LABELS.get(mode, mode)}</b> · {int(record.get('tokens', 0)):,} "  # type: ignore[call-overload]
              f"tokens of a {int(record.get('context', 0)):,}-token context.", stop]  # fmt: skip
     if record.get("note"):
-        parts.append(f"<i>{record['note']}</i>")
+        parts.append(f"<i>{html_text(str(record['note']))}</i>")
     return "<br>".join(parts)
 
 
@@ -52,6 +54,7 @@ class PromptPage(QWidget):
     def __init__(self, waiting: str) -> None:
         super().__init__()
         self.about = QLabel(waiting)
+        self.about.setTextFormat(Qt.TextFormat.RichText)  # describe_prompt escapes the rest
         self.about.setWordWrap(True)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
@@ -91,4 +94,4 @@ class PromptDialog(QDialog):
 
     @Slot(str)
     def show_next_error(self, message: str) -> None:
-        self.next.about.setText(f"⚠ {message}")
+        self.next.about.setText(f"⚠ {html_text(message)}")

@@ -26,6 +26,7 @@ from desktop.core.generation import LoadSettings, SamplingSettings
 from desktop.core.presets import PresetStore
 from desktop.core.prompt_builder import MODES, PromptMode
 from desktop.ui.app_settings import AppSettings
+from desktop.ui.widgets.compact import compact
 
 
 def _double(lo: float, hi: float, step: float, tip: str) -> QDoubleSpinBox:
@@ -81,7 +82,7 @@ class SettingsPanel(QWidget):
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setPlaceholderText("e.g. You are a patient tutor who explains simply.")
         self.system_prompt.setMaximumHeight(110)
-        self.preset_combo = QComboBox()
+        self.preset_combo = compact(QComboBox(), 8)
         self.save_preset_button = QPushButton("Save as preset…")
         preset_row = QHBoxLayout()
         preset_row.addWidget(self.preset_combo, 1)
@@ -103,7 +104,7 @@ class SettingsPanel(QWidget):
         self.threads = _int(0, 256, "CPU threads for llama.cpp; 0: automatic (physical cores, "
                                     "one fewer while a model trains in the Train tab)")  # fmt: skip
         self.threads.setSpecialValueText(f"auto ({physical_cores()})")
-        self.overflow = QComboBox()
+        self.overflow = compact(QComboBox(), 10)
         for policy in OVERFLOW_POLICIES:
             self.overflow.addItem(OVERFLOW_CHOICES[policy], policy)
         self.overflow.setToolTip("When the conversation no longer fits the model's context")
@@ -120,7 +121,7 @@ class SettingsPanel(QWidget):
         form.addRow("Too long", self.overflow)
 
         prompting = QGroupBox("Prompt")
-        self.mode = QComboBox()
+        self.mode = compact(QComboBox(), 18)
         for mode in ("template", "base", "raw"):
             self.mode.addItem(MODE_CHOICES[mode], mode)
             tip = Qt.ItemDataRole.ToolTipRole
@@ -133,7 +134,7 @@ class SettingsPanel(QWidget):
             "The same question as raw text, through the base-model prompt and through the "
             "chat template, side by side"
         )
-        self.examples = QComboBox()
+        self.examples = compact(QComboBox(), 18)
         self.examples.addItem("Try an example…", -1)
         for index, example in enumerate(CHAT_EXAMPLES):
             self.examples.addItem(example.title, index)

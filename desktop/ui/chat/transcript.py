@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.ui.chat.message_widget import MessageWidget
+
+BUILT_IN_LINK = "deepdive:built-in-model"
 
 
 def empty_hint(*, model_loaded: bool) -> str:
@@ -14,11 +16,12 @@ def empty_hint(*, model_loaded: bool) -> str:
     if not model_loaded:
         return (
             "<h3>Chat with a model on your own computer</h3>"
-            "<p>No model is loaded yet. Pick one above and press <b>Load</b>, or get one:</p>"
-            "<ul><li><b>Train your own</b> in the Train tab (a few minutes, no network), then "
-            "press <i>Chat with it</i>;</li><li><b>Open GGUF…</b> above for a file you have;"
-            "</li><li>or <b>download one</b> in the Models tab.</li></ul>"
-            "<p>Everything stays on this machine.</p>"
+            "<p>No model is loaded yet.</p>"
+            f'<p><a href="{BUILT_IN_LINK}"><b>Try the built-in model</b></a> - a tiny one '
+            "that ships with the app: it writes nonsense, but every tab works with it.</p>"
+            "<p><b>Train your own</b> in the Train tab (a few minutes, no network), then press "
+            "<i>Chat with it</i>.</p><p>Or <b>Open GGUF…</b> above for a file you have, or "
+            "<b>download one</b> in the Models tab.</p><p>Everything stays on this machine.</p>"
         )
     return (
         "<h3>The model is ready</h3><p>Type a message below.</p><p>Try the <b>Prompt</b> "
@@ -33,6 +36,8 @@ EMPTY_HINT = empty_hint(model_loaded=False)
 
 
 class TranscriptView(QScrollArea):
+    hint_link = Signal(str)  # a link of the empty conversation's hint was clicked
+
     def __init__(self) -> None:
         super().__init__()
         self.setWidgetResizable(True)
@@ -41,6 +46,7 @@ class TranscriptView(QScrollArea):
         self._layout = QVBoxLayout(inner)
         self._layout.setSpacing(8)
         self._hint = QLabel(EMPTY_HINT)
+        self._hint.linkActivated.connect(self.hint_link.emit)
         self._hint.setWordWrap(True)
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._hint.setStyleSheet("color: #555; padding: 40px;")

@@ -3,7 +3,7 @@ state, and Pause / Resume / Cancel for the selected one."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QApplication,
@@ -84,6 +84,7 @@ class DownloadList(QWidget):
         self.token_button.setToolTip("An access token for gated models (stored by huggingface_hub)")
         self.note = MessageLabel("")  # the latest outcome worth telling: done, gated, no disk…
         self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.RichText)  # warnings in red; their words escaped
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel("<b>Downloads</b>"))
         buttons.addWidget(self.note, 1)

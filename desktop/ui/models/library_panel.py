@@ -29,7 +29,6 @@ from desktop.core.tokens.tokenizer_kinds import tokenizer_kind
 from desktop.engine.background import BackgroundJob, JobControl
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.widgets.message_label import MessageLabel
-from desktop.ui.widgets.plain_text import plain_tooltip
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 from desktop.ui.widgets.record_view import RecordView
 
@@ -69,7 +68,7 @@ FIT_TIP = ("Weights + KV cache for the context the Chat tab loads it with (its C
            "size setting, at most the trained context), against the memory free now")  # fmt: skip
 LIBRARY_COLUMNS: list[Column[LibraryEntry]] = [
     Column("Model", lambda e: e.name, colour=lambda e: None if e.info else BROKEN,
-           tooltip=lambda e: plain_tooltip(str(e.path))),
+           tooltip=lambda e: str(e.path)),
     Column("Architecture", lambda e: e.info.architecture or "?" if e.info else "broken",
            colour=lambda e: None if e.info else BROKEN),
     Column("Parameters", lambda e: format_count(e.info.parameter_count) if e.info else "",
@@ -85,7 +84,7 @@ LIBRARY_COLUMNS: list[Column[LibraryEntry]] = [
     Column("Size", lambda e: format_bytes(e.size), sort_key=lambda e: e.size, align_right=True),
     Column("File / problem", lambda e: e.relative if e.info else f"{e.relative}: {e.error}",
            colour=lambda e: None if e.info else BROKEN,
-           tooltip=lambda e: plain_tooltip(e.error or "")),
+           tooltip=lambda e: e.error or ""),
 ]  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.atomic_files import write_text_atomically
 from desktop.core.chat_request import ChatReply
+from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.paths import data_dir, database_path
 from desktop.core.quiz.interrogation import Mode, SampleAnswer, quiz_request, total_asks
 from desktop.core.quiz.qa_parse import qa_generation_messages
@@ -54,7 +55,8 @@ class QuizTab(QWidget):
         super().__init__()
         self.engine = engine
         self.store = store or QuizStore(database_path())
-        self.store.mark_interrupted()
+        with contextlib.suppress(ReadOnlyDatabase):  # a read-only session: runs shown as left
+            self.store.mark_interrupted()
         self.task: EngineTask | None = None
         self.run: QuizRun | None = None  # the run shown (and being asked, while a task runs)
         self.answers: list[SampleAnswer] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,6 +28,7 @@ class RunPanel(QWidget):
         self.setFixedWidth(300)
         self.model_label = MessageLabel(NO_MODEL)
         self.model_label.setWordWrap(True)
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a file name
         self.to_chat = QPushButton("Go to Chat to load a model")
         self.settings = SettingsPanel()
         self.run_button = QPushButton("Run the quiz")
@@ -36,6 +38,7 @@ class RunPanel(QWidget):
         self.progress.setTextVisible(True)
         self.status = MessageLabel("")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # file names, model names
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>Model</b>"))

@@ -8,6 +8,7 @@ The tab runs the training session and keeps the runs table up to date; its parts
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.gguf_writer import FileType
 from desktop.core.train.config import problems
 from desktop.core.train.corpus import STDLIB, new_run_folder
@@ -76,7 +78,8 @@ class TrainTab(QWidget):
         self.gguf_export = GgufExport(self)
         self._last_eval: StepMetrics | None = None
         self._saved_at = 0.0
-        self.store.mark_interrupted()
+        with contextlib.suppress(ReadOnlyDatabase):  # a read-only session: runs shown as left
+            self.store.mark_interrupted()
         self._layout()
         self._connect()
 
