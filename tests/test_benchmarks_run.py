@@ -68,6 +68,7 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
         "contended",
         "foreign_load",
     ),
+    "bench_server.py": ("ratio", "same_text", "llama_cpp_server", "contended", "runs"),
     "bench_token_view.py": ("median", "ratio_goal_met", "runs_used", "contended", "foreign_load"),
     "bench_tokens_typing.py": ("stall", "goal_met", "contended", "foreign_load"),
 }
@@ -109,6 +110,8 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert figures["probs_compared"] >= figures["asks_per_quiz"]  # every ask's tokens
         # the engine's probabilities are llama.cpp's (float32 rounding apart)
         assert figures["max_prob_relative_difference"] < 1e-4
+    if script == "bench_server.py":  # greedy: the server says what llama.cpp says
+        assert figures["same_text"] is True
     if script == "bench_cpu_variants.py":  # the chosen variant decoded both types
         assert set(figures["results"]) == {"Q8_0", "Q4_K_M"}
         for row in figures["results"].values():

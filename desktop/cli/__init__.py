@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli.run_code_command import add_run_code_parser
 
     add_run_code_parser(commands)
+    from desktop.cli.serve_command import add_serve_parser
+
+    add_serve_parser(commands)
     return parser
 
 
@@ -88,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.run_code_command import run_code_command
 
         return run_code_command(args)
+    if args.command == "serve":
+        from desktop.cli.serve_command import serve_command
+
+        return serve_command(args)
     if args.command == "models":
         from desktop.cli.models_command import models_command
 
