@@ -64,7 +64,7 @@ OVERFLOW_CHOICES: dict[OverflowPolicy, str] = {
 }
 
 
-class SettingsPanel(QWidget):
+class ChatSettingsPanel(QWidget):
     system_prompt_changed = Signal(str)
     view_prompt_requested = Signal()
     probabilities_toggled = Signal(bool)
