@@ -52,12 +52,14 @@ class DiscoverPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.search_edit = QLineEdit()
+        self.search_edit.setAccessibleName("Search the Hub")
         self.search_edit.setPlaceholderText("Search the Hub for GGUF models (e.g. qwen, smollm)…")
         self.search_edit.setClearButtonEnabled(True)
         self.sort_combo = QComboBox()
         for key in SORT_KEYS:
             self.sort_combo.addItem(SORT_LABELS[key], key)
         self.results = RecordView(RecordTableModel(REPO_COLUMNS))
+        self.results.setAccessibleName("Repositories found")
         self.suggested = self._suggested_tree()
         # Nothing is fetched until asked: the app stays quiet for people working offline.
         self.search_status = MessageLabel(
@@ -72,12 +74,14 @@ class DiscoverPanel(QWidget):
         self.repo_label.setTextFormat(Qt.TextFormat.RichText)  # repository names escaped
         self.repo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.context_spin = QSpinBox()
+        self.context_spin.setAccessibleName("Context to plan for, in tokens")
         self.context_spin.setRange(512, 262_144)
         self.context_spin.setSingleStep(1024)
         self.context_spin.setValue(4096)
         self.context_spin.setSuffix(" tokens")
         self.context_spin.setToolTip("Context length the fit estimate plans for (KV cache)")
         self.files = RecordView(RecordTableModel(FILE_COLUMNS))
+        self.files.setAccessibleName("The repository's GGUF models")
         self.download_button = QPushButton("Download")
         self.download_button.setEnabled(False)
         self.files_status = MessageLabel("")
@@ -137,6 +141,7 @@ class DiscoverPanel(QWidget):
 
     def _suggested_tree(self) -> QTreeWidget:
         tree = QTreeWidget()
+        tree.setAccessibleName("Suggested base and instruct pairs")
         tree.setHeaderLabels(["Model", "Why"])
         tree.setRootIsDecorated(True)
         for pair in SUGGESTED:

@@ -48,6 +48,7 @@ class ClassMode(QWidget):
         self.verdict = QLabel("")
         self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.details = QTextBrowser()
+        self.details.setAccessibleName("The question's answers")
         self.previous = QPushButton("◀ Previous")
         self.next = QPushButton("Next ▶")
         self.full_screen = QPushButton("Full screen")

@@ -54,6 +54,7 @@ class QuestionsPage(QWidget):
         self.article_note = MessageLabel("")
         self.article_note.setWordWrap(True)
         self.article_text = QPlainTextEdit()
+        self.article_text.setAccessibleName("Article text")
         self.article_text.setPlaceholderText("Pick an article above, or paste any text here.")
         self.article_title = ""
         self._shown_text = ""  # the text as shown, to tell when the user has changed it
@@ -61,6 +62,7 @@ class QuestionsPage(QWidget):
         self._questions_by_article: dict[str, list[QAPair]] = {}
         self.table_model = QATableModel()
         self.table = QTableView()
+        self.table.setAccessibleName("Questions and answers")
         self.table.setModel(self.table_model)
         self.table.setWordWrap(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -76,6 +78,7 @@ class QuestionsPage(QWidget):
         self.model_button = QPushButton("Let the model write questions")
         self.model_button.setToolTip("The loaded model reads the article and writes questions")
         self.count = QSpinBox(minimum=1, maximum=30, value=8, suffix=" questions")
+        self.count.setAccessibleName("How many questions to make")
         self.add_button = QPushButton("Add")
         self.delete_button = QPushButton("Delete")
         self.import_button = QPushButton("Import…")
