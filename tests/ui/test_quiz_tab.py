@@ -482,3 +482,46 @@ def test_the_charts_say_what_their_marks_mean(qtbot: Any, make_quiz: Any) -> Non
     key = charts.calibration_key.text()
     assert all(v in key for v in VERDICT_COLOURS) and "grouped by confidence" in key
     assert "closed book" in charts.books_key.text() and "open book" in charts.books_key.text()
+
+
+def press_key(widget: Any, key: Any) -> None:
+    """What pressing `key` does (offscreen windows get no key focus, so no key events)."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+
+    wanted = QKeySequence(key)
+    (shortcut,) = [s for s in widget.findChildren(QShortcut) if s.key() == wanted]
+    shortcut.activated.emit()
+
+
+def test_class_mode_on_the_whole_screen_played_with_keys(qtbot: Any, make_quiz: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabBar
+
+    tab = make_quiz()
+    tab.questions.set_pairs(PAIRS)
+    tab.settings_panel.samples.setValue(1)
+    tab.settings_panel.open_book.setChecked(False)
+    run_to_end(qtbot, tab)
+    tab.show()
+    mode = tab.class_mode
+    index = tab.pages.indexOf(mode)
+    size_in_tab = mode.question.font().pointSizeF()
+    press_key(mode, Qt.Key.Key_F)
+    screen = mode.window()
+    assert screen is not tab.window() and screen.isFullScreen()
+    assert screen.findChildren(QTabBar) == []  # no tab bar, no side panel: the page alone
+    assert tab.pages.indexOf(mode) == -1 and "Esc" in tab.pages.widget(index).text()
+    assert mode.question.font().pointSizeF() > size_in_tab  # larger type for the room
+    press_key(mode, Qt.Key.Key_K)  # bet: it knows (it does)
+    assert "the class was right" in mode.verdict.text()
+    press_key(mode, Qt.Key.Key_N)
+    assert mode.position == 1 and mode.verdict.text() == ""
+    press_key(mode, Qt.Key.Key_Space)  # reveal without a bet
+    assert "doesn't know it" in mode.verdict.text() and mode.class_score() == (1, 1)
+    press_key(mode, Qt.Key.Key_P)
+    assert mode.position == 0
+    press_key(screen, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: tab.pages.indexOf(mode) == index, timeout=5_000)
+    assert mode.window() is tab.window() and mode.full is None
+    assert tab.pages.count() == 4 and mode.question.font().pointSizeF() == size_in_tab
+    assert mode.full_screen.text() == "Full screen (F)"
