@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -91,3 +92,32 @@ def test_the_check_finds_a_nameless_control(qtbot: Any) -> None:
     layout.addLayout(form)
     qtbot.addWidget(page)
     assert unnamed_controls(page) == ["QLineEdit in "]
+
+
+def test_tab_leaves_every_text_box_but_the_one_where_a_tab_is_text(
+    qtbot: Any, make_engine: Any, store: Any
+) -> None:
+    """Keyboard users move on with Tab; only the Tokens tab's editor keeps a typed tab
+    (it is a character to tokenize there: "→" in the view). Every control takes focus."""
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(engine=make_engine(), store=store)
+    qtbot.addWidget(window)
+    window.show()
+    window.visit_every_tab()
+    keeps_tabs = [
+        f"{type(box).__name__} in {owner_names(box)}"
+        for box in window.findChildren(QPlainTextEdit) + window.findChildren(QTextEdit)
+        if not box.tabChangesFocus()
+    ]
+    assert keeps_tabs == ["QPlainTextEdit in TextPage < TokensTab"]
+    unfocusable = [
+        f"{type(w).__name__} in {owner_names(w)}"
+        for w in window.findChildren(QWidget)
+        if isinstance(w, CONTROLS) and not isinstance(w, (QTabBar, QScrollBar))
+        and not inside(w, (QComboBox, QAbstractSpinBox, QLineEdit, QAbstractItemView))
+        and not w.objectName().startswith("qt_")
+        and not w.focusPolicy() & Qt.FocusPolicy.TabFocus
+    ]  # fmt: skip
+    assert unfocusable == []
+    window.close()

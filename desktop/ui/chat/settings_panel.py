@@ -80,6 +80,7 @@ class ChatSettingsPanel(QWidget):
 
         identity = QGroupBox("Identity (system prompt)")
         self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setTabChangesFocus(True)
         self.system_prompt.setPlaceholderText("e.g. You are a patient tutor who explains simply.")
         self.system_prompt.setMaximumHeight(110)
         self.preset_combo = compact(QComboBox(), 8)

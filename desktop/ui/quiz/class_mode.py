@@ -52,6 +52,7 @@ class ClassMode(QWidget):
         self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.verdict.setWordWrap(True)
         self.details = QTextBrowser()
+        self.details.setTabChangesFocus(True)
         self.details.setAccessibleName("The question's answers")
         self.previous = QPushButton("◀ Previous (P)")
         self.next = QPushButton("Next (N) ▶")

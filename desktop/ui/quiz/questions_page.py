@@ -54,6 +54,7 @@ class QuestionsPage(QWidget):
         self.article_note = MessageLabel("")
         self.article_note.setWordWrap(True)
         self.article_text = QPlainTextEdit()
+        self.article_text.setTabChangesFocus(True)
         self.article_text.setAccessibleName("Article text")
         self.article_text.setPlaceholderText("Pick an article above, or paste any text here.")
         self.article_title = ""

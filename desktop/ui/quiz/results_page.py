@@ -91,6 +91,7 @@ class ResultsPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
         self.answers_view = QTextBrowser()
+        self.answers_view.setTabChangesFocus(True)
         self.answers_view.setAccessibleName("The model's answers to the selected question")
         self.answers_view.setOpenLinks(False)  # "prompt:…" links open the prompt here
         self.answers_view.anchorClicked.connect(self._on_link)
