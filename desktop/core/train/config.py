@@ -3,11 +3,11 @@ Presets go from "tiny" (a minute on a laptop) to "small" (~1M parameters)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from desktop.core.gguf_writer import LlamaShape, expected_tensor_shapes
+from desktop.core.gguf_writer import LlamaShape
+from desktop.core.train.model import parameter_count
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,10 @@ def preset(name: str, **changes: Any) -> TrainConfig:
     return replace(PRESETS[name], **changes)
 
 
-def parameter_count(config: TrainConfig) -> int:
-    """Exactly the weights the GGUF will hold (the writer's own list of tensors)."""
-    return sum(math.prod(s) for s in expected_tensor_shapes(config.shape()).values())
-
-
 def training_memory_bytes(config: TrainConfig) -> int:
     """Rough float32 footprint: weights, gradients and AdamW's two moments (4 copies),
     plus the activations kept for the backward pass."""
-    weights = parameter_count(config) * 4 * 4
+    weights = parameter_count(config.shape()) * 4 * 4
     b, t, d = config.batch_size, config.context, config.dim
     per_layer = b * t * (10 * d + 3 * config.ffn_dim) * 4 + b * config.n_heads * t * t * 4 * 2
     logits = b * t * config.vocab_size * 4 * 3

@@ -26,10 +26,10 @@ from desktop.core.train.config import (
     TrainConfig,
     ffn_width,
     fit_schedule,
-    parameter_count,
     problems,
     training_memory_bytes,
 )
+from desktop.core.train.model import parameter_count
 
 STDLIB_LABEL = "Python standard library docs (built in)"
 LABELS = {"n_layers": "Layers:", "dim": "Width:", "n_heads": "Heads:", "context": "Context:",
@@ -105,7 +105,7 @@ class RunSettings(QWidget):
         if trouble:
             self.summary.setText(f'<span style="color:#a40000">⚠ {"; ".join(trouble)}</span>')
             return
-        params = parameter_count(config)
+        params = parameter_count(config.shape())
         tokens = config.steps * config.tokens_per_step
         self.summary.setText(
             f"<b>{format_count(params)}</b> parameters · about "

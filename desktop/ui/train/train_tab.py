@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
 from desktop.core.gguf_writer import FileType
 from desktop.core.train.config import problems
 from desktop.core.train.corpus import STDLIB, new_run_folder
+from desktop.core.train.run_training import TrainingOutcome
 from desktop.core.train.runs_store import RunRecord, RunsStore
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
 from desktop.core.train.trainer import StepMetrics, TrainingRun
-from desktop.engine.training_session import TrainingOutcome, TrainingSession
+from desktop.engine.training_session import TrainingSession
 from desktop.ui.train.earlier_runs import EarlierRuns
 from desktop.ui.train.gguf_export import GgufExport, gguf_path
 from desktop.ui.train.run_progress import RunProgress
