@@ -9,6 +9,7 @@ is assumed: 1 MiB, the L2 of most laptop and server cores of the last few years.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def _cpu_count(cpu_list: str) -> int:
     return max(1, count)
 
 
+@functools.lru_cache(maxsize=8)  # the hardware does not change while the app runs
 def read_cache_sizes(root: Path = SYS_CACHE) -> CacheSizes:
     l2: int | None = None
     l3: int | None = None

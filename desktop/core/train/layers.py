@@ -113,7 +113,7 @@ def rope_backward(dy: Array, rotations: ComplexArray) -> Array:
 
 # --- Causal multi-head attention with rope and grouped-query attention ---
 
-ATTENTION_BLOCK = 128  # query positions per block (see `attention_forward`)
+ATTENTION_BLOCK = 64  # query positions per block (see `attention_forward`)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from desktop.core.train.checkpoint import Checkpoint
 from desktop.core.train.config import TrainConfig
 from desktop.core.train.model import Params, forward, init_params
 from desktop.core.train.optim import AdamW, clip_grad_norm, learning_rate_at
-from desktop.core.train.sampling import RegurgitationMeter, sample
+from desktop.core.train.sampling import RegurgitationMeter, readable_text, sample
 from desktop.core.train.step import NEXT_TOKEN, Accumulator
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
 
@@ -168,7 +168,8 @@ def train(
             if tokenizer is not None and (run.step % c.sample_every == 0 or run.done):
                 ids = sample_ids(run, tokenizer, prompt)
                 copied = meter.share_copied(ids) if meter is not None else None
-                metrics = replace(metrics, sample=tokenizer.decode(ids), regurgitation=copied)
+                text = readable_text(tokenizer.decode_bytes(ids))
+                metrics = replace(metrics, sample=text, regurgitation=copied)
             run.history.append(_point(metrics))
             yield metrics
     finally:

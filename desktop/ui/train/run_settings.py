@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.formatting import format_bytes, format_count
+from desktop.core.train.compute import ThreadPolicy, plan_compute
 from desktop.core.train.config import (
     PRESETS,
     TrainConfig,
@@ -107,9 +108,10 @@ class RunSettings(QWidget):
             return
         params = parameter_count(config.shape())
         tokens = config.steps * config.tokens_per_step
+        rows = plan_compute(config, ThreadPolicy.LEAVE_A_CORE).micro_rows  # what the tab runs
         self.summary.setText(
             f"<b>{format_count(params)}</b> parameters · about "
-            f"{format_bytes(training_memory_bytes(config))} of memory · "
+            f"{format_bytes(training_memory_bytes(config, rows))} of memory · "
             f"{format_count(tokens)} tokens seen = {tokens / params:.1f} per parameter"
         )
 
