@@ -52,12 +52,14 @@ class TrainingSession(QObject):
         """Train on `corpus` ("stdlib" or a text file, read on the worker) with a new
         tokenizer unless one is given, and a new run unless one is given to resume,
         saving into `folder`. The app's policy: one core for training, one for the window."""
+        from desktop.core.train.compute import ThreadPolicy
         from desktop.core.train.run_training import Finished, Ready, TrainingJob
 
         if self._job is not None:
             raise RuntimeError("a training run is already going")
         queue = self._queue
-        job = TrainingJob(config, corpus, folder, tokenizer, run, prompt)
+        job = TrainingJob(config, corpus, folder, tokenizer, run, prompt,
+                          policy=ThreadPolicy.LEAVE_A_CORE)  # fmt: skip
 
         def work(control: JobControl) -> TrainingOutcome:
             from desktop.core.train.run_training import run_training

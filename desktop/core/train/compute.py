@@ -99,12 +99,13 @@ def plan_compute(
 @contextmanager
 def applied(compute: Compute) -> Iterator[None]:
     """For the length of a run: BLAS threads as planned (restored afterwards), freed
-    memory kept for the next step, and the calling thread's priority lowered if asked
-    (a thread's own niceness: it ends with the thread, which is the run's)."""
+    memory kept for the next step, and the calling thread's priority lowered if asked.
+    A lowered priority cannot be raised back without privileges, so only a worker
+    thread's is lowered (it ends with the run); the main thread's never is."""
     keep_freed_memory()
     before = blas_threads()
     set_blas_threads(compute.blas_threads)
-    if compute.background:
+    if compute.background and threading.current_thread() is not threading.main_thread():
         lower_this_threads_priority()
     try:
         yield

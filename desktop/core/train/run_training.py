@@ -52,7 +52,7 @@ class TrainingJob:
     tokenizer: TrainedTokenizer | None = None  # reuse this one; None: train one on the corpus
     resume: TrainingRun | None = None  # go on from this run's step
     prompt: str = ""  # what the samples continue
-    policy: ThreadPolicy = ThreadPolicy.LEAVE_A_CORE
+    policy: ThreadPolicy = ThreadPolicy.ALL_CORES  # the app's tabs: LEAVE_A_CORE
     data: DataSource | None = None  # given batches (fine-tuning): needs `tokenizer`
     objective: Objective = field(default=NEXT_TOKEN)
     compute: Compute | None = None  # None: planned from the policy and this CPU's cache
