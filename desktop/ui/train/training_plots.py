@@ -3,7 +3,10 @@
 Training yields a step every few milliseconds, so `add` only writes into preallocated
 arrays; a 50 ms single-shot timer then hands whatever changed to the curves, which were
 created once. Painting stays cheap at 20 000 points because the plots clip to the view
-and downsample ("peak" keeps the spikes a mean would hide).
+and downsample ("peak" keeps the spikes a mean would hide). The x axis grows in steps
+(to the next 1, 2 or 5 × 10^k) instead of with every new point: an axis whose range
+changes lays out its tick labels again, and that was a third of every repaint (the
+window's worst stalls while training).
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ class TrainingPlots(QWidget):
         self._loss, self._smoothed, self._lr = _Column(), _Column(), _Column()
         self._val_steps, self._val_tokens, self._val_loss = _Column(), _Column(), _Column()
         self._dirty = False
+        self._x_right: float | None = None  # the stepped x range's end, while following
+        self._follow = True  # False once the user pans or zooms: their view stays
 
         self._loss_plot = _plot()
         self._lr_plot = _plot()
@@ -98,6 +103,9 @@ class TrainingPlots(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self._loss_plot, 3)
         layout.addWidget(self._lr_plot, 1)
+
+        for plot in (self._loss_plot, self._lr_plot):
+            plot.getViewBox().sigRangeChangedManually.connect(self._stop_following)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -191,11 +199,33 @@ class TrainingPlots(QWidget):
         self._curves["validation"].setData(val_x.copy(), self._val_loss.view().copy())
         self._curves["learning rate"].setData(x.copy(), self._lr.view().copy())
         if fit:
+            self._follow, self._x_right = True, None
             self._loss_plot.enableAutoRange()
             self._lr_plot.enableAutoRange()
+        if self._follow:
+            self._step_x_range(float(x[-1]) if len(x) else 1.0)
+
+    def _step_x_range(self, last: float) -> None:
+        right = stepped_end(last)
+        if right != self._x_right:
+            self._x_right = right
+            for plot in (self._loss_plot, self._lr_plot):
+                plot.enableAutoRange(x=False)  # y still follows the curves
+            self._loss_plot.setXRange(0, right, padding=0)  # the lr plot is x-linked
+
+    @Slot()
+    def _stop_following(self) -> None:
+        self._follow = False
 
     def _set_x_label(self) -> None:
         self._lr_plot.setLabel("bottom", "tokens seen" if self._by_tokens else "step")
+
+
+def stepped_end(last: float) -> float:
+    """The x range's end: the first of 1, 2, 5 × 10^k at least 5 % beyond `last`."""
+    wanted = max(last * 1.05, 1.0)
+    scale = 10 ** math.floor(math.log10(wanted))
+    return float(next(m * scale for m in (1, 2, 5, 10) if m * scale >= wanted))
 
 
 class _CompactAxis(pg.AxisItem):  # type: ignore[misc]
