@@ -106,6 +106,7 @@ class TrainingPlots(QWidget):
 
         for plot in (self._loss_plot, self._lr_plot):
             plot.getViewBox().sigRangeChangedManually.connect(self._stop_following)
+        self._step_x_range(0.0)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -200,8 +201,8 @@ class TrainingPlots(QWidget):
         self._curves["learning rate"].setData(x.copy(), self._lr.view().copy())
         if fit:
             self._follow, self._x_right = True, None
-            self._loss_plot.enableAutoRange()
-            self._lr_plot.enableAutoRange()
+            self._loss_plot.enableAutoRange(y=True)
+            self._lr_plot.enableAutoRange(y=True)
         if self._follow:
             self._step_x_range(float(x[-1]) if len(x) else 1.0)
 
