@@ -89,7 +89,9 @@ def plan_compute(
     if policy is ThreadPolicy.LEAVE_A_CORE:
         return Compute(micro_batch_rows(config, cache), background=cores > 1)
     workers = max(1, min(cores, config.batch_size))
-    rows = micro_batch_rows(config, cache, parts_at_least=workers)
+    # Two parts per worker where the batch allows: a worker whose core another process
+    # takes away then finishes one part while the others share the rest.
+    rows = micro_batch_rows(config, cache, parts_at_least=min(2 * workers, config.batch_size))
     parts = -(-config.batch_size // rows)
     workers = min(workers, parts)
     # One part only (batch 1): BLAS gets the cores instead.
