@@ -200,7 +200,8 @@ def learn() -> dict[str, Any]:
     estimate = training_memory_bytes(config, ready.compute.micro_rows) / 1e6
     print(
         f"memory: peak RSS {figures['rss_before_mb']:.0f} MB while preparing the data; "
-        f"during training {training_hwm} MB (from {figures['rss_start_mb']} MB); one step "
+        f"during training {training_hwm or 0:.0f} MB (from {figures['rss_start_mb'] or 0:.0f} "
+        "MB); one step "
         f"allocates up to {step_peak / 1e6:.0f} MB (estimate {estimate:.0f} MB)",
         flush=True,
     )

@@ -127,6 +127,36 @@ def _timed_block(step: Callable[[int], Any], steps: range) -> tuple[float, float
     return (time.perf_counter() - wall) / len(steps), (time.thread_time() - cpu) / len(steps)
 
 
+class _AppWorker:
+    """One thread for all of a configuration's numpy blocks, as the Train tab's session
+    trains on one thread for a whole run (`compute.applied`: BLAS threads, kept memory,
+    lower priority). A fresh thread per block would pay OpenBLAS's per-thread buffers and
+    their page faults again each time."""
+
+    def __init__(self, compute: Any) -> None:
+        import queue
+
+        self._requests: queue.Queue[Any] = queue.Queue()
+        self._results: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, args=(compute,), daemon=True)
+        self._thread.start()
+
+    def _serve(self, compute: Any) -> None:
+        from desktop.core.train.compute import applied
+
+        with applied(compute):
+            while (work := self._requests.get()) is not None:
+                self._results.put(work())
+
+    def run(self, work: Callable[[], Any]) -> Any:
+        self._requests.put(work)
+        return self._results.get()
+
+    def close(self) -> None:
+        self._requests.put(None)
+        self._thread.join()
+
+
 def compare(
     label: str,
     numpy_trainer: NumpyTrainer,
@@ -141,26 +171,18 @@ def compare(
     import torch
 
     from desktop.core.train.blas import set_blas_threads
-    from desktop.core.train.compute import applied
 
     compute = numpy_trainer.compute
     rounds: list[dict[str, Any]] = []
+
+    worker = _AppWorker(compute) if app else None
 
     def numpy_block(steps: range) -> tuple[float, float]:
         def one(i: int) -> None:
             numpy_trainer.step(*batches[i], lr_at(i))
 
-        if app:  # the Train tab's worker: applied() lowers this thread's priority
-            result: list[tuple[float, float]] = []
-
-            def body() -> None:
-                with applied(compute):
-                    result.append(_timed_block(one, steps))
-
-            thread = threading.Thread(target=body)
-            thread.start()
-            thread.join()
-            return result[0]
+        if worker is not None:  # the Train tab's worker thread, set up as the app sets it
+            return worker.run(lambda: _timed_block(one, steps))
         set_blas_threads(compute.blas_threads)
         return _timed_block(one, steps)
 
@@ -178,6 +200,8 @@ def compare(
         for side in ("numpy", "torch") if r % 2 == 0 else ("torch", "numpy"):
             timings[side] = (numpy_block if side == "numpy" else torch_block)(steps)
         rounds.append({"load": load.stop(), **timings})
+    if worker is not None:
+        worker.close()
     clean = [r for r in rounds if r["load"] <= CLEAN_LOAD]
     quietest = sorted(rounds, key=lambda r: r["load"])[: ROUNDS // 2]
     used = clean if len(clean) >= ROUNDS // 2 else quietest
