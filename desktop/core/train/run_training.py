@@ -96,19 +96,20 @@ def run_training(job: TrainingJob, state: JobState) -> Iterator[TrainingEvent]:
         ready, meter = _prepare(job, state, compute)
         yield ready
         run, folder = ready.run, job.folder
-        stopped = False
+        stopped, saved_at = False, None
         with Accumulator(job.objective, compute.micro_rows, compute.workers) as accumulator:
             steps = train(run, ready.data, ready.tokenizer, prompt=job.prompt, meter=meter,
                           accumulator=accumulator)  # fmt: skip
             for metrics in steps:
                 if folder is not None and metrics.val_loss is not None:
                     save_checkpoint(folder / CHECKPOINT, run.checkpoint())
+                    saved_at = run.step
                 yield metrics
                 if _hold(state):
                     stopped = True
                     break
             steps.close()
-        if folder is not None:
+        if folder is not None and saved_at != run.step:  # the last step was no evaluation
             save_checkpoint(folder / CHECKPOINT, run.checkpoint())
         yield Finished(TrainingOutcome(run, ready.tokenizer, folder, stopped))
 
