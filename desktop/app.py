@@ -4,9 +4,16 @@ llama.cpp lives in the model-host process, tiktoken and huggingface_hub load on 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 
-def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
+def run_app(
+    *, smoke: bool = False, screenshot: str | None = None, open_model: str | None = None
+) -> int:
+    """The window; `open_model`: a .gguf to load in the Chat tab at once (a double-click)."""
     import os
 
     from desktop.display_check import display_problem
@@ -20,13 +27,24 @@ def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.ui.main_window import MainWindow
+    from desktop.ui.startup import settle_at_start, show_refused_writes
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Deep Dive Lab")
     app.setOrganizationName("DeepDiveLab")
+    # Before the window (and the engine's thread): a damaged or unusable data folder is a
+    # question to the person, not a traceback.
+    settled = settle_at_start(interactive=not (smoke or screenshot))
+    if settled is None:
+        return 1
     window = MainWindow()
-    window.resize(1280, 800)
+    window.setWindowIcon(app_icon())
+    for note in settled.notes:
+        window.show_notice(note)
+    show_refused_writes(window.show_notice)
     window.show()
+    if open_model:
+        window.chat_with(os.path.abspath(open_model))
     if smoke or screenshot:
 
         def finish() -> None:
@@ -40,3 +58,11 @@ def run_app(*, smoke: bool = False, screenshot: str | None = None) -> int:
         QTimer.singleShot(300, finish)
     code = app.exec()
     return int(code)
+
+
+def app_icon() -> QIcon:
+    from PySide6.QtGui import QIcon
+
+    from desktop.core.resources import resources_dir
+
+    return QIcon(str(resources_dir() / "icon.png"))

@@ -79,9 +79,7 @@ def build() -> Path:
         return wheel
     missing = missing_tools()
     if missing:
-        sys.exit(
-            "Building llama.cpp needs " + "; ".join(missing) + ". Nothing was built."
-        )
+        sys.exit("Building llama.cpp needs " + "; ".join(missing) + ". Nothing was built.")
     target = wheel_dir()
     target.mkdir(parents=True, exist_ok=True)
     print(
@@ -128,9 +126,7 @@ def install(wheel: Path) -> None:
         check=True,
     )  # fmt: skip
     # its own dependencies (numpy, jinja2, diskcache, typing-extensions) from the index
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", str(wheel)], check=True
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", str(wheel)], check=True)
 
 
 def main() -> int:

@@ -23,7 +23,9 @@ os.environ.pop("HF_HUB_OFFLINE", None)
 
 
 class EngineRecorder:
-    """Collects an engine's answers in the GUI thread (queued, as the app receives them).
+    """Collects an engine's answers in the GUI thread (queued, as the app receives them):
+    its load and crash signals, and the signals of the replies started through
+    `generate` (each reply is an engine task whose signals reach only its asker).
 
     pytest-qt's waitSignal on a signal emitted from another thread wakes up before the
     app's own queued slots have run, so tests wait on what a GUI-thread receiver saw.
@@ -43,37 +45,70 @@ class EngineRecorder:
             def load_failed(self, message: str) -> None:
                 recorder.load_failed.append(message)
 
-            @Slot(int, object)
-            def tokens(self, rid: int, batch: Any) -> None:
-                recorder.batches.append((rid, batch))
-                recorder.tokens.extend((rid, event) for event in batch)
-
-            @Slot(object)
-            def finished(self, stats: Any) -> None:
-                recorder.finished.append(stats)
-
-            @Slot(int, str)
-            def failed(self, rid: int, message: str) -> None:
-                recorder.failed.append((rid, message))
-
             @Slot(str)
             def crashed(self, message: str) -> None:
                 recorder.crashed.append(message)
 
+        self.engine = engine
         self.loaded: list[Any] = []
         self.load_failed: list[str] = []
         self.tokens: list[tuple[int, Any]] = []
         self.batches: list[tuple[int, Any]] = []
-        self.finished: list[Any] = []
+        self.finished: list[Any] = []  # GenerationStats of each reply that ended
+        self.replies: list[Any] = []  # ... and the ChatReply itself
+        self.prompts: list[Any] = []  # FittedPrompt of each ChatRequest
         self.failed: list[tuple[int, str]] = []
         self.crashed: list[str] = []
+        self.tasks: dict[int, Any] = {}
+        self._receivers: list[Any] = []
         self.receiver = Receiver()
         engine.model_loaded.connect(self.receiver.loaded)
         engine.load_failed.connect(self.receiver.load_failed)
-        engine.tokens.connect(self.receiver.tokens)
-        engine.finished.connect(self.receiver.finished)
-        engine.failed.connect(self.receiver.failed)
         engine.model_crashed.connect(self.receiver.crashed)
+
+    def generate(self, request: Any, rid: int | None = None, *, preview: bool = False) -> Any:
+        """Start a reply (a GenerationRequest, or a ChatRequest with the id `rid`)."""
+        from PySide6.QtCore import QObject, Slot
+
+        from desktop.engine.engine_task import ReplyTask
+
+        recorder = self
+        rid = rid if rid is not None else getattr(request, "request_id", len(self.tasks) + 1)
+
+        class ReplyReceiver(QObject):
+            @Slot(object)
+            def prompt(self, fitted: Any) -> None:
+                recorder.prompts.append(fitted)
+
+            @Slot(object)
+            def tokens(self, batch: Any) -> None:
+                recorder.batches.append((rid, batch))
+                recorder.tokens.extend((rid, event) for event in batch)
+
+            @Slot(object)
+            def finished(self, reply: Any) -> None:
+                recorder.replies.append(reply)
+                recorder.finished.append(reply.stats)
+
+            @Slot(str, str)
+            def ended(self, status: str, message: str) -> None:
+                if status == "failed":
+                    recorder.failed.append((rid, message))
+
+        task = ReplyTask(request, preview=preview)
+        receiver = ReplyReceiver()
+        task.prompt_ready.connect(receiver.prompt)
+        task.tokens.connect(receiver.tokens)
+        task.finished.connect(receiver.finished)
+        task.ended.connect(receiver.ended)
+        self._receivers.append(receiver)
+        self.tasks[rid] = task
+        self.engine.run_task(task)
+        return task
+
+    def stop(self, rid: int) -> None:
+        """Stop one reply, as the Chat tab's Stop does (a direct call)."""
+        self.tasks[rid].cancel()
 
 
 @pytest.fixture
@@ -142,6 +177,7 @@ def no_hub_token_left_behind() -> Iterator[None]:
 
 
 from tests.hub_fixtures import fake_hub, gguf_bytes, hub, models_dir  # noqa: E402, F401
+from tests.tiktoken_fixtures import served_encoding  # noqa: E402, F401
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -74,7 +74,9 @@ class Fault:
     short_by: int = 0  # every body ends this early, under a full Content-Length
     flip_byte_at: int | None = None  # this byte is always served XOR 0xFF
     status: int | None = None  # HEAD and GET (resolve and CDN) answer this status ...
-    status_times: int = -1  # ... this many times (-1: always)
+    status_times: int = -1  # ... this many times (-1: always) ...
+    error_code: str | None = None  # ... with this X-Error-Code (None: the Hub's usual one
+    # for the status, GatedRepo for 401/403 and EntryNotFound for 404; "": none at all)
     ignore_range: bool = False  # 200 and the whole body, whatever Range says
 
 
@@ -323,7 +325,7 @@ class FakeHub:
             raise _Answer(404, "RevisionNotFound", f"Invalid rev id: {rev}")
         return repo
 
-    def _take_status(self, repo_id: str, name: str) -> int | None:
+    def _take_status(self, repo_id: str, name: str) -> Fault | None:
         """The status fault this request gets, if any (counted towards status_times)."""
         with self._lock:
             state = self._faults.get((repo_id, name))
@@ -332,7 +334,7 @@ class FakeHub:
             if 0 <= state.fault.status_times <= state.statuses:
                 return None
             state.statuses += 1
-            return state.fault.status
+            return state.fault
 
     def _plan(
         self, state: _FaultState | None, size: int, start: int, end: int
@@ -526,10 +528,12 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _status_fault(self, repo: _Repo, name: str) -> None:
-        status = self.hub._take_status(repo.id, name)
-        if status is not None:
-            code = {401: "GatedRepo", 403: "GatedRepo", 404: "EntryNotFound"}.get(status)
-            raise _Answer(status, code, f"Fault injected by the fake Hub ({status})")
+        fault = self.hub._take_status(repo.id, name)
+        if fault is not None and fault.status is not None:
+            status, code = fault.status, fault.error_code
+            if code is None:
+                code = {401: "GatedRepo", 403: "GatedRepo", 404: "EntryNotFound"}.get(status)
+            raise _Answer(status, code or None, f"Fault injected by the fake Hub ({status})")
 
     def _serve(self, repo: _Repo, f: _File, headers: dict[str, str]) -> None:
         """The file's bytes, with Range and the file's faults."""

@@ -81,3 +81,48 @@ def write_broken_gguf(source: Path, dest: Path, kind: str) -> Path:
     }[kind]()
     dest.write_bytes(damaged)
     return dest
+
+
+# A SentencePiece vocabulary shaped like Gemma's: whitespace runs and newlines are
+# user-defined tokens (ordinary text), beside control tokens and a user-defined marker.
+SPM_WHITESPACE = ("  ", "    ", "        ", "\n\n", "\t\t")
+SPM_WORDS = ("▁the", "▁model", "▁return", "▁def", "▁f", "():", "▁1", "▁hello", "▁world")
+
+
+def make_spm_vocab_gguf(path: str | Path) -> Path:
+    """A vocabulary-only GGUF with `tokenizer.ggml.model = "llama"` (SentencePiece) that
+    llama.cpp loads with vocab_only: control <s>/</s>, byte fallback, a few words, and
+    Gemma-style user-defined whitespace tokens and a `[marker]`."""
+    from gguf import GGUFWriter, TokenType
+
+    path = Path(path)
+    tokens: list[str] = ["<unk>", "<s>", "</s>", "<start_of_turn>"]
+    types = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL, TokenType.CONTROL]
+    tokens += [f"<0x{b:02X}>" for b in range(256)]
+    types += [TokenType.BYTE] * 256
+    tokens += [*SPM_WHITESPACE, "[marker]"]
+    types += [TokenType.USER_DEFINED] * (len(SPM_WHITESPACE) + 1)
+    tokens += ["▁", *SPM_WORDS]
+    types += [TokenType.NORMAL] * (len(SPM_WORDS) + 1)
+    scores = [0.0] * (len(tokens) - len(SPM_WORDS) - 1) + [-1.0] + [-2.0] * len(SPM_WORDS)
+    writer = GGUFWriter(path, "llama")
+    try:
+        writer.add_name("spm-vocab")
+        writer.add_context_length(512)
+        writer.add_embedding_length(64)
+        writer.add_block_count(1)
+        writer.add_feed_forward_length(128)
+        writer.add_head_count(4)
+        writer.add_layer_norm_rms_eps(1e-5)
+        writer.add_tokenizer_model("llama")
+        writer.add_token_list(tokens)
+        writer.add_token_scores(scores)
+        writer.add_token_types([int(t) for t in types])
+        writer.add_bos_token_id(1)
+        writer.add_eos_token_id(2)
+        writer.add_unk_token_id(0)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+    finally:
+        writer.close()
+    return path

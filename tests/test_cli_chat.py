@@ -44,10 +44,14 @@ def test_chat_json_reports_the_reply_and_figures(tiny_gguf: Path) -> None:
 
 
 def test_chat_same_seed_same_reply(tiny_gguf: Path) -> None:
-    args = ("chat", str(tiny_gguf), "Hi", "--max-tokens", "6", "--seed", "11", "--json")
-    first = json.loads(run_cli(*args).stdout.strip().splitlines()[-1])
-    second = json.loads(run_cli(*args).stdout.strip().splitlines()[-1])
-    assert first["reply"] == second["reply"]
+    def reply(seed: int) -> str:
+        args = ("chat", str(tiny_gguf), "Hi", "--max-tokens", "6", "--seed", str(seed),
+                "--temperature", "1.0", "--json")  # fmt: skip
+        return str(json.loads(run_cli(*args).stdout.strip().splitlines()[-1])["reply"])
+
+    first = reply(11)
+    assert reply(11) == first
+    assert {reply(12), reply(13)} - {first}  # the seed is used, not ignored
 
 
 def test_chat_base_mode_on_a_model_without_template(tiny_base_gguf: Path) -> None:
@@ -64,3 +68,5 @@ def test_chat_on_a_broken_file_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:")
+    assert "notes.gguf is not a GGUF file" in lines[0]  # the cause
+    assert "Pick a .gguf model file" in lines[0]  # the remedy

@@ -62,10 +62,14 @@ def test_questions_from_a_file(tiny_gguf: Path, tmp_path: Path) -> None:
 def test_clear_errors(tiny_gguf: Path, tmp_path: Path) -> None:
     missing = run_quiz(tmp_path, "--model", str(tiny_gguf), "--article", "no-such-file.md")
     assert missing.returncode == 2 and missing.stderr.startswith("error:")
+    assert "no-such-file.md: no such file" in missing.stderr  # the cause
+    assert "bundled articles: apollo_11," in missing.stderr and "velmora" in missing.stderr
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + b"\0" * 20)
     bad_model = run_quiz(tmp_path, "--model", str(broken), "--article", "velmora")
     assert bad_model.returncode == 2 and "Traceback" not in bad_model.stderr
+    assert "broken.gguf has an unsupported GGUF version (0)" in bad_model.stderr  # the cause
+    assert "download it again" in bad_model.stderr  # the remedy
     bad_k = run_quiz(tmp_path, "--model", str(tiny_gguf), "--article", "velmora",
                      "--samples", "0")  # fmt: skip
     assert bad_k.returncode == 2 and "samples" in bad_k.stderr

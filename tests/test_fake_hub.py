@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 
 import httpx2
@@ -40,6 +39,10 @@ def hub(fake_hub: FakeHub, tmp_path: Path) -> FakeHub:  # noqa: F811 - the impor
     """This module's repositories (overrides the app's `hub` fixture from conftest)."""
     big = tmp_path / "served-from-disk.gguf"
     big.write_bytes(DATA * 3)
+    # Added in an order that is none of the sort orders, nor the reverse of one: the fake
+    # must really sort (downloads: tiny, other, gated; likes: other, tiny, gated;
+    # lastModified: gated, tiny, other).
+    fake_hub.add_repo("org/plain", {"model.bin": b"x"}, downloads=10**6, tags=("pytorch",))
     fake_hub.add_repo(
         REPO,
         {FILE: DATA, "README.md": b"# tiny\n", "sub/disk.gguf": big},
@@ -47,9 +50,9 @@ def hub(fake_hub: FakeHub, tmp_path: Path) -> FakeHub:  # noqa: F811 - the impor
         likes=7,
         last_modified="2026-01-02T00:00:00.000Z",
     )
+    fake_hub.add_repo(GATED, {"g.gguf": DATA[::-1]}, gated=True, downloads=10,
+                      last_modified="2026-02-01T00:00:00.000Z")  # fmt: skip
     fake_hub.add_repo("org/other-GGUF", {"o.gguf": DATA[:999]}, downloads=50, likes=70)
-    fake_hub.add_repo("org/plain", {"model.bin": b"x"}, downloads=10**6, tags=("pytorch",))
-    fake_hub.add_repo(GATED, {"g.gguf": DATA[::-1]}, gated=True, downloads=10)
     return fake_hub
 
 
@@ -89,17 +92,21 @@ def test_list_models_search_filter_sort_limit(hub: FakeHub) -> None:
     assert (top.downloads, top.likes, top.pipeline_tag) == (1200, 7, "text-generation")
     assert top.last_modified is not None and top.last_modified.day == 2
     assert [m.gated for m in found] == [False, False, "manual"]
-    by_likes = api(hub).list_models(filter="gguf", sort="likes", limit=1)
-    assert [m.id for m in by_likes] == ["org/other-GGUF"]
+    by_likes = api(hub).list_models(filter="gguf", sort="likes")
+    assert [m.id for m in by_likes] == ["org/other-GGUF", REPO, GATED]
     by_date = api(hub).list_models(filter="gguf", sort="last_modified", limit=1)
-    assert [m.id for m in by_date] == [REPO]
+    assert [m.id for m in by_date] == [GATED]
+    by_date = api(hub).list_models(filter="gguf", sort="last_modified")
+    assert [m.id for m in by_date] == [GATED, REPO, "org/other-GGUF"]
+    unsorted = api(hub).list_models(filter="gguf")  # as added: the sort is the fake's work
+    assert [m.id for m in unsorted] == [REPO, GATED, "org/other-GGUF"]
     assert [m.id for m in api(hub).list_models(search="TINY", filter="gguf")] == [REPO]
     assert list(api(hub).list_models(search="nothing-like-this")) == []
     assert [m.id for m in api(hub).list_models(gated=True)] == [GATED]
     plain = next(iter(api(hub).list_models(search="tiny")))  # the Hub's default fields only
     assert plain.downloads == 1200 and plain.last_modified is None and plain.gated is None
     asked = [r.path for r in hub.requests if r.path.startswith("/api/models?")]
-    assert "sort=lastModified" in asked[2] and "limit=1" in asked[1] and "expand=gated" in asked[0]
+    assert "sort=lastModified" in asked[2] and "limit=1" in asked[2] and "expand=gated" in asked[0]
 
 
 def test_model_info_has_siblings_with_lfs_sha256(hub: FakeHub) -> None:
@@ -207,21 +214,26 @@ def test_flipped_byte_changes_the_sha256(hub: FakeHub) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "error"),
+    ("status", "code", "error"),
     [
-        (401, GatedRepoError),
-        (403, GatedRepoError),
-        (404, EntryNotFoundError),
-        (500, HfHubHTTPError),
+        (401, None, GatedRepoError),
+        (403, None, GatedRepoError),
+        (404, None, EntryNotFoundError),
+        (500, None, HfHubHTTPError),
+        (401, "", HfHubHTTPError),  # no X-Error-Code: a token without the rights
+        (403, "", HfHubHTTPError),
+        (404, "", HfHubHTTPError),
     ],
 )
 def test_status_faults_raise_the_clients_errors(
-    hub: FakeHub, status: int, error: type[Exception]
+    hub: FakeHub, status: int, code: str | None, error: type[Exception]
 ) -> None:
-    hub.set_fault(REPO, FILE, Fault(status=status))
+    hub.set_fault(REPO, FILE, Fault(status=status, error_code=code))
     with pytest.raises(error) as caught:
         metadata(hub)
     assert isinstance(caught.value, HfHubHTTPError) and caught.value.response.status_code == status
+    if code == "":  # none of the client's special cases
+        assert not isinstance(caught.value, GatedRepoError | EntryNotFoundError)
     assert httpx2.get(hub.cdn_url(REPO, FILE)).status_code == status  # the CDN too
 
 
@@ -239,28 +251,30 @@ def test_ignore_range_answers_200_and_everything(hub: FakeHub) -> None:
 
 
 def test_stall_pauses_the_first_get_that_passes(hub: FakeHub) -> None:
+    """Told by what a client receives, not by a clock: the stall (an hour) outlasts any
+    client timeout, so a GET that meets it ends in a ReadTimeout right at the stall, and
+    one that does not gets every byte."""
     url = hub.cdn_url(REPO, FILE)
-    hub.set_fault(REPO, FILE, Fault(stall_at=4096, stall_seconds=0.4))
-    started = time.monotonic()
-    assert fetch(url, {"Range": "bytes=5000-"})[1] == DATA[5000:]  # starts past it: no stall
-    assert fetch(url) == (200, DATA, None)
-    assert time.monotonic() - started >= 0.4
-    started = time.monotonic()
-    assert fetch(url) == (200, DATA, None) and time.monotonic() - started < 0.3  # once only
-    hub.set_fault(REPO, FILE, Fault(stall_at=4096, stall_seconds=0.4))  # as a client sees it:
-    _, got, error = fetch(url, timeout=0.1)  # the bytes up to the stall, then silence
+    hub.set_fault(REPO, FILE, Fault(stall_at=4096, stall_seconds=3600))
+    assert fetch(url, {"Range": "bytes=5000-"}) == (206, DATA[5000:], None)  # starts past it
+    _, got, error = fetch(url, timeout=0.2)  # the bytes up to the stall, then silence
     assert got == DATA[:4096] and isinstance(error, httpx2.ReadTimeout)
+    assert fetch(url) == (200, DATA, None)  # once only: the next GET is not held
+    assert fetch(url, {"Range": "bytes=10-"}) == (206, DATA[10:], None)
 
 
 def test_a_stalled_body_does_not_hold_up_stop() -> None:
+    """stop() wakes a body stalled for an hour (the run's timeout would catch a hang)."""
     hub = FakeHub().start()
     hub.add_repo(REPO, {FILE: DATA})
-    hub.set_fault(REPO, FILE, Fault(stall_at=10, stall_seconds=30))
-    started = time.monotonic()
+    hub.set_fault(REPO, FILE, Fault(stall_at=10, stall_seconds=3600))
+    url = hub.cdn_url(REPO, FILE)
     with pytest.raises(httpx2.ReadTimeout):
-        httpx2.get(hub.cdn_url(REPO, FILE), timeout=0.2)
+        httpx2.get(url, timeout=0.2)
     hub.stop()
-    assert time.monotonic() - started < 3
+    assert hub._thread is None and hub._connections == set()
+    with pytest.raises(httpx2.ConnectError):  # nothing listens any more
+        httpx2.get(url, timeout=5)
 
 
 # ---- gating, tokens, endpoints ---------------------------------------------------------

@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--smoke", action="store_true", help="open the window, visit every tab, exit 0"
     )
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window")
+    parser.add_argument("--selftest", action="store_true",
+                        help="check this installation offline, print one JSON line, exit 0 "
+                        "when it works")  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     inspect = commands.add_parser("inspect", help="show what is inside a GGUF model file")
@@ -28,18 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
 
     chat = commands.add_parser("chat", help="ask a local GGUF model one question")
-    chat.add_argument("model", help="path to a .gguf file")
-    chat.add_argument("prompt", help="the user's message")
-    chat.add_argument("--system", default="", help="system prompt (the model's identity)")
-    chat.add_argument("--temperature", type=float, default=0.7)
-    chat.add_argument("--top-p", type=float, default=0.95)
-    chat.add_argument("--top-k", type=int, default=40)
-    chat.add_argument("--max-tokens", type=int, default=256)
-    chat.add_argument("--seed", type=int, default=-1, help="-1: random")
-    chat.add_argument("--context", type=int, default=2048, help="context size in tokens")
-    chat.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
-    chat.add_argument("--base", action="store_true", help="base-model mode: prompt as a transcript")
-    chat.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+    from desktop.cli.chat_command import add_chat_arguments
+
+    add_chat_arguments(chat)
 
     from desktop.cli.models_command import add_models_parser
 
@@ -60,6 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # First of all: in a frozen (PyInstaller) app the model host is this same executable
     # started by multiprocessing, and it must be caught before argparse sees its arguments.
     multiprocessing.freeze_support()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 1 and argv[0].lower().endswith(".gguf"):
+        # a double-clicked model file (the installers associate .gguf with the app)
+        from desktop.app import run_app
+
+        return run_app(open_model=argv[0])
     args = build_parser().parse_args(argv)
     if args.command == "inspect":
         from desktop.cli.inspect_command import inspect_command
@@ -85,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.models_command import models_command
 
         return models_command(args)
+    if args.selftest:
+        from desktop.selftest import run_selftest
+
+        return run_selftest()
     from desktop.app import run_app
 
     return run_app(smoke=args.smoke, screenshot=args.screenshot)

@@ -7,10 +7,10 @@ never a traceback: this command is what people paste into bug reports.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TextIO
 
+from desktop.cli.output import json_text, shown
 from desktop.core.formatting import format_bytes, format_count_exact
 from desktop.core.gguf_check import check_gguf
 from desktop.core.model_info import ModelInfo
@@ -27,9 +27,9 @@ def inspect_command(
         print(f"error: {reason}", file=err)
         return EXIT_BROKEN_FILE
     if as_json:
-        print(json.dumps(result.info.to_dict(), ensure_ascii=False), file=out)
+        print(json_text(result.info.to_dict()), file=out)
     else:
-        print(format_model_info(result.info), file=out)
+        print(shown(format_model_info(result.info)), file=out)
     return 0
 
 

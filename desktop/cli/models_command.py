@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from desktop.cli.output import json_text, shown
 from desktop.core.formatting import format_bytes
 from desktop.core.hub.hub_errors import HubError
 
@@ -52,6 +53,10 @@ def models_command(args: argparse.Namespace, out: TextIO = sys.stdout,
         return _list(args, out)
     except HubError as exc:
         print(f"error: {exc}", file=err)
+        return EXIT_FAILED
+    except OSError as exc:  # the file system said no: a read-only folder, a full disk…
+        where = f": {shown(str(exc.filename))}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=err)
         return EXIT_FAILED
 
 
@@ -171,15 +176,15 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         rows = [{"path": str(e.path), "size": e.size, "error": e.error,
                  "info": e.info.to_dict() if e.info else None} for e in entries]  # fmt: skip
-        print(json.dumps(rows, ensure_ascii=False), file=out)
+        print(json_text(rows), file=out)
         return 0
     for e in entries:
         if e.info:
             i = e.info
-            print(f"{e.relative:<60} {i.architecture or '?':<8} {i.quantization:<8} "
+            print(f"{shown(e.relative):<60} {i.architecture or '?':<8} {i.quantization:<8} "
                   f"{format_bytes(e.size):>9}", file=out)  # fmt: skip
         else:
-            print(f"{e.relative:<60} BROKEN: {e.error}", file=out)
+            print(f"{shown(e.relative):<60} BROKEN: {shown(e.error or '')}", file=out)
     if not entries:
         print("the library is empty: try `deepdive-lab models search`", file=out)
     return 0

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from desktop.core.chat_request import ChatReply, ChatRequest
     from desktop.core.quiz.articles import Article
     from desktop.core.quiz.interrogation import Ask, SampleAnswer
     from desktop.core.quiz.qa import QAPair
@@ -45,44 +47,61 @@ def add_quiz_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def find_article(name: str) -> Article:
-    from desktop.core.quiz.articles import bundled_articles, load_article
+    from desktop.core.quiz.articles import ArticleError, bundled_articles, load_article
 
     path = Path(name)
     if not path.exists():
-        for article in bundled_articles():
+        bundled = [a for a in bundled_articles() if a.path is not None]
+        for article in bundled:
             if article.path is not None and article.path.stem == name:
                 return article
+        names = ", ".join(sorted(a.path.stem for a in bundled if a.path is not None))
+        raise ArticleError(f"{name}: no such file. Give a .txt, .md or .html file, or one "
+                           f"of the bundled articles: {names}")  # fmt: skip
     return load_article(path)
 
 
 def quiz_command(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
+    from desktop.cli.app_database import database_problem_line, store_error_line
+    from desktop.core.context_fit import ContextFull
+    from desktop.core.data_problems import DatabaseProblem
     from desktop.core.generation import LoadSettings
     from desktop.core.quiz.articles import ArticleError
-    from desktop.core.quiz.interrogation import PromptTooLong, interrogate
+    from desktop.core.quiz.interrogation import interrogate
     from desktop.core.quiz.qa_io import QAFileError, read_pairs
     from desktop.core.quiz.quiz_store import QuizStore
     from desktop.core.quiz.results import summarize
     from desktop.core.quiz.settings import QuizSettings
     from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
+    from desktop.engine.chat_turn import ask
     from desktop.engine.host_session import HostSession, SessionError
-    from desktop.engine.session_ask import session_ask
 
     settings = QuizSettings(samples=args.samples, temperature=args.temperature,
                             open_book=args.open_book, judge=args.judge, seed=args.seed)  # fmt: skip
     if problems := settings.problems():
         print(f"error: {'; '.join(problems)}", file=err)
         return 2
+    if line := database_problem_line():  # before loading the model: the runs are kept there
+        print(line, file=err)
+        return 2
+    try:
+        store = QuizStore()
+    except (DatabaseProblem, sqlite3.Error) as exc:
+        print(store_error_line(exc), file=err)
+        return 2
     session = HostSession()
-    store = QuizStore()
     try:
         article = find_article(args.article)
         pairs = read_pairs(args.questions) if args.questions else None
         model = session.load(args.model, LoadSettings(context_size=args.context,
                                                       threads=args.threads))  # fmt: skip
-        ask = session_ask(session)
-        pairs = pairs or make_pairs(args, article, ask)
+
+        def ask_model(request: ChatRequest) -> ChatReply:
+            return ask(session, request)
+
+        pairs = pairs or make_pairs(args, article, ask_model)
         if not pairs:
             why = ("the model wrote no question–answer pairs we could read" if args.qa == "model"
                    else "the article has no sentences with names, dates or numbers")  # fmt: skip
@@ -92,7 +111,7 @@ def quiz_command(
         answers = []
         status = "failed"  # until it ends well, or Ctrl+C makes it "stopped"
         try:
-            for answer in interrogate(pairs, article.text, settings, ask):
+            for answer in interrogate(pairs, article.text, settings, ask_model):
                 store.add_answer(run_id, answer)
                 answers.append(answer)
                 if _question_complete(answer, settings):
@@ -104,11 +123,14 @@ def quiz_command(
             raise
         finally:
             store.set_status(run_id, status)
-    except (ArticleError, QAFileError, OSError, PromptTooLong) as exc:
+    except (ArticleError, QAFileError, OSError, ContextFull) as exc:
         print(f"error: {exc}", file=err)
         return 2
     except SessionError as exc:
         print(f"error: {exc}", file=err)
+        return 2
+    except (DatabaseProblem, sqlite3.Error) as exc:
+        print(store_error_line(exc), file=err)
         return 2
     except KeyboardInterrupt:
         print("stopped: the answers so far are stored", file=err)
@@ -138,13 +160,14 @@ def quiz_command(
 
 def make_pairs(args: argparse.Namespace, article: Article, ask: Ask) -> list[QAPair]:
     from desktop.core.quiz.cloze import cloze_pairs
-    from desktop.core.quiz.interrogation import AskOptions
+    from desktop.core.quiz.interrogation import quiz_request
     from desktop.core.quiz.qa_parse import parse_qa_pairs, qa_generation_messages
 
     if args.qa == "rules":
         return cloze_pairs(article.text, limit=args.count, topic=article.title)
-    options = AskOptions(temperature=0.3, max_tokens=60 * args.count, seed=0)
-    reply = ask(qa_generation_messages(article.text, args.count), options)
+    request = quiz_request(qa_generation_messages(article.text, args.count), temperature=0.3,
+                           max_tokens=60 * args.count, seed=0)  # fmt: skip
+    reply = ask(request)
     return parse_qa_pairs(reply.text)[: args.count]
 
 

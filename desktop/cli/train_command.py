@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +43,8 @@ def add_train_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
 def train_command(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
+    from desktop.cli.app_database import database_problem_line, store_error_line
+    from desktop.core.data_problems import DatabaseProblem
     from desktop.core.train.job_state import CancelToken
     from desktop.core.train.run_training import (
         Finished,
@@ -52,6 +55,9 @@ def train_command(
     )
     from desktop.core.train.trainer import StepMetrics, export_gguf
 
+    if args.out and (line := database_problem_line()):  # the run is listed there
+        print(line, file=err)
+        return 2
     try:
         job = _job(args)
     except (KeyError, OSError, ValueError) as exc:
@@ -63,8 +69,9 @@ def train_command(
     bigram: float | None = None
     last_val: float | None = None
     outcome: TrainingOutcome | None = None
+    events = run_training(job, token)
     try:
-        for event in run_training(job, token):
+        for event in events:
             if isinstance(event, Ready):
                 bigram = _announce(event, err)
                 run_id = _record_run(args, job.config) if args.out else None
@@ -76,27 +83,41 @@ def train_command(
     except TrainingStopped as exc:
         print(f"\n{exc}", file=err)
         return 130
+    except (DatabaseProblem, sqlite3.Error) as exc:  # listing the run failed: no training
+        print(store_error_line(exc), file=err)
+        return 2
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return 2
     finally:
+        events.close()  # on an early return: BLAS threads put back now
         stop.restore()
     assert outcome is not None  # run_training ends with Finished or raises
     run = outcome.run
     if outcome.stopped_early:
         print("\nstopped", file=err)
+    code = 0
     if run_id is not None:
-        from desktop.core.train.runs_store import RunsStore
-
-        store = RunsStore()
-        status = "done" if run.done else "stopped"
-        figures = {"val_loss": last_val} if last_val is not None else {}
-        store.update(run_id, status=status, step=run.step, **figures)
-        store.close()
+        try:
+            _finish_run(run_id, "done" if run.done else "stopped", run.step, last_val)
+        except (DatabaseProblem, sqlite3.Error) as exc:  # the checkpoint is saved all the same
+            print(store_error_line(exc), file=err)
+            code = 2
     if args.export:
         export_gguf(run, outcome.tokenizer, args.export, file_type=args.export_type)
         print(f"exported {args.export}", file=err)
-    return 0
+    return code
+
+
+def _finish_run(run_id: int, status: str, step: int, val_loss: float | None) -> None:
+    from desktop.core.train.runs_store import RunsStore
+
+    store = RunsStore()
+    try:
+        figures = {"val_loss": val_loss} if val_loss is not None else {}
+        store.update(run_id, status=status, step=step, **figures)
+    finally:
+        store.close()
 
 
 def _job(args: argparse.Namespace) -> TrainingJob:

@@ -31,8 +31,9 @@ from desktop.core.conversation_records import (
     message_from_row,
     title_from_first_message,
 )
-from desktop.core.database import open_database, transaction
+from desktop.core.database import is_read_only, open_database, transaction
 from desktop.core.generation import ChatMessage, GenerationStats, Role, TokenEvent
+from desktop.core.paths import database_path
 from desktop.core.presets import PresetStore
 
 _ROLES: tuple[str, ...] = get_args(Role)
@@ -43,8 +44,14 @@ class ConversationStore:
     """Conversations, their messages and the system-prompt presets (`.presets`)."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        """Open (creating and migrating if needed) the database; default: the app's own."""
+        """Open (creating and migrating if needed) the database; default: the app's own.
+
+        In a read-only session (`database.use_read_only`) every write raises
+        `ReadOnlyDatabase`, whose message is the sentence to show; `read_only` tells the
+        tab beforehand, so it can disable what would write.
+        """
         self._conn = open_database(path)
+        self.read_only = is_read_only(path if path is not None else database_path())
         self.presets = PresetStore(self._conn)
         self._last_time = 0.0
 

@@ -3,8 +3,9 @@
 llama.cpp's threads meet at a barrier after every layer, so one thread that loses its core
 to another process stalls all of them: with as many threads as CPUs on a busy 2-core
 machine, decoding fell from 30 to 1.1 tokens/s. Hyper-threads share a core's arithmetic
-units and add little. So: physical cores that this process may run on, and one fewer
-while the app itself trains a model (which keeps one core busy).
+units and add little. So: the physical cores this process may run on; one fewer while the
+app itself trains a model (which keeps one core busy), and one fewer while other programs
+keep a core busy - measured before each request, so a quiet machine still gets them all.
 """
 
 from __future__ import annotations
@@ -57,3 +58,72 @@ def auto_threads(*, training: bool = False, cores: int | None = None) -> int:
     """Threads for llama.cpp: the physical cores, less one while a training run has one."""
     cores = physical_cores() if cores is None else cores
     return max(1, cores - 1) if training else cores
+
+
+class OtherLoad:
+    """How many cores other programs kept busy since the last reading - so llama.cpp can
+    leave them one instead of collapsing. Linux reads /proc (a few ms, off the GUI
+    thread); elsewhere it says 0 and the thread count stays as chosen."""
+
+    def __init__(self, root_pid: int | None = None, proc: Path = Path("/proc")) -> None:
+        self._proc = proc
+        self._root = root_pid or os.getpid()
+        self._last = self._snapshot()
+
+    def cores(self) -> float:
+        """Cores used by processes outside this app (its process tree) since the last
+        call (or since it was made)."""
+        now = self._snapshot()
+        last, self._last = self._last, now
+        if now is None or last is None:
+            return 0.0
+        wall = now[0] - last[0]
+        if wall <= 0:
+            return 0.0
+        busy = (now[1] - last[1]) - (now[2] - last[2])
+        return max(0.0, busy / _ticks_per_second() / wall)
+
+    def _snapshot(self) -> tuple[float, int, int] | None:
+        """(wall seconds, all busy ticks of the machine, this app's ticks)."""
+        try:
+            fields = (self._proc / "stat").read_text().split("\n", 1)[0].split()[1:]
+        except OSError:
+            return None
+        import time
+
+        values = [int(v) for v in fields]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+        return time.monotonic(), sum(values[:8]) - idle, self._own_ticks()
+
+    def _own_ticks(self) -> int:
+        parents: dict[int, tuple[int, int]] = {}
+        for entry in self._proc.iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            rest = stat[stat.rfind(")") + 2 :].split()  # after "pid (name) "
+            parents[int(entry.name)] = (int(rest[1]), int(rest[11]) + int(rest[12]))
+        mine, grew = {self._root}, True
+        while grew:
+            grew = False
+            for pid, (ppid, _ticks) in parents.items():
+                if ppid in mine and pid not in mine:
+                    mine.add(pid)
+                    grew = True
+        return sum(parents[pid][1] for pid in mine if pid in parents)
+
+
+def _ticks_per_second() -> int:
+    return int(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100
+
+
+def threads_for_request(
+    loaded: int, *, training: bool, other_cores: float, busy_at: float = 0.5
+) -> int:
+    """llama.cpp's threads for the next request: those the model was loaded with, one fewer
+    while the app trains, one fewer while other programs keep a core half busy."""
+    threads = loaded - (1 if training else 0) - (1 if other_cores >= busy_at else 0)
+    return max(1, threads)

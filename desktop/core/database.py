@@ -17,8 +17,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+from desktop.core.data_problems import (
+    DatabaseProblem,
+    ReadOnlyDatabase,
+    problem_from_os_error,
+    problem_from_sqlite_error,
+    read_only_sentence,
+)
 from desktop.core.paths import database_path
 from desktop.core.presets import seed_presets
 
@@ -30,11 +39,26 @@ def open_database(path: str | Path | None = None) -> sqlite3.Connection:
     """Connect to the app database (default: `paths.database_path()`) and migrate it.
 
     Rows come back as `sqlite3.Row` (index them by position or by column name). The
-    connection keeps sqlite3's default same-thread check.
+    connection keeps sqlite3's default same-thread check. A file this app must not write
+    (damaged, another program's, a newer app's) is looked at read-only first and never
+    touched; that and every failure to open are raised as `DatabaseProblem`, whose
+    message is a sentence for a person.
     """
+    from desktop.core.database_check import inspect_database
+
     path = Path(path) if path is not None else database_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), isolation_level=None)  # autocommit
+    if is_read_only(path):
+        return _open_read_only(path)
+    problem = inspect_database(path, thorough=False)
+    if problem is not None:
+        raise DatabaseProblem(problem)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), isolation_level=None)  # autocommit
+    except OSError as exc:
+        raise DatabaseProblem(problem_from_os_error(exc, path.parent, folder=True)) from exc
+    except sqlite3.Error as exc:
+        raise DatabaseProblem(problem_from_sqlite_error(exc, path)) from exc
     try:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode = WAL")
@@ -42,9 +66,95 @@ def open_database(path: str | Path | None = None) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         migrate(conn)
+        _check_writable(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise DatabaseProblem(problem_from_sqlite_error(exc, path)) from exc
     except BaseException:
         conn.close()
         raise
+    return conn
+
+
+def _check_writable(conn: sqlite3.Connection) -> None:
+    """Fail now, not at the first save, when the file cannot be written. SQLite opens a
+    read-only file read-only without a word, and an up-to-date schema needs no write, so
+    write the version back unchanged and roll it back: nothing reaches the file."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.execute(f"PRAGMA user_version = {version}")
+    finally:
+        conn.execute("ROLLBACK")
+
+
+# --- read-only sessions ---------------------------------------------------------------
+# When the person chooses "open read-only" at start-up, every store of this process opens
+# that file read-only: the stores keep calling `open_database` as always.
+
+_read_only_paths: set[Path] = set()
+
+
+def use_read_only(path: str | Path) -> None:
+    """From now on, `open_database(path)` opens `path` read-only (this process only)."""
+    _read_only_paths.add(Path(path).resolve())
+
+
+def is_read_only(path: str | Path) -> bool:
+    return Path(path).resolve() in _read_only_paths
+
+
+def forget_read_only() -> None:
+    """Tests: back to normal opening."""
+    _read_only_paths.clear()
+
+
+class _RefusingConnection(sqlite3.Connection):
+    """Turns SQLite's "attempt to write a readonly database" into a sentence, once open
+    (while opening, `connect_read_only` needs SQLite's own error to choose how)."""
+
+    refusing = False
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            raise _refusal(exc, self) from exc
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            raise _refusal(exc, self) from exc
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        try:
+            return super().executescript(sql_script)
+        except sqlite3.OperationalError as exc:
+            raise _refusal(exc, self) from exc
+
+
+def _refusal(exc: sqlite3.OperationalError, conn: _RefusingConnection) -> sqlite3.OperationalError:
+    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    if not conn.refusing or (code != sqlite3.SQLITE_READONLY and "readonly" not in str(exc)):
+        return exc
+    path = Path(conn.execute("PRAGMA database_list").fetchone()[2] or "?")
+    return ReadOnlyDatabase(read_only_sentence(path))
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    from desktop.core.database_check import connect_read_only
+
+    try:
+        conn = connect_read_only(path, factory=_RefusingConnection)
+    except sqlite3.Error as exc:
+        raise DatabaseProblem(problem_from_sqlite_error(exc, path)) from exc
+    assert isinstance(conn, _RefusingConnection)
+    conn.refusing = True
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA query_only = ON")  # refuses writes even where the file allows them
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
 
 
@@ -181,4 +291,15 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIO
             conn.execute(f"PRAGMA user_version = {version + 1}")
 
 
-# --- files -------------------------------------------------------------------------------
+@cache
+def tables_at_version(version: int) -> frozenset[str]:
+    """The tables a database of schema `version` has: the first `version` migrations run on
+    an empty in-memory database (so this never drifts from the migrations themselves)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for step in MIGRATIONS[: min(version, len(MIGRATIONS))]:
+            step(conn)
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return frozenset(row[0] for row in rows)
+    finally:
+        conn.close()

@@ -17,9 +17,13 @@ from desktop.core.formatting import format_bytes
 from desktop.core.gguf_header import GGUFError, GGUFHeader, read_gguf_header
 from desktop.core.model_info import ModelInfo, model_info_from_header
 from desktop.core.system_memory import available_memory_bytes
+from desktop.core.template_check import template_errors
 
 MAX_TENSOR_NAME = 63  # GGML_MAX_NAME is 64, including the terminating zero
 MEMORY_WARN_FRACTION = 0.7
+__all__ = ["CheckResult", "check_gguf", "header_errors", "template_errors", "tokenizer_errors"]
+# The fuzz tests look for this: a file that reached it found a gap in the rules above.
+UNCHECKABLE = "could not be checked: it is damaged in a way this app does not recognise"
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,23 @@ def check_gguf(
 ) -> CheckResult:
     """Never raises for a bad file; `available_memory=None` asks the operating system.
     `tokenizer_only`: the file is used for its vocabulary (weights may be absent)."""
+    name = Path(path).name
     try:
         header = read_gguf_header(path, time_limit=time_limit)
+        return _check_header(path, header, available_memory, check_memory, tokenizer_only)
     except GGUFError as exc:
-        return CheckResult(ok=False, errors=[str(exc)])
+        return CheckResult(ok=False, errors=[with_remedy(str(exc))])
+    except Exception as exc:  # a file we did not foresee: still one line, never a traceback
+        return CheckResult(ok=False, errors=[f"{name} {UNCHECKABLE} ({type(exc).__name__})"])
+
+
+def _check_header(
+    path: str | Path,
+    header: GGUFHeader,
+    available_memory: int | None,
+    check_memory: bool,
+    tokenizer_only: bool,
+) -> CheckResult:
     name = Path(path).name
     if tokenizer_only:
         errors = tokenizer_errors(name, header)
@@ -52,10 +69,10 @@ def check_gguf(
     else:
         errors = header_errors(name, header)
     info = model_info_from_header(path, header)
-    if not errors and info.chat_template:
-        errors = template_errors(name, info.chat_template)
+    if not errors:
+        errors = chat_template_errors(name, header)
     if errors:
-        return CheckResult(ok=False, errors=errors)
+        return CheckResult(ok=False, errors=[with_remedy(e) for e in errors])
     warnings: list[str] = []
     exceeds = False
     if check_memory:
@@ -64,8 +81,36 @@ def check_gguf(
     return CheckResult(ok=True, warnings=warnings, info=info, exceeds_memory=exceeds)
 
 
+def with_remedy(problem: str) -> str:
+    """A file's problem, with what to do about it."""
+    if " is truncated" in problem or " is empty" in problem:
+        return (f"{problem}. Download it again (the Models tab resumes an interrupted "
+                "download), or copy it again if it came from elsewhere.")  # fmt: skip
+    if "unsupported GGUF version" in problem:
+        return (f"{problem}. The file is damaged or was made by a newer tool: download it "
+                "again, or update Deep Dive Lab.")  # fmt: skip
+    if " is not a GGUF file" in problem:
+        return (f"{problem}. Pick a .gguf model file; an old GGML file must be converted "
+                "with llama.cpp's tools first.")  # fmt: skip
+    return problem
+
+
 def tensor_bytes(header: GGUFHeader) -> int:
     return sum(t.nbytes or 0 for t in header.tensors)
+
+
+def chat_template_errors(name: str, header: GGUFHeader) -> list[str]:
+    """llama-cpp-python compiles the default template *and* every named one
+    (`tokenizer.chat_template.tool_use`, …) while loading: any of them can stop the load."""
+    default = "tokenizer.chat_template"
+    for key, value in header.metadata.items():
+        if not isinstance(value, str) or not (key == default or key.startswith(default + ".")):
+            continue
+        if errors := template_errors(name, value):
+            if key == default:
+                return errors
+            return [f"{errors[0]} (the one named {key.removeprefix('tokenizer.')!r})"]
+    return []
 
 
 def tokenizer_errors(name: str, header: GGUFHeader) -> list[str]:
@@ -103,32 +148,6 @@ def header_errors(name: str, header: GGUFHeader) -> list[str]:
         end = header.data_offset + t.offset + nbytes
         if end > header.file_size:
             return [_truncated_message(name, header, t.name, end)]
-    return []
-
-
-def template_errors(name: str, template: str) -> list[str]:
-    """llama-cpp-python compiles every chat template in the file while loading the model, so
-    one that does not compile makes the whole model unloadable (a TemplateSyntaxError)."""
-    from jinja2.exceptions import TemplateError
-    from jinja2.ext import Extension
-    from jinja2.nodes import Node
-    from jinja2.parser import Parser
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    class GenerationTags(Extension):  # Transformers' {% generation %} markers, as llama-cpp
-        tags = {"generation"}  # noqa: RUF012 - jinja's own class attribute
-
-        def parse(self, parser: Parser) -> list[Node]:
-            parser.stream.skip(1)
-            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
-
-    env = ImmutableSandboxedEnvironment(
-        trim_blocks=True, lstrip_blocks=True, extensions=[GenerationTags, "jinja2.ext.loopcontrols"]
-    )
-    try:
-        env.parse(template)
-    except TemplateError as exc:
-        return [f"{name} has a chat template that does not compile ({exc})"]
     return []
 
 

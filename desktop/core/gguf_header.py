@@ -9,9 +9,13 @@ before anything is read, so a header claiming a 10^18-byte string costs nothing.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import stat
 import struct
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -170,19 +174,41 @@ def read_gguf_header(path: str | Path, *, time_limit: float = 2.0) -> GGUFHeader
     """Parse magic, version, metadata and the tensor list; raise GGUFError if unusable."""
     p = Path(path)
     try:
-        st = p.stat()
-        if stat.S_ISDIR(st.st_mode):
-            raise GGUFError(f"{p.name} is a folder, not a model file")
-        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
-            raise GGUFError(f"{p.name} is not a regular file")
-        with p.open("rb") as f:
-            return parse_gguf_header(f, p.name, st.st_size, time_limit=time_limit)
+        with _open_regular_file(p) as (f, size):
+            return parse_gguf_header(f, p.name, size, time_limit=time_limit)
     except FileNotFoundError:
+        if p.is_symlink():
+            raise GGUFError(f"{p.name} is a link to a file that does not exist") from None
         raise GGUFError(f"{p} does not exist") from None
     except struct.error:  # the file shrank while we read it
         raise GGUFError(f"{p.name} is truncated: it changed while being read") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise GGUFError(
+                f"{p.name} is a link that goes round in a loop and never reaches a file"
+            ) from None
         raise GGUFError(f"cannot read {p.name}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def _open_regular_file(p: Path) -> Iterator[tuple[BinaryIO, int]]:
+    """Open without blocking, then look at what was opened: a FIFO named `x.gguf` would block
+    a plain open() forever, and checking the name first leaves a window to swap the file."""
+    if p.is_dir():
+        raise GGUFError(f"{p.name} is a folder, not a model file")
+    fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise GGUFError(f"{p.name} is a folder, not a model file")
+        if not stat.S_ISREG(st.st_mode):  # a FIFO, socket or device would block or never end
+            raise GGUFError(f"{p.name} is not a regular file (a pipe or a device?)")
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
+        yield f, st.st_size
 
 
 def parse_gguf_header(f: BinaryIO, name: str, size: int, *, time_limit: float = 2.0) -> GGUFHeader:

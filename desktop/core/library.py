@@ -8,7 +8,7 @@ temporaries) are never listed: nothing half-written looks like a model.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +39,13 @@ class LibraryEntry:
 
 
 def scan_library(folders: Iterable[Path]) -> list[LibraryEntry]:
+    """Every model in the folders. Never raises for what is in them: a file that cannot be
+    used (a symlink loop, a FIFO, no permission) is one broken entry with the reason."""
     entries: list[LibraryEntry] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for folder in folders:
         for first, parts in _gguf_models(folder):
-            real = first.resolve()
+            real = _real_path(first)
             if real not in seen:  # one folder may sit inside another
                 seen.add(real)
                 entries.append(_entry(first, folder, parts))
@@ -52,28 +54,67 @@ def scan_library(folders: Iterable[Path]) -> list[LibraryEntry]:
 
 def model_files(folders: Iterable[Path]) -> list[Path]:
     """The file to open for each model in the folders, without reading headers (fast)."""
-    found = {first.resolve(): first for folder in folders for first, _ in _gguf_models(folder)}
+    found = {_real_path(first): first for folder in folders for first, _ in _gguf_models(folder)}
     return sorted(found.values(), key=lambda p: p.name.lower())
+
+
+def _real_path(path: Path) -> str:
+    """Where a path really leads, for spotting one file reached twice; a link that leads
+    nowhere (a loop, a missing target) is only itself. Path.resolve() raises on a loop."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, RuntimeError, ValueError):
+        return os.path.abspath(path)
 
 
 def _gguf_models(folder: Path) -> list[tuple[Path, tuple[Path, ...]]]:
     singles: list[tuple[Path, tuple[Path, ...]]] = []
     splits: dict[Path, list[Path]] = {}
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith(".") or not name.lower().endswith(".gguf"):
-                continue
-            path = Path(root) / name
-            split = split_name(name)
-            if split:
-                splits.setdefault(Path(root) / split.stem, []).append(path)
-            else:
-                singles.append((path, (path,)))
+    for path in _gguf_names(folder):
+        split = split_name(path.name)
+        if split:
+            splits.setdefault(path.parent / split.stem, []).append(path)
+        else:
+            singles.append((path, (path,)))
     for parts in splits.values():
         ordered = tuple(sorted(parts))
         singles.append((ordered[0], ordered))
     return singles
+
+
+def _gguf_names(folder: Path) -> Iterator[Path]:
+    """Every visible `*.gguf` name under `folder` that is not a real folder: files, and links,
+    pipes and the like (so that they are listed as broken, not hidden). Links to folders
+    are not followed (no loops); iterative, so no depth is too deep; a folder that cannot
+    be read is passed over."""
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as scan:
+                found = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            continue
+        subfolders = []
+        for entry in found:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_folder = False
+            if is_folder:
+                subfolders.append(Path(entry.path))
+            elif entry.name.lower().endswith(".gguf") and not _links_to_folder(entry):
+                yield Path(entry.path)
+        pending.extend(reversed(subfolders))  # depth first, in name order, like os.walk
+
+
+def _links_to_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink() and entry.is_dir()
+    except OSError:
+        return False
 
 
 def _entry(first: Path, folder: Path, parts: tuple[Path, ...]) -> LibraryEntry:

@@ -11,14 +11,19 @@ from typing import Any
 
 from desktop.core.generation import TokenAlternative, TokenEvent
 
-# (threshold, background): at or above the threshold, use the colour. Green = confident.
+# (threshold, background): at or above the threshold, use the colour. Blue = confident,
+# through yellow, to red = guessing: ColorBrewer's RdYlBu, which people with red-green
+# colour blindness tell apart (green-to-red does not), in tints light enough for black text
+# on a washed-out projector.
 PROBABILITY_COLOURS: tuple[tuple[float, str], ...] = (
-    (0.9, "#c8f0c8"),
-    (0.6, "#e6f5b0"),
-    (0.3, "#ffe7a3"),
-    (0.1, "#ffc891"),
-    (0.0, "#ffa3a3"),
+    (0.9, "#c6dbef"),
+    (0.6, "#e0f3f8"),
+    (0.3, "#fee090"),
+    (0.1, "#fdae61"),
+    (0.0, "#f4a582"),
 )
+# Not by colour alone: the less likely a token was, the stronger its underline.
+UNDERLINES: tuple[tuple[float, str], ...] = ((0.3, "none"), (0.1, "dotted"), (0.0, "wavy"))
 
 
 def probability_colour(prob: float) -> str:
@@ -26,6 +31,14 @@ def probability_colour(prob: float) -> str:
         if prob >= threshold:
             return colour
     return PROBABILITY_COLOURS[-1][1]
+
+
+def probability_underline(prob: float) -> str:
+    """ "none", "dotted" or "wavy": the cue that does not depend on seeing colours."""
+    for threshold, style in UNDERLINES:
+        if prob >= threshold:
+            return style
+    return UNDERLINES[-1][1]
 
 
 def visible(text: str) -> str:
@@ -54,7 +67,8 @@ def legend_html() -> str:
         else f'<span style="background-color:{colour}">&nbsp;p &lt; 10%&nbsp;</span>'
         for threshold, colour in PROBABILITY_COLOURS
     ]
-    return "How sure the model was: " + " ".join(cells)
+    return ("How sure the model was: " + " ".join(cells)
+            + " · <u>dotted</u> under p &lt; 30%, wavy under p &lt; 10%")  # fmt: skip
 
 
 def token_colour(index: int, prob: float) -> str:

@@ -1,7 +1,9 @@
-"""Work that needs the loaded model for more than one request: a quiz run, questions
-written by the model. A task runs in the engine thread with the host session in hand, so
-its requests follow each other without a round trip through the GUI; it reports through
-its own signals (queued to the GUI thread) and stops at the next token when cancelled.
+"""Work for the loaded model, run in the engine thread: a chat reply, a quiz run, questions
+written by the model. A task has the host session in hand, so its requests follow each
+other without a round trip through the GUI; it reports through its own signals (queued to
+the GUI thread, so only its asker hears them) and stops at the next token when cancelled.
+
+Create a task, connect its signals, then hand it to `InferenceEngine.run_task`.
 """
 
 from __future__ import annotations
@@ -9,13 +11,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.core.generation import ChatMessage
-from desktop.core.quiz.interrogation import AskOptions, PromptTooLong
-from desktop.engine.host_session import HostSession, ModelCrashed, SessionError
-from desktop.engine.session_ask import AskCancelled, session_ask
+from desktop.core.chat_request import ChatReply, ChatRequest, RequestCancelled
+from desktop.core.context_fit import ContextFull
+from desktop.core.generation import GenerationRequest, TokenEvent
+from desktop.engine.chat_turn import fit_prompt, generation_request
+from desktop.engine.host_session import (
+    HostSession,
+    ModelCrashed,
+    SessionError,
+    cancelled_stats,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +35,15 @@ class EngineTask(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._cancelled = threading.Event()
+        self.threads = 0  # CPU threads for its requests; set by the engine when it starts
 
     @property
     def cancelled(self) -> threading.Event:
         return self._cancelled
 
     def cancel(self) -> None:
-        """Thread-safe: the request in flight polls this flag and stops at its next token."""
+        """Thread-safe: the request in flight polls this flag and stops at its next token;
+        a task still queued never starts."""
         self._cancelled.set()
 
     def run(self, session: HostSession) -> None:
@@ -44,16 +55,13 @@ class EngineTask(QObject):
         try:
             self.work(session)
             self.ended.emit("stopped" if self._cancelled.is_set() else "done", "")
-        except AskCancelled:
+        except RequestCancelled:
             self.ended.emit("stopped", "")
         except ModelCrashed as exc:
             self.ended.emit("failed", str(exc))
             raise
-        except SessionError as exc:
+        except (SessionError, ContextFull) as exc:
             self.ended.emit("failed", str(exc))
-        except PromptTooLong as exc:
-            self.ended.emit("failed", f"Too long for this model's context: {exc}. Load it "
-                                      "with a larger context in the Chat tab.")  # fmt: skip
         except Exception as exc:  # a bug in the task must not take the engine down
             log.exception("engine task failed")
             self.ended.emit("failed", f"Unexpected error: {exc}")
@@ -62,17 +70,45 @@ class EngineTask(QObject):
         raise NotImplementedError
 
 
-class OneReplyTask(EngineTask):
-    """One reply to `messages`, with its growing token count as progress."""
+class ReplyTask(EngineTask):
+    """One reply: to a ChatRequest (the prompt is built, fitted and announced first), or
+    to a ready GenerationRequest (benchmarks, raw prompts). A stopped reply still ends
+    with `finished` (stop_reason "cancelled", the text so far); a failure with `ended`."""
 
-    replied = Signal(str)
-    progress = Signal(int)  # tokens written so far
+    prompt_ready = Signal(object)  # FittedPrompt: the text, its tokens, what was left out
+    tokens = Signal(object)  # a batch (tuple) of TokenEvents
+    finished = Signal(object)  # ChatReply
 
-    def __init__(self, messages: Sequence[ChatMessage], options: AskOptions) -> None:
+    def __init__(self, request: ChatRequest | GenerationRequest, *, preview: bool = False):
         super().__init__()
-        self._messages = list(messages)
-        self._options = options
+        self.request = request
+        self.preview = preview  # only build and count the prompt (View prompt, the counter)
+
+    def run(self, session: HostSession) -> None:
+        if self._cancelled.is_set():  # stopped while queued: it ends like any stopped reply
+            rid = self.request.request_id if isinstance(self.request, GenerationRequest) else 0
+            self.finished.emit(ChatReply("", cancelled_stats(rid, []), None))
+        super().run(session)
 
     def work(self, session: HostSession) -> None:
-        ask = session_ask(session, self._cancelled, self.progress.emit)
-        self.replied.emit(ask(self._messages, self._options).text)
+        if isinstance(self.request, GenerationRequest):
+            generation, fitted = self.request, None
+            if generation.threads == 0 and self.threads:
+                generation = replace(generation, threads=self.threads)
+        else:
+            request = self.request
+            if request.threads == 0 and self.threads:
+                request = replace(request, threads=self.threads)
+            fitted = fit_prompt(session, request)
+            self.prompt_ready.emit(fitted)
+            if self.preview:
+                return
+            generation = generation_request(request, fitted)
+        events: list[TokenEvent] = []
+
+        def forward(batch: Sequence[TokenEvent]) -> None:
+            events.extend(batch)
+            self.tokens.emit(batch)
+
+        stats = session.generate(generation, forward, self._cancelled)
+        self.finished.emit(ChatReply(stats.text, stats, fitted, tuple(events)))

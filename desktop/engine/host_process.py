@@ -10,6 +10,7 @@ import importlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -59,8 +60,27 @@ def exit_with_the_app() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def native_output_to_stderr() -> None:
+    """Send everything written to this process's stdout to its stderr instead.
+
+    llama.cpp and the libraries under it print straight to file descriptor 1 — on a failed
+    assertion ggml even runs gdb, whose ~80 backtrace lines land there — and the host
+    shares its stdout with the app: `deepdive-lab … --json` would print them into the JSON.
+    stderr is where a log belongs. Done first thing, before any library is loaded."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        os.dup2(2, 1)
+    except (OSError, ValueError):  # no stderr at all (a windowed app): nothing to move
+        pass
+    # and no gdb at all: attaching a debugger to print a backtrace delays the crash report
+    # by seconds, and nobody reads it here (the crash itself is reported by the engine)
+    os.environ.setdefault("GGML_NO_BACKTRACE", "1")
+
+
 def serve(conn: Connection, stop: Any, factory: str, kwargs: dict[str, Any]) -> None:
     """Main loop of the child. `stop.value` is set by the engine; only the engine clears it."""
+    native_output_to_stderr()
     exit_with_the_app()
     backend = make_backend(factory, kwargs)
     try:

@@ -71,6 +71,11 @@ class HostSession:
             self._stop.set()
         self._host.request_stop()
 
+    @property
+    def stop_pressed_at(self) -> float:
+        """When the stop under way was first asked for (the hard stop counts from it)."""
+        return self._stop_at
+
     def kill_host(self) -> None:
         """From any thread, as a last resort: the engine thread's wait then ends at once."""
         self._host.kill_from_other_thread()
@@ -127,7 +132,8 @@ class HostSession:
             self._host.kill()
             raise SessionError(
                 f"llama.cpp crashed while loading this file ({exc}). The file is probably "
-                "damaged or made for a newer llama.cpp; the app is fine."
+                "damaged or made for a newer llama.cpp; the app is fine. Download it again, "
+                "or try another quantization of the model (F16 or Q8_0)."
             ) from exc
 
     # ---- generate ------------------------------------------------------------------
@@ -183,8 +189,9 @@ class HostSession:
             self.model = None
             self._host.kill()
             raise ModelCrashed(
-                f"The model crashed: {exc}. What it wrote so far is kept; "
-                "load the model again to go on."
+                f"The model crashed: {exc}. What it wrote so far is kept. Load the model "
+                "again to go on; if it crashes again, try another quantization of it (F16 or "
+                "Q8_0) or another model."
             ) from exc
 
     def tokenize(
@@ -210,7 +217,10 @@ class HostSession:
         except HostDied as exc:
             self.model = None
             self._host.kill()
-            raise ModelCrashed(f"The model crashed: {exc}.") from exc
+            raise ModelCrashed(
+                f"The model crashed: {exc}. Load it again; if it crashes again, try another "
+                "quantization of it (F16 or Q8_0) or another model."
+            ) from exc
 
     # ---- helpers -------------------------------------------------------------------
 

@@ -1,20 +1,25 @@
 """InferenceEngine: a QObject in its own QThread, driving a HostSession.
 
-The GUI talks to it only through queued signals (`*_requested`) and gets answers as
-signals. Stop is the exception: `stop()` is called directly from the GUI thread and goes
-around the event queue, because the engine thread is busy streaming and a queued stop
-would only arrive after the reply has ended.
+The GUI talks to it through queued signals (loads) and tasks (everything that uses the
+loaded model: a chat reply, a prompt preview, a quiz). A task is created in the GUI
+thread, its signals connected there, and handed over with `run_task`: its answers go to
+its asker only. Stop is a direct call that goes around the event queue (`cancel` on a
+task, `stop` for a load), because the engine thread is busy and a queued stop would only
+arrive after the work it should stop.
+
+The engine owns the loaded model and lends it: a tab that needs it for a long time (the
+quiz) takes a lease, and the others see who holds it.
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.core.generation import GenerationRequest, LoadSettings
+from desktop.core.cpu import OtherLoad, threads_for_request
+from desktop.core.generation import LoadSettings
 from desktop.engine.engine_task import EngineTask
 from desktop.engine.host_session import (
     HARD_STOP_AFTER_S,
@@ -47,8 +52,6 @@ class _TaskKeeper(QObject):
 class InferenceEngine(QObject):
     # requests: GUI -> engine (queued across threads)
     load_requested = Signal(str, object)  # path, LoadSettings
-    generate_requested = Signal(object)  # GenerationRequest
-    tokenize_requested = Signal(int, str, bool)  # request id, text, parse special tokens
     unload_requested = Signal()
     task_requested = Signal(int)  # the id of a task handed over with run_task
     _shutdown_requested = Signal()
@@ -59,14 +62,10 @@ class InferenceEngine(QObject):
     load_warning = Signal(str)
     model_loaded = Signal(object)  # LoadedModel
     load_failed = Signal(str)
-    generation_started = Signal(int)
-    tokens = Signal(int, object)  # request id, a batch (tuple) of TokenEvents
-    finished = Signal(object)  # GenerationStats
-    failed = Signal(int, str)  # request id, message
     model_crashed = Signal(str)
-    tokenized = Signal(int, object, object)  # request id, ids, pieces
     busy_changed = Signal(bool)
     task_released = Signal(int)  # the engine thread is done with that task
+    lease_changed = Signal(str)  # who holds the model now, in words ("" when nobody)
 
     def __init__(
         self,
@@ -78,17 +77,17 @@ class InferenceEngine(QObject):
         self._session = HostSession(backend, backend_kwargs, hard_stop_after)
         self._thread: QThread | None = None
         self._closing = False
+        self._holder = ""
+        self.threads_setting = 0  # the person's choice; 0: automatic
+        self.training = False  # a training run in this app has a core: leave it one
+        self._other_load = OtherLoad()
         self.load_requested.connect(self._load)
-        self.generate_requested.connect(self._generate)
-        self.tokenize_requested.connect(self._tokenize)
         self.unload_requested.connect(self._unload)
         self.task_requested.connect(self._run_task)
         # Tasks cross the thread by id, and the GUI-thread keeper lets go of them once the
         # engine has: a task is a GUI-thread QObject, so its last reference must drop there.
         self._tasks = _TaskKeeper()
         self.task_released.connect(self._tasks.release)
-        # Per-request stop flags of generate requests (see stop_request).
-        self._request_stops: dict[int, threading.Event] = {}
         self._shutdown_requested.connect(self._shutdown)
 
     # ---- GUI-thread API ------------------------------------------------------------
@@ -102,7 +101,7 @@ class InferenceEngine(QObject):
         self._thread = thread
 
     def stop(self) -> None:
-        """Thread-safe: stop the current generation or load.
+        """Thread-safe: stop the model loading (a task is stopped with its `cancel`).
 
         Call it directly. Do not connect a signal to it: the engine lives in its own
         thread, so the call would be queued behind the very work it should stop.
@@ -110,20 +109,42 @@ class InferenceEngine(QObject):
         self._session.stop()
 
     def run_task(self, task: EngineTask) -> None:
-        """Queue a task after whatever the engine is doing. Call from the GUI thread."""
+        """Queue a task after whatever the engine is doing. Call from the GUI thread, after
+        connecting the task's signals."""
         self.task_requested.emit(self._tasks.keep(task))
 
-    def stop_request(self, request_id: int) -> None:
-        """Thread-safe: stop one generate request, streaming or still queued, and nothing
-        else (a quiz task after it, say). Stop a load with `stop`."""
-        self._request_stops.setdefault(request_id, threading.Event()).set()
+    def threads_now(self) -> int:
+        """CPU threads for the next request: those the model was loaded with (the setting,
+        or the physical cores), one fewer while a training run in the app keeps a core
+        busy, one fewer while other programs do; 0 when no model is loaded. Engine thread:
+        reading the other load takes a few ms."""
+        model = self._session.model
+        loaded = model.threads if model is not None else 0
+        if self.threads_setting or not loaded:
+            return self.threads_setting or loaded
+        return threads_for_request(loaded, training=self.training,
+                                   other_cores=self._other_load.cores())  # fmt: skip
 
-    def cancel_task(self, task: EngineTask) -> None:
-        """Thread-safe: the task stops at its next token; a queued one never starts.
+    # ---- the model lease -------------------------------------------------------------
 
-        Only the task's own flag is set: its requests poll it (HostSession.generate), so
-        a Chat reply or a later request is never stopped by it."""
-        task.cancel()
+    @property
+    def holder(self) -> str:
+        """Who has the model for a long job ("the Quiz tab"), or "" when it is free."""
+        return self._holder
+
+    def acquire(self, holder: str) -> bool:
+        """Take the model for a long job; False if someone else holds it. GUI thread."""
+        if self._holder and self._holder != holder:
+            return False
+        if self._holder != holder:
+            self._holder = holder
+            self.lease_changed.emit(holder)
+        return True
+
+    def release(self, holder: str) -> None:
+        if self._holder == holder:
+            self._holder = ""
+            self.lease_changed.emit("")
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop, end the host process and the thread. Call from the GUI thread."""
@@ -179,29 +200,10 @@ class InferenceEngine(QObject):
             self.model_loaded.emit(model)
         except SessionError as exc:
             self.load_failed.emit(str(exc))
+        except Exception as exc:  # a bug must not leave the tab on "Loading…"
+            name = path.rsplit("/", 1)[-1]
+            self.load_failed.emit(f"{name} could not be loaded ({type(exc).__name__}: {exc}).")
         finally:
-            self.busy_changed.emit(False)
-
-    @Slot(object)
-    def _generate(self, request: GenerationRequest) -> None:
-        if self._closing:
-            return
-        rid = request.request_id
-        stop = self._request_stops.setdefault(rid, threading.Event())
-        self.busy_changed.emit(True)
-        self.generation_started.emit(rid)
-        try:
-            stats = self._session.generate(
-                request, lambda batch: self.tokens.emit(rid, batch), stop
-            )
-            self.finished.emit(stats)
-        except ModelCrashed as exc:
-            self.failed.emit(rid, str(exc))
-            self.model_crashed.emit(str(exc))
-        except SessionError as exc:
-            self.failed.emit(rid, str(exc))
-        finally:
-            self._request_stops.pop(rid, None)
             self.busy_changed.emit(False)
 
     @Slot(int)
@@ -211,6 +213,7 @@ class InferenceEngine(QObject):
             return
         if self._closing:
             task.cancel()
+        task.threads = self.threads_now()
         self.busy_changed.emit(True)
         try:
             task.run(self._session)
@@ -220,16 +223,3 @@ class InferenceEngine(QObject):
             del task  # before the GUI thread may drop the last reference
             self.busy_changed.emit(False)
             self.task_released.emit(task_id)
-
-    @Slot(int, str, bool)
-    def _tokenize(self, request_id: int, text: str, parse_special: bool) -> None:
-        if self._closing:
-            return
-        try:
-            ids, pieces = self._session.tokenize(request_id, text, parse_special)
-            self.tokenized.emit(request_id, ids, pieces)
-        except ModelCrashed as exc:
-            self.failed.emit(request_id, str(exc))
-            self.model_crashed.emit(str(exc))
-        except SessionError as exc:
-            self.failed.emit(request_id, str(exc))

@@ -53,8 +53,15 @@ class LlamaVocab:
 
     def control_ids(self) -> frozenset[int]:
         """Tokens llama.cpp treats as special: control tokens (<s>, <|im_start|>, …) and
-        user-defined ones (chat markers some converters add), shown and counted apart."""
+        user-defined markers (chat markers some converters add), shown and counted apart.
+        A user-defined token that is only whitespace is ordinary text: Gemma's vocabulary
+        declares its runs of spaces and newlines that way, and they are indentation."""
         lib = self._lib
-        special = lib.LLAMA_TOKEN_ATTR_CONTROL | lib.LLAMA_TOKEN_ATTR_USER_DEFINED
         get_attr = lib.llama_vocab_get_attr
-        return frozenset(t for t in range(self.size) if get_attr(self._vocab, t) & special)
+        control, user = lib.LLAMA_TOKEN_ATTR_CONTROL, lib.LLAMA_TOKEN_ATTR_USER_DEFINED
+        found = set()
+        for t in range(self.size):
+            attr = get_attr(self._vocab, t)
+            if attr & control or (attr & user and self.piece(t).strip()):
+                found.add(t)
+        return frozenset(found)

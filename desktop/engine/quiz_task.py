@@ -4,15 +4,17 @@ answer (a few per second at most, so no batching is needed)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 
 from PySide6.QtCore import Signal
 
+from desktop.core.chat_request import ChatReply, ChatRequest
 from desktop.core.quiz.interrogation import interrogate
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.settings import QuizSettings
+from desktop.engine.chat_turn import ask
 from desktop.engine.engine_task import EngineTask
 from desktop.engine.host_session import HostSession
-from desktop.engine.session_ask import session_ask
 
 
 class InterrogationTask(EngineTask):
@@ -32,8 +34,12 @@ class InterrogationTask(EngineTask):
         self._done = set(done)
 
     def work(self, session: HostSession) -> None:
-        ask = session_ask(session, self.cancelled)
-        for answer in interrogate(self._pairs, self._article, self._settings, ask, self._done):
+        def ask_model(request: ChatRequest) -> ChatReply:
+            return ask(session, replace(request, threads=self.threads), cancelled=self.cancelled)
+
+        for answer in interrogate(
+            self._pairs, self._article, self._settings, ask_model, self._done
+        ):
             self.answered.emit(answer)
             if self.cancelled.is_set():
                 return

@@ -40,9 +40,13 @@ class Script:
     load_ignores_cancel: bool = False  # sleeps through a cancel, like a stuck mmap
     prompt_seconds: float = 0.0  # a "long prompt" that ignores stop requests
     crash_after_tokens: int = -1  # SIGSEGV itself after this many tokens
+    crash_on_load_if_path_contains: str = "\0"  # SIGSEGV while loading such a file
     fail_load_if_path_contains: str = "\0"
     context_size: int = 2048
     chat_template: str | None = None
+    # Written to file descriptor 1 natively (as llama.cpp's own prints and ggml's gdb
+    # backtrace are) when loading, tokenizing and generating.
+    native_stdout: str = ""
 
 
 def pieces(text: str) -> list[str]:
@@ -64,8 +68,11 @@ class ScriptedBackend:
         self, path: str, settings: LoadSettings, progress: Callable[[float], bool]
     ) -> LoadedModel:
         s = self.script
+        self._native_print()
         if s.fail_load_if_path_contains in path:
             raise GenerationError(f"scripted load failure for {os.path.basename(path)}")
+        if s.crash_on_load_if_path_contains in path:  # what a llama.cpp assertion does
+            os.kill(os.getpid(), signal.SIGSEGV)
         steps = max(1, round(s.load_seconds / 0.05))  # a progress report every 50 ms
         for i in range(steps):
             time.sleep(s.load_seconds / steps)
@@ -78,12 +85,14 @@ class ScriptedBackend:
             vocab_size=1000,
             load_seconds=s.load_seconds,
             description="scripted model",
+            threads=settings.threads or 2,
             template=TemplateInfo(s.chat_template, "", "<|im_end|>" if s.chat_template else ""),
         )
 
     def tokenize(
         self, text: str, *, parse_special: bool, add_bos: bool
     ) -> tuple[list[int], list[bytes]]:
+        self._native_print()
         parts = pieces(text)
         ids = [1] * add_bos + [abs(hash(p)) % 1000 for p in parts]
         return ids, [b"<s>"] * add_bos + [p.encode() for p in parts]
@@ -100,9 +109,10 @@ class ScriptedBackend:
         stops = TokenStopFilter(request.stop)
         parts: list[str] = []
         reason: StopReason = "eos"
-        prompt_tokens = len(pieces(request.prompt))
+        prompt_tokens = 1 + len(pieces(request.prompt))  # BOS too, as llama.cpp counts
         for n, piece in enumerate(pieces(reply)):
             if n == s.crash_after_tokens:
+                self._native_print()  # a crash handler's last words
                 os.kill(os.getpid(), signal.SIGSEGV)
             if should_stop():
                 reason = "cancelled"
@@ -131,6 +141,10 @@ class ScriptedBackend:
             parts.append(ready.text)
             yield ready
         yield timing.stats(request.request_id, prompt_tokens, reason, "".join(parts))
+
+    def _native_print(self) -> None:
+        if self.script.native_stdout:
+            os.write(1, self.script.native_stdout.encode())
 
     def _reply_for(self, prompt: str) -> str:
         for text, reply in self.script.replies_by_prompt:

@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from desktop.core.generation import ChatMessage
-from desktop.core.tokens.chat_format import template_chat_prompt, tiktoken_chat_prompt
+from desktop.core.prompt_builder import build_prompt
+from desktop.core.tokens.chat_format import tiktoken_chat_prompt
 from desktop.core.tokens.tiktoken_source import load_encoding
 from desktop.core.tokens.tiktoken_tokenizer import TiktokenTokenizer
 from desktop.core.tokens.tokenized import Tokenized
 from desktop.engine.gguf_tokenizer import GGUFTokenizer
 from desktop.engine.host_session import ModelCrashed
+from desktop.engine.template_renderer import render_safely
 
 TIKTOKEN, GGUF, TRAINED = "tiktoken:", "gguf:", "trained:"
 MAX_GGUF = 5
@@ -131,13 +133,10 @@ class TokenizerPool:
         def run(tokenizer: AnyTokenizer) -> Tokenized:
             if isinstance(tokenizer, GGUFTokenizer):
                 assert tokenizer.model is not None
-                t = tokenizer.model.template
-                if not t.chat_template:
-                    raise ValueError(f"{label(key)} has no chat template: it is a base model")
-                prompt = template_chat_prompt(
-                    messages, t.chat_template, bos_token=t.bos_token, eos_token=t.eos_token
-                )
-                return tokenizer.tokenize(prompt, parse_special=True, as_prompt=True)
+                # the prompt the Chat tab would send: the template, or for a base model the
+                # base-model transcript; templates run in the limited renderer process
+                plan = build_prompt(messages, tokenizer.model.template, render=render_safely)
+                return tokenizer.tokenize(plan.text, parse_special=True, as_prompt=True)
             specials = list(tokenizer.chat_encoding()._special_tokens)
             if not tokenizer.has_chat_tokens():
                 raise ValueError(f"{tokenizer.name} has no chat format: it predates chat "
@@ -154,6 +153,22 @@ class TokenizerPool:
         if isinstance(tokenizer, GGUFTokenizer):
             return len(tokenizer.model.vocabulary) if tokenizer.model else 0
         return tokenizer.vocab_size
+
+    def describe(self, key: str) -> str:
+        """The tokenizer's kind and vocabulary size, for a reader ("SentencePiece (llama) ·
+        vocabulary 262,144 tokens"). Call once the tokenizer has been loaded."""
+        from desktop.core.model_info import ModelInfo
+        from desktop.core.tokens.tokenizer_kinds import describe_vocabulary, tokenizer_kind
+
+        tokenizer = self.get(key)
+        if isinstance(tokenizer, GGUFTokenizer):
+            info = tokenizer.model.info if tokenizer.model else None
+            kind = tokenizer_kind(info.tokenizer_model if isinstance(info, ModelInfo) else None)
+        elif key.startswith(TRAINED):
+            kind = "byte-level BPE (trained in the Train tab)"
+        else:
+            kind = "byte-level BPE (tiktoken)"
+        return describe_vocabulary(kind, self.vocab_size(key))
 
     def open_hosts(self) -> int:
         return sum(isinstance(t, GGUFTokenizer) for t in self._tokenizers.values())

@@ -21,9 +21,17 @@ DEFAULTS: dict[str, Any] = {
     "chat/max_tokens": 512,
     "chat/seed": -1,
     "chat/context_size": 4096,
-    "chat/base_mode": False,
+    "chat/threads": 0,  # 0: automatic
+    "chat/overflow": "drop oldest",
+    "chat/prompt_modes": "{}",  # JSON: model path -> the prompt mode last chosen for it
+    "chat/base_style": "",  # JSON: the base-model prompt's identity and examples
+    "chat/base_style_presets": "{}",  # JSON: name -> style
     "chat/show_probabilities": False,
     "chat/recent_models": [],
+    "ui/zoom": 100,  # percent: presenter zoom (Ctrl+= / Ctrl+- / Ctrl+0)
+    "ui/geometry": "",
+    "lessons/progress": "{}",  # JSON: lesson file -> the step it was left at
+    "lessons/shown": False,  # the main window's place and size (base64 of saveGeometry)
     "chat/last_model": "",
     # the Quiz tab: QuizSettings' own defaults, so there is one source for them
     **{f"quiz/{name}": value for name, value in QuizSettings().to_dict().items()},

@@ -5,15 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import Slot
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QTabWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from desktop.core.conversations import ConversationStore
+from desktop.core.lessons import Step
 from desktop.core.paths import database_path
 from desktop.engine.inference_engine import InferenceEngine
+from desktop.ui.app_settings import AppSettings
 from desktop.ui.chat.chat_tab import ChatTab
+from desktop.ui.lessons_panel import LessonsPanel
 from desktop.ui.models.models_tab import ModelsTab
+from desktop.ui.presenter import Presenter
 from desktop.ui.tokens.tokens_tab import TokensTab
 from desktop.ui.widgets.lazy_tab import LazyTab
 
@@ -26,9 +30,6 @@ def _train_tab() -> TrainTab:
     from desktop.ui.train.train_tab import TrainTab
 
     return TrainTab()
-
-
-QUIZ_HAS_MODEL = "The Quiz tab is asking the model: chat and loading wait until it ends."
 
 
 def _quiz_tab(engine: InferenceEngine) -> QuizTab:
@@ -45,10 +46,12 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("Deep Dive Lab")
+        # The store first: if the database cannot be opened, no engine thread is left
+        # running ("QThread: Destroyed while thread is still running" aborts).
+        self.store = store or ConversationStore(database_path())
         self.engine = engine or InferenceEngine()
         if self.engine.thread() is self.thread():
             self.engine.start()
-        self.store = store or ConversationStore(database_path())
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.models_tab = ModelsTab()
@@ -63,20 +66,46 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.train_page, "Train")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.tabs.addTab(self.quiz_page, "Quiz")
-        self.setCentralWidget(self.tabs)
+        self.notice = QLabel()  # what start-up did (read-only, another folder), and refusals
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("background: #fff4ce; color: #5c4400; padding: 6px;")
+        self.notice.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.notice)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.models_tab.chat_requested.connect(self.chat_with)
         self.models_tab.library_changed.connect(self._on_library_changed)
         self.models_tab.library.in_use = self.model_in_use
         self.tabs.setCurrentWidget(self.chat_tab)
+        self.presenter = Presenter(self, AppSettings())
+        self.presenter.restore()
+        self._lessons: LessonsPanel | None = None
+        QShortcut(QKeySequence("F1"), self).activated.connect(self.toggle_lessons)
+        self.lessons_button = QToolButton()
+        self.lessons_button.setText("Lessons (F1)")
+        self.lessons_button.setToolTip("The talk's steps, one at a time, beside the tab")
+        self.lessons_button.clicked.connect(self.toggle_lessons)
+        self.tabs.setCornerWidget(self.lessons_button)
+        if AppSettings().get("lessons/shown"):
+            self.toggle_lessons()
 
     @Slot(str)
     def chat_with(self, path: str) -> None:
         """ "Chat with this model": open the Chat tab and load it there."""
         self.tabs.setCurrentWidget(self.chat_tab)
-        if self.chat_tab.busy:
-            self.chat_tab.status.setText("Stop the reply first, then load the other model.")
-        else:
-            self.chat_tab.load_model(path)
+        self.chat_tab.load_model(path)  # it says why not, if it cannot now
+
+    def show_notice(self, sentence: str) -> None:
+        """A sentence at the top of the window that stays (shown once, however often)."""
+        lines = self.notice.text().splitlines() if self.notice.text() else []
+        if sentence not in lines:
+            self.notice.setText("\n".join([*lines, sentence]))
+        self.notice.show()
 
     @property
     def train_tab(self) -> TrainTab:
@@ -86,6 +115,11 @@ class MainWindow(QMainWindow):
     def _on_train_tab(self, tab: TrainTab) -> None:
         tab.exported.connect(lambda _path: self.models_tab.library.refresh())
         tab.chat_requested.connect(self.chat_with)
+        tab.running_changed.connect(self._on_training)
+
+    @Slot(bool)
+    def _on_training(self, running: bool) -> None:
+        self.engine.training = running  # llama.cpp then leaves the training run a core
 
     @property
     def quiz_tab(self) -> QuizTab:
@@ -94,9 +128,6 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_quiz_tab(self, tab: QuizTab) -> None:
         tab.chat_tab_requested.connect(lambda: self.tabs.setCurrentWidget(self.chat_tab))
-        tab.running_changed.connect(
-            lambda running: self.chat_tab.lend_model(QUIZ_HAS_MODEL if running else None)
-        )
 
     @Slot()
     def _on_library_changed(self) -> None:
@@ -114,7 +145,35 @@ class MainWindow(QMainWindow):
             self.tabs.currentWidget().grab()  # paints the tab once: a broken tab fails here
         return self.tabs.count()
 
+    @Slot()
+    def toggle_lessons(self) -> None:
+        if self._lessons is None:
+            self._lessons = LessonsPanel(AppSettings())
+            self._lessons.step_shown.connect(self.show_step)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._lessons)
+            self._lessons.show()
+            self._lessons.show_step(self._lessons.index)
+            return
+        self._lessons.setVisible(not self._lessons.isVisible())
+
+    @property
+    def lessons(self) -> LessonsPanel | None:
+        return self._lessons
+
+    @Slot(object)
+    def show_step(self, step: Step) -> None:
+        """A lesson's step: its tab, with its example in the tab's text box."""
+        pages = {"models": self.models_tab, "tokens": self.tokens_tab, "train": self.train_page,
+                 "chat": self.chat_tab, "quiz": self.quiz_page}  # fmt: skip
+        self.tabs.setCurrentWidget(pages[step.tab])
+        if step.tab == "tokens" and step.example:
+            self.tokens_tab.text_page.editor.setPlainText(step.example)
+        elif step.tab == "chat":
+            self.chat_tab.show_lesson_step(step.example, step.mode)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.presenter.save()
+        AppSettings().set("lessons/shown", bool(self._lessons and self._lessons.isVisible()))
         if self.train_page.widget is not None:  # first: it waits for its step to end
             self.train_tab.shutdown()
         if self.quiz_page.widget is not None:

@@ -93,3 +93,19 @@ def test_kv_bytes_per_token_from_the_header() -> None:
     )  # fmt: skip
     # SmolLM2-135M: 30 layers × 3 KV heads × 64 dims × (K and V) × 2 bytes (f16)
     assert info.kv_bytes_per_token == 30 * 3 * 64 * 2 * 2
+
+
+def test_a_local_model_fits_for_the_context_it_will_really_load_with() -> None:
+    from desktop.core.hub.fit import local_fit
+
+    gib = 1 << 30
+    # trained for 2,048: a planned 8,192 loads with 2,048, and the KV cache is for that
+    fit, context = local_fit(300 << 20, "Q8_0", 2048, 8192, 8 * gib, kv_bytes_per_token=9216)
+    assert context == 2048 and fit is not None
+    assert fit.kv_cache == 2048 * 9216 and fit.kv_exact and fit.verdict == "fits"
+    # a tiny model trained for 64: llama.cpp's minimum of 256 applies
+    assert local_fit(1 << 20, "F32", 64, 4096, 8 * gib, 512)[1] == 256
+    # a big model on little memory
+    big, _ = local_fit(20 * gib, "F16", 4096, 4096, 8 * gib, 131072)
+    assert big is not None and big.verdict == "won't fit"
+    assert local_fit(1 << 20, "F32", 64, 4096, None, 512)[0] is None  # memory unknown

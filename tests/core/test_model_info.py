@@ -178,7 +178,3 @@ def test_missing_folder_and_directory(tmp_path: Path) -> None:
 def test_time_limit(tiny_gguf: Path) -> None:
     with pytest.raises(GGUFError, match="too large to read in time"):
         read_gguf_header(tiny_gguf, time_limit=-1.0)
-
-
-def test_gguf_error_is_a_value_error() -> None:
-    assert issubclass(GGUFError, ValueError)

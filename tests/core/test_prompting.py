@@ -1,10 +1,17 @@
-"""Prompt building: chat templates, base-model mode, reasoning handling."""
+"""Prompt building in its three modes (raw text, base model as assistant, chat template),
+and reasoning handling."""
 
 from __future__ import annotations
 
 import pytest
 
-from desktop.core.base_prompt import BASE_STOPS, DEFAULT_IDENTITY, build_base_prompt
+from desktop.core.base_prompt import (
+    BASE_STOPS,
+    DEFAULT_IDENTITY,
+    DEFAULT_STYLE,
+    BasePromptStyle,
+    build_base_prompt,
+)
 from desktop.core.chat_template import ChatTemplateError, render_chat_template
 from desktop.core.generation import ChatMessage
 from desktop.core.gguf_writer import CHATML_TEMPLATE
@@ -23,7 +30,7 @@ CHATML = TemplateInfo(CHATML_TEMPLATE, "<|endoftext|>", "<|im_end|>")
 
 def test_chat_template_prompt_and_stop() -> None:
     plan = build_prompt(CHAT, CHATML)
-    assert plan.mode == "chat template"
+    assert plan.mode == "template" and plan.label == "chat template"
     assert plan.text == (
         "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
         "<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n"
@@ -46,21 +53,23 @@ def test_render_matches_llama_cpps_own_formatter() -> None:
 
 
 def test_base_mode_transcript() -> None:
-    plan = build_prompt(CHAT, CHATML, base_mode=True)
-    assert plan.mode == "base model" and plan.stops == BASE_STOPS
+    plan = build_prompt(CHAT, CHATML, "base")
+    assert plan.mode == "base" and plan.stops == BASE_STOPS
     assert plan.text.startswith("Be brief.\n\nUser: ")  # the system prompt is the identity
     assert plan.text.endswith("User: Hi\nAssistant: Hello!\n\nUser: 2+2?\nAssistant:")
 
 
 def test_no_template_means_base_mode_with_a_note() -> None:
     plan = build_prompt([ChatMessage("user", "Hi")], TemplateInfo())
-    assert plan.mode == "base model" and "no chat template" in plan.note
+    assert plan.mode == "base" and plan.note == ""  # a base model's own mode: nothing to say
     assert plan.text.startswith(DEFAULT_IDENTITY)
+    asked = build_prompt([ChatMessage("user", "Hi")], TemplateInfo(), "template")
+    assert asked.mode == "base" and "no chat template" in asked.note
 
 
 def test_broken_template_falls_back_and_says_why() -> None:
     plan = build_prompt([ChatMessage("user", "Hi")], TemplateInfo("{% for x in %}"))
-    assert plan.mode == "base model" and "does not compile" in plan.note
+    assert plan.mode == "base" and "does not compile" in plan.note
 
 
 def test_template_that_raises_is_a_clear_error() -> None:
@@ -76,8 +85,32 @@ def test_template_sandbox_blocks_python_internals() -> None:
 
 
 def test_base_prompt_examples_come_before_the_conversation() -> None:
-    text = build_base_prompt([ChatMessage("user", "Q?")], examples=[("a?", "b.")])
+    style = BasePromptStyle(DEFAULT_IDENTITY, (("a?", "b."),))
+    text = build_base_prompt([ChatMessage("user", "Q?")], style)
     assert text == f"{DEFAULT_IDENTITY}\n\nUser: a?\nAssistant: b.\n\nUser: Q?\nAssistant:"
+
+
+def test_raw_text_is_sent_verbatim_and_never_stops_at_a_user_line() -> None:
+    text = "The Eiffel Tower is located in the city of"
+    plan = build_prompt([ChatMessage("system", "ignored"), ChatMessage("user", text)], CHATML,
+                        "raw")  # fmt: skip
+    assert plan.text == text and plan.stops == () and plan.mode == "raw"
+    # the conversation is one document: the model's continuation, then more of yours
+    more = [ChatMessage("user", text), ChatMessage("assistant", " Paris."),
+            ChatMessage("user", "It was built in")]  # fmt: skip
+    assert build_prompt(more, CHATML, "raw").text == f"{text} Paris. It was built in"
+
+
+def test_the_built_in_examples_teach_no_refusal_and_leave_demo_questions_alone() -> None:
+    """A refusal example made a real base model refuse "Who wrote Romeo and Juliet?" 5 times
+    in 7; a capital-of-France example answered the class's first question for the model."""
+    text = build_base_prompt([ChatMessage("user", "x")], DEFAULT_STYLE).lower()
+    for taught in ("don't know", "do not know", "no information", "i'm not sure"):
+        assert taught not in text
+    for demo in ("capital of france", "paris", "romeo", "count to"):
+        assert demo not in text
+    assert any(len(answer) > 150 for _q, answer in DEFAULT_STYLE.examples)  # long is fine
+    assert BasePromptStyle.from_dict(DEFAULT_STYLE.to_dict()) == DEFAULT_STYLE
 
 
 @pytest.mark.parametrize(

@@ -33,10 +33,40 @@ def test_every_bundled_article_yields_well_formed_questions(article: Article) ->
     assert {"date", "number"} <= {item.kind for item in items}
 
 
-def test_the_same_text_gives_the_same_pairs() -> None:
-    text = bundled_articles()[0].text
-    assert cloze_pairs(text) == cloze_pairs(text)
-    assert cloze_pairs(text, limit=3) == cloze_pairs(text, limit=3)
+_PAIRS_SCRIPT = """
+import json, sys
+from desktop.core.quiz.articles import bundled_articles
+from desktop.core.quiz.cloze import cloze_pairs
+print(json.dumps([[[p.question, p.answer] for p in cloze_pairs(a.text, limit)]
+                  for a in bundled_articles() for limit in (3, 12)]))
+"""
+
+
+def test_an_article_gives_the_same_questions_in_every_run_of_the_app() -> None:
+    """Quiz runs are compared across sessions, question by question, so an article must
+    give the same questions each time the app starts. Python salts str hashes per
+    process: if a set's order (of kinds, spans or answers) leaked into the choice, runs
+    with different salts would differ, though each run is consistent with itself."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def pairs_in_a_new_process(seed: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", _PAIRS_SCRIPT],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+
+    runs = {seed: pairs_in_a_new_process(seed) for seed in ("1", "2", "3")}
+    assert len(set(runs.values())) == 1, "the questions depend on the process's hash salt"
+    here = [[[p.question, p.answer] for p in cloze_pairs(a.text, limit)]
+            for a in bundled_articles() for limit in (3, 12)]  # fmt: skip
+    assert json.loads(runs["1"]) == here and all(here)
 
 
 def test_limit_prefers_dates_then_numbers_then_names() -> None:

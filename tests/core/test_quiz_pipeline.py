@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.generation import ChatMessage
+from desktop.core.chat_request import ChatReply, ChatRequest
+from desktop.core.context_fit import ContextFull
+from desktop.core.generation import ChatMessage, GenerationStats, SamplingSettings, TokenEvent
 from desktop.core.quiz.interrogation import (
-    AskOptions,
-    Reply,
     SampleAnswer,
+    answer_confidence,
     answer_line,
     interrogate,
     total_asks,
@@ -33,15 +34,30 @@ PAIRS = [
 ]
 
 
+def Reply(text: str, probs: Sequence[float], texts: Sequence[str] | None = None) -> ChatReply:
+    """A reply whose tokens had these probabilities (and texts, when given)."""
+    texts = texts if texts is not None else [""] * len(probs)
+    stats = GenerationStats(0, 0, len(probs), 0.0, 0.0, "eos", text)
+    events = tuple(TokenEvent(t, i, p) for i, (t, p) in enumerate(zip(texts, probs, strict=True)))
+    return ChatReply(text, stats, None, events)
+
+
+def old_style(ask):
+    return lambda request: ask(list(request.messages), request.sampling)
+
+
 class ScriptedAsk:
     """Replies by question and mode, in turn per sample; records every call."""
 
     def __init__(self, closed: dict[str, list[Reply]], opened: dict[str, list[Reply]]) -> None:
         self.closed, self.opened = closed, opened
-        self.calls: list[tuple[list[ChatMessage], AskOptions]] = []
+        self.calls: list[tuple[list[ChatMessage], SamplingSettings]] = []
+        self.requests: list[ChatRequest] = []
 
-    def __call__(self, messages: Sequence[ChatMessage], options: AskOptions) -> Reply:
-        self.calls.append((list(messages), options))
+    def __call__(self, request: ChatRequest) -> ChatReply:
+        messages, options = list(request.messages), request.sampling
+        self.requests.append(request)
+        self.calls.append((messages, options))
         user = messages[-1].content
         table = self.opened if "Read this article" in user else self.closed
         for question, replies in table.items():
@@ -194,20 +210,19 @@ LONG_ARTICLE = "\n\n".join(
 
 def test_open_book_prompts_too_long_for_the_context_get_the_relevant_excerpt() -> None:
     from desktop.core.quiz.excerpt import article_excerpt
-    from desktop.core.quiz.interrogation import PromptTooLong
 
     limit = 600  # "tokens" are characters here
     prompts: list[str] = []
 
-    def ask(messages: Sequence[ChatMessage], options: AskOptions) -> Reply:
+    def ask(messages: Sequence[ChatMessage], options: SamplingSettings) -> ChatReply:
         text = "".join(m.content for m in messages)
         if len(text) > limit:
-            raise PromptTooLong(len(text), limit)
+            raise ContextFull(len(text), limit, limit, "too long")
         prompts.append(text)
         return Reply("Marit Vell" if "Marit Vell" in text else "no idea", (0.5,))
 
     pair = QAPair("Who was the lighthouse keeper of Osk?", "Marit Vell")
-    answers = list(interrogate([pair], LONG_ARTICLE, QuizSettings(samples=2), ask))
+    answers = list(interrogate([pair], LONG_ARTICLE, QuizSettings(samples=2), old_style(ask)))
     assert [(a.mode, a.grade) for a in answers] == [("closed", "NOT_ATTEMPTED")] * 2 + [
         ("open", "CORRECT")
     ] * 2
@@ -218,22 +233,21 @@ def test_open_book_prompts_too_long_for_the_context_get_the_relevant_excerpt() -
 
 
 def test_a_question_too_long_even_alone_is_an_error() -> None:
-    from desktop.core.quiz.interrogation import PromptTooLong
 
-    def ask(messages: Sequence[ChatMessage], options: AskOptions) -> Reply:
-        raise PromptTooLong(5000, 100)
+    def ask(messages: Sequence[ChatMessage], options: SamplingSettings) -> ChatReply:
+        raise ContextFull(5000, 100, 100, "too long")
 
-    with pytest.raises(PromptTooLong):
-        list(interrogate([QAPair("q?", "a")], LONG_ARTICLE, QuizSettings(), ask))
+    with pytest.raises(ContextFull):
+        list(interrogate([QAPair("q?", "a")], LONG_ARTICLE, QuizSettings(), old_style(ask)))
 
 
 def test_confidence_counts_the_answer_line_only() -> None:
     reply = Reply("Paris\nIt is in France.", (0.9, 0.7, 0.1, 0.1, 0.1),
                   ("Paris", "\n", "It", " is", " in France."))  # fmt: skip
-    assert reply.confidence == pytest.approx(0.8)
+    assert answer_confidence(reply) == pytest.approx(0.8)
     leading = Reply("\nParis", (0.5, 0.9), ("\n", "Paris"))  # a leading newline is no end
-    assert leading.confidence == pytest.approx(0.7)
-    assert Reply("Paris", (0.6, 0.2)).confidence == pytest.approx(0.4)  # texts unknown
+    assert answer_confidence(leading) == pytest.approx(0.7)
+    assert answer_confidence(Reply("Paris", (0.6, 0.2))) == pytest.approx(0.4)
 
 
 def test_partial_runs_give_no_verdict_and_a_paired_gain() -> None:
@@ -270,7 +284,7 @@ def test_the_cache_gives_the_same_summary() -> None:
 def test_judge_grades_when_asked_and_its_reply_is_readable() -> None:
     calls: list[str] = []
 
-    def ask(messages: Sequence[ChatMessage], options: AskOptions) -> Reply:
+    def ask(messages: Sequence[ChatMessage], options: SamplingSettings) -> ChatReply:
         text = messages[-1].content
         calls.append(text)
         if "CORRECT" in messages[0].content + text:  # the judge prompt names the labels
@@ -279,7 +293,7 @@ def test_judge_grades_when_asked_and_its_reply_is_readable() -> None:
 
     pairs = [QAPair("When did the tower open?", "March 1889"), QAPair("Capital?", "Osk")]
     settings = QuizSettings(samples=1, open_book=False, judge=True)
-    answers = list(interrogate(pairs, ARTICLE, settings, ask))
+    answers = list(interrogate(pairs, ARTICLE, settings, old_style(ask)))
     assert [(a.grade, a.method) for a in answers] == [
         ("CORRECT", "judge"),  # the rules would not give "1889" for "March 1889"
         ("INCORRECT", "overlap"),  # "hmm": unreadable, the rule's grade stays

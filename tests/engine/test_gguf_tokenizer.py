@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from desktop.core.bpe_vocab import byte_level_bpe_vocab
+from desktop.core.chat_template import render_chat_template
 from desktop.core.generation import ChatMessage
 from desktop.core.gguf_writer import write_vocab_gguf
 from desktop.core.model_info import read_model_info
-from desktop.core.tokens.chat_format import template_chat_prompt
 from desktop.engine.gguf_tokenizer import GGUFTokenizer
 from desktop.engine.host_session import SessionError
 from tests.gguf_fixtures import TINY_SHAPE
@@ -58,7 +58,7 @@ def test_chat_format_is_the_models_own_template(tokenizer, tiny_gguf: Path) -> N
     template = model.template.chat_template
     assert template
     messages = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hi")]
-    prompt = template_chat_prompt(messages, template)
+    prompt = render_chat_template(template, messages)
     reference = ImmutableSandboxedEnvironment().from_string(template).render(
         messages=[{"role": m.role, "content": m.content} for m in messages],
         add_generation_prompt=True, bos_token="", eos_token="",
@@ -83,3 +83,21 @@ def test_broken_files_are_refused_clearly(tokenizer, broken_ggufs, kind: str) ->
     message = str(caught.value)
     assert message and "Traceback" not in message
     assert any(word in message for word in ("empty", "not a GGUF", "truncated"))
+
+
+def test_whitespace_runs_of_a_sentencepiece_vocabulary_are_ordinary_tokens(
+    tokenizer, tmp_path: Path
+) -> None:
+    """Gemma's vocabulary declares runs of spaces and newlines as user-defined tokens:
+    indentation, not control tokens - only real markers count as special."""
+    from tests.gguf_fixtures import make_spm_vocab_gguf
+
+    model = tokenizer.open(make_spm_vocab_gguf(tmp_path / "spm.gguf"))
+    text = "def f():\n        return 1\n\n  hello [marker]"
+    tokenized = tokenizer.tokenize(text)
+    pieces = [tokenizer.piece(i) for i in tokenized.ids]
+    assert b"        " in pieces and b"\n\n" in pieces  # one token each, from the vocabulary
+    specials = [tokenizer.piece(i) for i in tokenized.ids if i in model.special_ids]
+    assert specials == [b"[marker]"]
+    assert tokenized.special_count == 1
+    assert {tokenizer.piece(i) for i in model.special_ids} >= {b"<s>", b"</s>", b"[marker]"}

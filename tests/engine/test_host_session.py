@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -115,11 +116,11 @@ def test_hard_stop_kills_a_host_that_ignores_stop(scripted_session, tiny_gguf: P
     session.load(str(tiny_gguf), LoadSettings())
     first_pid = session.host_pid
     threading.Timer(0.3, session.stop).start()
-    started = time.monotonic()
     stats = session.generate(request(), lambda batch: None)
     assert stats.stop_reason == "cancelled"
-    assert time.monotonic() - started < 4  # 0.3 s + 2 s grace, not 30 s
-    assert session.host_pid is None  # killed; the model comes back with the next request
+    # killed (a host left to itself would have answered "cancelled" after its 30 s, alive);
+    # the model comes back with the next request
+    assert session.host_pid is None
     assert session.model is not None
     session.stop()  # pressing Stop again afterwards changes nothing
     ids, _pieces = session.tokenize(2, "still works")
@@ -130,11 +131,18 @@ def test_hard_stop_kills_a_host_that_ignores_stop(scripted_session, tiny_gguf: P
 def test_repeated_stops_do_not_postpone_the_hard_stop(scripted_session, tiny_gguf) -> None:
     session = scripted_session(replies=["x"], prompt_seconds=30)
     session.load(str(tiny_gguf), LoadSettings())
+    presses: list[float] = []
+
+    def press() -> None:
+        session.stop()
+        presses.append(session.stop_pressed_at)
+
     for delay in (0.2, 0.8, 1.4, 2.0):
-        threading.Timer(delay, session.stop).start()
-    started = time.monotonic()
+        threading.Timer(delay, press).start()
     assert session.generate(request(), lambda batch: None).stop_reason == "cancelled"
-    assert time.monotonic() - started < 3.5  # first press + 2 s, not last press + 2 s
+    assert session.host_pid is None  # the hard stop came
+    # it counts from the first press: later presses do not push it back
+    assert presses and all(at == presses[0] for at in presses)
 
 
 def test_a_host_that_died_while_idle_is_reported(scripted_session, tiny_gguf) -> None:
@@ -152,20 +160,20 @@ def test_a_host_that_died_while_idle_is_reported(scripted_session, tiny_gguf) ->
 def test_stuck_load_is_killed_and_the_next_load_works(scripted_session, tiny_gguf: Path) -> None:
     session = scripted_session(load_seconds=30, load_ignores_cancel=True)
     threading.Timer(0.3, session.stop).start()
-    started = time.monotonic()
+    # the host sleeps 30 s through the cancel and would then finish loading: only the
+    # hard stop ends it with "cancelled"
     with pytest.raises(SessionError, match="cancelled"):
         session.load(str(tiny_gguf), LoadSettings())
-    assert time.monotonic() - started < 6
+    assert session.host_pid is None
 
 
 def test_cooperative_load_cancel(scripted_session, tiny_gguf: Path) -> None:
     session = scripted_session(load_seconds=1.5)
     threading.Timer(0.2, session.stop).start()
-    started = time.monotonic()
     with pytest.raises(SessionError, match="cancelled"):
         session.load(str(tiny_gguf), LoadSettings())
-    assert time.monotonic() - started < 1.0  # the host stopped by itself, no kill needed
     pid = session.host_pid
+    assert pid is not None  # the host stopped by itself: no kill was needed
     session.load(str(tiny_gguf), LoadSettings())  # not left cancelled
     assert session.host_pid == pid
     assert session.model is not None
@@ -205,6 +213,13 @@ def test_llama_same_seed_same_reply(llama_session, tiny_gguf: Path) -> None:
     a = llama_session.generate(request(sampling=sampling), lambda batch: None)
     b = llama_session.generate(request(2, sampling=sampling), lambda batch: None)
     assert a.text == b.text
+    # and the seed really is used: other seeds give other replies
+    others = {
+        llama_session.generate(request(3 + seed, sampling=replace(sampling, seed=seed)),
+                               lambda batch: None).text
+        for seed in (1, 2, 3)
+    }  # fmt: skip
+    assert others - {a.text}
 
 
 # A fixed-length run: the random model would otherwise end at a random end token.
@@ -277,4 +292,37 @@ def test_broken_files_are_refused_clearly(llama_session, broken_ggufs, variant: 
     message = str(info.value)
     assert "Traceback" not in message
     assert len(message) < 400
+    assert f"broken-{variant}.gguf " in message  # names the file
+    assert any(cause in message for cause in ("is truncated", "is empty", "is not a GGUF"))
+    assert "Download it again" in message or "Pick a .gguf model file" in message
     assert llama_session.model is None
+
+
+def test_a_crash_while_loading_is_a_sentence_and_the_next_load_works(
+    scripted_session, tiny_gguf: Path, tmp_path: Path
+) -> None:
+    """The file passes the check, then llama.cpp dies while loading it."""
+    import shutil
+
+    crashing = tmp_path / "crashes-llama.gguf"
+    shutil.copy(tiny_gguf, crashing)
+    session = scripted_session(crash_on_load_if_path_contains="crashes-llama")
+    with pytest.raises(SessionError) as caught:
+        session.load(str(crashing), LoadSettings())
+    message = str(caught.value)
+    assert "llama.cpp crashed while loading this file" in message  # the cause
+    assert "segmentation fault" in message and "the app is fine" in message
+    assert "another quantization" in message and "Download it again" in message  # remedies
+    assert session.model is None
+    session.load(str(tiny_gguf), LoadSettings())  # a fresh host takes the next file
+    assert session.model is not None
+
+
+def test_a_load_the_backend_refuses_after_the_check_passed_is_said(
+    scripted_session, tiny_gguf: Path
+) -> None:
+    session = scripted_session(fail_load_if_path_contains="tiny")
+    with pytest.raises(SessionError) as caught:
+        session.load(str(tiny_gguf), LoadSettings())
+    assert str(caught.value) == f"Scripted load failure for {tiny_gguf.name}."
+    assert session.host_pid is not None  # an orderly failure: the host lives on

@@ -3,7 +3,6 @@ eats memory is stopped with a sentence, and the next render works."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -39,10 +38,8 @@ def test_renders_in_the_child(renderer: TemplateRenderer) -> None:
 def test_a_template_that_never_ends_is_stopped_and_the_next_one_renders(
     renderer: TemplateRenderer,
 ) -> None:
-    started = time.monotonic()
     with pytest.raises(ChatTemplateError, match="took longer than 1 s"):
-        renderer.render(FOREVER, HI)
-    assert time.monotonic() - started < 10
+        renderer.render(FOREVER, HI)  # 10^10 iterations: only the time limit ends it
     assert renderer.render(ECHO, HI) == "[user]hi"
 
 

@@ -15,7 +15,7 @@ from desktop.core.hub.hub_errors import HubError
 from desktop.core.hub.partials import find_partial_downloads
 from desktop.core.library import scan_library
 from tests.fake_hub import FakeHub, Fault
-from tests.hub_fixtures import FAST, FILE, GATED, REPO, Control
+from tests.hub_fixtures import FAST, FILE, GATED, REPO, Control, assert_says, fill_disk_after
 
 
 def target(hub: FakeHub, repo: str = REPO, name: str = FILE, sha: bool = True) -> DownloadTarget:
@@ -110,18 +110,33 @@ def test_gated_needs_a_token(hub, models_dir) -> None:
     gated = target(hub, GATED, "gated-Q8_0.gguf")
     with pytest.raises(HubError) as caught:
         download(hub, models_dir, target=gated)
-    assert caught.value.kind == "gated" and "token" in str(caught.value)
+    assert caught.value.kind == "gated"
+    assert_says(str(caught.value), "gated")
     assert_library_clean(models_dir, [])
     path = download(hub, models_dir, target=gated, token=hub.token)
     assert path.read_bytes() == hub.file_bytes(GATED, "gated-Q8_0.gguf")
 
 
-@pytest.mark.parametrize(("status", "kind"), [(404, "not_found"), (500, "server")])
-def test_http_errors_are_clear(hub, models_dir, status: int, kind: str) -> None:
-    hub.set_fault(REPO, FILE, Fault(status=status))
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [
+        (Fault(status=404), "not_found"),  # EntryNotFound: the file is gone
+        (Fault(status=404, error_code=""), "not_found"),  # a bare 404
+        (Fault(status=401, error_code=""), "unauthorized"),  # not gated: the token
+        (Fault(status=403, error_code=""), "unauthorized"),
+        (Fault(status=500), "server"),
+        (Fault(status=503), "server"),
+    ],
+    ids=["404-entry", "404", "401", "403", "500", "503"],
+)
+def test_http_errors_are_clear(hub, models_dir, fault: Fault, kind: str) -> None:
+    hub.set_fault(REPO, FILE, fault)
     with pytest.raises(HubError) as caught:
         download(hub, models_dir)
     assert caught.value.kind == kind
+    assert_says(str(caught.value), kind)
+    assert FILE in str(caught.value)  # which file
+    assert caught.value.retryable == (kind == "server")  # worth a Resume later, or not
     assert_library_clean(models_dir, [])
 
 
@@ -136,6 +151,38 @@ def test_offline_is_said_quickly(models_dir, monkeypatch) -> None:
     with pytest.raises(HubError) as caught:
         download_files([t], models_dir, Control(), policy=FAST)
     assert caught.value.kind == "offline"
+    assert_says(str(caught.value), "offline")
+
+
+def test_offline_mode_downloads_nothing_and_says_how_to_leave_it(
+    hub, models_dir, monkeypatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(HubError) as caught:
+        download(hub, models_dir)
+    assert caught.value.kind == "offline" and not caught.value.retryable
+    assert_says(str(caught.value), "offline_mode")
+    assert hub.requests == [] and not (models_dir / ".downloads").exists()
+
+
+def test_a_disk_that_fills_up_mid_download_keeps_the_part_to_resume(
+    hub, models_dir, monkeypatch
+) -> None:
+    size = len(hub.file_bytes(REPO, FILE))
+    with monkeypatch.context() as disk:
+        fill_disk_after(disk, size // 2)
+        control = Control()
+        with pytest.raises(HubError) as caught:
+            download(hub, models_dir, control)
+    assert caught.value.kind == "disk" and not caught.value.retryable  # no retry loop
+    assert_says(str(caught.value), "disk")
+    assert not any("Retrying" in s for s in control.statuses)
+    assert_library_clean(models_dir, [])
+    (partial,) = find_partial_downloads(models_dir)  # what fitted is kept ...
+    assert 0 < partial.have <= size // 2
+    path = download(hub, models_dir)  # ... and space freed, the download resumes
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == hub.sha256(REPO, FILE)
+    assert gets(hub)[-1] == f"bytes={partial.have}-"
 
 
 def test_pause_keeps_the_part_and_resume_finishes(hub, models_dir) -> None:
@@ -167,7 +214,8 @@ def test_not_enough_disk_space_stops_before_the_first_byte(hub, models_dir, monk
     monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(10**9, 10**9 - 1000, 1000))
     with pytest.raises(HubError) as caught:
         download(hub, models_dir)
-    assert caught.value.kind == "disk" and "disk space" in str(caught.value)
+    assert caught.value.kind == "disk"
+    assert_says(str(caught.value), "no_space")
     assert gets(hub) == []
 
 
@@ -230,11 +278,18 @@ def test_split_model_appears_only_when_every_part_passed(hub, models_dir, split_
     hub.set_fault("org/split-GGUF", SPLIT[2], Fault(flip_byte_at=10))
     with pytest.raises(HubError, match="checksum"):
         download_files(split_repo, models_dir, Control(), policy=FAST)
-    assert not list((models_dir / "org" / "split-GGUF").glob("*.gguf")) if (
-        models_dir / "org" / "split-GGUF").exists() else True  # fmt: skip
+    # the two good parts passed, yet none of the three is in the library
+    assert not (models_dir / "org" / "split-GGUF").exists()
+    assert [p.name for p in models_dir.rglob("*.gguf")] == []
+    assert_library_clean(models_dir, [])
+    (partial,) = find_partial_downloads(models_dir)  # the parts that passed are kept
+    assert partial.have == split_repo[0].file.size + split_repo[1].file.size
     hub.set_fault("org/split-GGUF", SPLIT[2], Fault())
+    fetched_before = len(gets(hub))
     paths = download_files(split_repo, models_dir, Control(), policy=FAST)
     assert [p.name for p in paths] == list(SPLIT)
+    again = [r.path for r in hub.requests if r.method == "GET" and "/cdn/" in r.path]
+    assert len(gets(hub)) == fetched_before + 1 and SPLIT[2] in again[-1]  # only the bad one
     (entry,) = scan_library([models_dir])  # one model, opened by its first part
     assert entry.path.name == SPLIT[0] and entry.size == sum(t.file.size for t in split_repo)
     assert len(entry.parts) == 3

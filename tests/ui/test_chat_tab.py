@@ -27,6 +27,13 @@ def send_and_wait(qtbot: Any, tab: Any, text: str, timeout: int = 10_000) -> Any
     return done.args[0]
 
 
+def next_prompt(qtbot: Any, tab: Any) -> Any:
+    """What "View prompt" shows for the next message (built by the engine, off the GUI)."""
+    with qtbot.waitSignal(tab.session.preview_ready, timeout=10_000) as got:
+        tab.session.preview(tab.composer.edit.toPlainText())
+    return got.args[0].plan
+
+
 def roles_and_texts(tab: Any) -> list[tuple[str, str]]:
     return [(m.role, m.content) for m in tab.store.messages(tab.conversation_id)]
 
@@ -44,8 +51,12 @@ def test_send_streams_and_persists(qtbot, make_chat) -> None:
     assert "tokens/s" in tab.status.text()
     assert tab.context_label.text().count("Context") == 1
     assert tab.context_used == stats.prompt_tokens + stats.generated_tokens > 0
-    assert tab.last_prompt is not None and tab.last_prompt.mode == "chat template"
-    assert "<|im_start|>user\nWhy is the sky blue?<|im_end|>" in tab.last_prompt.text
+    assert tab.last_prompt is not None and tab.last_prompt.plan.mode == "template"
+    assert "<|im_start|>user\nWhy is the sky blue?<|im_end|>" in tab.last_prompt.plan.text
+    # the prompt is stored with the reply (View prompt shows it after a restart)
+    stored = tab.store.messages(tab.conversation_id)[-1].stats["prompt"]
+    assert stored["text"] == tab.last_prompt.plan.text and stored["mode"] == "template"
+    assert stored["tokens"] == stats.prompt_tokens
     # the conversation is titled from its first message
     assert tab.store.get_conversation(tab.conversation_id).title.startswith("Why is the sky")
 
@@ -91,7 +102,7 @@ def test_system_prompt_is_saved_and_sent(qtbot, make_chat) -> None:
     tab.panel.system_prompt.setPlainText("You are a pirate.")
     assert tab.store.get_conversation(tab.conversation_id).system_prompt == "You are a pirate."
     send_and_wait(qtbot, tab, "Hi")
-    assert tab.last_prompt.text.startswith("<|im_start|>system\nYou are a pirate.<|im_end|>")
+    assert tab.last_prompt.plan.text.startswith("<|im_start|>system\nYou are a pirate.<|im_end|>")
     tab.panel.save_preset("Pirate")
     names = [tab.panel.preset_combo.itemText(i) for i in range(tab.panel.preset_combo.count())]
     assert "Pirate" in names
@@ -100,25 +111,34 @@ def test_system_prompt_is_saved_and_sent(qtbot, make_chat) -> None:
 def test_base_model_mode_prompt_and_stop(qtbot, make_chat) -> None:
     # no chat template: the tab switches to base-model mode by itself
     tab = make_chat(replies=[f"Paris.\n{USER_LABEL}: and what about Rome?"])
-    assert tab.panel.base_mode.isChecked()
+    assert tab.prompt_mode == "base"
     stats = send_and_wait(qtbot, tab, "Capital of France?")
     assert stats.text == "Paris."
-    assert tab.last_prompt.mode == "base model"
-    assert tab.last_prompt.text.endswith(f"{USER_LABEL}: Capital of France?\nAssistant:")
+    assert tab.last_prompt.plan.mode == "base"
+    assert tab.last_prompt.plan.text.endswith(f"{USER_LABEL}: Capital of France?\nAssistant:")
     assert roles_and_texts(tab)[-1] == ("assistant", "Paris.")
     # "View prompt" shows exactly what was sent for the next turn
     tab.composer.edit.setPlainText("And Spain?")
-    assert tab.current_prompt().text.endswith(f"{USER_LABEL}: And Spain?\nAssistant:")
+    assert next_prompt(qtbot, tab).text.endswith(f"{USER_LABEL}: And Spain?\nAssistant:")
 
 
 def test_token_probabilities_colour_and_hover(qtbot, make_chat) -> None:
-    tab = make_chat(replies=["alpha beta gamma"])
+    tab = make_chat(replies=["alpha beta gamma delta"])  # p = 1, 1/2, 1/3, 1/4
     tab.panel.show_probabilities.setChecked(True)
     send_and_wait(qtbot, tab, "Go")
     reply = tab.transcript.messages[-1]
-    assert len(reply.events) == 3 and reply.events[0].alternatives
+    assert len(reply.events) == 4 and reply.events[0].alternatives
     html = reply.body.toHtml()
-    assert "background-color:#c8f0c8" in html  # the first token has p = 1.0
+    assert "background-color:#c6dbef" in html  # the first token has p = 1.0
+    # not by colour alone: the unlikely token is underlined, the sure ones are not
+    from PySide6.QtGui import QTextCharFormat
+
+    def underline(word: str) -> QTextCharFormat.UnderlineStyle:
+        cursor = reply.body.document().find(word)
+        return cursor.charFormat().underlineStyle()
+
+    assert underline("delta") == QTextCharFormat.UnderlineStyle.DotLine  # p = 1/4
+    assert underline("alpha") == QTextCharFormat.UnderlineStyle.NoUnderline
     point = reply.body.cursorRect(reply.body.document().find("beta")).center()
     assert "Top alternatives" in reply.body.tooltip_at(point + QPoint(2, 0)) or (
         "Top alternatives" in reply.body.tooltip_at(point)
@@ -126,7 +146,7 @@ def test_token_probabilities_colour_and_hover(qtbot, make_chat) -> None:
     # stored with the message, so a reopened conversation still shows the colours
     assert tab.store.messages(tab.conversation_id)[-1].token_probs
     tab.panel.show_probabilities.setChecked(False)
-    assert "background-color:#c8f0c8" not in reply.body.toHtml()
+    assert "background-color:#c6dbef" not in reply.body.toHtml()
 
 
 def test_reasoning_is_collapsed_apart_from_the_answer(qtbot, make_chat) -> None:
@@ -161,9 +181,17 @@ def test_model_crash_keeps_the_partial_reply(qtbot, make_chat) -> None:
     stored = tab.store.messages(tab.conversation_id)
     assert stored[0].content == "crash please"
     assert stored[-1].status == "error" and stored[-1].content == "w0 w1 w2 w3 w4"
-    assert "crashed" in tab.transcript.messages[-1].error_label.text()
+    error = tab.transcript.messages[-1].error_label.text()
+    assert (
+        "The model crashed" in error
+        and "SIGSEGV" in error
+        and "What it wrote so far is kept" in error
+    )
+    assert "another quantization" in error and "F16" in error  # what to try
     assert tab.model is None
-    assert "crashed" in tab.model_bar.info.text()
+    assert "crashed" in tab.model_bar.info.text() and "Load" in tab.model_bar.info.text()
+    # the sentence appears once: not repeated in the model bar or the status line
+    assert "SIGSEGV" not in tab.model_bar.info.text() and "SIGSEGV" not in tab.status.text()
 
 
 def test_export_and_sidebar(qtbot, make_chat, tmp_path: Path) -> None:
@@ -201,10 +229,17 @@ def test_broken_model_file_is_refused_and_the_tab_lives_on(
     qtbot, make_chat, broken_ggufs, tiny_gguf
 ) -> None:
     tab = make_chat(load=False, replies=["fine"])
-    for kind in ("mid_tensor_data", "random_bytes", "empty"):
+    says = {  # the cause, and the remedy
+        "mid_tensor_data": ("is truncated", "Download it again"),
+        "random_bytes": ("is not a GGUF file", "Pick a .gguf model file"),
+        "empty": ("is empty", "Download it again"),
+    }
+    for kind, (cause, remedy) in says.items():
         tab.model_bar.info.setText("")
         tab.load_model(str(broken_ggufs(kind)))
         qtbot.waitUntil(lambda: "⚠" in tab.model_bar.info.text(), timeout=10_000)
+        shown = tab.model_bar.info.text()
+        assert f"broken-{kind}.gguf {cause}" in shown and remedy in shown
         assert tab.model is None
         assert tab.model_bar.load_button.text() == "Load"  # not stuck in "loading"
     # a good file still loads afterwards, and chat works
@@ -231,8 +266,8 @@ def test_context_is_counted_by_the_models_tokenizer_on_open(qtbot, make_chat) ->
     empty = tab.context_used
     tab.open_conversation(first)
     qtbot.waitUntil(lambda: tab.context_used > empty, timeout=10_000)
-    expected = len(pieces(tab.prompt_for(tab.store.chat_messages(first)).text))
-    assert tab.context_used == expected  # the scripted tokenizer: one token per word
+    expected = 1 + len(pieces(next_prompt(qtbot, tab).text))  # BOS, then one per word
+    assert tab.context_used == expected  # counted by the (scripted) model's tokenizer
 
 
 def test_the_streaming_chat_cannot_be_left_or_deleted(qtbot, make_chat) -> None:
@@ -260,11 +295,11 @@ def test_the_streaming_chat_cannot_be_left_or_deleted(qtbot, make_chat) -> None:
 
 def test_each_model_load_sets_base_mode_from_its_template(qtbot, make_chat, tiny_gguf) -> None:
     tab = make_chat(load=False, chat_template=CHATML)
-    tab.panel.base_mode.setChecked(True)  # left on from a base model
+    tab.panel.set_mode("base")  # left on from a base model
     tab.load_model(str(tiny_gguf))
     qtbot.waitUntil(lambda: tab.model is not None, timeout=10_000)
-    assert not tab.panel.base_mode.isChecked()
-    assert tab.current_prompt().mode == "chat template"
+    assert tab.prompt_mode == "template"
+    assert next_prompt(qtbot, tab).mode == "template"
 
 
 def test_regenerating_an_early_reply_asks_first(qtbot, make_chat, monkeypatch) -> None:
@@ -296,5 +331,73 @@ def test_a_failed_reply_leaves_a_prompt_the_template_accepts(qtbot, make_chat) -
     tab.store.finish_reply(failed.id, "w0 w1", "error", {"error": "the model crashed"})
     tab.open_conversation(conversation.id)
     assert send_and_wait(qtbot, tab, "second try").text == "recovered"
-    assert tab.last_prompt.mode == "chat template"
-    assert "[user] first try\n\nsecond try" in tab.last_prompt.text
+    assert tab.last_prompt.plan.mode == "template"
+    assert "[user] first try\n\nsecond try" in tab.last_prompt.plan.text
+
+
+def test_an_example_sets_its_mode_and_says_what_to_look_at(qtbot, make_chat) -> None:
+    from desktop.core.chat_examples import CHAT_EXAMPLES
+
+    tab = make_chat(chat_template=CHATML)
+    index = next(i for i, e in enumerate(CHAT_EXAMPLES) if e.mode == "raw")
+    tab.use_example(index)
+    assert tab.composer.edit.toPlainText() == CHAT_EXAMPLES[index].text
+    assert tab.prompt_mode == "raw" and "continues" in tab.status.text()
+    cutoff = next(i for i, e in enumerate(CHAT_EXAMPLES) if "year is it" in e.text)
+    tab.use_example(cutoff)
+    assert tab.prompt_mode == "raw"  # a note only: the mode stays as chosen
+    assert "clock" in tab.status.text()
+
+
+def test_the_modes_side_by_side(qtbot, make_chat) -> None:
+    tab = make_chat(chat_template=CHATML, replies=["Shakespeare."] * 3)
+    tab.composer.edit.setPlainText("Who wrote Romeo and Juliet?")
+    tab.compare_modes()
+    dialog = tab.modes_dialog
+    assert list(dialog.columns) == ["raw", "base", "template"]
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+    for mode, column in dialog.columns.items():
+        assert column.reply.toPlainText() == "Shakespeare.", mode
+        assert "prompt:" in column.figures.text() and "stopped" in column.figures.text()
+    # each column got its own prompt: the raw one is the bare question, the others wrap it
+    sizes = {m: int(c.figures.text().split("prompt: ")[1].split(" ")[0].replace(",", ""))
+             for m, c in dialog.columns.items()}  # fmt: skip
+    assert sizes["raw"] == 1 + len(["Who", "wrote", "Romeo", "and", "Juliet?"])  # BOS + words
+    assert sizes["raw"] < sizes["template"] < sizes["base"]
+    assert tab.store.messages(tab.conversation_id) == []  # nothing stored in the chat
+    dialog.reject()
+
+
+def test_a_full_disk_at_send_is_said_and_the_message_stays_in_the_box(
+    qtbot, make_chat, monkeypatch
+) -> None:
+    import sqlite3
+
+    tab = make_chat(replies=["never"])
+
+    def full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(tab.store, "add_message", full)
+    tab.composer.edit.setPlainText("hello?")
+    qtbot.mouseClick(tab.composer.button, Qt.MouseButton.LeftButton)
+    assert "could not be saved" in tab.status.text() and "disk is full" in tab.status.text()
+    assert tab.composer.edit.toPlainText() == "hello?" and not tab.busy
+
+
+def test_the_built_in_model_is_one_click_away_on_a_first_launch(qtbot, make_chat) -> None:
+    from desktop.ui.chat.model_bar import bundled_models
+    from desktop.ui.chat.transcript import BUILT_IN_LINK
+
+    tab = make_chat(load=False)
+    (starter,) = bundled_models()
+    assert tab.model_bar.combo.findData(str(starter)) >= 0  # listed with no library at all
+    assert "(built in)" in tab.model_bar.combo.itemText(tab.model_bar.combo.findData(str(starter)))
+    assert "Try the built-in model" in tab.transcript._hint.text()
+    assert tab.transcript._hint.text().index("built-in") < tab.transcript._hint.text().index(
+        "download one"
+    )  # offline ways first
+    tab.transcript.hint_link.emit(BUILT_IN_LINK)  # what clicking the link does
+    qtbot.waitUntil(lambda: tab.model is not None, timeout=10_000)
+    assert tab.model.path == str(starter)
+    assert "Try the built-in model" not in tab.transcript._hint.text()  # loaded: what to try

@@ -10,7 +10,9 @@ from PySide6.QtCore import Qt
 
 from desktop.core.hub.download import RetryPolicy
 from tests.fake_hub import FakeHub, Fault
-from tests.hub_fixtures import FAST, FILE, REPO
+from tests.hub_fixtures import FAST, FILE, GATED, REPO, assert_says, fill_disk_after
+
+OTHER = "org/other-GGUF"
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def open_repo(qtbot: Any, tab: Any, repo: str) -> None:
 
 def test_search_pick_download_library_chat(qtbot: Any, models_tab: Any, hub: FakeHub) -> None:
     tab = models_tab
-    assert rows(tab.discover.results)[0].repo_id == REPO
+    assert [r.repo_id for r in rows(tab.discover.results)] == [REPO, OTHER, GATED]
     with qtbot.waitSignal(tab.discover.searched, timeout=10_000) as searched:
         qtbot.keyClicks(tab.discover.search_edit, "tiny")  # debounced: one search for 4 keys
     assert searched.args == [1]
@@ -69,6 +71,21 @@ def test_search_pick_download_library_chat(qtbot: Any, models_tab: Any, hub: Fak
     with qtbot.waitSignal(tab.chat_requested, timeout=2_000) as chat:
         qtbot.mouseClick(tab.library.chat_button, Qt.MouseButton.LeftButton)
     assert chat.args == [str(path)]
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("Most likes", [OTHER, REPO, GATED]), ("Recently updated", [GATED, REPO, OTHER]),
+     ("Most downloads", [REPO, OTHER, GATED])],
+)  # fmt: skip
+def test_the_sort_box_orders_the_results(
+    qtbot: Any, models_tab: Any, label: str, expected: list[str]
+) -> None:
+    combo = models_tab.discover.sort_combo
+    if combo.currentText() != label:
+        with qtbot.waitSignal(models_tab.discover.searched, timeout=10_000):
+            combo.setCurrentIndex(combo.findText(label))  # a new search, sorted so
+    assert [r.repo_id for r in rows(models_tab.discover.results)] == expected
 
 
 def test_fit_follows_the_context_and_the_real_header(qtbot: Any, models_tab: Any) -> None:
@@ -220,3 +237,100 @@ def test_a_missing_download_folder_is_said_not_filled(
     assert not gone.exists() and models_tab.queue.items == []
     models_tab.library.refresh()
     assert "(missing)" in models_tab.library.folders.item(0).text()
+
+
+# ---- what the tab says when the Hub cannot help --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [
+        (Fault(status=404), "not_found"),
+        (Fault(status=503), "server"),
+        (Fault(status=403, error_code=""), "unauthorized"),
+    ],
+    ids=["404", "503", "403"],
+)
+def test_a_failed_download_says_why_and_what_to_do(
+    qtbot: Any, models_tab: Any, hub: FakeHub, fault: Fault, kind: str
+) -> None:
+    tab = models_tab
+    open_repo(qtbot, tab, REPO)
+    hub.set_fault(REPO, FILE, fault)
+    tab.discover.select_file(FILE)
+    with qtbot.waitSignal(tab.queue.item_failed, timeout=20_000):
+        qtbot.mouseClick(tab.discover.download_button, Qt.MouseButton.LeftButton)
+    (item,) = tab.queue.items
+    assert item.state == "failed" and item.error_kind == kind
+    note = tab.downloads.note.text()
+    assert_says(note, kind)
+    assert ("Hub token…" in note) == (kind == "unauthorized")  # where to put a token
+    assert_says(item.message, kind)  # the queue's State column says it too
+    assert tab.downloads.table.current_record() is item
+    assert tab.downloads.resume_button.isEnabled()  # to try again later
+
+
+def test_a_full_disk_mid_download_is_said_and_resume_finishes(
+    qtbot: Any, models_tab: Any, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tab = models_tab
+    open_repo(qtbot, tab, REPO)
+    tab.discover.select_file(FILE)
+    size = len(hub.file_bytes(REPO, FILE))
+    with monkeypatch.context() as disk:
+        fill_disk_after(disk, size // 2)
+        with qtbot.waitSignal(tab.queue.item_failed, timeout=20_000):
+            tab.discover.request_download()
+    (item,) = tab.queue.items
+    assert item.state == "failed" and 0 < item.done < size
+    assert_says(tab.downloads.note.text(), "disk")
+    assert not any(e.path.name == FILE for e in tab.library.entries)
+    with qtbot.waitSignal(tab.queue.item_finished, timeout=20_000):  # space was freed
+        qtbot.mouseClick(tab.downloads.resume_button, Qt.MouseButton.LeftButton)
+    assert item.path is not None and item.path.read_bytes() == hub.file_bytes(REPO, FILE)
+    last = [r for r in hub.requests if r.method == "GET" and r.path.startswith("/cdn/")][-1]
+    assert (last.headers.get("range") or "").startswith("bytes=")  # resumed, not restarted
+
+
+def test_a_rejected_token_is_said_with_where_to_get_one(
+    qtbot: Any, models_tab: Any, hub: FakeHub
+) -> None:
+    from huggingface_hub import get_token
+
+    note = models_tab.downloads.note
+    models_tab.ask_for_token("hf_not_a_real_token")  # checked with the Hub (whoami): 401
+    qtbot.waitUntil(lambda: "⚠" in note.text(), timeout=10_000)
+    assert_says(note.text(), "token_rejected")
+    assert get_token() != "hf_not_a_real_token"  # not stored
+
+
+def search_fails(qtbot: Any, hub: FakeHub) -> str:
+    """A new Models tab's first search (Enter in the search box) fails: what it says."""
+    from desktop.engine.download_queue import DownloadQueue
+    from desktop.ui.models.models_tab import ModelsTab
+
+    tab = ModelsTab(DownloadQueue(policy=FAST))
+    qtbot.addWidget(tab)
+    tab.show()
+    with qtbot.waitSignal(tab.discover.searched, timeout=10_000) as searched:
+        qtbot.keyClick(tab.discover.search_edit, Qt.Key.Key_Return)
+    assert searched.args == [-1]
+    assert tab.discover.results.records.rowCount() == 0
+    text = str(tab.discover.search_status.text())
+    tab.shutdown()
+    return text
+
+
+def test_offline_mode_is_said_with_the_way_out(
+    qtbot: Any, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert_says(search_fails(qtbot, hub), "offline_mode")
+    assert hub.requests == []
+
+
+def test_no_connection_is_said_with_the_way_out(
+    qtbot: Any, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    assert_says(search_fails(qtbot, hub), "offline")

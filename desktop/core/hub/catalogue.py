@@ -39,7 +39,8 @@ class RepoListing:
 def hub_api(token: str | None = None) -> HfApi:
     if offline_mode():
         raise HubError(
-            "Offline mode is on (HF_HUB_OFFLINE): the Hub is not contacted.",
+            "Offline mode is on (HF_HUB_OFFLINE): the Hub is not contacted. To search or "
+            "download, start again without HF_HUB_OFFLINE.",
             "offline",
             retryable=False,
         )

@@ -15,8 +15,9 @@ import os
 import shutil
 from pathlib import Path
 
+from desktop.core.atomic_files import PARTIAL_SUFFIX
 from desktop.core.hub.download_types import (
-    DOWNLOADS_FOLDER,
+    NOTE_SUFFIX,
     DownloadCancelled,
     DownloadControl,
     DownloadPaused,
@@ -26,7 +27,7 @@ from desktop.core.hub.download_types import (
 )
 from desktop.core.hub.endpoint import offline_mode
 from desktop.core.hub.file_download import FileDownload
-from desktop.core.hub.hub_errors import HubError
+from desktop.core.hub.hub_errors import HubError, explain
 
 __all__ = [
     "DownloadCancelled",
@@ -38,6 +39,9 @@ __all__ = [
 ]
 DISK_MARGIN = 64 << 20  # keep this much free after the download
 DEFAULT_POLICY = RetryPolicy()
+# The most a name gets longer on disk: `.<name>.part.json.<8 random>.partial`, the
+# temporary file the note is written through.
+LONGEST_ADDITION = len("." + NOTE_SUFFIX + ".12345678" + PARTIAL_SUFFIX)
 
 
 def download_files(
@@ -49,22 +53,36 @@ def download_files(
     policy: RetryPolicy = DEFAULT_POLICY,
 ) -> list[Path]:
     """Download the parts of one model and return their paths in the library."""
-    from desktop.core.file_lock import AlreadyLocked, exclusive_lock
-
     if offline_mode():
-        raise HubError("Offline mode is on (HF_HUB_OFFLINE): nothing can be downloaded.",
+        raise HubError("Offline mode is on (HF_HUB_OFFLINE): nothing can be downloaded. To "
+                       "download, start again without HF_HUB_OFFLINE.",
                        "offline", retryable=False)  # fmt: skip
     for target in targets:
         if not target.is_inside(models_dir):
             raise HubError(f"Refusing the unsafe file name {target.file.path!r}.", "corrupt")
+        check_name_length(target, models_dir)
+    try:
+        return _download(targets, models_dir, control, token, policy)
+    except OSError as exc:  # the lock, the folders: a file name too long, a read-only disk…
+        raise explain(exc, targets[0].file.path) from exc
+
+
+def _download(
+    targets: list[DownloadTarget],
+    models_dir: Path,
+    control: DownloadControl,
+    token: str | None,
+    policy: RetryPolicy,
+) -> list[Path]:
+    from desktop.core.file_lock import AlreadyLocked, exclusive_lock
+
     pending = [t for t in targets if not t.final_path(models_dir).exists()]
     if not pending:
         control.status("Already in the library.")
     check_disk_space(models_dir, sum(t.file.size - part_size(t.part_path(models_dir))
                                      for t in pending))  # fmt: skip
-    lock = models_dir / DOWNLOADS_FOLDER / targets[0].repo_id / (targets[0].file.path + ".lock")
     try:
-        with exclusive_lock(lock):
+        with exclusive_lock(targets[0].lock_path(models_dir)):  # removed when released
             _fetch_all(targets, pending, models_dir, control, token, policy)
             _check(control)  # a Cancel or Pause during "Verifying…" still counts
             _publish(pending, models_dir)
@@ -75,9 +93,33 @@ def download_files(
         for target in targets:
             target.discard(models_dir)
         raise
-    lock.unlink(missing_ok=True)
     control.progress(_total(targets), _total(targets))
     return [t.final_path(models_dir) for t in targets]
+
+
+def check_name_length(target: DownloadTarget, models_dir: Path) -> None:
+    """A Hub file name may be longer than this file system allows (255 bytes per name on
+    most): say so before any byte is fetched, instead of failing on the first write."""
+    name_max = _name_max(models_dir)
+    *folders, name = [*target.repo_id.split("/"), *target.file.path.split("/")]
+    for part, limit in [*((f, name_max) for f in folders), (name, name_max - LONGEST_ADDITION)]:
+        size = len(os.fsencode(part))
+        if size > limit:
+            short = part if len(part) <= 60 else f"{part[:40]}…{part[-12:]}"
+            raise HubError(
+                f"The name “{short}” is too long for this computer's file system ({size} "
+                f"bytes; at most {limit} fit here). Pick another file, or download it with "
+                "your browser and add it with Import GGUF under a shorter name.",
+                "other",
+                retryable=False,
+            )
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf; NTFS allows 255
+        return 255
 
 
 def _fetch_all(

@@ -13,6 +13,7 @@ from desktop.core.hub.gguf_files import HubFile
 DOWNLOADS_FOLDER = ".downloads"
 PART_SUFFIX = ".part"
 NOTE_SUFFIX = ".part.json"
+LOCK_SUFFIX = ".lock"
 
 
 class DownloadCancelled(Exception):
@@ -60,6 +61,10 @@ class DownloadTarget:
 
     def note_path(self, models_dir: Path) -> Path:
         return models_dir / DOWNLOADS_FOLDER / self.repo_id / (self.file.path + NOTE_SUFFIX)
+
+    def lock_path(self, models_dir: Path) -> Path:
+        """Held while a process downloads the model this file starts (see file_lock)."""
+        return models_dir / DOWNLOADS_FOLDER / self.repo_id / (self.file.path + LOCK_SUFFIX)
 
     def discard(self, models_dir: Path) -> None:
         """Forget a partial download: its bytes and its note."""

@@ -94,3 +94,24 @@ def rate_models(
         for m in models
     ]
     return list(zip(mark_recommended(models, fits), fits, strict=True))
+
+
+LLAMA_MIN_CONTEXT = 256
+
+
+def local_fit(
+    file_size: int,
+    quantization: str,
+    trained_context: int | None,
+    planned_context: int,
+    available: int | None,
+    kv_bytes_per_token: int | None,
+) -> tuple[FitEstimate | None, int]:
+    """A model in the library: the fit for the context it will really load with (the
+    planned one, never more than it was trained for, never less than llama.cpp's minimum),
+    and that context."""
+    context = min(planned_context, trained_context) if trained_context else planned_context
+    context = max(LLAMA_MIN_CONTEXT, context)
+    fit = estimate_fit(file_size, context, available, kv_bytes_per_token=kv_bytes_per_token,
+                       quantization=quantization)  # fmt: skip
+    return fit, context

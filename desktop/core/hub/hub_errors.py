@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Literal
 
 ErrorKind = Literal[
@@ -37,13 +38,20 @@ def explain(exc: BaseException, what: str = "") -> HubError:
         )
     if isinstance(exc, errors.RepositoryNotFoundError):
         return HubError(
-            f"Repository{subject} not found (or it is private and needs a token).", "not_found"
+            f"Repository{subject} not found on the Hub: check its name; if it is private, "
+            "add an access token (Models → Hub token…).",
+            "not_found",
         )
     if isinstance(exc, errors.RevisionNotFoundError | errors.EntryNotFoundError):
-        return HubError(f"File{subject} not found on the Hub.", "not_found")
+        return HubError(
+            f"File{subject} not found on the Hub: it may have been renamed or removed; "
+            "list the repository's files again.",
+            "not_found",
+        )
     if isinstance(exc, errors.OfflineModeIsEnabled):
         return HubError(
-            "Offline mode is on (HF_HUB_OFFLINE): the Hub is not contacted.",
+            "Offline mode is on (HF_HUB_OFFLINE): the Hub is not contacted. To search or "
+            "download, start again without HF_HUB_OFFLINE.",
             "offline",
             retryable=False,
         )
@@ -55,7 +63,11 @@ def explain(exc: BaseException, what: str = "") -> HubError:
                 "unauthorized",
             )
         if status == 404:
-            return HubError(f"Not found on the Hub{subject} (404).", "not_found")
+            return HubError(
+                f"Not found on the Hub{subject} (404): check the name, or list the "
+                "repository's files again.",
+                "not_found",
+            )
         if status >= 500 or status in (408, 429):
             return HubError(
                 f"The Hub had a problem{subject} ({status}); try again in a while.", "server"
@@ -68,6 +80,15 @@ def explain(exc: BaseException, what: str = "") -> HubError:
     if isinstance(exc, httpx2.TransportError):
         # Connected, then cut off or stalled: a passing fault, worth retrying.
         return HubError(f"The connection to the Hub broke{subject}: {exc}.", "server")
-    if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return HubError("The disk is full: free some space and resume the download.", "disk")
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return HubError(
+            f"The file name{subject} is too long for this computer's file system (with the "
+            "models folder's path): pick another file, or a models folder with a shorter path.",
+            "disk",
+            retryable=False,
+        )
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:  # the file system's
+        return HubError(f"Cannot write the download: {exc.strerror} ({exc.filename}).", "disk")
     return HubError(f"{type(exc).__name__}: {exc}", "other")

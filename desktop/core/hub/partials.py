@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.core.file_lock import remove_stale_lock
 from desktop.core.hub.download_types import (
     DOWNLOADS_FOLDER,
+    LOCK_SUFFIX,
     NOTE_SUFFIX,
     PART_SUFFIX,
     PartNote,
@@ -47,6 +49,8 @@ def find_partial_downloads(models_dir: Path) -> list[PartialDownload]:
     for part in root.rglob("*" + PART_SUFFIX):  # bytes with no note say nothing: drop them
         if not part.with_name(part.name.removesuffix(PART_SUFFIX) + NOTE_SUFFIX).exists():
             part.unlink(missing_ok=True)
+    for lock in root.rglob("*" + LOCK_SUFFIX):  # left by a killed process; a held one stays
+        remove_stale_lock(lock)
     return [
         PartialDownload(note, sum(part_size(t.part_path(models_dir)) for t in note.targets()))
         for note in models.values()

@@ -25,7 +25,11 @@ def save_token(token: str) -> str:
     except Exception as exc:
         error = explain(exc)
         if error.kind in ("unauthorized", "not_found"):
-            raise HubError("The Hub did not accept this token.", "unauthorized") from exc
+            raise HubError(
+                "The Hub did not accept this token: copy it again from huggingface.co → "
+                "Settings → Access Tokens (or make a new one there).",
+                "unauthorized",
+            ) from exc
         raise error from exc
     _store(token, who)
     return str(who["name"])

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Literal
 
-from desktop.core.generation import ChatMessage
+from desktop.core.chat_request import ChatReply, ChatRequest
+from desktop.core.context_fit import ContextFull
+from desktop.core.generation import ChatMessage, SamplingSettings
 from desktop.core.quiz.excerpt import article_excerpt
 from desktop.core.quiz.grading import (
     Grade,
@@ -34,30 +36,25 @@ ANSWER_INSTRUCTION = (
     "Answer the question with only the answer: a name, a number, a date or a few words. "
     "No explanation."
 )
+MIN_EXCERPT_CHARS = 80  # below this an open-book prompt holds too little to be a book
 
 
-@dataclass(frozen=True)
-class AskOptions:
-    temperature: float
-    max_tokens: int
-    seed: int  # < 0: random
+Ask = Callable[[ChatRequest], ChatReply]
 
 
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    token_probs: tuple[float, ...] = ()  # the model's probability of each token it wrote
-    token_texts: tuple[str, ...] = ()  # the tokens' text, when known (same length)
+def quiz_request(
+    messages: Sequence[ChatMessage], *, temperature: float, max_tokens: int, seed: int
+) -> ChatRequest:
+    """A quiz asks with each token's probability, and never drops part of its prompt."""
+    sampling = SamplingSettings(temperature=temperature, max_tokens=max_tokens, seed=seed)
+    return ChatRequest(tuple(messages), sampling, overflow="stop", top_alternatives=1)
 
-    @property
-    def confidence(self) -> float:
-        """Mean token probability of the answer: how sure the model was of the words it
-        chose. Only the answer line's tokens count when the tokens' text is known (an
-        explanation after it is not the answer)."""
-        probs = self.token_probs
-        if self.token_texts and len(self.token_texts) == len(probs):
-            probs = probs[: _answer_token_count(self.token_texts)]
-        return fmean(probs) if probs else 0.0
+
+def answer_confidence(reply: ChatReply) -> float:
+    """Mean token probability of the answer: how sure the model was of the words it chose.
+    Only the answer line's tokens count (an explanation after it is not the answer)."""
+    probs = reply.token_probs[: _answer_token_count(reply.token_texts)]
+    return fmean(probs) if probs else 0.0
 
 
 def _answer_token_count(texts: Sequence[str]) -> int:
@@ -70,17 +67,6 @@ def _answer_token_count(texts: Sequence[str]) -> int:
     return len(texts)
 
 
-Ask = Callable[[Sequence[ChatMessage], AskOptions], Reply]
-
-
-class PromptTooLong(Exception):
-    """Raised by an `ask` whose model cannot take the prompt and a reply of max_tokens."""
-
-    def __init__(self, tokens: int, limit: int) -> None:
-        super().__init__(f"the prompt is {tokens} tokens; the model can take {limit}")
-        self.tokens, self.limit = tokens, limit
-
-
 @dataclass(frozen=True)
 class SampleAnswer:
     question_index: int
@@ -90,6 +76,7 @@ class SampleAnswer:
     confidence: float
     grade: Grade
     method: GradeMethod
+    article_share: float = 1.0  # open book: the share of the article the prompt held
 
     @property
     def key(self) -> tuple[int, str, int]:
@@ -143,42 +130,57 @@ def interrogate(
                 if (index, mode, sample) in done:
                     continue
                 seed = -1 if settings.seed < 0 else settings.seed + 7919 * index + 2 * sample
-                options = AskOptions(settings.temperature, settings.max_tokens, seed)
-                reply, context = _ask_fitting(ask, pair.question, mode, context, options)
+                request = _asker(pair.question, settings, seed)
+                reply, context = _ask_fitting(ask, request, mode, context)
                 answer = answer_line(reply.text)
                 result = grade_answer(answer, pair.answer)
                 if settings.judge and result.grade != "NOT_ATTEMPTED":
                     result = _judge(ask, pair, answer, context) or result
-                yield SampleAnswer(
-                    index, mode, sample, answer, reply.confidence, result.grade, result.method
-                )
+                share = len(context) / len(article) if mode == "open" and article else 1.0
+                yield SampleAnswer(index, mode, sample, answer, answer_confidence(reply),
+                                   result.grade, result.method, min(1.0, share))  # fmt: skip
+
+
+def _asker(question: str, settings: QuizSettings, seed: int) -> Callable[[str | None], ChatRequest]:
+    """The request for a question, closed book (None) or with an article text."""
+
+    def request(article: str | None) -> ChatRequest:
+        messages = (closed_book_messages(question) if article is None
+                    else open_book_messages(question, article))  # fmt: skip
+        return quiz_request(messages, temperature=settings.temperature,
+                            max_tokens=settings.max_tokens, seed=seed)  # fmt: skip
+
+    return request
 
 
 def _judge(ask: Ask, pair: QAPair, answer: str, article: str) -> GradeResult | None:
     """The model's own grade; None (keep the rule's) if it is unreadable or cannot fit."""
     messages = judge_messages(pair.question, pair.answer, answer, article)
     try:
-        reply = ask(messages, AskOptions(temperature=0.0, max_tokens=12, seed=0))
-    except PromptTooLong:
+        reply = ask(quiz_request(messages, temperature=0.0, max_tokens=12, seed=0))
+    except ContextFull:
         return None
     verdict = parse_judge_reply(reply.text)
     return judged(verdict) if verdict is not None else None
 
 
 def _ask_fitting(
-    ask: Ask, question: str, mode: Mode, article: str, options: AskOptions
-) -> tuple[Reply, str]:
+    ask: Ask, request: Callable[[str | None], ChatRequest], mode: Mode, article: str
+) -> tuple[ChatReply, str]:
     """Ask; an open-book prompt too long for the model's context is asked again with an
-    excerpt of the article that fits (returned, so the next samples start from it)."""
+    excerpt of the article that fits - the paragraphs, then the sentences, that share the
+    most words with the question (returned, so the next samples start from it)."""
     if mode == "closed":
-        return ask(closed_book_messages(question), options), article
-    for _ in range(5):
+        return ask(request(None)), article
+    question = request(None).messages[-1].content
+    while True:
         try:
-            return ask(open_book_messages(question, article), options), article
-        except PromptTooLong as exc:
-            # Characters scale with tokens; 0.9 leaves room for the estimate's error.
-            budget = int(len(article) * exc.limit / exc.tokens * 0.9) - 200
-            if budget < 200:
+            return ask(request(article)), article
+        except ContextFull as exc:
+            # Characters scale with tokens; 0.9 leaves room for the estimate's error, and
+            # each round cuts at least a tenth, so this ends.
+            budget = min(int(len(article) * exc.limit / exc.tokens * 0.9),
+                         len(article) * 9 // 10)  # fmt: skip
+            if budget < MIN_EXCERPT_CHARS:
                 raise
             article = article_excerpt(article, question, budget)
-    return ask(open_book_messages(question, article), options), article

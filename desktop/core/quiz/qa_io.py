@@ -3,6 +3,11 @@
 JSONL: one {"question": ..., "answer": ..., "source": ...} object per line.
 CSV: a header row naming question and answer (and optionally source) columns.
 Files written here keep each pair's source; pairs from elsewhere become "import".
+
+Files come from anywhere, so reading one either gives pairs or raises QAFileError with a
+sentence ("line N: ..."), whatever is in it: nesting deep enough to exhaust the JSON
+parser, a 5,000-digit number, a gigabyte. CSV cells are written so that a spreadsheet
+shows them as text and never runs them as formulas (see `_cell`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,14 @@ from desktop.core.quiz.qa import QAPair, QASource
 
 SUFFIXES = (".jsonl", ".csv")
 _SOURCES: frozenset[str] = frozenset(get_args(QASource))
+MAX_FILE_BYTES = 64 << 20  # thousands of questions are a few MB
+MAX_NUMBER_CHARS = 100  # an answer like 1889 or 3.14, not 5,000 digits
+# A spreadsheet runs a cell beginning with one of these as a formula (=HYPERLINK(…),
+# =cmd|…): OWASP's list. Such a cell is written with a leading "'", which spreadsheets
+# take as "this is text"; a cell that itself begins with "'" gets one more, so reading
+# (which removes one "'" before these characters or another "'") gives back the exact text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED_STARTS = (*_FORMULA_STARTS, "'")
 
 
 class QAFileError(ValueError):
@@ -46,9 +59,17 @@ def write_pairs(path: str | Path, pairs: Iterable[QAPair]) -> None:
         # "\n" rather than csv's "\r\n": the text is written as is, and a newline inside a
         # quoted field is "\n" too, so the file has one kind of line ending.
         writer = csv.writer(buffer, lineterminator="\n")
+        # csv quotes a field holding "\n" (the line terminator) but not one holding a lone
+        # "\r", which a reader takes as a line end: such rows are quoted whole.
+        quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(["question", "answer", "source"])
-        writer.writerows([p.question, p.answer, p.source] for p in pairs)
+        for p in pairs:
+            row = [_cell(p.question), _cell(p.answer), _cell(p.source)]
+            (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
         text = buffer.getvalue()
+    if not _is_text(text):
+        raise QAFileError(f"Cannot write {path.name}: a question or answer holds an invalid "
+                          "character (a lone surrogate)")  # fmt: skip
     try:
         write_text_atomically(path, text)
     except OSError as error:
@@ -59,15 +80,39 @@ def read_pairs(path: str | Path) -> list[QAPair]:
     path = Path(path)
     kind = _kind(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise QAFileError(f"Cannot read {path.name}: {error.strerror or error}") from error
+    if len(data) > MAX_FILE_BYTES:
+        raise QAFileError(
+            f"{path.name} is larger than {MAX_FILE_BYTES >> 20} MB: not a question file?"
+        )
     try:
         text = data.decode("utf-8-sig")  # -sig: Excel and Notepad start the file with a BOM
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise QAFileError(f"{path.name} is not UTF-8 text", line) from error
     return _read_jsonl(text) if kind == "jsonl" else _read_csv(text)
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs (undone by `_uncell`)."""
+    return "'" + text if text.startswith(_ESCAPED_STARTS) else text
+
+
+def _uncell(text: str) -> str:
+    if text.startswith("'") and text[1:].startswith(_ESCAPED_STARTS):
+        return text[1:]
+    return text
 
 
 def _kind(path: Path) -> str:
@@ -86,6 +131,8 @@ def _pair(question: Any, answer: Any, source: Any, line: int) -> QAPair:
             raise QAFileError(f"the {name} must be text", line)
         if not value.strip():
             raise QAFileError(f"the {name} is empty", line)
+        if not _is_text(value):  # "\ud800" is valid JSON, but no file or database takes it
+            raise QAFileError(f"the {name} holds an invalid character (a lone surrogate)", line)
         texts.append(value.strip())
     kept = source.strip().lower() if isinstance(source, str) else ""
     origin = cast(QASource, kept) if kept in _SOURCES else "import"
@@ -106,9 +153,15 @@ def _read_jsonl(text: str) -> list[QAPair]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(
+                line, parse_int=_number, parse_float=_number, parse_constant=_not_json
+            )
         except json.JSONDecodeError as error:
             raise QAFileError(f"not valid JSON ({error.msg})", number) from error
+        except RecursionError as error:
+            raise QAFileError("nested too deeply to read (not a question file?)", number) from error
+        except ValueError as error:  # from _number or _not_json
+            raise QAFileError(str(error), number) from error
         if not isinstance(record, dict):
             raise QAFileError('expected an object like {"question": ..., "answer": ...}', number)
         for name in ("question", "answer"):
@@ -117,6 +170,18 @@ def _read_jsonl(text: str) -> list[QAPair]:
         question, answer = _field(record, "question"), _field(record, "answer")
         pairs.append(_pair(question, answer, _field(record, "source"), number))
     return pairs
+
+
+def _number(literal: str) -> str:
+    """A JSON number as the text it was written as: `{"answer": 3.10}` means "3.10" (a float
+    would say 3.1), and int() of thousands of digits is refused by Python (ValueError)."""
+    if len(literal) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number {len(literal):,} characters long (not a question file?)")
+    return literal
+
+
+def _not_json(constant: str) -> object:
+    raise ValueError(f"not valid JSON ({constant} is not a JSON value)")
 
 
 def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -152,5 +217,5 @@ def _read_csv(text: str) -> list[QAPair]:
         if len(row) <= max(q_col, a_col):
             raise QAFileError(f"expected at least {max(q_col, a_col) + 1} columns", number)
         source = row[s_col] if s_col is not None and s_col < len(row) else None
-        pairs.append(_pair(row[q_col], row[a_col], source, number))
+        pairs.append(_pair(_uncell(row[q_col]), _uncell(row[a_col]), source, number))
     return pairs

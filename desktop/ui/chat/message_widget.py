@@ -4,63 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QHelpEvent, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QTextBrowser,
-    QToolButton,
-    QToolTip,
-    QVBoxLayout,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from desktop.core.generation import Role, TokenEvent
 from desktop.core.reasoning import split_reasoning
-from desktop.core.token_colours import token_colour, token_tooltip
+from desktop.core.reply_rendering import INLINE_PLAIN_MAX_CHARS, break_long_runs, plan_rendering
+from desktop.core.token_colours import probability_underline, token_colour, token_tooltip
+from desktop.ui.chat.reply_browser import ReplyBrowser
+from desktop.ui.chat.scrolling_plain_view import ScrollingPlainView
+from desktop.ui.chat.streaming_view import StreamingView
 
+UNDERLINE_STYLES = {
+    "none": None,
+    "dotted": QTextCharFormat.UnderlineStyle.DotLine,
+    "wavy": QTextCharFormat.UnderlineStyle.WaveUnderline,
+}
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
+SPANS_PER_PASS = 800  # token spans drawn in one go (~15 ms)
 
 
-class AutoHeightBrowser(QTextBrowser):
-    """A read-only text view as tall as its document, so the transcript scrolls, not it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setOpenExternalLinks(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.document().documentLayout().documentSizeChanged.connect(self._fit)
-        self.viewport().installEventFilter(self)
-
-    def _fit(self) -> None:
-        height = int(self.document().size().height()) + 4
-        if self.height() != height:
-            self.setFixedHeight(height)
-
-    def resizeEvent(self, event: QEvent) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
-        self.document().setTextWidth(self.viewport().width())
-        self._fit()
-
-    def tooltip_at(self, pos: QPoint) -> str:
-        """The tooltip of the text under `pos` (token probabilities put one on each token)."""
-        cursor = self.cursorForPosition(pos)
-        return cursor.charFormat().toolTip()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            tip = self.tooltip_at(event.pos())
-            if tip:
-                QToolTip.showText(event.globalPos(), tip, self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().eventFilter(watched, event)
+def shown_reasoning(text: str) -> str:
+    """The reasoning as the collapsible view shows it: its start, if it is too long to lay
+    out at once (Copy copies the answer; the reasoning stays in the database)."""
+    if len(text) <= INLINE_PLAIN_MAX_CHARS:
+        return break_long_runs(text)
+    shown = break_long_runs(text[:INLINE_PLAIN_MAX_CHARS])
+    return f"{shown}\n\n[… the first {INLINE_PLAIN_MAX_CHARS:,} of {len(text):,} characters]"
 
 
 class MessageWidget(QFrame):
@@ -78,6 +49,7 @@ class MessageWidget(QFrame):
         self.streaming = False
         self._dirty = False
         self._spans_shown = 0  # tokens already drawn as coloured spans
+        self._spans_pending = False  # more spans are to be drawn on the next pass
         self.setObjectName(f"message-{role}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet(
@@ -109,19 +81,30 @@ class MessageWidget(QFrame):
         self.reasoning_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.reasoning_toggle.setStyleSheet("QToolButton { border: none; color: #666; }")
         self.reasoning_toggle.toggled.connect(self._render)
-        self.reasoning_view = AutoHeightBrowser()
+        self.reasoning_view = ReplyBrowser()
         self.reasoning_view.setStyleSheet("color: #666; background: #f6f6f6;")
         layout.addWidget(self.reasoning_toggle)
         layout.addWidget(self.reasoning_view)
 
-        self.body = AutoHeightBrowser()
+        self.body = ReplyBrowser()
         layout.addWidget(self.body)
+        self.streaming_view = StreamingView()  # while a reply streams, instead of the body
+        self.scrolling_view = ScrollingPlainView()  # a message too long for the body
+        self.render_note = QLabel()  # why a reply is not formatted
+        self.render_note.setStyleSheet("color: #8a6d00; font-size: 11px;")
+        self.render_note.setWordWrap(True)
+        for part in (self.streaming_view, self.scrolling_view, self.render_note):
+            part.hide()
+            layout.addWidget(part)
+        self.render_mode = "markdown" if role != "user" else "plain"
         self.error_label = QLabel()
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)  # model and engine words
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #a40000;")
         self.error_label.hide()
         layout.addWidget(self.error_label)
         self.stats_label = QLabel()
+        self.stats_label.setTextFormat(Qt.TextFormat.PlainText)
         self.stats_label.setStyleSheet("color: #888; font-size: 11px;")
         self.stats_label.hide()
         layout.addWidget(self.stats_label)
@@ -158,6 +141,8 @@ class MessageWidget(QFrame):
         self._render()
 
     def set_show_probabilities(self, on: bool) -> None:
+        if on == self.show_probabilities:
+            return  # nothing to redraw
         self.show_probabilities = on
         self._spans_shown = 0
         self._render()
@@ -184,41 +169,83 @@ class MessageWidget(QFrame):
             self.reasoning_toggle.show()
             self.reasoning_view.setVisible(self.reasoning_toggle.isChecked())
             if self.reasoning_toggle.isChecked():
-                self.reasoning_view.setPlainText(split.reasoning)
+                self.reasoning_view.setPlainText(shown_reasoning(split.reasoning))
             answer = split.answer
         else:
             self.reasoning_toggle.hide()
             self.reasoning_view.hide()
             answer = self.text
         if self.show_probabilities and self.events and not (split and split.reasoning):
+            self._show_only(self.body, note="")
             self._render_token_spans()
             return
         self._spans_shown = 0
-        if self.role == "user":
-            self.body.setPlainText(answer)
+        if self.role == "assistant":
+            answer = answer.lstrip()  # a base-model reply starts with the space after "Assistant:"
+        if self.streaming and self.role != "user":
+            self._show_only(self.streaming_view, note="")
+            self.streaming_view.show_text(answer, cursor=" ▍")
+            self.render_mode = "streaming"
+            return
+        self.streaming_view.clear()
+        plan = plan_rendering(answer, markdown=self.role != "user")
+        self.render_mode = plan.mode
+        if plan.mode == "scrolling_plain":
+            self._show_only(self.scrolling_view, plan.note)
+            self.scrolling_view.setPlainText(plan.text)
+            self.body.clear()
         else:
-            # lstrip: a base-model reply starts with the space after "Assistant:".
-            self.body.setMarkdown(answer.lstrip() + (" ▍" if self.streaming else ""))
+            self._show_only(self.body, plan.note)
+            self.scrolling_view.clear()
+            if plan.mode == "markdown":
+                self.body.set_markdown(plan.text)
+            else:
+                self.body.setPlainText(plan.text)
+
+    def _show_only(self, view: QWidget, note: str) -> None:
+        """One of the three views of the text is visible (the others take no space), with
+        the note that says why a reply is not formatted, if it is not."""
+        for other in (self.body, self.streaming_view, self.scrolling_view):
+            other.setVisible(other is view)
+        self.render_note.setText(note)
+        self.render_note.setVisible(bool(note))
 
     def _render_token_spans(self) -> None:
         """One coloured span per token, with its alternatives as the tooltip.
 
         While a reply streams only the new tokens are added: redrawing thousands of spans
-        every 50 ms would take the GUI thread's whole time on long replies.
+        every 50 ms would take the GUI thread's whole time on long replies. A long stored
+        reply is drawn SPANS_PER_PASS tokens at a time, the rest on the next turns of the
+        event loop, so no single pass stalls the window (4,000 spans at once: ~90 ms).
         """
+        self._spans_pending = False
         if self._spans_shown == 0 or self._spans_shown > len(self.events):
             self.body.clear()
             self._spans_shown = 0
         cursor = QTextCursor(self.body.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        for index in range(self._spans_shown, len(self.events)):
+        end = min(len(self.events), self._spans_shown + SPANS_PER_PASS)
+        cursor.beginEditBlock()  # one layout update for the pass, not one per span
+        for index in range(self._spans_shown, end):
             event = self.events[index]
             if event.text:
                 span = QTextCharFormat()
                 span.setBackground(QColor(token_colour(index, event.prob)))
+                underline = UNDERLINE_STYLES[probability_underline(event.prob)]
+                if underline is not None:
+                    span.setUnderlineStyle(underline)
                 span.setToolTip(token_tooltip(event))
                 cursor.insertText(event.text, span)
-        self._spans_shown = len(self.events)
+        cursor.endEditBlock()
+        self._spans_shown = end
+        if end < len(self.events):
+            self._spans_pending = True
+            QTimer.singleShot(0, self, self._more_spans)  # dropped if the widget goes
+
+    def _more_spans(self) -> None:
+        showing_spans = self.show_probabilities and self.events and self._spans_shown > 0
+        if self._spans_pending and showing_spans:
+            self._render_token_spans()
 
     def _copy(self) -> None:
         answer = split_reasoning(self.text).answer if self.role == "assistant" else self.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -19,25 +19,40 @@ from PySide6.QtWidgets import (
 from desktop.core.formatting import format_bytes, format_count
 from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
+from desktop.ui.widgets.compact import compact
+from desktop.ui.widgets.message_label import MessageLabel
+from desktop.ui.widgets.plain_text import html_text, warning_html
+
+
+def bundled_models() -> list[Path]:
+    """The models that ship with the app (the starter model): there on the first launch,
+    with no download."""
+    from desktop.core.resources import resources_dir
+
+    return sorted((resources_dir() / "models").glob("*.gguf"))
 
 
 def local_models(library: list[Path], extra: list[str]) -> list[Path]:
     """Usable models of the library (scanned off the GUI thread by the Models tab), then
-    recently opened ones still on disk."""
+    recently opened ones still on disk, then the built-in ones."""
     found = list(library)
     for item in extra:
         path = Path(item)
         if path not in found and path.is_file():
             found.append(path)
-    return found
+    return found + [p for p in bundled_models() if p not in found]
 
 
 def describe(info: ModelInfo) -> str:
     template = "chat template" if info.has_chat_template else "no chat template (base model)"
+    # The name, architecture and quantization come from the file's header: any text at all
+    # (a GGUF named "<h1 style=...>SECURITY ALERT</h1>" once filled the bar), so escaped.
+    # A header may lack the architecture or the context length: "?", not "None" or a crash.
+    context = f"{info.context_length:,}" if info.context_length else "?"
     return (
-        f"<b>{info.name}</b> · {info.architecture} · {format_count(info.parameter_count)} "
-        f"parameters · {info.quantization} · trained context {info.context_length:,} · "
-        f"{template} · {format_bytes(info.file_size)}"
+        f"<b>{html_text(info.name)}</b> · {html_text(info.architecture or '?')} · "
+        f"{format_count(info.parameter_count)} parameters · {html_text(info.quantization)} · "
+        f"trained context {context} · {template} · {format_bytes(info.file_size)}"
     )
 
 
@@ -49,8 +64,7 @@ class ModelBar(QWidget):
         super().__init__()
         self.recent = list(recent)
         self.library: list[tuple[Path, int]] = []
-        self.combo = QComboBox()
-        self.combo.setMinimumWidth(320)
+        self.combo = compact(QComboBox(), 16)
         self.combo.setPlaceholderText("No models yet: open a GGUF file")
         self.open_button = QPushButton("Open GGUF…")
         self.load_button = QPushButton("Load")
@@ -58,7 +72,8 @@ class ModelBar(QWidget):
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(160)
         self.progress.hide()
-        self.info = QLabel("No model loaded: pick one and press Load, or open a GGUF file.")
+        self.info = MessageLabel("No model loaded: pick one and press Load, or open a GGUF file.")
+        self.info.setTextFormat(Qt.TextFormat.RichText)  # our markup; header text escaped
         self.info.setWordWrap(True)
         self.info.setStyleSheet("color: #444;")
         row = QHBoxLayout()
@@ -89,6 +104,8 @@ class ModelBar(QWidget):
         for path in local_models(list(sizes), self.recent):
             size = sizes.get(path)
             label = f"{path.name}  ({format_bytes(size)})" if size is not None else path.name
+            if path in bundled_models():
+                label = f"{path.name}  (built in)"
             self.combo.addItem(label, str(path))
         self.combo.blockSignals(False)
         index = self.combo.findData(current) if current else -1
@@ -142,4 +159,4 @@ class ModelBar(QWidget):
             self.info.setText(f"{describe(info)} · using context {context_size:,}")
 
     def show_error(self, message: str) -> None:
-        self.info.setText(f'<span style="color:#a40000">⚠ {message}</span>')
+        self.info.setText(warning_html(message))

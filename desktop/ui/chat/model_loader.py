@@ -1,13 +1,8 @@
-"""The Chat tab's model: loading it through the engine, showing how that went, and how much
-of its context the open conversation fills.
-
-The context is counted by the model's own tokenizer (a tokenize request to the engine), so
-the figure is exact for that model rather than an estimate.
-"""
+"""The Chat tab's model: loading it through the engine and showing how that went, with the
+context it really got (llama.cpp gives at least 256 tokens, and never more than the model
+was trained for) and why, when that differs from the setting."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QLabel
@@ -20,8 +15,22 @@ from desktop.ui.chat.model_bar import ModelBar
 from desktop.ui.chat.settings_panel import SettingsPanel
 
 
+def context_note(model: LoadedModel, asked: int) -> str:
+    """Why the model got another context than the one asked for, if it did."""
+    info = model.info if isinstance(model.info, ModelInfo) else None
+    trained = info.context_length if info is not None else 0
+    if model.context_size == asked:
+        return ""
+    if trained and model.context_size >= trained and asked > trained:
+        return f" (asked for {asked:,}; the model was trained for {trained:,})"
+    if model.context_size > asked:
+        return f" (asked for {asked:,}; llama.cpp's minimum is {model.context_size:,})"
+    return f" (asked for {asked:,})"
+
+
 class ModelLoader(QObject):
-    ready = Signal()  # a model has loaded: the conversation's context can be counted
+    ready = Signal(object)  # LoadedModel: a model has loaded
+    gone = Signal()  # the model failed to load or crashed
 
     def __init__(
         self,
@@ -30,7 +39,6 @@ class ModelLoader(QObject):
         panel: SettingsPanel,
         model_bar: ModelBar,
         status: QLabel,
-        context_label: QLabel,
         parent: QObject,
     ) -> None:
         super().__init__(parent)
@@ -39,12 +47,9 @@ class ModelLoader(QObject):
         self.panel = panel
         self.model_bar = model_bar
         self.status = status
-        self.context_label = context_label
-        self.context_label.setToolTip("Tokens of the conversation, counted by the model itself")
         self.model: LoadedModel | None = None
         self.model_info: ModelInfo | None = None
-        self.context_used = 0
-        self._count_request = -1
+        self._asked = 0
         # Engine signals arrive from the engine's thread: every receiver here is a Slot.
         engine.load_started.connect(self._on_load_started)
         engine.load_progress.connect(model_bar.set_progress)
@@ -52,12 +57,13 @@ class ModelLoader(QObject):
         engine.model_loaded.connect(self._on_model_loaded)
         engine.load_failed.connect(self._on_load_failed)
         engine.model_crashed.connect(self._on_crashed)
-        engine.tokenized.connect(self._on_tokenized)
 
     def load(self, path: str) -> None:
         self.model_bar.add_and_select(path)
         self.settings.set("chat/recent_models", self.model_bar.recent)
-        self.engine.load_requested.emit(path, self.panel.load_settings())
+        settings = self.panel.load_settings()
+        self._asked = settings.context_size
+        self.engine.load_requested.emit(path, settings)
 
     @Slot(str)
     def _on_load_started(self, path: str) -> None:
@@ -76,13 +82,13 @@ class ModelLoader(QObject):
         self.model_bar.set_loading(False)
         self.model_bar.show_model(self.model_info, model.context_size)
         self.settings.set("chat/last_model", model.path)
-        no_template = not model.template.chat_template
-        self.panel.base_mode.setChecked(no_template)  # each model starts in its own mode
+        asked = self._asked or self.panel.context_size.value()
         self.status.setText(
-            f"Model ready in {model.load_seconds:.1f} s · context {model.context_size:,} tokens"
-            + (" · no chat template: base-model mode is on" if no_template else "")
+            f"Model ready in {model.load_seconds:.1f} s · context {model.context_size:,} "
+            f"tokens{context_note(model, asked)}"
+            + (f" · {model.runtime}, {model.threads} threads" if model.runtime else "")
         )
-        self.ready.emit()
+        self.ready.emit(model)
 
     @Slot(str)
     def _on_load_failed(self, message: str) -> None:
@@ -90,33 +96,12 @@ class ModelLoader(QObject):
         self.model_bar.set_loading(False)
         self.model_bar.show_error(message)
         self.status.setText("No model loaded.")
+        self.gone.emit()
 
     @Slot(str)
     def _on_crashed(self, message: str) -> None:
+        """The sentence itself is shown once, where the work was cut (the reply, or the
+        quiz); here, only that the model is gone."""
         self.model = None
-        self.model_bar.show_error(message)
-
-    # ---- context -------------------------------------------------------------------
-
-    def count_tokens(self, request_id: int, text: str) -> None:
-        """Ask the model's tokenizer how long `text` is; the answer updates the label.
-
-        `request_id` comes from the tab's own counter: a failed count is reported on the
-        engine's `failed` signal, and must not be mistaken for the streaming reply.
-        """
-        self._count_request = request_id
-        self.engine.tokenize_requested.emit(request_id, text, True)
-
-    @Slot(int, object, object)
-    def _on_tokenized(self, request_id: int, ids: Sequence[int], _pieces: object) -> None:
-        if request_id == self._count_request and self.model is not None:
-            self.show_context(len(ids))
-
-    def show_context(self, used: int) -> None:
-        self.context_used = used
-        size = self.model.context_size if self.model else 0
-        share = used / size if size else 0.0
-        colour = "#a40000" if share > 0.9 else "#555"
-        self.context_label.setText(
-            f'<span style="color:{colour}">Context {used:,} / {size:,} tokens</span>'
-        )
+        self.model_bar.show_error("The model crashed and is no longer loaded: press Load.")
+        self.gone.emit()

@@ -1,37 +1,97 @@
-"""'View prompt': the exact text the model receives, and where generation will stop."""
+"""'View prompt': the exact text the model received for the latest reply (stored with it)
+and the text it would receive for the next message, each with its token count and where
+generation stops."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
     QPlainTextEdit,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.core.prompt_builder import PromptPlan
+from desktop.core.base_prompt import stop_rule
+from desktop.core.context_fit import FittedPrompt
+from desktop.core.prompt_builder import MODE_LABELS
+from desktop.ui.widgets.plain_text import html_text
+
+NOT_YET = "No reply in this conversation yet."
+
+
+def describe_prompt(record: dict[str, Any]) -> str:
+    """One paragraph about a prompt: its mode, size, where the reply stops, what was cut."""
+    mode = str(record.get("mode", ""))
+    stops = [str(s) for s in record.get("stops", [])]
+    if mode == "base":
+        stop = stop_rule()
+    elif stops:  # the model's own strings ("<|im_end|>" would vanish as an unknown tag)
+        listed = html_text(", ".join(repr(s) for s in stops))
+        stop = f"The reply stops at {listed} or the end token."
+    else:
+        stop = "The reply stops at the model's end token or the length limit."
+    parts = [f"Mode: <b>{MODE_LABELS.get(mode, mode)}</b> · {int(record.get('tokens', 0)):,} "  # type: ignore[call-overload]
+             f"tokens of a {int(record.get('context', 0)):,}-token context.", stop]  # fmt: skip
+    if record.get("note"):
+        parts.append(f"<i>{html_text(str(record['note']))}</i>")
+    return "<br>".join(parts)
+
+
+def record_of(fitted: FittedPrompt) -> dict[str, Any]:
+    from desktop.ui.chat.chat_session import prompt_record
+
+    return prompt_record(fitted)
+
+
+class PromptPage(QWidget):
+    def __init__(self, waiting: str) -> None:
+        super().__init__()
+        self.about = QLabel(waiting)
+        self.about.setTextFormat(Qt.TextFormat.RichText)  # describe_prompt escapes the rest
+        self.about.setWordWrap(True)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.about)
+        layout.addWidget(self.text, 1)
+
+    def show_record(self, record: dict[str, Any]) -> None:
+        self.about.setText(describe_prompt(record))
+        self.text.setPlainText(str(record.get("text", "")))
 
 
 class PromptDialog(QDialog):
-    def __init__(self, plan: PromptPlan, parent: QWidget | None = None) -> None:
+    def __init__(self, last: dict[str, Any] | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Prompt sent to the model ({plan.mode})")
-        stops = ", ".join(repr(s) for s in plan.stops) or "the model's end token"
-        note = QLabel(
-            f"Mode: <b>{plan.mode}</b>. Generation stops at: {stops}."
-            + (f"<br>{plan.note}" if plan.note else "")
-        )
-        note.setWordWrap(True)
-        self.text = QPlainTextEdit(plan.text)
-        self.text.setReadOnly(True)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.setWindowTitle("Prompts sent to the model")
+        self.last = PromptPage(NOT_YET)
+        self.next = PromptPage("Building the next prompt…")
+        if last:
+            self.last.show_record(last)
+        self.pages = QTabWidget()
+        self.pages.addTab(self.last, "Latest reply's prompt")
+        self.pages.addTab(self.next, "Next message's prompt")
+        if not last:
+            self.pages.setCurrentWidget(self.next)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(note)
-        layout.addWidget(self.text)
+        layout.addWidget(self.pages)
         layout.addWidget(buttons)
-        self.resize(680, 500)
+        self.resize(720, 540)
+
+    @Slot(object)
+    def show_next(self, fitted: FittedPrompt) -> None:
+        self.next.show_record(record_of(fitted))
+
+    @Slot(str)
+    def show_next_error(self, message: str) -> None:
+        self.next.about.setText(f"⚠ {html_text(message)}")

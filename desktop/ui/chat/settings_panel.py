@@ -1,8 +1,9 @@
-"""The right-hand panel: the model's identity (system prompt, presets) and sampling."""
+"""The right-hand panel: how the model is prompted (mode, identity, presets), sampling,
+and what happens when a conversation outgrows the context."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,9 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.chat_examples import CHAT_EXAMPLES
+from desktop.core.context_fit import OVERFLOW_POLICIES, OverflowPolicy
+from desktop.core.cpu import physical_cores
 from desktop.core.generation import LoadSettings, SamplingSettings
 from desktop.core.presets import PresetStore
+from desktop.core.prompt_builder import MODES, PromptMode
 from desktop.ui.app_settings import AppSettings
+from desktop.ui.widgets.compact import compact
 
 
 def _double(lo: float, hi: float, step: float, tip: str) -> QDoubleSpinBox:
@@ -39,10 +45,33 @@ def _int(lo: int, hi: int, tip: str) -> QSpinBox:
     return box
 
 
+MODE_CHOICES: dict[PromptMode, str] = {
+    "template": "Chat template (the model's own format)",
+    "base": "Base model as assistant (identity + examples)",
+    "raw": "Raw text (the model continues it)",
+}
+MODE_TIPS: dict[PromptMode, str] = {
+    "template": "The conversation is written in the chat format the model was trained on.",
+    "base": "A base model only continues documents: the prompt is a transcript that begins "
+    "with an identity and a few example exchanges, so its continuation is an answer.",
+    "raw": "What you type is the whole prompt; the model simply continues the text, as a "
+    "base model does. No turns, no stop at a user line.",
+}
+OVERFLOW_CHOICES: dict[OverflowPolicy, str] = {
+    "drop oldest": "Drop the oldest turns",
+    "truncate middle": "Drop turns from the middle",
+    "stop": "Stop and say so",
+}
+
+
 class SettingsPanel(QWidget):
     system_prompt_changed = Signal(str)
     view_prompt_requested = Signal()
     probabilities_toggled = Signal(bool)
+    mode_changed = Signal(str)  # PromptMode, chosen by the person
+    edit_base_prompt_requested = Signal()
+    compare_modes_requested = Signal()
+    example_chosen = Signal(int)  # an index into CHAT_EXAMPLES
 
     def __init__(self, settings: AppSettings, presets: PresetStore) -> None:
         super().__init__()
@@ -53,7 +82,7 @@ class SettingsPanel(QWidget):
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setPlaceholderText("e.g. You are a patient tutor who explains simply.")
         self.system_prompt.setMaximumHeight(110)
-        self.preset_combo = QComboBox()
+        self.preset_combo = compact(QComboBox(), 8)
         self.save_preset_button = QPushButton("Save as preset…")
         preset_row = QHBoxLayout()
         preset_row.addWidget(self.preset_combo, 1)
@@ -72,6 +101,13 @@ class SettingsPanel(QWidget):
         self.seed = _int(-1, 2**31 - 1, "-1: a new random seed each time")
         self.context_size = _int(256, 131072, "Context window to load the model with")
         self.context_size.setSingleStep(512)
+        self.threads = _int(0, 256, "CPU threads for llama.cpp; 0: automatic (physical cores, "
+                                    "one fewer while a model trains in the Train tab)")  # fmt: skip
+        self.threads.setSpecialValueText(f"auto ({physical_cores()})")
+        self.overflow = compact(QComboBox(), 10)
+        for policy in OVERFLOW_POLICIES:
+            self.overflow.addItem(OVERFLOW_CHOICES[policy], policy)
+        self.overflow.setToolTip("When the conversation no longer fits the model's context")
         form = QFormLayout(sampling)
         form.addRow("Temperature", self.temperature)
         form.addRow("Top-p", self.top_p)
@@ -81,20 +117,40 @@ class SettingsPanel(QWidget):
         form.addRow("Max tokens", self.max_tokens)
         form.addRow("Seed", self.seed)
         form.addRow("Context size (reload)", self.context_size)
+        form.addRow("Threads", self.threads)
+        form.addRow("Too long", self.overflow)
 
-        self.base_mode = QCheckBox("Base-model mode (prompt as a transcript)")
-        self.base_mode.setToolTip(
-            "Make an assistant out of a model with no chat template: an identity line and a "
-            "few example exchanges, stopping where the user's next turn would start."
+        prompting = QGroupBox("Prompt")
+        self.mode = compact(QComboBox(), 18)
+        for mode in ("template", "base", "raw"):
+            self.mode.addItem(MODE_CHOICES[mode], mode)
+            tip = Qt.ItemDataRole.ToolTipRole
+            self.mode.setItemData(self.mode.count() - 1, MODE_TIPS[mode], tip)
+        self.mode.setToolTip("How the conversation is turned into the text the model reads")
+        self.edit_base_button = QPushButton("Edit identity and examples…")
+        self.edit_base_button.setToolTip("The base-model prompt: editable, saved as presets")
+        self.compare_button = QPushButton("Compare the modes on one question…")
+        self.compare_button.setToolTip(
+            "The same question as raw text, through the base-model prompt and through the "
+            "chat template, side by side"
         )
+        self.examples = compact(QComboBox(), 18)
+        self.examples.addItem("Try an example…", -1)
+        for index, example in enumerate(CHAT_EXAMPLES):
+            self.examples.addItem(example.title, index)
+        prompt_box = QVBoxLayout(prompting)
+        prompt_box.addWidget(self.mode)
+        prompt_box.addWidget(self.edit_base_button)
+        prompt_box.addWidget(self.compare_button)
+        prompt_box.addWidget(self.examples)
         self.show_probabilities = QCheckBox("Show token probabilities")
         self.show_probabilities.setToolTip("Colour each token by how likely the model found it")
         self.view_prompt_button = QPushButton("View prompt sent to the model…")
 
         layout = QVBoxLayout(self)
+        layout.addWidget(prompting)
         layout.addWidget(identity)
         layout.addWidget(sampling)
-        layout.addWidget(self.base_mode)
         layout.addWidget(self.show_probabilities)
         layout.addWidget(self.view_prompt_button)
         layout.addStretch(1)
@@ -108,6 +164,36 @@ class SettingsPanel(QWidget):
         )
         self.view_prompt_button.clicked.connect(self.view_prompt_requested.emit)
         self.show_probabilities.toggled.connect(self.probabilities_toggled.emit)
+        self.mode.activated.connect(lambda _i: self.mode_changed.emit(self.prompt_mode()))
+        self.edit_base_button.clicked.connect(self.edit_base_prompt_requested.emit)
+        self.compare_button.clicked.connect(self.compare_modes_requested.emit)
+        self.examples.activated.connect(self._on_example)
+
+    def _on_example(self, index: int) -> None:
+        chosen = self.examples.itemData(index)
+        self.examples.setCurrentIndex(0)
+        if isinstance(chosen, int) and chosen >= 0:
+            self.example_chosen.emit(chosen)
+
+    # ---- prompt mode ---------------------------------------------------------------
+
+    def prompt_mode(self) -> PromptMode:
+        mode = self.mode.currentData()
+        return mode if mode in MODES else "template"
+
+    def set_mode(self, mode: PromptMode, *, has_template: bool = True) -> None:
+        """Show `mode`; "chat template" can only be chosen for a model that has one."""
+        item = self.mode.model().item(self.mode.findData("template"))  # type: ignore[attr-defined]
+        item.setEnabled(has_template)
+        item.setToolTip(MODE_TIPS["template"] if has_template else
+                        "This model has no chat template: it is a base model.")  # fmt: skip
+        self.mode.setCurrentIndex(self.mode.findData(mode))
+        self.edit_base_button.setEnabled(mode == "base")
+        self.system_prompt.setEnabled(mode != "raw")
+
+    def overflow_policy(self) -> OverflowPolicy:
+        policy = self.overflow.currentData()
+        return policy if policy in OVERFLOW_POLICIES else "drop oldest"
 
     # ---- values --------------------------------------------------------------------
 
@@ -121,7 +207,9 @@ class SettingsPanel(QWidget):
         self.max_tokens.setValue(get("chat/max_tokens"))
         self.seed.setValue(get("chat/seed"))
         self.context_size.setValue(get("chat/context_size"))
-        self.base_mode.setChecked(get("chat/base_mode"))
+        self.threads.setValue(get("chat/threads"))
+        index = self.overflow.findData(get("chat/overflow"))
+        self.overflow.setCurrentIndex(max(0, index))
         self.show_probabilities.setChecked(get("chat/show_probabilities"))
 
     def save_values(self) -> None:
@@ -135,7 +223,8 @@ class SettingsPanel(QWidget):
         put("chat/max_tokens", s.max_tokens)
         put("chat/seed", s.seed)
         put("chat/context_size", self.context_size.value())
-        put("chat/base_mode", self.base_mode.isChecked())
+        put("chat/threads", self.threads.value())
+        put("chat/overflow", self.overflow_policy())
         put("chat/show_probabilities", self.show_probabilities.isChecked())
 
     def sampling(self) -> SamplingSettings:
@@ -150,7 +239,7 @@ class SettingsPanel(QWidget):
         )
 
     def load_settings(self) -> LoadSettings:
-        return LoadSettings(context_size=self.context_size.value())
+        return LoadSettings(context_size=self.context_size.value(), threads=self.threads.value())
 
     def set_system_prompt(self, text: str) -> None:
         self.system_prompt.blockSignals(True)

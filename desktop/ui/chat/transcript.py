@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.ui.chat.message_widget import MessageWidget
 
-EMPTY_HINT = (
-    "<h3>Chat with a model on your own computer</h3>"
-    "<p>Load a GGUF model above, then type a message below. Everything stays on this "
-    "machine.</p><p>Try <b>Base-model mode</b> on a base model to see how a plain document "
-    "completer becomes an assistant, and <b>Show token probabilities</b> to see how sure "
-    "the model was of every token.</p>"
-)
+BUILT_IN_LINK = "deepdive:built-in-model"
+
+
+def empty_hint(*, model_loaded: bool) -> str:
+    """What an empty conversation says: how to get a model (offline ways first), or, with
+    one loaded, what to try."""
+    if not model_loaded:
+        return (
+            "<h3>Chat with a model on your own computer</h3>"
+            "<p>No model is loaded yet.</p>"
+            f'<p><a href="{BUILT_IN_LINK}"><b>Try the built-in model</b></a> - a tiny one '
+            "that ships with the app: it writes nonsense, but every tab works with it.</p>"
+            "<p><b>Train your own</b> in the Train tab (a few minutes, no network), then press "
+            "<i>Chat with it</i>.</p><p>Or <b>Open GGUF…</b> above for a file you have, or "
+            "<b>download one</b> in the Models tab.</p><p>Everything stays on this machine.</p>"
+        )
+    return (
+        "<h3>The model is ready</h3><p>Type a message below.</p><p>Try the <b>Prompt</b> "
+        "modes on the right: <b>Raw text</b> shows what a base model really does (it "
+        "continues your text), <b>Base model as assistant</b> turns it into an assistant with "
+        "an identity and a few examples. <b>Show token probabilities</b> colours every "
+        "token by how sure the model was.</p>"
+    )
+
+
+EMPTY_HINT = empty_hint(model_loaded=False)
 
 
 class TranscriptView(QScrollArea):
+    hint_link = Signal(str)  # a link of the empty conversation's hint was clicked
+
     def __init__(self) -> None:
         super().__init__()
         self.setWidgetResizable(True)
@@ -25,6 +46,7 @@ class TranscriptView(QScrollArea):
         self._layout = QVBoxLayout(inner)
         self._layout.setSpacing(8)
         self._hint = QLabel(EMPTY_HINT)
+        self._hint.linkActivated.connect(self.hint_link.emit)
         self._hint.setWordWrap(True)
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._hint.setStyleSheet("color: #555; padding: 40px;")
@@ -35,6 +57,9 @@ class TranscriptView(QScrollArea):
         self.verticalScrollBar().rangeChanged.connect(self._follow)
         self._at_bottom = True
         self.verticalScrollBar().valueChanged.connect(self._remember_position)
+
+    def set_hint(self, html: str) -> None:
+        self._hint.setText(html)
 
     def clear(self) -> None:
         for widget in self.messages:

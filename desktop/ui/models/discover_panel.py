@@ -33,6 +33,8 @@ from desktop.core.model_info import ModelInfo
 from desktop.core.system_memory import available_memory_bytes
 from desktop.engine.background import BackgroundJob, JobControl
 from desktop.ui.models.hub_columns import FILE_COLUMNS, REPO_COLUMNS, RatedModel
+from desktop.ui.widgets.message_label import MessageLabel
+from desktop.ui.widgets.plain_text import html_text, warning_html
 from desktop.ui.widgets.record_table import RecordTableModel
 from desktop.ui.widgets.record_view import RecordView
 
@@ -57,14 +59,16 @@ class DiscoverPanel(QWidget):
         self.results = RecordView(RecordTableModel(REPO_COLUMNS))
         self.suggested = self._suggested_tree()
         # Nothing is fetched until asked: the app stays quiet for people working offline.
-        self.search_status = QLabel(
+        self.search_status = MessageLabel(
             "Type to search the Hub, or press Enter for the most downloaded GGUF models — "
             "or start with a suggested pair below."
         )
         self.search_status.setWordWrap(True)
+        self.search_status.setTextFormat(Qt.TextFormat.RichText)  # Hub words escaped
 
-        self.repo_label = QLabel("Pick a repository to see its files.")
+        self.repo_label = MessageLabel("Pick a repository to see its files.")
         self.repo_label.setWordWrap(True)
+        self.repo_label.setTextFormat(Qt.TextFormat.RichText)  # repository names escaped
         self.repo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.context_spin = QSpinBox()
         self.context_spin.setRange(512, 262_144)
@@ -75,7 +79,7 @@ class DiscoverPanel(QWidget):
         self.files = RecordView(RecordTableModel(FILE_COLUMNS))
         self.download_button = QPushButton("Download")
         self.download_button.setEnabled(False)
-        self.files_status = QLabel("")
+        self.files_status = MessageLabel("")
         self.files_status.setWordWrap(True)
 
         self.listing: RepoListing | None = None
@@ -164,7 +168,9 @@ class DiscoverPanel(QWidget):
         if self._search_job is not None:
             self._search_job.cancel()
         text, sort = self.search_edit.text(), self.sort_combo.currentData()
-        self.search_status.setText(f"Searching the Hub for “{text}”…" if text else "Searching…")
+        self.search_status.setText(
+            f"Searching the Hub for “{html_text(text)}”…" if text else "Searching…"
+        )
         job = BackgroundJob(lambda _c: search_models(text, sort=sort), name="hub search")
         job.succeeded.connect(self._on_results)
         job.failed.connect(self._on_search_failed)
@@ -184,7 +190,7 @@ class DiscoverPanel(QWidget):
     @Slot(object)
     def _on_search_failed(self, exc: BaseException) -> None:
         if not self._stale(self._search_job):
-            self.search_status.setText(f'<span style="color:#a40000">⚠ {explain(exc)}</span>')
+            self.search_status.setText(warning_html(str(explain(exc))))
             self.searched.emit(-1)
 
     def _stale(self, job: BackgroundJob | None) -> bool:
@@ -212,7 +218,7 @@ class DiscoverPanel(QWidget):
                 job.cancel()
         self.listing, self.exact_info = None, None
         self.files.records.set_records([])
-        self.repo_label.setText(f"<b>{repo_id}</b> — listing files…")
+        self.repo_label.setText(f"<b>{html_text(repo_id)}</b> — listing files…")
         self.files_status.setText("")
         job = BackgroundJob(lambda _c: list_gguf_models(repo_id), name="hub files")
         job.succeeded.connect(self._on_listing)
@@ -227,7 +233,7 @@ class DiscoverPanel(QWidget):
         self.listing = listing
         gated = " · gated (needs an access token)" if listing.gated else ""
         self.repo_label.setText(
-            f"<b>{listing.repo_id}</b> · {len(listing.models)} GGUF models{gated}"
+            f"<b>{html_text(listing.repo_id)}</b> · {len(listing.models)} GGUF models{gated}"
         )
         self._rate()
         self.files.fit_columns()
@@ -239,7 +245,7 @@ class DiscoverPanel(QWidget):
     @Slot(object)
     def _on_listing_failed(self, exc: BaseException) -> None:
         if not self._stale(self._files_job):
-            self.repo_label.setText(f'<span style="color:#a40000">⚠ {explain(exc)}</span>')
+            self.repo_label.setText(warning_html(str(explain(exc))))
             self.listed.emit("")
 
     def _read_exact_shape(self, listing: RepoListing) -> None:

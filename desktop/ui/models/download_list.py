@@ -3,7 +3,7 @@ state, and Pause / Resume / Cancel for the selected one."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QApplication,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.formatting import format_bytes, format_duration
 from desktop.engine.download_queue import DownloadItem, DownloadQueue
+from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 from desktop.ui.widgets.record_view import RecordView
 
@@ -81,8 +82,9 @@ class DownloadList(QWidget):
         self.clear_button = QPushButton("Clear finished")
         self.token_button = QPushButton("Hub token…")
         self.token_button.setToolTip("An access token for gated models (stored by huggingface_hub)")
-        self.note = QLabel("")  # the latest outcome worth telling: done, gated, no disk…
+        self.note = MessageLabel("")  # the latest outcome worth telling: done, gated, no disk…
         self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.RichText)  # warnings in red; their words escaped
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel("<b>Downloads</b>"))
         buttons.addWidget(self.note, 1)

@@ -21,15 +21,51 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.formatting import format_bytes, format_count
+from desktop.core.hub.fit import FitEstimate, local_fit
 from desktop.core.library import LibraryEntry, delete_entry, import_gguf, scan_library
 from desktop.core.library_folders import library_folders, set_library_folders
+from desktop.core.system_memory import available_memory_bytes
+from desktop.core.tokens.tokenizer_kinds import tokenizer_kind
 from desktop.engine.background import BackgroundJob, JobControl
+from desktop.ui.app_settings import AppSettings
+from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 from desktop.ui.widgets.record_view import RecordView
 
 BROKEN = "#a40000"
 
 
+LocalFit = tuple[FitEstimate | None, int]  # the estimate, and the context it plans for
+
+
+def tokenizer_text(entry: LibraryEntry) -> str:
+    info = entry.info
+    if info is None:
+        return ""
+    kind = tokenizer_kind(info.tokenizer_model)
+    return f"{kind}, {info.vocab_size:,}" if info.vocab_size else kind
+
+
+def fit_text(fit: LocalFit | None) -> str:
+    estimate, context = fit if fit is not None else (None, 0)
+    if estimate is None:
+        return ""
+    return f"{estimate.verdict} ({format_bytes(estimate.needed)} at {context:,} tokens)"
+
+
+def library_columns(fits: dict[Path, LocalFit]) -> list[Column[LibraryEntry]]:
+    """The library's columns; "Fits here" reads `fits`, refreshed with every scan."""
+    fits_here: Column[LibraryEntry] = Column(
+        "Fits here", lambda e: fit_text(fits.get(e.path)),
+        colour=lambda e: FIT_COLOURS.get(fit_text(fits.get(e.path)).split(" (")[0]),
+        tooltip=lambda e: FIT_TIP if e.path in fits else "",
+    )  # fmt: skip
+    return [*LIBRARY_COLUMNS[:-1], fits_here, LIBRARY_COLUMNS[-1]]  # the file stays last
+
+
+FIT_COLOURS = {"fits": "#2E7D32", "tight": "#B26A00", "won't fit": "#C62828"}
+FIT_TIP = ("Weights + KV cache for the context the Chat tab loads it with (its Context "
+           "size setting, at most the trained context), against the memory free now")  # fmt: skip
 LIBRARY_COLUMNS: list[Column[LibraryEntry]] = [
     Column("Model", lambda e: e.name, colour=lambda e: None if e.info else BROKEN,
            tooltip=lambda e: str(e.path)),
@@ -44,10 +80,11 @@ LIBRARY_COLUMNS: list[Column[LibraryEntry]] = [
            if e.info else 0, align_right=True),
     Column("Chat template", lambda e: ("yes" if e.info.has_chat_template else "no (base)")
            if e.info else ""),
-    Column("Tokenizer", lambda e: e.info.tokenizer_model or "?" if e.info else ""),
+    Column("Tokenizer", tokenizer_text),
     Column("Size", lambda e: format_bytes(e.size), sort_key=lambda e: e.size, align_right=True),
     Column("File / problem", lambda e: e.relative if e.info else f"{e.relative}: {e.error}",
-           colour=lambda e: None if e.info else BROKEN, tooltip=lambda e: e.error or ""),
+           colour=lambda e: None if e.info else BROKEN,
+           tooltip=lambda e: e.error or ""),
 ]  # fmt: skip
 
 
@@ -57,7 +94,8 @@ class LibraryPanel(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.table = RecordView(RecordTableModel(LIBRARY_COLUMNS))
+        self.fits: dict[Path, LocalFit] = {}
+        self.table = RecordView(RecordTableModel(library_columns(self.fits)))
         self.chat_button = QPushButton("Chat with this model")
         self.reveal_button = QPushButton("Show in folder")
         self.delete_button = QPushButton("Delete…")
@@ -67,8 +105,7 @@ class LibraryPanel(QWidget):
         self.folders.setMaximumHeight(70)
         self.add_folder_button = QPushButton("Add folder…")
         self.remove_folder_button = QPushButton("Remove folder")
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.status = MessageLabel("", plain=True)  # file names: text, never HTML
         actions = QHBoxLayout()
         for button in (self.chat_button, self.reveal_button, self.delete_button):
             actions.addWidget(button)
@@ -124,15 +161,28 @@ class LibraryPanel(QWidget):
         if self._scan_job is not None:
             self._scan_job.cancel()
         self.status.setText("Reading the library…")
-        job = BackgroundJob(lambda _c: scan_library(folders), name="library scan")
+        context = AppSettings().get("chat/context_size")
+
+        def scan(_control: object) -> tuple[list[LibraryEntry], dict[Path, LocalFit]]:
+            entries = scan_library(folders)
+            available = available_memory_bytes()
+            fits = {e.path: local_fit(e.size, e.info.quantization, e.info.context_length, context,
+                                      available, e.info.kv_bytes_per_token)
+                    for e in entries if e.info}  # fmt: skip
+            return entries, fits
+
+        job = BackgroundJob(scan, name="library scan")
         job.succeeded.connect(self._on_scanned)
         job.failed.connect(lambda exc: self.status.setText(f"⚠ {exc}"))
         self._scan_job = job.start()
 
     @Slot(object)
-    def _on_scanned(self, entries: list[LibraryEntry]) -> None:
+    def _on_scanned(self, scanned: tuple[list[LibraryEntry], dict[Path, LocalFit]]) -> None:
         if self.sender() is not self._scan_job:
             return
+        entries, fits = scanned
+        self.fits.clear()
+        self.fits.update(fits)
         selected = self.selected()
         self.table.records.set_records(entries)
         self.table.fit_columns()
@@ -140,7 +190,8 @@ class LibraryPanel(QWidget):
         total = format_bytes(sum(e.size for e in entries))
         self.status.setText(
             f"{len(entries)} models, {total}" + (f" · {broken} broken" if broken else "")
-            if entries else "No models yet: download one in Discover, or import a GGUF file."
+            if entries else "No models yet: train your own in the Train tab (no network needed), "
+            "import a GGUF file, or download one in Discover."
         )  # fmt: skip
         wanted = self._select_after or (selected.path if selected else None)
         if wanted is not None:

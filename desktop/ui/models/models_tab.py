@@ -18,6 +18,7 @@ from desktop.engine.download_queue import DownloadQueue
 from desktop.ui.models.discover_panel import DiscoverPanel
 from desktop.ui.models.download_list import DownloadList
 from desktop.ui.models.library_panel import LibraryPanel
+from desktop.ui.widgets.plain_text import html_text, warning_html
 
 
 class ModelsTab(QWidget):
@@ -53,7 +54,7 @@ class ModelsTab(QWidget):
         try:
             folder = download_folder()
         except MissingFolderError as exc:
-            self.downloads.note.setText(f'<span style="color:#a40000">⚠ {exc}</span>')
+            self.downloads.note.setText(warning_html(str(exc)))
             return
         self.queue.add(listing.repo_id, listing.revision, model.parts, folder)
 
@@ -66,13 +67,13 @@ class ModelsTab(QWidget):
     @Slot(int, str)
     def _on_downloaded(self, _item_id: int, path: str) -> None:
         self.library.refresh(select=Path(path))
-        self.downloads.note.setText(f"✓ {Path(path).name} is in the library.")
+        self.downloads.note.setText(html_text(f"✓ {Path(path).name} is in the library."))
 
     @Slot(int, str)
     def _on_download_failed(self, item_id: int, message: str) -> None:
         gated = self.queue.get(item_id).error_kind in ("gated", "unauthorized")
         hint = " Press “Hub token…” to add one." if gated else ""
-        self.downloads.note.setText(f'<span style="color:#a40000">⚠ {message}{hint}</span>')
+        self.downloads.note.setText(warning_html(f"{message}{hint}"))
 
     def ask_for_token(self, token: str | None = None) -> None:
         from desktop.core.hub.token import save_token
@@ -88,11 +89,11 @@ class ModelsTab(QWidget):
                 return
         job = BackgroundJob(lambda _c: save_token(token or ""), name="hub token")
         job.succeeded.connect(lambda name: self._token_saved(str(name)))
-        job.failed.connect(lambda exc: self.downloads.note.setText(f"⚠ {explain(exc)}"))
+        job.failed.connect(lambda exc: self.downloads.note.setText(warning_html(str(explain(exc)))))
         self._token_job = job.start()
 
     def _token_saved(self, name: str) -> None:
-        self.downloads.note.setText(f"Token saved: signed in to the Hub as {name}.")
+        self.downloads.note.setText(html_text(f"Token saved: signed in to the Hub as {name}."))
         for item in self.queue.items:
             if item.state == "failed" and item.error_kind in ("gated", "unauthorized"):
                 self.queue.resume(item.id)

@@ -38,6 +38,7 @@ class ClassMode(QWidget):
         self.score = QLabel("")
         self.question = QLabel("Run a quiz first: class mode shows its questions one by one.")
         self.question.setWordWrap(True)
+        self.question.setTextFormat(Qt.TextFormat.PlainText)  # model-written questions
         self.question.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.bet_knows = QPushButton("The model knows it")
         self.bet_not = QPushButton("The model doesn't know")

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from desktop.core.quiz.qa import QAPair
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Question", "Answer", "From")
@@ -72,7 +73,7 @@ class QATableModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return (pair.question, pair.answer, SOURCE_NAMES[pair.source])[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() < 2:
-            return pair.question if index.column() == 0 else pair.answer
+            return plain_tooltip(pair.question if index.column() == 0 else pair.answer)
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

@@ -28,6 +28,9 @@ from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.qa_io import QAFileError, read_pairs, write_pairs
 from desktop.core.quiz.qa_parse import parse_qa_pairs
 from desktop.ui.quiz.qa_table_model import QATableModel
+from desktop.ui.widgets.file_places import documents_dir, suggested
+from desktop.ui.widgets.message_label import MessageLabel
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 OPEN_FILE = "Open a file (text, Markdown, web page)…"
 NOTHING_PARSED = ("The model's reply had no questions with answers in it. Small models often "
@@ -47,21 +50,22 @@ class QuestionsPage(QWidget):
         for article in self.articles:
             self.article_picker.addItem(_label(article), article)
         self.article_picker.addItem(OPEN_FILE)
-        self.article_note = QLabel("")
+        self.article_note = MessageLabel("")
         self.article_note.setWordWrap(True)
         self.article_text = QPlainTextEdit()
         self.article_text.setPlaceholderText("Pick an article above, or paste any text here.")
         self.article_title = ""
         self._shown_text = ""  # the text as shown, to tell when the user has changed it
+        # questions belong to their article: switching articles keeps each one's own
+        self._questions_by_article: dict[str, list[QAPair]] = {}
         self.pairs = QATableModel()
         self.table = QTableView()
         self.table.setModel(self.pairs)
         self.table.setWordWrap(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(1, 180)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the question
         self.rules_button = QPushButton("Make questions from sentences")
         self.rules_button.setToolTip("Fill-in-the-blank questions about names, dates and "
                                      "numbers: works with any model, even a tiny one.")  # fmt: skip
@@ -72,8 +76,8 @@ class QuestionsPage(QWidget):
         self.delete_button = QPushButton("Delete")
         self.import_button = QPushButton("Import…")
         self.export_button = QPushButton("Export…")
-        self.status = QLabel(EMPTY_HINT)
-        self.status.setWordWrap(True)
+        # File names and what a model wrote are shown here: as text, never as HTML.
+        self.status = MessageLabel(EMPTY_HINT, plain=True)
         self._layout()
         self.article_picker.activated.connect(self._on_article_picked)
         self.rules_button.clicked.connect(self.make_rule_questions)
@@ -136,10 +140,55 @@ class QuestionsPage(QWidget):
         self.article_note.setText(INVENTED_NOTE if article.invented else "")
 
     def show_text(self, title: str, text: str) -> None:
+        """Show an article, with the questions made for it before (none for a new one)."""
+        if title != self.article_title:
+            self._questions_by_article[self.article_title] = list(self.pairs.pairs)
+            self.pairs.set_pairs(self._questions_by_article.pop(title, []))
         self.article_title = title
         self._shown_text = text.strip()
         self.article_text.setPlainText(text)
         self.article_note.setText("")
+
+    # ---- kept across restarts ------------------------------------------------------
+
+    def draft(self) -> dict[str, object]:
+        """What is on this page, to be shown again after a restart."""
+
+        def rows(pairs: list[QAPair]) -> list[list[str]]:
+            return [[p.question, p.answer, p.source] for p in pairs]
+
+        return {
+            "title": self.article_title,
+            "shown_text": self._shown_text,
+            "text": self.article_text.toPlainText(),
+            "pairs": rows(self.pairs.pairs),
+            "by_article": {k: rows(v) for k, v in self._questions_by_article.items() if v},
+        }
+
+    def restore(self, draft: dict[str, object]) -> None:
+        def pairs(rows: object) -> list[QAPair]:
+            found = []
+            for row in rows if isinstance(rows, list) else []:
+                if isinstance(row, list) and len(row) == 3 and all(isinstance(x, str) for x in row):
+                    source = (
+                        row[2] if row[2] in ("model", "rules", "manual", "import") else "manual"
+                    )
+                    found.append(QAPair(row[0], row[1], source))  # type: ignore[arg-type]
+            return found
+
+        by_article = draft.get("by_article")
+        if isinstance(by_article, dict):
+            self._questions_by_article = {str(k): pairs(v) for k, v in by_article.items()}
+        self.article_title = str(draft.get("title", ""))
+        self._shown_text = str(draft.get("shown_text", ""))
+        self.article_text.setPlainText(str(draft.get("text", "")))
+        titles = [self.article_picker.itemData(i).title
+                  for i in range(self.article_picker.count() - 1)]  # fmt: skip
+        if self.article_title in titles:
+            self.article_picker.setCurrentIndex(titles.index(self.article_title))
+        self.pairs.set_pairs(pairs(draft.get("pairs")))
+        if self.pairs.pairs:
+            self.status.setText(f"{len(self.pairs.pairs)} questions, as you left them.")
 
     def open_article(self, path: Path) -> bool:
         try:
@@ -160,7 +209,10 @@ class QuestionsPage(QWidget):
             self.show_article(article)
             return
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open an article", "", "Articles (*.txt *.md *.markdown *.html *.htm);;All (*)"
+            self,
+            "Open an article",
+            str(documents_dir()),
+            "Articles (*.txt *.md *.markdown *.html *.htm);;All (*)",
         )
         if not path or not self.open_article(Path(path)):
             self.article_picker.setCurrentIndex(max(0, self.article_picker.count() - 2))
@@ -187,7 +239,7 @@ class QuestionsPage(QWidget):
         added = self.pairs.add_pairs(found)
         if not found:
             self.status.setText(NOTHING_PARSED)
-            self.status.setToolTip(reply[:2000])
+            self.status.setToolTip(plain_tooltip(reply[:2000]))
         else:
             self.status.setText(f"The model wrote {len(found)} questions; {added} were new. "
                                 "Check its answers against the article before a run.")  # fmt: skip
@@ -198,6 +250,10 @@ class QuestionsPage(QWidget):
             pairs = read_pairs(path)
         except (QAFileError, OSError) as exc:
             self.status.setText(f"Could not import {path.name}: {exc}")
+            return 0
+        except Exception as exc:  # a file we did not foresee: say so, never stay silent
+            self.status.setText(f"Could not import {path.name}: it could not be read "
+                                f"({type(exc).__name__}); is it a question file?")  # fmt: skip
             return 0
         added = self.pairs.add_pairs(pairs)
         self.status.setText(f"Imported {added} questions from {path.name}.")
@@ -228,7 +284,7 @@ class QuestionsPage(QWidget):
     @Slot()
     def _choose_import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Import questions", "", "Questions (*.jsonl *.csv);;All (*)"
+            self, "Import questions", str(documents_dir()), "Questions (*.jsonl *.csv);;All (*)"
         )
         if path:
             self.import_pairs(Path(path))
@@ -236,7 +292,10 @@ class QuestionsPage(QWidget):
     @Slot()
     def _choose_export(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(
-            self, "Export questions", "questions.jsonl", "JSON lines (*.jsonl);;CSV (*.csv)"
+            self,
+            "Export questions",
+            suggested("questions.jsonl"),
+            "JSON lines (*.jsonl);;CSV (*.csv)",
         )
         if path:
             target = Path(path)

@@ -7,6 +7,8 @@ GUI only hears about finished answers, stores each at once, and redraws the resu
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,12 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.paths import database_path
-from desktop.core.quiz.interrogation import AskOptions, Mode, SampleAnswer, total_asks
+from desktop.core.atomic_files import write_text_atomically
+from desktop.core.chat_request import ChatReply
+from desktop.core.data_problems import ReadOnlyDatabase
+from desktop.core.paths import data_dir, database_path
+from desktop.core.quiz.interrogation import Mode, SampleAnswer, quiz_request, total_asks
 from desktop.core.quiz.qa_parse import qa_generation_messages
 from desktop.core.quiz.quiz_store import QuizRun, QuizStore
 from desktop.core.quiz.results import ModeResult, QuizSummary, summarize
-from desktop.engine.engine_task import EngineTask, OneReplyTask
+from desktop.engine.engine_task import EngineTask, ReplyTask
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
 from desktop.engine.quiz_task import InterrogationTask
@@ -40,15 +45,18 @@ TOKENS_PER_QUESTION = 60  # budget for model-written questions
 REDRAW_MS = 150  # answers can come faster than the results are worth redrawing
 
 
+HOLDER = "the Quiz tab"  # how the Chat tab names who has the model
+
+
 class QuizTab(QWidget):
     chat_tab_requested = Signal()
-    running_changed = Signal(bool)  # the model is in use by a quiz job (the Chat tab waits)
 
     def __init__(self, engine: InferenceEngine, store: QuizStore | None = None) -> None:
         super().__init__()
         self.engine = engine
         self.store = store or QuizStore(database_path())
-        self.store.mark_interrupted()
+        with contextlib.suppress(ReadOnlyDatabase):  # a read-only session: runs shown as left
+            self.store.mark_interrupted()
         self.task: EngineTask | None = None
         self.run: QuizRun | None = None  # the run shown (and being asked, while a task runs)
         self.answers: list[SampleAnswer] = []
@@ -77,6 +85,7 @@ class QuizTab(QWidget):
         layout.addWidget(self.panel)
         self._connect()
         self.settings.load(self.stored_settings)
+        self._restore_draft()
         self._on_model(engine.loaded_model)
         self.refresh_runs()
 
@@ -116,17 +125,20 @@ class QuizTab(QWidget):
         _, text = self.questions.article()
         if not self._ready(need_text=True):
             return
-        task = OneReplyTask(
-            qa_generation_messages(text, count),
-            AskOptions(temperature=0.3, max_tokens=TOKENS_PER_QUESTION * count, seed=0),
-        )
-        task.progress.connect(self._on_writing_progress)
-        task.replied.connect(self.questions.add_model_reply)
+        request = quiz_request(qa_generation_messages(text, count), temperature=0.3,
+                               max_tokens=TOKENS_PER_QUESTION * count, seed=0)  # fmt: skip
+        task = ReplyTask(request)
+        task.tokens.connect(self._on_writing_progress)
+        task.finished.connect(self._on_questions_written)
         self._start(task, "The model is writing questions…", TOKENS_PER_QUESTION * count)
 
-    @Slot(int)
-    def _on_writing_progress(self, tokens: int) -> None:
-        self.progress.setValue(min(tokens, self.progress.maximum()))
+    @Slot(object)
+    def _on_writing_progress(self, batch: tuple[object, ...]) -> None:
+        self.progress.setValue(min(self.progress.value() + len(batch), self.progress.maximum()))
+
+    @Slot(object)
+    def _on_questions_written(self, reply: ChatReply) -> None:
+        self.questions.add_model_reply(reply.text)
 
     # ---- a quiz run --------------------------------------------------------------
 
@@ -204,6 +216,9 @@ class QuizTab(QWidget):
         return True
 
     def _start(self, task: EngineTask, what: str, total: int) -> None:
+        if not self.engine.acquire(HOLDER):
+            self.status.setText(f"The model is in use by {self.engine.holder}; wait for it.")
+            return
         self.task = task
         task.ended.connect(self._on_ended)
         self.progress.setRange(0, max(1, total))
@@ -227,14 +242,32 @@ class QuizTab(QWidget):
     def _set_running(self, running: bool) -> None:
         self.panel.set_running(running)
         self.questions.model_button.setEnabled(not running)
-        self.running_changed.emit(running)
+        if not running:
+            self.engine.release(HOLDER)
 
     @Slot()
     def stop(self) -> None:
         if self.task is not None:
-            self.engine.cancel_task(self.task)
+            self.task.cancel()
+
+    def _draft_path(self) -> Path:
+        return data_dir() / "quiz_draft.json"
+
+    def _restore_draft(self) -> None:
+        """The article and questions as they were when the app closed."""
+        try:
+            draft = json.loads(self._draft_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(draft, dict):
+            self.questions.restore(draft)
+
+    def _save_draft(self) -> None:
+        with contextlib.suppress(OSError):  # a convenience; the runs are in the database
+            write_text_atomically(self._draft_path(), json.dumps(self.questions.draft()))
 
     def shutdown(self) -> None:
+        self._save_draft()
         self.stop()
         if self.task is not None and self.run is not None:
             self.store.set_status(self.run.id, "stopped")  # resumable at the next start
@@ -283,8 +316,8 @@ class QuizTab(QWidget):
         self.pages.setCurrentWidget(self.results)
 
     def _show_questions(self, run: QuizRun) -> None:
-        self.questions.set_pairs(run.pairs)
         self.questions.show_text(run.article_title, run.article_text)
+        self.questions.set_pairs(run.pairs)
 
     def _may_replace_questions(self, run: QuizRun, confirm: bool = True) -> bool:
         """Opening a run shows its questions and article: ask before replacing other ones."""

@@ -31,6 +31,8 @@ from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.quiz.answers_html import answers_html, summary_text
 from desktop.ui.quiz.quiz_charts import QuizCharts
+from desktop.ui.widgets.file_places import suggested
+from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 
 VERDICT_COLOURS = {"knows": "#2E7D32", "doesn't know": "#C62828", "unsure": "#B26A00"}
@@ -63,7 +65,7 @@ class ResultsPage(QWidget):
         self._stored = stored
         self._summary: QuizSummary | None = None
         self._settings = QuizSettings()
-        self.summary_label = QLabel("No run yet: make some questions, then Run.")
+        self.summary_label = MessageLabel("No run yet: make some questions, then Run.")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextFormat(Qt.TextFormat.RichText)
         self.table_model: RecordTableModel[QuestionResult] = RecordTableModel(COLUMNS)
@@ -72,7 +74,10 @@ class ResultsPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()  # the question gets the room; figures fit
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(True)
         self.answers_view = QTextBrowser()
         self.charts = QuizCharts()
         self.refusal = QLineEdit(DEFAULT_REFUSAL)
@@ -82,7 +87,7 @@ class ResultsPage(QWidget):
         self.unsure_refuses.setChecked(stored.get("quiz/unsure_refuses"))
         self.export_button = QPushButton("Export training set…")
         self.export_button.setEnabled(False)
-        self.export_status = QLabel("")
+        self.export_status = MessageLabel("")
         self._answers: list[SampleAnswer] = []
         self._layout()
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_answers())
@@ -150,7 +155,7 @@ class ResultsPage(QWidget):
         from PySide6.QtWidgets import QFileDialog
 
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export training set", "dont_know_sft.jsonl", "JSON lines (*.jsonl)"
+            self, "Export training set", suggested("dont_know_sft.jsonl"), "JSON lines (*.jsonl)"
         )
         if path:
             self.export_training_set(Path(path))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from desktop.core.quiz.comparison import ComparedQuestion, compare
@@ -38,6 +39,7 @@ class RunComparison(QWidget):
         super().__init__()
         self.title = QLabel("Select two or more runs, then Compare selected.")
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # model file names
         self.table = QTableView()
         self.table.verticalHeader().hide()
         self.model: RecordTableModel[ComparedQuestion] = RecordTableModel([])

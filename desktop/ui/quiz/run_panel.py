@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.quiz.settings_panel import SettingsPanel
+from desktop.ui.widgets.message_label import MessageLabel
 
 NO_MODEL = "No model loaded: load one in the Chat tab, then come back."
 
@@ -24,8 +26,9 @@ class RunPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setFixedWidth(300)
-        self.model_label = QLabel(NO_MODEL)
+        self.model_label = MessageLabel(NO_MODEL)
         self.model_label.setWordWrap(True)
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a file name
         self.to_chat = QPushButton("Go to Chat to load a model")
         self.settings = SettingsPanel()
         self.run_button = QPushButton("Run the quiz")
@@ -33,8 +36,9 @@ class RunPanel(QWidget):
         self.stop_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.status = QLabel("")
+        self.status = MessageLabel("")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # file names, model names
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>Model</b>"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -24,6 +24,8 @@ from desktop.core.generation import ChatMessage, Role
 from desktop.engine.tokenizer_pool import TokenizerPool, label
 from desktop.ui.tokens.token_view import TokenView
 from desktop.ui.tokens.tokenize_runner import EMPTY, Shown, TokenizeRunner, failure_text
+from desktop.ui.widgets.message_label import MessageLabel
+from desktop.ui.widgets.plain_text import html_text
 
 ROLES = ("system", "user", "assistant")
 STARTER = [
@@ -46,8 +48,9 @@ class ChatPage(QWidget):
         self.add_button = QPushButton("+ Message")
         self.remove_button = QPushButton("− Message")
         self.view = TokenView()
-        self.summary = QLabel("")
+        self.summary = MessageLabel("")
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)  # our markup; file names escaped
         self.runner = TokenizeRunner(pool)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
@@ -129,7 +132,7 @@ class ChatPage(QWidget):
     @Slot(object)
     def _failed(self, exc: BaseException) -> None:
         self.view.set_display(EMPTY.display())
-        self.summary.setText(f"⚠ {failure_text(exc, label(self.key))}")
+        self.summary.setText(f"⚠ {html_text(failure_text(exc, label(self.key)))}")
 
     def shutdown(self) -> None:
         self.runner.shutdown()

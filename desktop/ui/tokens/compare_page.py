@@ -42,6 +42,20 @@ class CompareColumn(QWidget):
         self.runner.finished.connect(self._show)
         self.runner.failed.connect(self._failed)
         self.tokenized: Tokenized | None = None
+        self.others: list[CompareColumn] = []  # the page's other columns
+
+    def settle_default(self) -> bool:
+        """A default column whose encoding is not downloaded moves to one that works
+        offline (and that no other column shows); True when it moved."""
+        picker = self.picker
+        if picker.chosen or picker.key() not in picker.unavailable:
+            return False
+        taken = {c.picker.key() for c in self.others}
+        for key in picker.available_keys():
+            if key not in taken:
+                picker.set_key(key)
+                return True
+        return False
 
     def tokenize(self, text: str, show_whitespace: bool, parse_special: bool = False) -> None:
         self.runner.request(self.picker.key(), text, parse_special=parse_special,
@@ -88,9 +102,11 @@ class ComparePage(QWidget):
             return None
         column = CompareColumn(self.pool, key)
         column.picker.picked.connect(lambda _key: column.tokenize(*self._request()))
+        column.picker.availability_known.connect(column.settle_default)
         if self.isVisible():
             column.picker.check_availability()
         self.columns.append(column)
+        self._introduce()
         self.splitter.addWidget(column)
         if self.isVisible():  # otherwise the page tokenizes when it is shown (set_text)
             column.tokenize(*self._request())
@@ -103,7 +119,12 @@ class ComparePage(QWidget):
             column.runner.shutdown()
             column.setParent(None)
             column.deleteLater()
+            self._introduce()
         self._update_buttons()
+
+    def _introduce(self) -> None:
+        for column in self.columns:
+            column.others = [c for c in self.columns if c is not column]
 
     def showEvent(self, event: QShowEvent) -> None:
         """Which encodings are downloaded is asked when the page is first seen, not at
@@ -129,6 +150,8 @@ class ComparePage(QWidget):
     def set_gguf_models(self, paths: list[Path]) -> None:
         for column in self.columns:
             column.picker.set_gguf_models(paths)
+        for column in self.columns:
+            column.settle_default()
 
     def shutdown(self) -> None:
         for column in self.columns:

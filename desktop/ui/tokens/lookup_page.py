@@ -7,7 +7,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.core.tokens.display import piece_text
 from desktop.engine.tokenizer_pool import TokenizerPool, label
 from desktop.ui.tokens.tokenize_runner import Shown, TokenizeRunner, failure_text
+from desktop.ui.widgets.message_label import MessageLabel
 
 
 class LookupPage(QWidget):
@@ -27,7 +27,7 @@ class LookupPage(QWidget):
         self.key = ""
         self.id_spin = QSpinBox()
         self.id_spin.setRange(0, 10_000_000)
-        self.id_result = QLabel("")
+        self.id_result = MessageLabel("")
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText("text to turn into ids")
         self.ids_result = QLineEdit()

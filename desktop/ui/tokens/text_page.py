@@ -8,7 +8,11 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QW
 from desktop.core.tokens.display import TokenDisplay
 from desktop.core.tokens.positions import TextPositions
 from desktop.core.tokens.tokenized import Tokenized, count
+from desktop.core.tokens.tokenizer_kinds import number_note
 from desktop.ui.tokens.token_view import TokenView
+from desktop.ui.widgets.message_label import MessageLabel
+
+HOVER_HINT = "Hover over a token to see its id and bytes."
 
 
 def counts_text(tokenized: Tokenized) -> str:
@@ -28,7 +32,7 @@ class TextPage(QWidget):
         self.editor.setPlaceholderText("Type or paste text: its tokens appear below.")
         self.view = TokenView()
         self.counts = QLabel("")
-        self.details = QLabel("Hover over a token to see its id and bytes.")
+        self.details = MessageLabel(HOVER_HINT)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.editor)
@@ -56,8 +60,13 @@ class TextPage(QWidget):
             TextPositions(tokenized.text, tokenized.data, tokenized.lengths) if current else None
         )
         self.view.set_display(display)
-        self.counts.setText(counts_text(tokenized))
+        note = number_note(tokenized)
+        self.counts.setText(counts_text(tokenized) + (f"<br>{note}" if note else ""))
         self._on_cursor()
+
+    def forget_hover(self) -> None:
+        """Another tokenizer: the last hovered token was one of the old one's."""
+        self.details.setText(HOVER_HINT)
 
     @Slot(int)
     def _show_details(self, index: int) -> None:

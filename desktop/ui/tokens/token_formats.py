@@ -10,17 +10,18 @@ from PySide6.QtGui import QColor, QFont, QTextBlock, QTextCharFormat, QTextLayou
 
 from desktop.core.tokens.display import IntArray, TokenDisplay
 
-# Light pastels that tell neighbours apart (consecutive entries, and the last and the
-# first, are far apart in hue); text on them stays dark whatever the style.
+# Neighbours differ in lightness as well as in hue: light and mid tints alternate, so two
+# tokens side by side stay apart for colour-blind eyes, on a washed-out projector and in
+# grey; text on them stays dark whatever the style.
 PALETTE = (
-    "#FFD6D6",  # rose
-    "#D8F2C6",  # mint
-    "#E3D9FF",  # lavender
-    "#FFE6BF",  # peach
-    "#C7ECEC",  # aqua
-    "#F6D5EE",  # orchid
-    "#FFF5B0",  # lemon
-    "#D2E2FF",  # sky
+    "#FFE3E3",  # rose, light
+    "#9FD8B0",  # green, mid
+    "#E9E1FF",  # lavender, light
+    "#F7B97A",  # orange, mid
+    "#D9F1F5",  # aqua, light
+    "#B9A6E8",  # purple, mid
+    "#FFF4BF",  # lemon, light
+    "#8FC1E8",  # blue, mid
 )
 TEXT_COLOUR = "#1A1A1A"
 PARTIAL_TEXT_COLOUR = "#5A5F66"  # bytes of a split character: grey italic, dotted line

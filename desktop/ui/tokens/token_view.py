@@ -45,6 +45,7 @@ from desktop.ui.tokens.token_formats import (
     span_rects,
     token_formats,
 )
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 _MARKERS = re.compile(f"[{SPACE}{TAB}{NEWLINE}]")
 _BYTES_SHOWN = re.compile(r"‹[0-9A-F ]*›")
@@ -274,7 +275,8 @@ class TokenView(QPlainTextEdit):
         if index != self._hovered:
             self._set_hovered(index)
             if index >= 0:
-                QToolTip.showText(event.globalPosition().toPoint(), self.tooltip(index), self)
+                tip = plain_tooltip(self.tooltip(index))  # a vocabulary's pieces are any text
+                QToolTip.showText(event.globalPosition().toPoint(), tip, self)
             else:
                 QToolTip.hideText()
 

@@ -26,6 +26,7 @@ DEFAULT_KEY = tiktoken_key("cl100k_base")
 
 class TokenizerPicker(QComboBox):
     picked = Signal(str)  # a tokenizer key
+    availability_known = Signal()  # which encodings need a download is known now
 
     def __init__(self, pool: TokenizerPool, key: str = DEFAULT_KEY) -> None:
         super().__init__()
@@ -34,6 +35,7 @@ class TokenizerPicker(QComboBox):
         self._gguf: list[Path] = []
         self._trained: list[Path] = []
         self._key = key
+        self.chosen = False  # the person picked the tokenizer (not a default)
         self._checker: BackgroundJob | None = None
         # tiktoken's own list once it has been imported (off the GUI thread, on first use)
         self._names: list[str] = list(KNOWN_ENCODINGS)
@@ -82,6 +84,14 @@ class TokenizerPicker(QComboBox):
     def _on_checked(self, result: tuple[list[str], dict[str, Unavailable]]) -> None:
         self._names, self.unavailable = result
         self._fill()
+        self.availability_known.emit()
+
+    def available_keys(self) -> list[str]:
+        """Tokenizers usable now, offline: the library's GGUFs, trained ones, then the
+        encodings already downloaded."""
+        keys = [gguf_key(p) for p in self._gguf] + [trained_key(p) for p in self._trained]
+        keys += [tiktoken_key(n) for n in self._names if tiktoken_key(n) not in self.unavailable]
+        return keys
 
     def mark_available(self, key: str) -> None:
         self.unavailable.pop(key, None)
@@ -116,6 +126,7 @@ class TokenizerPicker(QComboBox):
                 self.setCurrentIndex(max(0, self.findData(self._key)))
                 return
             key = gguf_key(path)
+        self.chosen = True
         self.set_key(str(key))
 
     def label(self) -> str:

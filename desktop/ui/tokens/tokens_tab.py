@@ -30,6 +30,7 @@ from desktop.ui.tokens.lookup_page import LookupPage
 from desktop.ui.tokens.text_page import TextPage
 from desktop.ui.tokens.tokenize_runner import EMPTY, Shown, TokenizeRunner, failure_text
 from desktop.ui.tokens.tokenizer_picker import TokenizerPicker
+from desktop.ui.widgets.message_label import MessageLabel
 
 FIRST_EXAMPLE = next(iter(EXAMPLES))
 
@@ -46,7 +47,7 @@ class TokensTab(QWidget):
         self.examples = QComboBox()
         self.examples.addItem("Examples…")
         self.examples.addItems(list(EXAMPLES))
-        self.banner = QLabel("")
+        self.banner = MessageLabel("")
         self.banner.setWordWrap(True)
         self.download_button = QPushButton("Download")
         self.download_button.hide()
@@ -129,7 +130,10 @@ class TokensTab(QWidget):
 
     @Slot(object)
     def _show(self, shown: Shown) -> None:
-        self.banner.setText("")
+        try:
+            self.banner.setText(self.pool.describe(self.key))
+        except Exception:  # the tokenizer went away meanwhile: nothing to describe
+            self.banner.setText("")
         self.download_button.hide()
         self.text_page.show_tokens(shown.tokenized, shown.display)
         if self.pages.currentWidget() is self.lookup_page:
@@ -146,6 +150,7 @@ class TokensTab(QWidget):
 
     @Slot(str)
     def _on_tokenizer(self, _key: str) -> None:
+        self.text_page.forget_hover()
         self.retokenize(immediately=True)
         self._sync_pages()
 
@@ -173,9 +178,15 @@ class TokensTab(QWidget):
         self.download_button.setEnabled(False)
         job = BackgroundJob(lambda _c: pool.get(key, allow_download=True), name="download")
         job.succeeded.connect(lambda _t: self._downloaded(key))
-        job.failed.connect(lambda exc: self.banner.setText(f"⚠ Download failed: {exc}"))
+        job.failed.connect(self._download_failed)
         job.failed.connect(lambda _e: self.download_button.setEnabled(True))
         self._download_job = job.start()
+
+    @Slot(object)
+    def _download_failed(self, exc: BaseException) -> None:
+        from desktop.core.tokens.tiktoken_source import download_failure
+
+        self.banner.setText(f"⚠ {download_failure(self.picker.label(), exc)}")
 
     def _downloaded(self, key: str) -> None:
         self.download_button.setEnabled(True)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -31,6 +30,7 @@ from desktop.core.train.config import (
     training_memory_bytes,
 )
 from desktop.core.train.model import parameter_count
+from desktop.ui.widgets.message_label import MessageLabel
 
 STDLIB_LABEL = "Python standard library docs (built in)"
 LABELS = {"n_layers": "Layers:", "dim": "Width:", "n_heads": "Heads:", "context": "Context:",
@@ -43,7 +43,7 @@ class RunSettings(QWidget):
         self.corpus = QComboBox()
         self.corpus.addItems([STDLIB_LABEL, "Text file…"])
         self.corpus_file: Path | None = None
-        self.corpus_label = QLabel("")
+        self.corpus_label = MessageLabel("")
         self.preset = QComboBox()
         self.preset.addItems(list(PRESETS))
         self.spins = {
@@ -57,7 +57,7 @@ class RunSettings(QWidget):
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=2.0, singleStep=0.1)
         self.tokenizer = QComboBox()
         self.tokenizer.addItem("Train a new one on the corpus", None)
-        self.summary = QLabel("")
+        self.summary = MessageLabel("")
         self.summary.setWordWrap(True)
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)

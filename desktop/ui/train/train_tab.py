@@ -8,6 +8,7 @@ The tab runs the training session and keeps the runs table up to date; its parts
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,13 +20,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.gguf_writer import FileType
 from desktop.core.train.config import problems
 from desktop.core.train.corpus import STDLIB, new_run_folder
@@ -38,6 +39,7 @@ from desktop.ui.train.earlier_runs import EarlierRuns
 from desktop.ui.train.gguf_export import GgufExport, gguf_path
 from desktop.ui.train.run_progress import RunProgress
 from desktop.ui.train.run_settings import RunSettings
+from desktop.ui.widgets.message_label import MessageLabel
 
 DB_EVERY_S = 10.0  # progress written to the runs table at most this often while training
 
@@ -45,6 +47,7 @@ DB_EVERY_S = 10.0  # progress written to the runs table at most this often while
 class TrainTab(QWidget):
     exported = Signal(str)  # path of the GGUF written
     chat_requested = Signal(str)
+    running_changed = Signal(bool)  # a run keeps a core busy (llama.cpp leaves it one)
 
     def __init__(self, store: RunsStore | None = None) -> None:
         super().__init__()
@@ -66,7 +69,7 @@ class TrainTab(QWidget):
             "Weights in the GGUF: F32 is exact; Q8_0 needs a width that is a multiple of 32"
         )
         self.by_tokens = QCheckBox("x axis: tokens seen")
-        self.status = QLabel("Pick a corpus and a preset, then Start.")
+        self.status = MessageLabel("Pick a corpus and a preset, then Start.")
         self.status.setWordWrap(True)
         self.progress = RunProgress()
         self.plots = self.progress.plots  # the pane's parts keep their names on the tab
@@ -76,7 +79,8 @@ class TrainTab(QWidget):
         self.gguf_export = GgufExport(self)
         self._last_eval: StepMetrics | None = None
         self._saved_at = 0.0
-        self.store.mark_interrupted()
+        with contextlib.suppress(ReadOnlyDatabase):  # a read-only session: runs shown as left
+            self.store.mark_interrupted()
         self._layout()
         self._connect()
 
@@ -201,6 +205,7 @@ class TrainTab(QWidget):
         self.store.update(self.run_id, status=status, step=run.step, val_loss=val)
 
     def _set_running(self, running: bool) -> None:
+        self.running_changed.emit(running)
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Pause")

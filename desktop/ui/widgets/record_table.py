@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from desktop.ui.widgets.plain_text import plain_tooltip
+
 R = TypeVar("R")
 AnyIndex = QModelIndex | QPersistentModelIndex
 SortRole = Qt.ItemDataRole.UserRole + 1
@@ -68,7 +70,9 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if role == SortRole:
             return column.sort_key(record) if column.sort_key else column.text(record)
         if role == Qt.ItemDataRole.ToolTipRole and column.tooltip:
-            return column.tooltip(record)
+            # Every table's tooltips are text (paths, header errors, model-written questions):
+            # escaped here, once, so no column can forget it.
+            return plain_tooltip(column.tooltip(record))
         if role == Qt.ItemDataRole.ForegroundRole and column.colour:
             colour = column.colour(record)
             return QColor(colour) if colour else None

@@ -1,0 +1,99 @@
+"""One chat request through a HostSession: the prompt built (the template rendered in
+its limited child process), fitted to the context with the model's own token count, and
+the reply streamed. Qt-free: the engine thread's tasks and the command line share it."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from desktop.core.base_prompt import BasePromptStyle
+from desktop.core.chat_request import ChatReply, ChatRequest, RequestCancelled
+from desktop.core.context_fit import ContextFull, FittedPrompt, fit_to_context
+from desktop.core.generation import ChatMessage, GenerationRequest, TokenEvent
+from desktop.core.prompt_builder import PromptPlan, Render, build_prompt
+from desktop.engine.host_session import HostSession, SessionError
+from desktop.engine.template_renderer import render_safely
+
+# Request ids of the engine's own requests; the host echoes them in its answers.
+_request_ids = itertools.count(1)
+
+
+def fit_prompt(
+    session: HostSession, request: ChatRequest, render: Render = render_safely
+) -> FittedPrompt:
+    """The prompt for `request` as the model will read it, and the room left for a reply.
+    Raises SessionError (no model) or ContextFull (nothing fits)."""
+    model = session.model
+    if model is None:
+        raise SessionError("No model is loaded. Pick a model and load it first.")
+    counted: dict[str, int] = {}
+
+    def count(text: str) -> int:
+        if text not in counted:  # BOS included, exactly as the prompt is sent
+            counted[text] = len(session.tokenize(0, text, True, add_bos=True)[0])
+        return counted[text]
+
+    def fit(style: BasePromptStyle) -> FittedPrompt:
+        def build(messages: Sequence[ChatMessage]) -> PromptPlan:
+            return build_prompt(messages, model.template, request.mode, render=render,
+                                style=style)  # fmt: skip
+
+        return fit_to_context(request.messages, build, count, model.context_size,
+                              request.sampling.max_tokens, request.overflow)  # fmt: skip
+
+    base = request.mode == "base" or (request.mode is None and not model.template.chat_template)
+    examples = request.style.examples if base else ()
+    for keep in range(len(examples), -1, -1):
+        # A small context (the Train tab's models): the base-model prompt sheds its
+        # examples, the last one first, before the conversation is given up.
+        try:
+            fitted = fit(replace(request.style, examples=examples[:keep]))
+        except ContextFull:
+            if keep == 0 or request.overflow == "stop":
+                raise
+            continue
+        if keep == len(examples):
+            return fitted
+        left_out = (f"{len(examples) - keep} of the {len(examples)} example exchanges left "
+                    f"out to fit the model's context of {model.context_size:,} tokens")  # fmt: skip
+        return replace(fitted, note="; ".join(n for n in (left_out, fitted.note) if n))
+    raise AssertionError("unreachable")
+
+
+def generation_request(request: ChatRequest, fitted: FittedPrompt) -> GenerationRequest:
+    return GenerationRequest(
+        request_id=next(_request_ids),
+        prompt=fitted.plan.text,
+        sampling=replace(request.sampling, max_tokens=fitted.max_tokens),
+        stop=fitted.plan.stops,
+        top_alternatives=request.top_alternatives,
+        threads=request.threads,
+    )
+
+
+def ask(
+    session: HostSession,
+    request: ChatRequest,
+    on_tokens: Callable[[Sequence[TokenEvent]], None] = lambda _batch: None,
+    cancelled: threading.Event | None = None,
+    on_prompt: Callable[[FittedPrompt], None] = lambda _fitted: None,
+    render: Render = render_safely,
+) -> ChatReply:
+    """The reply to `request`. Raises RequestCancelled when `cancelled` stops it."""
+    if cancelled is not None and cancelled.is_set():
+        raise RequestCancelled
+    fitted = fit_prompt(session, request, render)
+    on_prompt(fitted)
+    events: list[TokenEvent] = []
+
+    def collect(batch: Sequence[TokenEvent]) -> None:
+        events.extend(batch)
+        on_tokens(batch)
+
+    stats = session.generate(generation_request(request, fitted), collect, cancelled)
+    if stats.stop_reason == "cancelled" and cancelled is not None and cancelled.is_set():
+        raise RequestCancelled
+    return ChatReply(stats.text, stats, fitted, tuple(events))

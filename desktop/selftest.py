@@ -1,0 +1,113 @@
+"""`deepdive-lab --selftest`: does this installation work, here, offline?
+
+Loads the bundled starter model in the model host (a child process, as the app does),
+generates 8 tokens, tokenizes with cl100k_base from the bundled file, builds every tab
+offscreen, and prints versions, the llama.cpp CPU variant and timings as one JSON line.
+Exit 0 when everything worked. Runs the same in a source checkout and in the frozen app
+(where it is what a release engineer runs first).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from desktop.core.resources import resources_dir
+
+
+def starter_model() -> Path | None:
+    models = sorted((resources_dir() / "models").glob("*.gguf"))
+    return models[0] if models else None
+
+
+def _timed(name: str, results: dict[str, Any], step: Callable[[], dict[str, Any]]) -> None:
+    started = time.perf_counter()
+    try:
+        results[name] = {"ok": True, **step()}
+    except Exception as exc:  # a failed step is reported, and the others still run
+        results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    results[name]["seconds"] = round(time.perf_counter() - started, 3)
+
+
+def _model() -> dict[str, Any]:
+    from desktop.core.generation import GenerationRequest, LoadSettings, SamplingSettings
+    from desktop.engine.host_session import HostSession
+
+    path = starter_model()
+    if path is None:
+        raise FileNotFoundError(f"no bundled model in {resources_dir() / 'models'}")
+    session = HostSession()
+    try:
+        model = session.load(str(path), LoadSettings(context_size=512))
+        request = GenerationRequest(1, "The", SamplingSettings(max_tokens=8, seed=1),
+                                    ignore_eos=True)  # fmt: skip
+        stats = session.generate(request, lambda _batch: None)
+    finally:
+        session.close()
+    if stats.generated_tokens != 8:
+        raise RuntimeError(f"generated {stats.generated_tokens} tokens, not 8")
+    return {
+        "model": path.name,
+        "runtime": model.runtime,
+        "threads": model.threads,
+        "tokens": stats.generated_tokens,
+        "tokens_per_s": round(stats.tokens_per_s, 1),
+    }
+
+
+def _tokens() -> dict[str, Any]:
+    from desktop.core.tokens.tiktoken_source import load_encoding
+
+    encoding = load_encoding("cl100k_base")
+    ids = encoding.encode("How many r's are in raspberry?")
+    if encoding.decode(ids) != "How many r's are in raspberry?":
+        raise RuntimeError("cl100k_base does not round-trip")
+    return {"encoding": "cl100k_base", "tokens": len(ids)}
+
+
+def _tabs() -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow()
+    try:
+        visited = window.visit_every_tab()
+    finally:
+        window.close()
+        app.processEvents()
+    return {"tabs": visited}
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in ("deepdive-lab", "llama-cpp-python", "PySide6-Essentials", "tiktoken",
+                    "numpy", "gguf", "huggingface-hub"):  # fmt: skip
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "bundled" if getattr(sys, "frozen", False) else "missing"
+    return found
+
+
+def run_selftest() -> int:
+    started = time.perf_counter()
+    results: dict[str, Any] = {"frozen": bool(getattr(sys, "frozen", False))}
+    _timed("model", results, _model)
+    _timed("tokens", results, _tokens)
+    _timed("tabs", results, _tabs)
+    results["versions"] = versions()
+    results["seconds"] = round(time.perf_counter() - started, 3)
+    results["ok"] = all(results[step]["ok"] for step in ("model", "tokens", "tabs"))
+    print(json.dumps(results, sort_keys=True), flush=True)
+    return 0 if results["ok"] else 1

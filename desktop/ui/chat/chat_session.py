@@ -1,0 +1,212 @@
+"""The open conversation and the reply being written - everything the Chat tab shows, with
+no widgets: the tab renders what this object says.
+
+One reply at a time. The user's message is committed to SQLite before the model is
+asked; the reply row exists before the request goes out; the partial reply is committed
+every half second, so a crash loses at most that. Each reply is an engine task whose
+signals reach only this session (no filtering of other tabs' tokens), and the prompt it
+was given - the exact text, its tokens, what was left out to fit - is stored with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from desktop.core.chat_request import ChatReply, ChatRequest
+from desktop.core.context_fit import FittedPrompt
+from desktop.core.conversations import ConversationStore
+from desktop.core.generation import ChatMessage, GenerationStats, TokenEvent
+from desktop.core.token_colours import events_to_json
+from desktop.engine.engine_task import ReplyTask
+from desktop.engine.inference_engine import InferenceEngine
+
+PERSIST_MS = 500
+MakeRequest = Callable[[Sequence[ChatMessage]], ChatRequest]
+
+
+def prompt_record(fitted: FittedPrompt) -> dict[str, Any]:
+    """What is stored with a reply about the prompt that produced it."""
+    plan = fitted.plan
+    return {"text": plan.text, "mode": plan.mode, "tokens": fitted.prompt_tokens,
+            "context": fitted.context_size, "stops": list(plan.stops),
+            "note": "; ".join(n for n in (plan.note, fitted.note) if n)}  # fmt: skip
+
+
+class ChatSession(QObject):
+    reply_started = Signal(int)  # the assistant message's id
+    reply_prompt = Signal(object)  # FittedPrompt of the reply being written
+    reply_tokens = Signal(object)  # a batch of TokenEvents
+    reply_finished = Signal(object)  # GenerationStats (complete or stopped)
+    reply_failed = Signal(str)  # a sentence
+    context_counted = Signal(object)  # FittedPrompt of the next reply (the counter)
+    preview_ready = Signal(object)  # FittedPrompt for "View prompt"
+    preview_failed = Signal(str)
+
+    def __init__(
+        self, engine: InferenceEngine, store: ConversationStore, make_request: MakeRequest
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.store = store
+        self.make_request = make_request
+        self.conversation_id: int | None = None
+        self.task: ReplyTask | None = None
+        self.message_id = 0  # the reply being written
+        self.text = ""  # ... and its text so far
+        self.events: list[TokenEvent] = []
+        self.prompt: FittedPrompt | None = None
+        self._count: ReplyTask | None = None
+        self._preview: ReplyTask | None = None
+        self._persist = QTimer(self, interval=PERSIST_MS)
+        self._persist.timeout.connect(self.persist)
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None
+
+    # ---- asking ----------------------------------------------------------------------
+
+    def send(self, text: str) -> int | None:
+        """Commit the user's message, then ask for the reply. The message's id, or None
+        when it could not be stored (a full disk: the caller says so)."""
+        if self.busy or self.conversation_id is None:
+            return None
+        message = self.store.add_message(self.conversation_id, "user", text)  # on disk first
+        self.start_reply()
+        return message.id
+
+    def start_reply(self) -> None:
+        """Ask for a reply to the open conversation as it is stored now."""
+        assert self.conversation_id is not None and not self.busy
+        request = self.make_request(self.store.chat_messages(self.conversation_id))
+        stored = self.store.start_reply(self.conversation_id)
+        self.message_id, self.text, self.events, self.prompt = stored.id, "", [], None
+        task = self.task = ReplyTask(request)
+        task.prompt_ready.connect(self._on_prompt)
+        task.tokens.connect(self._on_tokens)
+        task.finished.connect(self._on_finished)
+        task.ended.connect(self._on_ended)
+        self.reply_started.emit(stored.id)
+        self._persist.start()
+        self.engine.run_task(task)
+
+    def stop(self) -> None:
+        """Stop this reply at its next token (what it wrote so far is kept)."""
+        if self.task is not None:
+            self.task.cancel()
+
+    # ---- counting and previewing -------------------------------------------------------
+
+    def count_context(self, pending: str = "") -> None:
+        """Count the prompt the next reply would get (the context label)."""
+        if self.conversation_id is None or self.engine.loaded_model is None:
+            return
+        if self._count is not None:
+            self._count.cancel()  # only the latest count matters
+        self._count = self._preview_task(pending)
+        self._count.prompt_ready.connect(self._on_counted)
+        self.engine.run_task(self._count)
+
+    def preview(self, pending: str = "") -> None:
+        """The prompt the next reply would get, with `pending` as the user's message."""
+        if self.conversation_id is None:
+            return
+        self._preview = self._preview_task(pending)
+        self._preview.prompt_ready.connect(self._on_preview)
+        self._preview.ended.connect(self._on_preview_ended)
+        self.engine.run_task(self._preview)
+
+    def _preview_task(self, pending: str) -> ReplyTask:
+        assert self.conversation_id is not None
+        messages = self.store.chat_messages(self.conversation_id)
+        if pending.strip():
+            messages.append(ChatMessage("user", pending.strip()))
+        return ReplyTask(self.make_request(messages), preview=True)
+
+    @Slot(object)
+    def _on_counted(self, fitted: FittedPrompt) -> None:
+        if self.sender() is self._count:
+            self.context_counted.emit(fitted)
+
+    @Slot(object)
+    def _on_preview(self, fitted: FittedPrompt) -> None:
+        if self.sender() is self._preview:
+            self.preview_ready.emit(fitted)
+
+    @Slot(str, str)
+    def _on_preview_ended(self, status: str, message: str) -> None:
+        if self.sender() is self._preview and status == "failed":
+            self.preview_failed.emit(message)
+
+    # ---- the reply's answers -----------------------------------------------------------
+
+    def _mine(self) -> bool:
+        """Answers of a reply already ended (saved as the app closed, say) are not shown."""
+        return self.task is not None and self.sender() is self.task
+
+    @Slot(object)
+    def _on_prompt(self, fitted: FittedPrompt) -> None:
+        if self._mine():
+            self.prompt = fitted
+            self.reply_prompt.emit(fitted)
+
+    @Slot(object)
+    def _on_tokens(self, batch: Sequence[TokenEvent]) -> None:
+        if self._mine():
+            self.events.extend(batch)
+            self.text += "".join(e.text for e in batch)
+            self.reply_tokens.emit(batch)
+
+    @Slot(object)
+    def _on_finished(self, reply: ChatReply) -> None:
+        if not self._mine():
+            return
+        stats = reply.stats
+        self.text = stats.text if stats.stop_reason != "cancelled" else self.text
+        coloured = bool(self.events[:1] and self.events[0].alternatives)
+        probs = events_to_json(self.events) if coloured else None
+        self._finish("complete", self._stats_record(stats), probs)
+        self.reply_finished.emit(stats)
+
+    @Slot(str, str)
+    def _on_ended(self, status: str, message: str) -> None:
+        if not self._mine():
+            return
+        if status == "failed":
+            self._finish("error", {"error": message, **self._prompt_part()})
+            self.reply_failed.emit(message)
+        elif status == "stopped":  # stopped before it began: an empty stopped reply
+            self._finish("complete", {"stop_reason": "cancelled", **self._prompt_part()})
+            self.reply_finished.emit(None)
+
+    def _stats_record(self, stats: GenerationStats) -> dict[str, Any]:
+        record = dataclasses.asdict(stats)
+        record.pop("text", None)  # the content column holds it
+        return {**record, **self._prompt_part()}
+
+    def _prompt_part(self) -> dict[str, Any]:
+        return {"prompt": prompt_record(self.prompt)} if self.prompt is not None else {}
+
+    def _finish(self, status: str, stats: dict[str, Any], probs: Any = None) -> None:
+        if self.task is None:
+            return
+        self._persist.stop()
+        self.task = None
+        self.store.finish_reply(self.message_id, self.text, status, stats, probs)  # type: ignore[arg-type]
+
+    @Slot()
+    def persist(self) -> None:
+        if self.task is not None:
+            self.store.update_reply(self.message_id, self.text)
+
+    def save_partial(self) -> None:
+        """The app is closing mid-reply: keep what came so far, as a stopped reply."""
+        if self.task is None:
+            return
+        self.task.cancel()
+        self._finish("complete", {"stop_reason": "cancelled", "note": "the app was closed",
+                                  **self._prompt_part()})  # fmt: skip

@@ -1,0 +1,171 @@
+"""Build the installable app: a PyInstaller one-folder build, then the archive for this OS.
+
+    python packaging/build_package.py            # build, archive, run the frozen --selftest
+    python packaging/build_package.py --check    # only run --selftest on an existing build
+
+Linux: `dist/DeepDiveLab/` and `dist/deepdive-lab-<version>-linux-<arch>.tar.gz` with a
+`.desktop` entry (opens .gguf files too) and the icon. Windows (Inno Setup,
+packaging/windows/deepdive-lab.iss) and macOS (`.app` + `.dmg`, packaging/macos/make_dmg.sh)
+are prepared but cannot be built on these Linux machines: see the README's "Installers".
+
+Prints the sizes and the self-test as one JSON line last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DIST = REPO / "dist"
+APP_DIR = DIST / "DeepDiveLab"
+SIZE_GOAL_MB = 250
+SELFTEST_LIMIT_S = 60
+
+DESKTOP_ENTRY = """[Desktop Entry]
+Type=Application
+Name=Deep Dive Lab
+Comment=See how an LLM assistant is made, on your own computer
+Exec={exec} %f
+Icon={icon}
+Terminal=false
+Categories=Education;Science;
+MimeType=application/x-gguf;
+"""
+
+
+def version() -> str:
+    for line in (REPO / "pyproject.toml").read_text().splitlines():
+        if line.startswith("version"):
+            return line.split("=", 1)[1].strip().strip('"')
+    return "0"
+
+
+def folder_mb(folder: Path) -> float:
+    """What the folder takes on disk (a symbolic link counts once, as its target)."""
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
+    return sum(p.stat().st_size for p in files) / 1e6
+
+
+def build() -> None:
+    subprocess.run(
+        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
+         "--distpath", str(DIST), "--workpath", str(REPO / "build" / "pyinstaller"),
+         str(REPO / "packaging" / "deepdive_lab.spec")],
+        check=True, cwd=REPO,
+    )  # fmt: skip
+
+
+# Libraries whose debug symbols are most of their size. (Not numpy's OpenBLAS: stripping
+# moves its ELF segments and it no longer loads.)
+STRIPPABLE = ("libpython3", "libQt6", "libicu", "libllama", "libggml")
+
+
+def strip_symbols() -> float:
+    """Strip the debug symbols of the big libraries that survive it; MB saved."""
+    strip = shutil.which("strip")
+    if strip is None or not sys.platform.startswith("linux"):
+        return 0.0
+    before = folder_mb(APP_DIR)
+    for library in APP_DIR.rglob("*.so*"):
+        if library.is_file() and library.name.startswith(STRIPPABLE):
+            subprocess.run([strip, "--strip-unneeded", str(library)], check=False,
+                           capture_output=True)  # fmt: skip
+    return before - folder_mb(APP_DIR)
+
+
+def archive_linux() -> Path:
+    icon = APP_DIR / "_internal" / "resources" / "icon.png"
+    (APP_DIR / "deepdive-lab.desktop").write_text(
+        DESKTOP_ENTRY.format(exec="deepdive-lab", icon=icon.name if icon.exists() else "")
+    )
+    if icon.exists():
+        shutil.copy(icon, APP_DIR / "deepdive-lab.png")
+    name = f"deepdive-lab-{version()}-linux-{platform.machine().lower()}.tar.gz"
+    target = DIST / name
+    with tarfile.open(target, "w:gz") as tar:
+        tar.add(APP_DIR, arcname="DeepDiveLab")
+    return target
+
+
+def selftest() -> dict[str, object]:
+    executable = APP_DIR / ("deepdive-lab.exe" if sys.platform == "win32" else "deepdive-lab")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DEEPDIVE_HOME=str(DIST / "selftest-home"))
+    started = time.perf_counter()
+    out = subprocess.run([str(executable), "--selftest"], capture_output=True, text=True,
+                         env=env, timeout=SELFTEST_LIMIT_S * 2)  # fmt: skip
+    seconds = time.perf_counter() - started
+    lines = out.stdout.strip().splitlines()
+    try:
+        result: dict[str, object] = json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        result = {}
+    result.update(exit_code=out.returncode, wall_seconds=round(seconds, 1))
+    if out.returncode != 0:
+        result["stderr"] = out.stderr[-2000:]
+    return result
+
+
+def hub_check() -> dict[str, object]:
+    """The frozen app downloads a model from the tests' fake Hub on 127.0.0.1: the Hub
+    client and its HTTP stack made it into the bundle (the self-test works offline)."""
+    sys.path.insert(0, str(REPO))
+    from tests.fake_hub import FakeHub
+    from tests.gguf_fixtures import make_tiny_gguf
+
+    home = DIST / "hub-check-home"
+    shutil.rmtree(home, ignore_errors=True)
+    model = make_tiny_gguf(home.parent / "hub-check-model.gguf")
+    hub = FakeHub().start()
+    try:
+        hub.add_repo("check/tiny-GGUF", {"tiny-Q8_0.gguf": model.read_bytes()})
+        env = dict(os.environ, HF_ENDPOINT=hub.endpoint, DEEPDIVE_HOME=str(home),
+                   HF_HOME=str(home / "hf"), QT_QPA_PLATFORM="offscreen")  # fmt: skip
+        out = subprocess.run([str(APP_DIR / "deepdive-lab"), "models", "download",
+                              "check/tiny-GGUF", "tiny-Q8_0.gguf", "--json"],
+                             capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    finally:
+        hub.stop()
+    got = list(home.rglob("tiny-Q8_0.gguf"))
+    ok = out.returncode == 0 and bool(got) and got[0].read_bytes() == model.read_bytes()
+    return {"ok": ok, "exit_code": out.returncode, "stderr": out.stderr[-500:] if not ok else ""}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only run the frozen --selftest")
+    args = parser.parse_args()
+    archive = None
+    if not args.check:
+        build()
+        print(f"stripped {strip_symbols():.0f} MB of debug symbols", flush=True)
+        if sys.platform.startswith("linux"):
+            archive = archive_linux()
+    test = selftest()
+    hub = hub_check() if sys.platform.startswith("linux") else {"ok": True, "skipped": True}
+    size = folder_mb(APP_DIR)
+    figures = {
+        "onedir_mb": round(size, 1),
+        "archive": archive.name if archive else None,
+        "archive_mb": round(archive.stat().st_size / 1e6, 1) if archive else None,
+        "size_goal_mb": SIZE_GOAL_MB,
+        "size_goal_met": size <= SIZE_GOAL_MB,
+        "selftest": test,
+        "selftest_ok": test.get("exit_code") == 0
+        and float(test.get("wall_seconds", 999)) <= SELFTEST_LIMIT_S,  # type: ignore[arg-type]
+        "hub_download": hub,
+    }
+    print(json.dumps(figures, sort_keys=True))
+    return 0 if figures["selftest_ok"] and hub["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

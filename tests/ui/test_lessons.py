@@ -1,0 +1,64 @@
+"""Lessons: the talk's steps from files a teacher can edit; each step opens its tab and
+fills its example; Space and the arrows go on and back; where a lesson was is kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.core.lessons import MAX_STEPS, TABS, LessonError, load_lessons, parse_lesson
+from desktop.core.resources import resources_dir
+
+
+def test_the_bundled_lessons_cover_the_talk_and_stay_short() -> None:
+    lessons, problems = load_lessons(resources_dir() / "lessons")
+    assert problems == [] and len(lessons) >= 3
+    titles = " ".join(s.title.lower() for lesson in lessons for s in lesson.steps)
+    for topic in ("token", "loss", "memoris", "base model", "knows nothing",
+                  "hallucination", "give it the text", "code", "post-training",
+                  "reinforcement"):  # fmt: skip
+        assert topic in titles, topic
+    for lesson in lessons:
+        assert 1 <= len(lesson.steps) <= MAX_STEPS
+        assert all(step.tab in TABS and step.text for step in lesson.steps)
+
+
+def test_a_broken_lesson_file_is_one_sentence_and_hides_no_other(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# Fine\n\n## Step: one\ntab: chat\nLook.\n")
+    (tmp_path / "b.md").write_text("# Broken\n\n## Step: one\ntab: kitchen\nLook.\n")
+    lessons, problems = load_lessons(tmp_path)
+    assert [lesson.key for lesson in lessons] == ["a"]
+    assert len(problems) == 1 and "b, line" in problems[0] and "'tab:'" in problems[0]
+    with pytest.raises(LessonError, match="at most 10"):
+        parse_lesson("long", "# Long\n" + "## Step: s\ntab: chat\nx\n" * 11)
+
+
+def test_steps_open_their_tab_fill_the_example_and_are_remembered(
+    qtbot: Any, make_engine: Any, store: Any, fresh_home: Path
+) -> None:
+    from desktop.core.conversations import ConversationStore
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(engine=make_engine(), store=store)
+    qtbot.addWidget(window)
+    window.show()
+    window.toggle_lessons()
+    panel = window.lessons
+    assert panel is not None and panel.isVisible()
+    panel.picker.setCurrentIndex(0)  # from text to tokens
+    panel.show_step(0)
+    assert window.tabs.currentWidget() is window.train_page
+    panel.forward()  # the raspberry
+    assert window.tabs.currentWidget() is window.tokens_tab
+    assert "raspberry" in window.tokens_tab.text_page.editor.toPlainText()
+    panel.forward()
+    panel.back()
+    assert panel.index == 1 and "raspberry" in panel.text.toPlainText() + panel.title.text()
+    window.close()
+    again = MainWindow(engine=make_engine(), store=ConversationStore(fresh_home / "b.sqlite3"))
+    qtbot.addWidget(again)
+    assert again.lessons is not None  # it was open at the end: it opens again
+    assert again.lessons.index == 1  # where the lesson was left
+    again.close()

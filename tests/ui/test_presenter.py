@@ -1,0 +1,52 @@
+"""Classroom: the interface zooms 100-200 % with Ctrl+= / Ctrl+- / Ctrl+0 (every font), and
+the zoom and the window's size come back at the next start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QApplication
+
+
+def press(window: Any, keys: str) -> None:
+    """What pressing `keys` in the window does (offscreen windows get no key focus)."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+
+    wanted = QKeySequence(keys)
+    (shortcut,) = [s for s in window.findChildren(QShortcut) if s.key() == wanted]
+    shortcut.activated.emit()
+
+
+def test_zoom_scales_fonts_and_is_remembered_with_the_window(
+    qtbot: Any, make_engine: Any, store: Any, fresh_home: Any
+) -> None:
+    from desktop.core.conversations import ConversationStore
+    from desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance()
+    base = app.font().pointSizeF()
+    window = MainWindow(engine=make_engine(), store=store)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.presenter.zoom == 100
+    press(window, "Ctrl+=")
+    press(window, "Ctrl+=")
+    assert window.presenter.zoom == 125
+    assert app.font().pointSizeF() == base * 1.25
+    status = window.chat_tab.status  # widgets follow, once Qt has told them
+    qtbot.waitUntil(lambda: status.font().pointSizeF() == base * 1.25, timeout=5_000)
+    for _ in range(10):
+        window.presenter.zoom_in()
+    assert window.presenter.zoom == 200  # the top of the range
+    press(window, "Ctrl+-")
+    assert window.presenter.zoom == 175
+    window.resize(900, 480)
+    window.close()  # saves
+    again = MainWindow(engine=make_engine(), store=ConversationStore(fresh_home / "b.sqlite3"))
+    qtbot.addWidget(again)
+    assert again.presenter.zoom == 175 and app.font().pointSizeF() == base * 1.75
+    # the height comes back (the width is clamped to the 800-pixel offscreen screen)
+    assert again.height() == 480
+    press(again, "Ctrl+0")
+    assert again.presenter.zoom == 100 and app.font().pointSizeF() == base
+    again.close()
