@@ -100,3 +100,17 @@ def test_lowering_a_threads_priority_leaves_the_others() -> None:
     thread.join()
     assert seen == [max(7, main)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main
+
+
+def test_all_cores_keeps_to_the_thread_limit_a_user_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OPENBLAS_NUM_THREADS=1 (the starter model's build sets it, so its bytes do not
+    depend on the core count) means one thread for the whole run."""
+    from desktop.core.train.compute import available_cores
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    assert available_cores() == 1
+    plan = plan_compute(preset("small"), ThreadPolicy.ALL_CORES)
+    assert (plan.workers, plan.blas_threads) == (1, 1)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "not a number")
+    assert available_cores() >= 1

@@ -9,7 +9,9 @@ Two policies:
 * `ALL_CORES` (the command line, benchmarks): one micro-batch per core at once, each
   thread with single-threaded BLAS. A d=128 model's matrices are too small for BLAS to
   split well across cores (and numpy's element-wise loops never do): whole micro-batches
-  in parallel ran ~1.35x faster here than the batch with BLAS on both cores.
+  in parallel ran ~1.35x faster here than the batch with BLAS on both cores. "All" means
+  the physical cores this process may use, and no more than OPENBLAS_NUM_THREADS or
+  OMP_NUM_THREADS says when set (the usual way to tell a numpy program to keep to one).
 
 Micro-batches are sized so one layer's arrays for them fit in this core's cache: its L2
 and its share of the L3 (`cpu_cache`), never below a few hundred tokens (smaller matrix
@@ -29,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
+from desktop.core.cpu import physical_cores, usable_cpus
 from desktop.core.train.blas import blas_threads, set_blas_threads
 from desktop.core.train.config import TrainConfig
 from desktop.core.train.cpu_cache import CacheSizes, read_cache_sizes
@@ -77,6 +80,17 @@ def micro_batch_rows(config: TrainConfig, cache: CacheSizes, parts_at_least: int
     return max(fitting, default=1)
 
 
+def available_cores() -> int:
+    """Physical cores this process may run on, capped by OPENBLAS_NUM_THREADS or
+    OMP_NUM_THREADS when one is set to a number."""
+    cores = physical_cores()
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            cores = min(cores, int(value))
+    return cores
+
+
 def plan_compute(
     config: TrainConfig,
     policy: ThreadPolicy,
@@ -84,10 +98,10 @@ def plan_compute(
     cores: int | None = None,
     cache: CacheSizes | None = None,
 ) -> Compute:
-    cores = cores or os.cpu_count() or 1
     cache = cache or read_cache_sizes()
     if policy is ThreadPolicy.LEAVE_A_CORE:
-        return Compute(micro_batch_rows(config, cache), background=cores > 1)
+        return Compute(micro_batch_rows(config, cache), background=(cores or usable_cpus()) > 1)
+    cores = cores or available_cores()
     workers = max(1, min(cores, config.batch_size))
     # Two parts per worker where the batch allows: a worker whose core another process
     # takes away then finishes one part while the others share the rest.
