@@ -19,6 +19,10 @@ Within a configuration the two alternate in blocks of steps, order swapped every
 a round whose other load (`ForeignLoad`) exceeded CLEAN_LOAD is left out when enough
 clean ones exist. At one thread the thread's CPU time is also compared: it barely moves
 when another process takes the core away.
+
+Quick mode: a d=32, one-layer, context-32 model, one round of one step per side, one step
+per preset shape; without PyTorch installed (the test run has no `bench` extra) the
+comparison is left out and only the numpy parts run.
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from common import ForeignLoad, median
+from common import ForeignLoad, median, quick_mode
 
-WARMUP_STEPS = 3
-ROUNDS = 8
-BLOCK = 4  # steps per framework per round
+QUICK = quick_mode()
+WARMUP_STEPS = 1 if QUICK else 3
+ROUNDS = 1 if QUICK else 8
+BLOCK = 1 if QUICK else 4  # steps per framework per round
 CLEAN_LOAD = 0.10
-PHASE_STEPS = 4
+PHASE_STEPS = 1 if QUICK else 4
 RATIO_GOAL = 0.8
 RATIO_MOONSHOT = 1.0
 AGREEMENT_GOAL = 1e-4
@@ -48,10 +53,21 @@ CORES = os.cpu_count() or 1
 def throughput_config() -> Any:
     from desktop.core.train.config import PRESETS
 
+    if QUICK:
+        return replace(PRESETS["small"], preset="bench", vocab_size=300, dim=32, n_layers=1,
+                       n_heads=2, n_kv_heads=2, ffn_dim=96, context=32, batch_size=4)  # fmt: skip
     return replace(
         PRESETS["small"], preset="bench", vocab_size=512, dim=128, n_layers=4, n_heads=4,
         n_kv_heads=4, ffn_dim=344, context=128, batch_size=16,
     )  # fmt: skip
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def relative(a: Any, b: Any) -> float:
@@ -203,8 +219,9 @@ def compare(
     if worker is not None:
         worker.close()
     clean = [r for r in rounds if r["load"] <= CLEAN_LOAD]
-    quietest = sorted(rounds, key=lambda r: r["load"])[: ROUNDS // 2]
-    used = clean if len(clean) >= ROUNDS // 2 else quietest
+    need = max(1, ROUNDS // 2)
+    quietest = sorted(rounds, key=lambda r: r["load"])[:need]
+    used = clean if len(clean) >= need else quietest
     tokens = batches[0][0].size
     np_wall, t_wall = median([r["numpy"][0] for r in used]), median([r["torch"][0] for r in used])
     np_cpu, t_cpu = median([r["numpy"][1] for r in used]), median([r["torch"][1] for r in used])
@@ -216,7 +233,7 @@ def compare(
         "torch_tokens_s": tokens / t_wall,
         "ratio": t_wall / np_wall,
         "rounds_used": len(used),
-        "contended": len(clean) < ROUNDS // 2,
+        "contended": len(clean) < need,
         "foreign_load_median": median([r["load"] for r in rounds]),
         "foreign_load_used_max": max(r["load"] for r in used),
     }  # fmt: skip
@@ -242,7 +259,7 @@ def micro_batch_sweep(params: Any, shape: Any, batch: Any, chosen: int) -> dict[
     times: dict[int, list[float]] = {r: [] for r in sizes}
     for r in sizes:
         accumulators[r].loss_and_grads(params, shape, batch)
-    for round_ in range(4):
+    for round_ in range(1 if QUICK else 4):
         for r in sizes if round_ % 2 == 0 else sizes[::-1]:
             start = time.thread_time()
             accumulators[r].loss_and_grads(params, shape, batch)
@@ -288,7 +305,7 @@ def preset_speeds() -> dict[str, Any]:
         load = ForeignLoad()
         load.start()
         walls, cpus = [], []
-        for _ in range(12 if name == "tiny" else 5):
+        for _ in range(1 if QUICK else 12 if name == "tiny" else 5):
             wall, cpu = time.perf_counter(), time.thread_time()
             trainer.step(inputs, targets, 1e-3)
             walls.append(time.perf_counter() - wall)
@@ -347,11 +364,9 @@ def profile(trainer: NumpyTrainer, batches: list[Any], lr: float) -> list[list[A
 
 def throughput(text: str) -> dict[str, Any]:
     import numpy as np
-    import torch
-    import torch_llama
 
     from desktop.core.train.batches import Batch
-    from desktop.core.train.compute import Compute, ThreadPolicy, plan_compute
+    from desktop.core.train.compute import ThreadPolicy, plan_compute
     from desktop.core.train.cpu_cache import read_cache_sizes
     from desktop.core.train.model import init_params, keep_freed_memory
     from desktop.core.train.optim import learning_rate_at
@@ -361,6 +376,7 @@ def throughput(text: str) -> dict[str, Any]:
     # (`compute.applied`); PyTorch's steps get it too — ~1.7x faster here, the strongest
     # baseline. Without it both pay page faults for every step's fresh activations.
     keep_freed_memory()
+    with_torch = torch_available()
     config = throughput_config()
     prepared = prepare(text, config)
     shape = replace(config.shape(), vocab_size=prepared.tokenizer.n_vocab)
@@ -371,16 +387,62 @@ def throughput(text: str) -> dict[str, Any]:
     cache = read_cache_sizes()
     print(f"model: d={shape.dim}, {shape.n_layers} layers, {shape.n_heads} heads, context "
           f"{shape.context_length}, ffn {shape.ffn_dim}, vocab {shape.vocab_size}, batch "
-          f"{config.batch_size} ({config.tokens_per_step} tokens/step); torch "
-          f"{torch.__version__}; {CORES} cores; cache: L2 {cache.l2_bytes >> 10} KiB, L3 "
-          f"{(cache.l3_bytes or 0) >> 20} MiB shared by {cache.l3_shared_by}")  # fmt: skip
+          f"{config.batch_size} ({config.tokens_per_step} tokens/step); {CORES} cores; cache: "
+          f"L2 {cache.l2_bytes >> 10} KiB, L3 {(cache.l3_bytes or 0) >> 20} MiB shared by "
+          f"{cache.l3_shared_by}" + ("" if with_torch else "; no PyTorch here"))  # fmt: skip
     initial = init_params(shape, config.seed)
-    agree = agreement(initial, shape, *batches[0])
 
     def lr_at(step: int) -> float:
         return learning_rate_at(step, max_lr=config.learning_rate,
                                 min_lr=config.min_learning_rate, total_steps=config.steps,
                                 warmup_steps=config.warmup_steps)  # fmt: skip
+
+    app_plan = plan_compute(config, ThreadPolicy.LEAVE_A_CORE, cache=cache)
+    ours = NumpyTrainer({k: v.copy() for k, v in initial.items()}, shape, config, app_plan)
+    result: dict[str, Any] = {
+        "shape": {"dim": shape.dim, "n_layers": shape.n_layers, "n_heads": shape.n_heads,
+                  "context": shape.context_length, "ffn_dim": shape.ffn_dim,
+                  "vocab": shape.vocab_size, "batch": config.batch_size},
+        "cores": CORES,
+        "cache": {"l2_bytes": cache.l2_bytes, "l3_bytes": cache.l3_bytes,
+                  "l3_shared_by": cache.l3_shared_by, "read": cache.measured},
+        "ratio_goal": RATIO_GOAL,
+        "ratio_moonshot": RATIO_MOONSHOT,
+        "agreement_goal": AGREEMENT_GOAL,
+        "torch_version": None,
+    }  # fmt: skip
+    if with_torch:
+        result.update(_against_torch(initial, shape, config, batches, lr_at, app_plan, cache))
+        ours = result.pop("_app_trainer")
+    extra = batches[n_steps:]
+    lr = lr_at(n_steps)
+    result["micro_batch_sweep"] = micro_batch_sweep(
+        ours.params, shape, Batch(*batches[0]), app_plan.micro_rows
+    )
+    phases = result["phases_ms"] = phase_split(ours, extra, lr)
+    print(f"numpy step split (one thread, whole batch): forward+loss {phases['forward']:.0f} ms, "
+          f"backward {phases['backward']:.0f} ms, clip+AdamW {phases['optimizer']:.0f} ms",
+          flush=True)  # fmt: skip
+    top = result["numpy_profile_ms"] = profile(ours, extra[:2], lr)
+    print("numpy profile, own ms/step: " + ", ".join(f"{n} {ms:.0f}" for n, ms in top[:8]),
+          flush=True)  # fmt: skip
+    return result
+
+
+def _against_torch(
+    initial: Any,
+    shape: Any,
+    config: Any,
+    batches: list[Any],
+    lr_at: Callable[[int], float],
+    app_plan: Any,
+    cache: Any,
+) -> dict[str, Any]:
+    """The three thread configurations (and two for the record) against PyTorch."""
+    import torch
+    import torch_llama
+
+    from desktop.core.train.compute import Compute, ThreadPolicy, plan_compute
 
     def pair(compute: Any) -> tuple[NumpyTrainer, Any]:
         ours = NumpyTrainer({k: v.copy() for k, v in initial.items()}, shape, config, compute)
@@ -388,11 +450,11 @@ def throughput(text: str) -> dict[str, Any]:
                                           grad_clip=config.grad_clip)  # fmt: skip
         return ours, theirs
 
-    app_plan = plan_compute(config, ThreadPolicy.LEAVE_A_CORE, cache=cache)
+    agree = agreement(initial, shape, *batches[0])
     all_plan = plan_compute(config, ThreadPolicy.ALL_CORES, cache=cache)
-    one_thread = replace(app_plan, background=False)
     configs: dict[str, Any] = {}
-    configs["one_thread"] = compare("one thread each", *pair(one_thread), 1, batches, lr_at)
+    configs["one_thread"] = compare("one thread each", *pair(replace(app_plan, background=False)),
+                                    1, batches, lr_at)  # fmt: skip
     configs["all_cores"] = compare(f"all {CORES} cores each", *pair(all_plan), CORES, batches,
                                    lr_at)  # fmt: skip
     ours, theirs = pair(app_plan)
@@ -404,35 +466,13 @@ def throughput(text: str) -> dict[str, Any]:
     configs["numpy_blas_all_cores_whole_batch"] = compare(
         "(before: whole batch, BLAS at all cores)", *pair(before), CORES, batches, lr_at
     )
-
-    extra = batches[n_steps:]
-    lr = lr_at(n_steps)
-    sweep = micro_batch_sweep(ours.params, shape, Batch(*batches[0]), app_plan.micro_rows)
-    phases = phase_split(ours, extra, lr)
-    print(f"numpy step split (one thread, whole batch): forward+loss {phases['forward']:.0f} ms, "
-          f"backward {phases['backward']:.0f} ms, clip+AdamW {phases['optimizer']:.0f} ms",
-          flush=True)  # fmt: skip
-    top = profile(ours, extra[:2], lr)
-    print("numpy profile, own ms/step: " + ", ".join(f"{n} {ms:.0f}" for n, ms in top[:8]),
-          flush=True)  # fmt: skip
     goals = {name: configs[name]["ratio"] >= RATIO_GOAL
              for name in ("one_thread", "all_cores", "app")}  # fmt: skip
     return {
-        "shape": {"dim": shape.dim, "n_layers": shape.n_layers, "n_heads": shape.n_heads,
-                  "context": shape.context_length, "ffn_dim": shape.ffn_dim,
-                  "vocab": shape.vocab_size, "batch": config.batch_size},
         "torch_version": torch.__version__,
-        "cores": CORES,
-        "cache": {"l2_bytes": cache.l2_bytes, "l3_bytes": cache.l3_bytes,
-                  "l3_shared_by": cache.l3_shared_by, "read": cache.measured},
         "configs": configs,
-        "ratio_goal": RATIO_GOAL,
-        "ratio_moonshot": RATIO_MOONSHOT,
         "goals_met": goals,
         "moonshots_met": {n: configs[n]["ratio"] >= RATIO_MOONSHOT for n in goals},
         "first_step": agree,
-        "agreement_goal": AGREEMENT_GOAL,
-        "micro_batch_sweep": sweep,
-        "phases_ms": phases,
-        "numpy_profile_ms": top,
-    }  # fmt: skip
+        "_app_trainer": ours,
+    }
