@@ -4,7 +4,7 @@
    thread configurations (one thread each, all cores each, the app's own), the first-step
    loss/gradient agreement, a sweep of micro-batch sizes against the cache plan's choice,
    a per-phase split and a profile; then each preset's shape before and after contexts
-   of 512, as the Train tab computes it.
+   of 1024, as the Train tab computes it.
 2. Learning, in a child process that never imports torch, through `run_training` as the
    Train tab runs it: the "tiny" preset's whole run (tokenizer included) on the stdlib
    docs, then the "small" preset for up to 3 minutes against the bigram baseline.

@@ -273,11 +273,13 @@ def micro_batch_sweep(params: Any, shape: Any, batch: Any, chosen: int) -> dict[
             "best_rows": best, "chosen_vs_best": speed[chosen] / speed[best]}  # fmt: skip
 
 
-PRESET_SHAPES = {  # (preset, context, batch): before and after contexts of 512
+PRESET_SHAPES = {  # (preset, context, batch): before and after contexts of 1024
     "tiny, context 64 × 16 (before)": ("tiny", 64, 16),
-    "tiny, context 512 × 2 (now)": ("tiny", 512, 2),
+    "tiny, context 512 × 2": ("tiny", 512, 2),
+    "tiny, context 1024 × 1 (now)": ("tiny", 1024, 1),
     "small, context 128 × 16 (before)": ("small", 128, 16),
-    "small, context 512 × 4 (now)": ("small", 512, 4),
+    "small, context 512 × 4": ("small", 512, 4),
+    "small, context 1024 × 2 (now)": ("small", 1024, 2),
 }
 
 

@@ -1,12 +1,12 @@
 """What a training run is: the model's shape, the tokenizer's size, and the schedule.
 Presets go from "tiny" (seconds on a laptop) to "small" (~1M parameters).
 
-Both presets read 512 tokens at a time. What the app does with a model needs that much:
-its base-model prompt (an identity line and three example exchanges) alone is ~290
-tokens in a 512-token vocabulary, an open-book quiz prompt holds an article excerpt, and
-llama.cpp raises a smaller context to 256 anyway — positions the model never trained on.
-The batches hold fewer, longer rows, so a step sees as many tokens as before (1024 and
-2048)."""
+Both presets read 1024 tokens at a time. What the app does with a model needs that much:
+its base-model prompt (an identity line and three example exchanges) alone is ~500 tokens
+in a 512-token vocabulary, chat goes on for several turns after it, an open-book quiz
+prompt holds an article excerpt, and llama.cpp raises a smaller context to 256 anyway —
+positions the model never trained on. The batches hold fewer, longer rows, so a step sees
+as many tokens as before (1024 and 2048)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ class TrainConfig:
     n_heads: int = 4
     n_kv_heads: int = 4
     ffn_dim: int = 192  # ~8/3 × dim as in llama, rounded up to 32 (whole Q8_0 blocks)
-    context: int = 512
-    batch_size: int = 2
+    context: int = 1024
+    batch_size: int = 1
     steps: int = 300
     learning_rate: float = 3e-3
     min_learning_rate: float = 3e-4
@@ -67,7 +67,7 @@ PRESETS: dict[str, TrainConfig] = {
     "tiny": TrainConfig(),
     "small": TrainConfig(
         preset="small", vocab_size=1024, dim=128, n_layers=4, n_heads=4, n_kv_heads=4,
-        ffn_dim=352, context=512, batch_size=4, steps=2000, learning_rate=2e-3,
+        ffn_dim=352, context=1024, batch_size=2, steps=2000, learning_rate=2e-3,
         min_learning_rate=2e-4, warmup_steps=100, eval_every=100, sample_every=200,
     ),
 }  # fmt: skip

@@ -48,7 +48,7 @@ class RunSettings(QWidget):
         self.preset.addItems(list(PRESETS))
         self.spins = {
             "n_layers": _spin(1, 12), "dim": _spin(16, 512, 16), "n_heads": _spin(1, 16),
-            "context": _spin(16, 512, 16), "batch_size": _spin(1, 128),
+            "context": _spin(16, 2048, 16), "batch_size": _spin(1, 128),
             "steps": _spin(10, 100_000, 50), "vocab_size": _spin(260, 8192, 64),
         }  # fmt: skip
         self.learning_rate = QDoubleSpinBox(decimals=4, minimum=1e-4, maximum=0.1, singleStep=1e-3)
