@@ -165,12 +165,14 @@ def plain_asks(pairs: Sequence[Any], article_text: str, settings: Any, template:
     from desktop.core.generation import GenerationStats
     from desktop.core.prompt_builder import build_prompt
     from desktop.core.quiz.interrogation import interrogate
+    from desktop.core.quiz.quiz_prompts import request_stops
 
     asks: list[PlainAsk] = []
 
     def record(request: Any) -> Any:
         plan = build_prompt(request.messages, template, request.mode, style=request.style)
-        asks.append(PlainAsk(plan.text, plan.stops, request.sampling))
+        extra = tuple(s for s in request_stops(request) if s not in plan.stops)  # quiz_ask's
+        asks.append(PlainAsk(plan.text, plan.stops + extra, request.sampling))
         return ChatReply("", GenerationStats(0, 0, 0, 0.0, 0.0, "eos"), None)
 
     for _answer in interrogate(pairs, article_text, settings, record):

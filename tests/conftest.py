@@ -20,6 +20,8 @@ os.environ["HF_HOME"] = os.path.join(os.environ["DEEPDIVE_HOME"], "hf-home")
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # the discard port: tests set their own
 os.environ.pop("HF_TOKEN", None)
 os.environ.pop("HF_HUB_OFFLINE", None)
+# API keys: the OS keychain is never used; a test that needs keys installs memory_keyring.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 
 class EngineRecorder:
@@ -160,6 +162,39 @@ def broken_ggufs(tiny_gguf: Path, tmp_path: Path) -> Callable[[str], Path]:
         return write_broken_gguf(tiny_gguf, tmp_path / f"broken-{kind}.gguf", kind)
 
     return make
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[Any]:
+    """API keys kept in memory for one test (keyring's own backend API)."""
+    import keyring
+
+    from desktop.core.remote import keys
+    from tests.memory_keyring import MemoryKeyring
+
+    before = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(before)
+    keys._session_only.clear()
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[Any]:
+    """`fake_openai(**options)` -> a FakeOpenAI server on 127.0.0.1, closed after the test."""
+    from tests.fake_openai import FakeOpenAI
+
+    servers: list[FakeOpenAI] = []
+
+    def make(**options: Any) -> FakeOpenAI:
+        server = FakeOpenAI(**options)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.close()
 
 
 @pytest.fixture(autouse=True)

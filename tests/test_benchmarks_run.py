@@ -56,6 +56,16 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
         "typical_reply_formatted",
         "limit_reply_formatted",
     ),
+    "bench_sandbox.py": (
+        "warm_first_output_median_s",
+        "warm_goal_met",
+        "cold_compile_s",
+        "cold_first_output_s",
+        "speed",
+        "contended",
+        "foreign_load",
+    ),
+    "bench_server.py": ("ratio", "same_text", "llama_cpp_server", "contended", "runs"),
     "bench_token_view.py": ("median", "ratio_goal_met", "runs_used", "contended", "foreign_load"),
     "bench_tokens_typing.py": ("stall", "goal_met", "contended", "foreign_load"),
     "bench_train.py": ("throughput", "preset_shapes", "tiny_run", "learning", "gui_stall", "goals"),
@@ -98,6 +108,8 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert figures["probs_compared"] >= figures["asks_per_quiz"]  # every ask's tokens
         # the engine's probabilities are llama.cpp's (float32 rounding apart)
         assert figures["max_prob_relative_difference"] < 1e-4
+    if script == "bench_server.py":  # greedy: the server says what llama.cpp says
+        assert figures["same_text"] is True
     if script == "bench_cpu_variants.py":  # the chosen variant decoded both types
         assert set(figures["results"]) == {"Q8_0", "Q4_K_M"}
         for row in figures["results"].values():
@@ -111,6 +123,9 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert figures["tiny_run"]["steps"] == 10 and figures["learning"]["steps_done"] == 10
         assert set(figures["gui_stall"]) == {"as_the_app_is", "qt_no_gui_threadpool"}
         assert figures["throughput"]["micro_batch_sweep"]["chosen_vs_best"] > 0
+    if script == "bench_sandbox.py":  # every run printed, and its first byte was seen
+        assert all(run["first_output_s"] > 0 for run in figures["runs"])
+        assert figures["speed"]["sandbox_s"] > 0
     if script == "bench_gui_responsiveness.py":
         for mode in ("probabilities_off", "probabilities_on"):
             assert figures[mode]["tokens"] > 0 and "foreign_load" in figures[mode]

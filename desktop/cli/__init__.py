@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli.quiz_command import add_quiz_parser
 
     add_quiz_parser(commands)
+    from desktop.cli.run_code_command import add_run_code_parser
+
+    add_run_code_parser(commands)
+    from desktop.cli.serve_command import add_serve_parser
+
+    add_serve_parser(commands)
     return parser
 
 
@@ -81,6 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.tokens_command import tokens_command
 
         return tokens_command(args)
+    if args.command == "run-code":
+        from desktop.cli.run_code_command import run_code_command
+
+        return run_code_command(args)
+    if args.command == "serve":
+        from desktop.cli.serve_command import serve_command
+
+        return serve_command(args)
     if args.command == "models":
         from desktop.cli.models_command import models_command
 

@@ -14,6 +14,7 @@ import argparse
 import json
 import sqlite3
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -39,6 +40,18 @@ def add_quiz_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     quiz.add_argument("--count", type=int, default=8, help="how many questions to make")
     quiz.add_argument("--temperature", type=float, default=0.7)
     quiz.add_argument("--judge", action="store_true", help="let the model grade too")
+    quiz.add_argument(
+        "--ask-as",
+        choices=["auto", "base", "instruct"],
+        default="auto",
+        help="base: continue the article's sentences; instruct: chat questions; "
+        "auto (default): read from the model (its name, its chat template)",
+    )
+    quiz.add_argument(
+        "--may-refuse",
+        action="store_true",
+        help='tell (or show) the model that "I don\'t know" is an answer',
+    )
     quiz.add_argument("--seed", type=int, default=0, help="-1: random")
     quiz.add_argument("--context", type=int, default=4096, help="context size in tokens")
     quiz.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
@@ -71,15 +84,17 @@ def quiz_command(
     from desktop.core.quiz.articles import ArticleError
     from desktop.core.quiz.interrogation import interrogate
     from desktop.core.quiz.qa_io import QAFileError, read_pairs
+    from desktop.core.quiz.quiz_prompts import a_kind
     from desktop.core.quiz.quiz_store import QuizStore
     from desktop.core.quiz.results import summarize
     from desktop.core.quiz.settings import QuizSettings
     from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
-    from desktop.engine.chat_turn import ask
     from desktop.engine.host_session import HostSession, SessionError
+    from desktop.engine.quiz_ask import ask, model_kind
 
     settings = QuizSettings(samples=args.samples, temperature=args.temperature,
-                            open_book=args.open_book, judge=args.judge, seed=args.seed)  # fmt: skip
+                            open_book=args.open_book, judge=args.judge, seed=args.seed,
+                            ask_as=args.ask_as, may_refuse=args.may_refuse)  # fmt: skip
     if problems := settings.problems():
         print(f"error: {'; '.join(problems)}", file=err)
         return 2
@@ -97,6 +112,9 @@ def quiz_command(
         pairs = read_pairs(args.questions) if args.questions else None
         model = session.load(args.model, LoadSettings(context_size=args.context,
                                                       threads=args.threads))  # fmt: skip
+        kind, why = model_kind(model, settings.ask_as)
+        settings = replace(settings, asked_as=kind)
+        print(f"asking {Path(model.path).name} as {a_kind(kind)} ({why})", file=err)
 
         def ask_model(request: ChatRequest) -> ChatReply:
             return ask(session, request)
@@ -147,14 +165,15 @@ def quiz_command(
         "closed_book_accuracy": summary.closed_accuracy,
         "open_book_accuracy": summary.open_accuracy,
         "verdicts": summary.verdicts,
+        "asked_as": settings.asked_as,
+        "may_refuse": settings.may_refuse,
     }
     if args.json:
         out.write(json.dumps({"summary": figures}) + "\n")
     else:
-        knows, unknown, unsure = summary.verdicts.values()
+        counts = ", ".join(f"{verdict} {n}" for verdict, n in summary.verdicts.items())
         out.write(f"closed book {_pct(summary.closed_accuracy)}, open book "
-                  f"{_pct(summary.open_accuracy)}; knows {knows}, doesn't know {unknown}, "
-                  f"unsure {unsure}\n")  # fmt: skip
+                  f"{_pct(summary.open_accuracy)}; {counts}\n")  # fmt: skip
     return 0
 
 

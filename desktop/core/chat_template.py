@@ -16,7 +16,7 @@ ChatTemplateError with a sentence.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -120,16 +120,27 @@ def _compile(template: str) -> Any:
         raise ChatTemplateError(f"the model's chat template does not compile: {exc}") from exc
 
 
+def _message_dict(message: ChatMessage | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(message, ChatMessage):
+        return {"role": message.role, "content": message.content}
+    return dict(message)
+
+
 def render_chat_template(
     template: str,
-    messages: Sequence[ChatMessage],
+    messages: Sequence[ChatMessage | Mapping[str, Any]],
     *,
     bos_token: str = "",
     eos_token: str = "",
     add_generation_prompt: bool = True,
+    tools: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """The prompt, or ChatTemplateError with a sentence. Run it in the template renderer's
-    child process (engine), never on a thread that must stay responsive."""
+    child process (engine), never on a thread that must stay responsive.
+
+    Messages may also be dicts as the API server receives them (tool calls, tool results);
+    `tools` (OpenAI's function list) is given to the template as `tools`, as Hugging Face
+    and llama.cpp do, only when there are some: a template then writes them its own way."""
     if len(template) > MAX_TEMPLATE_CHARS:
         raise ChatTemplateError(
             f"the model's chat template is {len(template):,} characters long; templates "
@@ -139,11 +150,13 @@ def render_chat_template(
         compiled = _compile(template)
         parts: list[str] = []
         size = 0
+        extra = {"tools": [dict(t) for t in tools]} if tools else {}
         for part in compiled.generate(
-            messages=[{"role": m.role, "content": m.content} for m in messages],
+            messages=[_message_dict(m) for m in messages],
             bos_token=bos_token,
             eos_token=eos_token,
             add_generation_prompt=add_generation_prompt,
+            **extra,
         ):
             size += len(part)
             _check_size(size)

@@ -262,11 +262,29 @@ def _create_quiz_runs(conn: sqlite3.Connection) -> None:
     )
 
 
+def _create_quiz_prompts(conn: sqlite3.Connection) -> None:
+    """Version 4: the exact prompt each quiz question got, per mode (the K samples of a
+    question share it), with how much of the article an open-book prompt held."""
+    conn.execute(
+        """CREATE TABLE quiz_prompts (
+            run_id INTEGER NOT NULL REFERENCES quiz_runs(id) ON DELETE CASCADE,
+            question_index INTEGER NOT NULL,
+            mode TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            stops_json TEXT NOT NULL,
+            form TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            article_share REAL NOT NULL,
+            PRIMARY KEY (run_id, question_index, mode))"""
+    )
+
+
 # MIGRATIONS[i] upgrades a database from user_version i to i + 1. Only ever append.
 MIGRATIONS: tuple[Migration, ...] = (
     _create_chat_tables,
     _create_training_runs,
     _create_quiz_runs,
+    _create_quiz_prompts,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

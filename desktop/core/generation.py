@@ -62,7 +62,8 @@ class TokenEvent:
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """What to generate. Either `messages` (formatted by the host) or a raw `prompt`."""
+    """What to generate: the `prompt` text, and for a remote chat model the `messages`
+    themselves (a remote server applies its own chat template; `prompt` then shows them)."""
 
     request_id: int
     prompt: str
@@ -71,6 +72,7 @@ class GenerationRequest:
     top_alternatives: int = 0  # >0: report that many alternatives per token
     ignore_eos: bool = False  # never sample an end token: fixed-length runs (benchmarks)
     threads: int = 0  # CPU threads for this request; 0: those the model was loaded with
+    messages: tuple[ChatMessage, ...] = ()  # remote chat: sent as they are, not as `prompt`
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,10 @@
 """One chat request through a HostSession: the prompt built (the template rendered in
 its limited child process), fitted to the context with the model's own token count, and
-the reply streamed. Qt-free: the engine thread's tasks and the command line share it."""
+the reply streamed. Qt-free: the engine thread's tasks and the command line share it.
+
+A remote model (`model.endpoint`) is planned by desktop/core/remote/remote_prompt.py
+instead: in chat mode its messages are sent as they are, and tokens are estimated (a
+server does not share its tokenizer); the fitting to its context is the same."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from desktop.core.chat_request import ChatReply, ChatRequest, RequestCancelled
 from desktop.core.context_fit import ContextFull, FittedPrompt, fit_to_context
 from desktop.core.generation import ChatMessage, GenerationRequest, TokenEvent
 from desktop.core.prompt_builder import PromptPlan, Render, build_prompt
+from desktop.core.remote.endpoint import approximate_tokens
+from desktop.core.remote.remote_prompt import plan_messages, remote_plan
 from desktop.engine.host_session import HostSession, SessionError
 from desktop.engine.template_renderer import render_safely
 
@@ -30,14 +36,19 @@ def fit_prompt(
     if model is None:
         raise SessionError("No model is loaded. Pick a model and load it first.")
     counted: dict[str, int] = {}
+    remote = model.endpoint
 
     def count(text: str) -> int:
+        if remote:
+            return approximate_tokens(text)
         if text not in counted:  # BOS included, exactly as the prompt is sent
             counted[text] = len(session.tokenize(0, text, True, add_bos=True)[0])
         return counted[text]
 
     def fit(style: BasePromptStyle) -> FittedPrompt:
         def build(messages: Sequence[ChatMessage]) -> PromptPlan:
+            if remote:
+                return remote_plan(messages, remote, request.mode, style)
             return build_prompt(messages, model.template, request.mode, render=render,
                                 style=style)  # fmt: skip
 
@@ -71,6 +82,7 @@ def generation_request(request: ChatRequest, fitted: FittedPrompt) -> Generation
         stop=fitted.plan.stops,
         top_alternatives=request.top_alternatives,
         threads=request.threads,
+        messages=plan_messages(fitted.plan),
     )
 
 

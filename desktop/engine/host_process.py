@@ -123,7 +123,9 @@ def _handle(command: object, backend: Backend, conn: Connection, stop: Any) -> N
                 conn.send(LoadProgress(fraction))
             return bool(stop.value == 0)
 
-        conn.send(Loaded(backend.load(command.path, command.settings, progress)))
+        # Only a remote load carries a key, and only the remote backend takes one.
+        extra = {"api_key": command.api_key} if command.api_key else {}
+        conn.send(Loaded(backend.load(command.path, command.settings, progress, **extra)))
     elif isinstance(command, GenerateCommand):
         _stream(command, backend, conn, stop)
     elif isinstance(command, TokenizeCommand):
@@ -146,14 +148,21 @@ def _stream(command: GenerateCommand, backend: Backend, conn: Connection, stop: 
     rid = command.request.request_id
     batch: list[TokenEvent] = []
     last_sent = 0.0
-    for item in backend.stream(command.request, lambda: stop.value != 0):
-        if isinstance(item, GenerationStats):
-            if batch:
+    try:
+        for item in backend.stream(command.request, lambda: stop.value != 0):
+            if isinstance(item, GenerationStats):
+                if batch:
+                    conn.send(TokenBatch(rid, tuple(batch)))
+                conn.send(Finished(item))
+                return
+            batch.append(item)
+            now = time.monotonic()
+            if now - last_sent >= BATCH_INTERVAL_S:
                 conn.send(TokenBatch(rid, tuple(batch)))
-            conn.send(Finished(item))
-            return
-        batch.append(item)
-        now = time.monotonic()
-        if now - last_sent >= BATCH_INTERVAL_S:
+                batch, last_sent = [], now
+    except GenerationError:
+        # A reply that fails midway (a remote stream cut) keeps every token it made: the
+        # ones still waiting for their batch go out before the failure does.
+        if batch:
             conn.send(TokenBatch(rid, tuple(batch)))
-            batch, last_sent = [], now
+        raise

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from desktop.core.generation import GenerationRequest, GenerationStats, LoadSettings, TokenEvent
+from desktop.core.remote.endpoint import EndpointError, is_remote, parse_remote, what_is_sent
 from desktop.engine.model_host import LLAMA_BACKEND, HostDied, ModelHost
 from desktop.engine.preflight import preflight
 from desktop.engine.protocol import (
@@ -29,12 +30,16 @@ from desktop.engine.protocol import (
     UnloadCommand,
 )
 
+REMOTE_BACKEND = "desktop.engine.remote_backend:RemoteBackend"
 POLL_S = 0.1  # data wakes the poll at once; the timeout only paces the hard-stop check
 HARD_STOP_AFTER_S = 2.0
 
 
 class SessionError(RuntimeError):
-    """A request failed; the message is a sentence for the user."""
+    """A request failed; the message is a sentence for the user. `partial` is what a
+    reply had streamed before it failed (a remote stream cut midway), kept by callers."""
+
+    partial: str = ""
 
 
 class ModelCrashed(SessionError):
@@ -49,6 +54,7 @@ class HostSession:
         hard_stop_after: float = HARD_STOP_AFTER_S,
     ) -> None:
         self._host = ModelHost(backend, backend_kwargs)
+        self._local_backend = (backend, dict(backend_kwargs or {}))  # for GGUF paths
         self._hard_stop_after = hard_stop_after
         self._stop = threading.Event()
         self._stop_at = 0.0
@@ -102,6 +108,9 @@ class HostSession:
         self._stop.clear()
         self.model = None
         self._reload_needed = False
+        if is_remote(path):
+            return self._load_remote(path, settings, on_progress, on_warning)
+        self._host.use_backend(*self._local_backend)
         verdict = preflight(path, settings)
         if verdict.error:
             raise SessionError(verdict.error)
@@ -114,20 +123,7 @@ class HostSession:
             # Past its trained context a model degrades; the memory would be wasted too.
             settings = replace(settings, context_size=trained)
         try:
-            self._host.send(LoadCommand(path, settings))
-            while True:
-                event = self._host.poll(POLL_S)
-                if self._hard_stop_due():
-                    self._host.kill()
-                    raise SessionError("Loading was cancelled.")
-                if isinstance(event, LoadProgress):
-                    on_progress(event.fraction)
-                elif isinstance(event, Loaded):
-                    self.model = replace(event.model, info=verdict.info)
-                    self._load_settings = settings
-                    return self.model
-                elif isinstance(event, Failed):
-                    raise SessionError(sentence(event.message))
+            model = self._await_load(LoadCommand(path, settings), on_progress)
         except HostDied as exc:
             self._host.kill()
             raise SessionError(
@@ -135,6 +131,52 @@ class HostSession:
                 "damaged or made for a newer llama.cpp; the app is fine. Download it again, "
                 "or try another quantization of the model (F16 or Q8_0)."
             ) from exc
+        self.model = replace(model, info=verdict.info)
+        self._load_settings = settings
+        return self.model
+
+    def _load_remote(
+        self,
+        path: str,
+        settings: LoadSettings,
+        on_progress: Callable[[float], None],
+        on_warning: Callable[[str], None],
+    ) -> LoadedModel:
+        """A model on an OpenAI-compatible server: the host runs the remote client instead
+        of llama.cpp, with the server's key from the keyring. Saying what is sent where
+        comes first, before any request (even the model list) leaves."""
+        from desktop.core.remote.keys import load_key
+
+        try:
+            remote = parse_remote(path)
+        except EndpointError as exc:
+            raise SessionError(str(exc)) from exc
+        on_warning(what_is_sent(remote.base_url))
+        self._host.use_backend(REMOTE_BACKEND)
+        command = LoadCommand(remote.path, settings, api_key=load_key(remote.base_url))
+        try:
+            self.model = self._await_load(command, on_progress)
+        except HostDied as exc:
+            self._host.kill()
+            raise SessionError(f"The remote model's client stopped ({exc}). Try again.") from exc
+        self._load_settings = settings
+        return self.model
+
+    def _await_load(
+        self, command: LoadCommand, on_progress: Callable[[float], None]
+    ) -> LoadedModel:
+        self._host.send(command)
+        while True:
+            event = self._host.poll(POLL_S)
+            if self._hard_stop_due():
+                self._host.kill()
+                raise SessionError("Loading was cancelled.")
+            if isinstance(event, LoadProgress):
+                on_progress(event.fraction)
+            elif isinstance(event, Loaded):
+                return event.model
+            elif isinstance(event, Failed):
+                raise SessionError(sentence(event.message))
 
     # ---- generate ------------------------------------------------------------------
 
@@ -184,7 +226,9 @@ class HostSession:
                         )
                     return event.stats
                 elif isinstance(event, Failed):
-                    raise SessionError(sentence(event.message))
+                    error = SessionError(sentence(event.message))
+                    error.partial = "".join(streamed)
+                    raise error
         except HostDied as exc:
             self.model = None
             self._host.kill()

@@ -14,7 +14,9 @@ quiz) takes a lease, and the others see who holds it.
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -29,6 +31,11 @@ from desktop.engine.host_session import (
 )
 from desktop.engine.model_host import LLAMA_BACKEND
 from desktop.engine.protocol import LoadedModel
+
+T = TypeVar("T")
+# Work handed over with `submit`: called in the engine thread with the session and the CPU
+# threads a request should use now (threads_now).
+SessionWork = Callable[[HostSession, int], Any]
 
 
 class _TaskKeeper(QObject):
@@ -54,6 +61,7 @@ class InferenceEngine(QObject):
     load_requested = Signal(str, object)  # path, LoadSettings
     unload_requested = Signal()
     task_requested = Signal(int)  # the id of a task handed over with run_task
+    _call_requested = Signal(object)  # (work, Future): `submit`, from any thread
     _shutdown_requested = Signal()
 
     # answers: engine -> GUI
@@ -89,6 +97,7 @@ class InferenceEngine(QObject):
         self._tasks = _TaskKeeper()
         self.task_released.connect(self._tasks.release)
         self._shutdown_requested.connect(self._shutdown)
+        self._call_requested.connect(self._run_call)
 
     # ---- GUI-thread API ------------------------------------------------------------
 
@@ -112,6 +121,21 @@ class InferenceEngine(QObject):
         """Queue a task after whatever the engine is doing. Call from the GUI thread, after
         connecting the task's signals."""
         self.task_requested.emit(self._tasks.keep(task))
+
+    def submit(self, work: Callable[[HostSession, int], T]) -> Future[T]:
+        """Thread-safe: run `work(session, threads)` in the engine thread after whatever is
+        queued before it (the Chat tab's replies, a quiz), and get its result as a Future.
+
+        For callers that are not widgets (the API server's request threads): no QObject
+        crosses a thread, and the caller waits on the Future. Cancelling the Future before
+        it starts skips the work; work that has started stops through its own flag (the
+        `cancelled` event it passes to HostSession.generate)."""
+        future: Future[T] = Future()
+        if self._closing:
+            future.set_exception(SessionError("The app is closing."))
+        else:
+            self._call_requested.emit((work, future))
+        return future
 
     def threads_now(self) -> int:
         """CPU threads for the next request: those the model was loaded with (the setting,
@@ -203,6 +227,25 @@ class InferenceEngine(QObject):
         except Exception as exc:  # a bug must not leave the tab on "Loading…"
             name = path.rsplit("/", 1)[-1]
             self.load_failed.emit(f"{name} could not be loaded ({type(exc).__name__}: {exc}).")
+        finally:
+            self.busy_changed.emit(False)
+
+    @Slot(object)
+    def _run_call(self, call: tuple[SessionWork, Future[Any]]) -> None:
+        work, future = call
+        if not future.set_running_or_notify_cancel():
+            return  # cancelled while it waited
+        if self._closing:
+            future.set_exception(SessionError("The app is closing."))
+            return
+        self.busy_changed.emit(True)
+        try:
+            future.set_result(work(self._session, self.threads_now()))
+        except ModelCrashed as exc:
+            future.set_exception(exc)
+            self.model_crashed.emit(str(exc))
+        except Exception as exc:  # the caller gets it; the engine thread lives on
+            future.set_exception(exc)
         finally:
             self.busy_changed.emit(False)
 

@@ -55,6 +55,20 @@ class ModelHost:
         self._conn: Connection | None = None
 
     @property
+    def factory(self) -> str:
+        return self._factory
+
+    def use_backend(self, factory: str, kwargs: dict[str, Any] | None = None) -> None:
+        """Run another backend from the next start on (a remote model after a GGUF): a
+        running host of another kind is ended first, so llama.cpp and a remote client
+        never share a process."""
+        kwargs = dict(kwargs or {})
+        if factory == self._factory and kwargs == self._kwargs:
+            return
+        self.shutdown()
+        self._factory, self._kwargs = factory, kwargs
+
+    @property
     def alive(self) -> bool:
         return self._process is not None and self._process.is_alive()
 

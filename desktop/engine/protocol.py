@@ -24,6 +24,7 @@ class GenerationError(RuntimeError):
 class LoadCommand:
     path: str
     settings: LoadSettings
+    api_key: str = ""  # a remote model's key, from the keyring: never part of the path
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class LoadedModel:
     # vocab-only loads: every token's bytes, and which ids are control tokens
     vocabulary: tuple[bytes, ...] = ()
     special_ids: frozenset[int] = frozenset()
+    # a remote model: the base URL of the server that runs it ("" for a local GGUF)
+    endpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,9 @@ HostEvent = LoadProgress | Loaded | TokenBatch | Finished | Tokenized | Failed
 
 
 class Backend(Protocol):
-    """What the model host runs. Implementations: llama.cpp, and a scripted fake for tests."""
+    """What the model host runs. Implementations: llama.cpp, an OpenAI-compatible remote
+    server (remote_backend.py; its `load` also takes the `api_key`), and a scripted fake
+    for tests."""
 
     def load(
         self,

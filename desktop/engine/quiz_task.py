@@ -12,9 +12,9 @@ from desktop.core.chat_request import ChatReply, ChatRequest
 from desktop.core.quiz.interrogation import interrogate
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.settings import QuizSettings
-from desktop.engine.chat_turn import ask
 from desktop.engine.engine_task import EngineTask
 from desktop.engine.host_session import HostSession
+from desktop.engine.quiz_ask import ask
 
 
 class InterrogationTask(EngineTask):

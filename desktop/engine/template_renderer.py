@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -65,15 +65,18 @@ class TemplateRenderer:
     def render(
         self,
         template: str,
-        messages: Sequence[ChatMessage],
+        messages: Sequence[ChatMessage | Mapping[str, Any]],
         *,
         bos_token: str = "",
         eos_token: str = "",
         add_generation_prompt: bool = True,
+        tools: Sequence[Mapping[str, Any]] | None = None,
     ) -> str:
         """The prompt text, or ChatTemplateError with a sentence (never a hang)."""
-        options = {"bos_token": bos_token, "eos_token": eos_token,
-                   "add_generation_prompt": add_generation_prompt}  # fmt: skip
+        options: dict[str, Any] = {"bos_token": bos_token, "eos_token": eos_token,
+                                   "add_generation_prompt": add_generation_prompt}  # fmt: skip
+        if tools:  # the API server's function list (render_chat_template's `tools`)
+            options["tools"] = [dict(t) for t in tools]
         with self._lock:
             conn = self._connection()
             try:
@@ -144,6 +147,8 @@ def shared_renderer() -> TemplateRenderer:
         return _shared
 
 
-def render_safely(template: str, messages: Sequence[ChatMessage], **options: Any) -> str:
+def render_safely(
+    template: str, messages: Sequence[ChatMessage | Mapping[str, Any]], **options: Any
+) -> str:
     """`render_chat_template` with limits: what every prompt builder in the app passes."""
     return shared_renderer().render(template, messages, **options)

@@ -6,6 +6,7 @@ import pytest
 
 from desktop.core.quiz.articles import Article, bundled_articles
 from desktop.core.quiz.cloze import BLANK, cloze_items, cloze_pairs, split_sentences
+from desktop.core.quiz.cloze_questions import continuation_stem, phrase_question
 
 
 @pytest.mark.parametrize("article", bundled_articles(), ids=lambda a: a.title)
@@ -28,9 +29,13 @@ def test_every_bundled_article_yields_well_formed_questions(article: Article) ->
             assert pair.question == f'Fill in the blank: "{blanked}"'
         else:
             assert pair.question.endswith("?") and BLANK not in pair.question
-            wh = r"\b(what (year|date|decade|month and year|percentage)|how many)\b"
+            wh = r"\b(what (year|date|decade|month and year|percentage)|how many|by whom)\b"
             assert re.search(wh, pair.question, re.I)
+        # a base model continues the sentence up to the answer
+        assert not pair.stem or item.sentence.startswith(pair.stem)
     assert {"date", "number"} <= {item.kind for item in items}
+    topical = cloze_items(article.text, topic=article.title)
+    assert sum(bool(item.pair.stem) for item in topical) >= len(topical) // 2
 
 
 _PAIRS_SCRIPT = """
@@ -184,3 +189,75 @@ def test_decimals_percentages_and_decades() -> None:
             "1990s",
         ),
     ]
+
+
+# Sentences of the bundled articles (and a few more), the name asked for, the topic, and the
+# question a reader would write.
+@pytest.mark.parametrize(
+    ("sentence", "answer", "topic", "question"),
+    [
+        ("The crew were the commander Neil Armstrong, the command module pilot Michael "
+         "Collins and the lunar module pilot Edwin Aldrin.", "Neil Armstrong", "Apollo 11",
+         "Who was the commander of Apollo 11?"),
+        ("The crew were the commander Neil Armstrong, the command module pilot Michael "
+         "Collins and the lunar module pilot Edwin Aldrin.", "Michael Collins", "Apollo 11",
+         "Who was the command module pilot of Apollo 11?"),
+        ("It was organised by the Tessel Institute for Ocean Research and led by the marine "
+         "biologist Dr. Teodora Lindqvist.", "Tessel Institute for Ocean Research",
+         "The Halvard Deep Expedition", "Who organised the Halvard Deep Expedition?"),
+        ("It was organised by the Tessel Institute for Ocean Research and led by the marine "
+         "biologist Dr. Teodora Lindqvist.", "Teodora Lindqvist",
+         "The Halvard Deep Expedition", "Who led the Halvard Deep Expedition?"),
+        ("Its capital and largest town is Port Sorrel, on the sheltered eastern shore.",
+         "Port Sorrel", "Velmora", "What is the capital and largest town of Velmora?"),
+        ("The highest point is Mount Carrow, which rises to 1,047 metres.", "Mount Carrow",
+         "Velmora", "What is the highest point of Velmora?"),
+        ("In 1895 she married the French physicist Pierre Curie.", "Pierre Curie",
+         "Marie Curie", "Whom did Marie Curie marry in 1895?"),
+        ("The lighthouse is 42 metres tall and was designed by the engineer Tomas Hale.",
+         "Tomas Hale", "Velmora",
+         "About Velmora: The lighthouse is 42 metres tall and was designed by whom?"),
+        # no safe rewrite: a profession is no position in the topic, "she" in an article
+        # about a place is not the place, and a quoted name stays a quote
+        ("The company of the engineer Gustave Eiffel designed and built it.",
+         "Gustave Eiffel", "The Eiffel Tower",
+         'About The Eiffel Tower, fill in the blank: "The company of the engineer ____ '
+         'designed and built it."'),
+        ("In 1895 she married the French physicist Pierre Curie.", "Pierre Curie",
+         "Velmora",
+         'About Velmora, fill in the blank: "In 1895 she married the French physicist ____."'),
+    ],
+)  # fmt: skip
+def test_wh_questions_for_names(sentence: str, answer: str, topic: str, question: str) -> None:
+    start = sentence.index(answer)
+    assert phrase_question(sentence, start, start + len(answer), "name", topic) == question
+
+
+@pytest.mark.parametrize(
+    ("sentence", "answer", "topic", "stem"),
+    [
+        # the sentence up to the fact; "It" is the article's subject
+        ("It was launched from Kennedy Space Center in Florida on 16 July 1969 by a Saturn V "
+         "rocket.", "16 July 1969", "Apollo 11",
+         "Apollo 11 was launched from Kennedy Space Center in Florida on"),
+        ("Its capital and largest town is Port Sorrel, on the eastern shore.", "Port Sorrel",
+         "Velmora", "Velmora's capital and largest town is"),
+        ("Velmora is an island in the Orrin Sea, about 210 kilometres west of Kessarin.",
+         "210", "Velmora", "Velmora is an island in the Orrin Sea, about"),
+        # a sentence that does not name its subject gets it as a title line
+        ("Work on the foundations began on 28 January 1887.", "28 January 1887",
+         "The Eiffel Tower", "The Eiffel Tower\n\nWork on the foundations began on"),
+        ("Pierre was killed in a street accident in Paris on 19 April 1906.", "19 April 1906",
+         None, "Pierre was killed in a street accident in Paris on"),
+        # "The crew were the commander" goes on with "of the mission" as well as a name
+        ("The crew were the commander Neil Armstrong and two pilots.", "Neil Armstrong",
+         "Apollo 11", "The commander of Apollo 11 was"),
+        # nothing before the answer, or too little to say what is asked: no stem
+        ("An estimated 650 million people watched the first steps.", "650 million",
+         "Apollo 11", ""),
+        ("Up to 300 workers on the site joined together the pieces.", "300", "The Eiffel Tower",
+         ""),
+    ],
+)  # fmt: skip
+def test_continuation_stems(sentence: str, answer: str, topic: str | None, stem: str) -> None:
+    assert continuation_stem(sentence, sentence.index(answer), topic) == stem

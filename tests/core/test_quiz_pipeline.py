@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from desktop.core.quiz.interrogation import (
 )
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.quiz_store import QuizStore
-from desktop.core.quiz.results import agreement, calibration, summarize, verdict_for
+from desktop.core.quiz.results import ModeResult, agreement, calibration, summarize, verdict_for
 from desktop.core.quiz.settings import QuizSettings
 from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
 
@@ -127,8 +128,9 @@ def test_summary_verdicts_and_charts() -> None:
     settings = QuizSettings(samples=3, knows_at=0.67, doesnt_know_at=0.34)
     answers, _ = run_quiz(settings)
     summary = summarize(PAIRS, answers, settings)
-    assert [q.verdict for q in summary.questions] == ["knows", "doesn't know", "unsure"]
-    assert summary.verdicts == {"knows": 1, "doesn't know": 1, "unsure": 1}
+    # q2: "Paris" and "Vienna" at 0.7 and 0.5, wrong and said with confidence: made up
+    assert [q.verdict for q in summary.questions] == ["knows", "hallucinates", "unsure"]
+    assert summary.verdicts == {"knows": 1, "hallucinates": 1, "doesn't know": 0, "unsure": 1}
     assert summary.closed_accuracy == pytest.approx(5 / 9)
     assert summary.open_accuracy == 1.0
     assert summary.open_book_gain == pytest.approx(4 / 9)
@@ -143,7 +145,11 @@ def test_summary_verdicts_and_charts() -> None:
 
 def test_verdict_thresholds_and_agreement() -> None:
     s = QuizSettings(knows_at=0.6, doesnt_know_at=0.2)
-    assert [verdict_for(a, s) for a in (1.0, 0.6, 0.4, 0.2, 0.0)] == [
+
+    def wrong(accuracy: float) -> ModeResult:  # the rest wrong, unsure of it
+        return ModeResult(10, round(10 * accuracy), 0, 0.5, 0.5, wrong_confidence=0.2)
+
+    assert [verdict_for(wrong(a), s) for a in (1.0, 0.6, 0.4, 0.2, 0.0)] == [
         "knows", "knows", "unsure", "doesn't know", "doesn't know"
     ]  # fmt: skip
     assert agreement(["Paris", "paris.", "the Paris", "Rome"]) == 0.75
@@ -188,9 +194,12 @@ def test_the_store_keeps_runs_and_answers(tmp_path: Path) -> None:
         settings,
         "m.gguf",
     )
+    # answers come back without their prompts: those are kept once per question and mode
     assert store.answers(run_id) == sorted(
-        answers[:7], key=lambda a: (a.question_index, a.mode, a.sample)
+        (replace(a, prompt=None) for a in answers[:7]),
+        key=lambda a: (a.question_index, a.mode, a.sample),
     )
+    assert set(store.prompts(run_id)) == {(0, "closed"), (1, "closed"), (2, "closed")}
     store.delete(run_id)
     assert store.runs() == []
     store.close()
@@ -244,7 +253,7 @@ def test_a_question_too_long_even_alone_is_an_error() -> None:
 def test_confidence_counts_the_answer_line_only() -> None:
     reply = Reply("Paris\nIt is in France.", (0.9, 0.7, 0.1, 0.1, 0.1),
                   ("Paris", "\n", "It", " is", " in France."))  # fmt: skip
-    assert answer_confidence(reply) == pytest.approx(0.8)
+    assert answer_confidence(reply) == pytest.approx(0.9)  # "Paris", not the line end
     leading = Reply("\nParis", (0.5, 0.9), ("\n", "Paris"))  # a leading newline is no end
     assert answer_confidence(leading) == pytest.approx(0.7)
     assert answer_confidence(Reply("Paris", (0.6, 0.2))) == pytest.approx(0.4)
@@ -257,8 +266,8 @@ def test_partial_runs_give_no_verdict_and_a_paired_gain() -> None:
     opened = [a for a in answers if a.mode == "open"]
     # stopped after 7 closed answers: the third question has 1 of 3, so no verdict yet
     partial = summarize(PAIRS, closed[:7], settings)
-    assert [q.verdict for q in partial.questions] == ["knows", "doesn't know", None]
-    assert partial.verdicts == {"knows": 1, "doesn't know": 1, "unsure": 0}
+    assert [q.verdict for q in partial.questions] == ["knows", "hallucinates", None]
+    assert partial.verdicts == {"knows": 1, "hallucinates": 1, "doesn't know": 0, "unsure": 0}
     assert sft_examples(partial.questions, settings)[-1]["messages"][0]["content"] == (
         PAIRS[1].question
     )  # the unfinished question is not exported
@@ -329,6 +338,6 @@ def test_runs_compared_question_by_question() -> None:
     rows = compare([first, second])
     assert [r.question for r in rows] == [*(p.question for p in PAIRS), "New?"]
     assert [r.verdicts() for r in rows] == [
-        ("knows", "…"), ("doesn't know", "…"), ("unsure", "–"), ("–", "…")
+        ("knows", "…"), ("hallucinates", "…"), ("unsure", "–"), ("–", "…")
     ]  # fmt: skip
     assert rows[1].results[1] is not None and rows[1].results[1].index == 0

@@ -45,6 +45,44 @@ def test_csv_format_has_a_header(tmp_path: Path) -> None:
     )
 
 
+STEMMED = [
+    QAPair("Who was the commander of Apollo 11?", "Neil Armstrong", "rules",
+           stem="Apollo 11\n\nThe commander of Apollo 11 was"),
+    QAPair("=When?", "16 July 1969", "rules", stem="=Apollo 11 was launched on"),
+    QAPair("Typed?", "yes", "manual"),  # no stem
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_continuation_stems_go_out_and_come_back(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"pairs{suffix}"
+    write_pairs(path, STEMMED)
+    assert read_pairs(path) == STEMMED  # the title line's line breaks too
+
+
+def test_the_stem_is_written_only_where_there_is_one(tmp_path: Path) -> None:
+    jsonl, csv_path = tmp_path / "p.jsonl", tmp_path / "p.csv"
+    write_pairs(jsonl, STEMMED)
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert [r.get("stem") for r in records] == [STEMMED[0].stem, STEMMED[1].stem, None]
+    write_pairs(csv_path, STEMMED)
+    header, *_ = csv_path.read_text().splitlines()
+    assert header == "question,answer,source,stem"
+    assert "'=Apollo 11 was launched on" in csv_path.read_text()  # never run as a formula
+
+
+def test_files_from_before_stems_still_load(tmp_path: Path) -> None:
+    old = tmp_path / "old.jsonl"
+    old.write_text('{"question": "Who?", "answer": "Curie", "source": "rules"}\n')
+    assert read_pairs(old) == [QAPair("Who?", "Curie", "rules", "")]
+    old_csv = tmp_path / "old.csv"
+    old_csv.write_text("question,answer,source\nWho?,Curie,rules\n")
+    assert read_pairs(old_csv) == [QAPair("Who?", "Curie", "rules", "")]
+    short_row = tmp_path / "short.csv"  # a stem column some rows leave out
+    short_row.write_text("question,answer,source,stem\nWho?,Curie,rules\n")
+    assert read_pairs(short_row) == [QAPair("Who?", "Curie", "rules", "")]
+
+
 def test_writing_replaces_the_old_file_whole(tmp_path: Path) -> None:
     path = tmp_path / "pairs.csv"
     path.write_text("old content", encoding="utf-8")
@@ -97,6 +135,10 @@ def test_csv_reading_tolerates_bom_extra_columns_and_header_case(tmp_path: Path)
         (".jsonl", '{"question": "a"}', 1, 'no "answer"'),
         (".jsonl", '\n{"question": "a", "answer": "  "}', 2, "the answer is empty"),
         (".jsonl", '{"question": ["a"], "answer": "b"}', 1, "the question must be text"),
+        (".jsonl", '{"question": "a", "answer": "b", "stem": {"x": 1}}', 1,
+         "the stem must be text"),
+        (".jsonl", '{"question": "a", "answer": "b", "stem": "\\ud800"}', 1,
+         "the stem holds an invalid character"),
         (".csv", "q,a\nWho?,Curie\n", 1, "must name"),
         (".csv", 'question,answer\n"Who?\nreally",Curie\nWhere?\n', 4, "at least 2 columns"),
         (".csv", 'question,answer\nWho?,Curie\n"Where?,Warsaw\n', 3, "malformed CSV"),

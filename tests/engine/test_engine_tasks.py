@@ -70,14 +70,18 @@ def loaded(qtbot: Any, engine: Any, path: Path) -> EngineRecorder:
     return record
 
 
-def test_a_quiz_on_the_real_llama_cpp_runs_to_the_end(qtbot: Any, tiny_gguf: Path) -> None:
+@pytest.mark.parametrize("kind", ["instruct", "base"])
+def test_a_quiz_on_the_real_llama_cpp_runs_to_the_end(
+    qtbot: Any, request: pytest.FixtureRequest, kind: str
+) -> None:
     from desktop.engine.inference_engine import InferenceEngine
 
+    model = request.getfixturevalue("tiny_gguf" if kind == "instruct" else "tiny_base_gguf")
     engine = InferenceEngine()
     engine.start()
     try:
-        loaded(qtbot, engine, tiny_gguf)
-        settings = QuizSettings(samples=2, max_tokens=8, open_book=True)
+        loaded(qtbot, engine, model)
+        settings = QuizSettings(samples=2, max_tokens=8, open_book=True, asked_as=kind)
         task = InterrogationTask(PAIRS, ARTICLE, settings)
         got = started(engine, task)
         qtbot.waitUntil(lambda: bool(got.ended), **WAIT)
@@ -91,6 +95,9 @@ def test_a_quiz_on_the_real_llama_cpp_runs_to_the_end(qtbot: Any, tiny_gguf: Pat
         assert answer.grade in {"CORRECT", "INCORRECT", "NOT_ATTEMPTED"}
         assert 0.0 <= answer.confidence <= 1.0
     assert any(a.confidence > 0 for a in got.answers)
+    forms = {a.prompt.form for a in got.answers if a.prompt is not None}
+    assert forms == ({"chat"} if kind == "instruct" else {"question list"})  # no stems here
+    assert all("\n" not in a.text for a in got.answers)
 
 
 def test_cancel_stops_at_the_next_token_and_the_engine_goes_on(

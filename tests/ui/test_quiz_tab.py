@@ -38,13 +38,19 @@ def make_quiz(
 
     tabs: list[QuizTab] = []
 
-    def make(load: bool = True, **script: Any) -> QuizTab:
+    def make(
+        load: bool = True, ask_as: str = "instruct", model: Path | None = None, **script: Any
+    ) -> QuizTab:
+        """`ask_as`: these tests script replies by the chat prompt's wording ("Question: "
+        only in open book); base-model prompts have tests of their own."""
         script.setdefault("replies_by_prompt", REPLIES)
         engine = make_engine(**script)
         if load:  # waitUntil, not waitSignal: the signal comes from the engine's thread
-            engine.load_requested.emit(str(tiny_gguf), LoadSettings(context_size=2048))
+            path = str(model or tiny_gguf)
+            engine.load_requested.emit(path, LoadSettings(context_size=2048))
             qtbot.waitUntil(lambda: engine.loaded_model is not None, timeout=10_000)
         tab = QuizTab(engine, QuizStore(fresh_home / "quiz.sqlite3"))
+        tab.settings.ask_as.setCurrentIndex(tab.settings.ask_as.findData(ask_as))
         qtbot.addWidget(tab)
         tab.resize(1280, 800)
         tab.show()
@@ -70,7 +76,8 @@ def test_run_gives_verdicts_charts_and_training_set(
     run_to_end(qtbot, tab)
     assert tab.status.text() == "Done."
     summary = tab.summary
-    assert [q.verdict for q in summary.questions] == ["knows", "doesn't know", "doesn't know"]
+    # "Captain Nemo" twice, said with confidence (its tokens at 1.0 and 0.5): made up
+    assert [q.verdict for q in summary.questions] == ["knows", "doesn't know", "hallucinates"]
     assert (summary.closed_accuracy, summary.open_accuracy) == (pytest.approx(1 / 3), 1.0)
     assert "33%" in tab.results.summary_label.text() and "+67%" in tab.results.summary_label.text()
     grades = [(a.mode, a.grade) for a in tab.answers if a.question_index == 1]
@@ -105,8 +112,9 @@ def test_class_mode_keeps_score(qtbot: Any, make_quiz: Any) -> None:
     mode.next.click()
     mode.bet_knows.click()  # wrong: it doesn't
     mode.next.click()
-    mode.bet_not.click()  # right
-    assert mode.class_score() == (2, 3) and mode.score.text() == "Class: 2 of 3 right"
+    mode.bet_not.click()  # wrong: "Captain Nemo", said with confidence, is made up
+    assert "makes something up" in mode.verdict.text()
+    assert mode.class_score() == (1, 3) and mode.score.text() == "Class: 1 of 3 right"
     assert not mode.next.isEnabled()
     mode.go(0)
     assert not mode.bet_knows.isEnabled()  # one bet per question
@@ -344,7 +352,7 @@ def test_runs_compared_side_by_side(qtbot: Any, make_quiz: Any) -> None:
     assert cells == [
         [PAIRS[0].question, "1889", "knows (100%)", "knows (100%)"],
         [PAIRS[1].question, "Osk", "doesn't know (0%)", "doesn't know (0%)"],
-        [PAIRS[2].question, "Ines Marrow", "–", "doesn't know (0%)"],
+        [PAIRS[2].question, "Ines Marrow", "–", "hallucinates (0%)"],
     ]
 
 
@@ -376,3 +384,95 @@ def test_the_article_and_questions_come_back_after_a_restart(qtbot: Any, make_qu
     assert second.questions.pairs.pairs == before
     assert second.questions.article_picker.currentText().startswith("Marie Curie")
     assert second.progress.value() in (-1, 0)  # no run under way: no half-full bar
+
+
+STEM = "Apollo 11 was launched from Kennedy Space Center in Florida on"
+
+
+def test_a_base_model_continues_sentences_and_each_answer_shows_its_prompt(
+    qtbot: Any, make_quiz: Any, tiny_base_gguf: Path
+) -> None:
+    from PySide6.QtCore import Qt, QUrl
+
+    reply = " 16 July 1969. It was\nQuestion: more"
+    tab = make_quiz(ask_as="auto", model=tiny_base_gguf, replies_by_prompt=[(STEM, reply)])
+    assert "Asked as a base model (its name says “base”)" in tab.settings.asked_as.text()
+    pair = QAPair("About Apollo 11: when was it launched?", "16 July 1969", "rules", stem=STEM)
+    tab.questions.set_pairs([pair])
+    table = tab.questions.pairs  # the question's tooltip says what a base model continues
+    tip = table.data(table.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert f"A base model continues: “{STEM}…”" in tip
+    tab.settings.samples.setValue(2)
+    run_to_end(qtbot, tab)
+    assert tab.run.settings.asked_as == "base" and not tab.run.settings.may_refuse
+    assert [a.text for a in tab.answers] == ["16 July 1969."] * 4  # the first sentence
+    assert tab.summary.questions[0].verdict == "knows"
+    assert "Asked as a base model" in tab.results.asking_label.text()
+    tab.results.table.selectRow(0)
+    html = tab.results.answers_view.toHtml()
+    assert "prompt:0:closed" in html and "prompt:0:open" in html
+    assert "continue the article" in tab.results.answers_view.toPlainText()
+    tab.results.answers_view.anchorClicked.emit(QUrl("prompt:0:closed"))  # one click
+    view = tab.results.prompt_view
+    assert view is not None and view.isVisible()
+    assert view.text.toPlainText() == STEM  # exactly what the model read
+    assert "continue the article's sentence" in view.about.text()
+    assert "'\\n'" in view.about.text()  # where the answer was cut off
+    tab.results.answers_view.anchorClicked.emit(QUrl("prompt:0:open"))
+    assert tab.results.prompt_view.text.toPlainText() == f"{tab.run.article_text}\n\n{STEM}"
+    assert "saw the whole article" in tab.results.prompt_view.about.text()
+    # the run, reopened later, still shows them; the runs list says how it asked
+    run_id = tab.run.id
+    tab.questions.set_pairs([])
+    tab.open_run(run_id)
+    assert tab.results.show_prompt(0, "closed") is not None
+    assert tab.runs.model.data(tab.runs.model.index(0, 5)) == "base"
+
+
+def test_how_the_model_is_asked_is_a_setting_kept_with_the_run(
+    qtbot: Any, make_quiz: Any, tiny_base_gguf: Path
+) -> None:
+    tab = make_quiz(ask_as="instruct", model=tiny_base_gguf)
+    assert "Asked as an instruct model (chosen in the settings)" in tab.settings.asked_as.text()
+    tab.settings.may_refuse.setChecked(True)
+    tab.questions.set_pairs(PAIRS[:1])
+    tab.settings.samples.setValue(1)
+    tab.settings.open_book.setChecked(False)
+    run_to_end(qtbot, tab)
+    assert (tab.run.settings.asked_as, tab.run.settings.may_refuse) == ("instruct", True)
+    (prompt,) = tab.store.prompts(tab.run.id).values()
+    assert prompt.form == "chat" and "I don't know" in prompt.text
+    again = make_quiz(load=False)  # the next start remembers the choice
+    assert again.settings.ask_as.currentData() == "instruct"
+    assert again.settings.may_refuse.isChecked()
+
+
+def test_a_class_bets_that_the_model_makes_something_up(qtbot: Any, make_quiz: Any) -> None:
+    tab = make_quiz()
+    tab.questions.set_pairs(PAIRS)
+    tab.settings.samples.setValue(1)
+    tab.settings.open_book.setChecked(False)
+    run_to_end(qtbot, tab)
+    mode = tab.class_mode
+    mode.go(2)  # "Captain Nemo", said with confidence
+    mode.bet_made_up.click()
+    assert "the class was right" in mode.verdict.text() and mode.class_score() == (1, 1)
+    mode.go(1)  # "I don't know."
+    mode.bet_made_up.click()
+    assert "the class was wrong" in mode.verdict.text() and mode.class_score() == (1, 2)
+
+
+def test_the_charts_say_what_their_marks_mean(qtbot: Any, make_quiz: Any) -> None:
+    from desktop.ui.quiz.quiz_charts import VERDICT_COLOURS
+
+    tab = make_quiz()
+    tab.questions.set_pairs(PAIRS)
+    tab.settings.samples.setValue(2)
+    run_to_end(qtbot, tab)
+    charts = tab.results.charts
+    verdicts = [q.verdict for q in tab.summary.questions]
+    assert charts.shown["question_colours"] == [VERDICT_COLOURS[v] for v in verdicts]
+    assert charts.books_plot.getPlotItem().legend is None  # nothing drawn over the bars
+    key = charts.calibration_key.text()
+    assert all(v in key for v in VERDICT_COLOURS) and "grouped by confidence" in key
+    assert "closed book" in charts.books_key.text() and "open book" in charts.books_key.text()

@@ -37,6 +37,10 @@ _TOKEN = re.compile(r"(\d+)(?:st|nd|rd|th)\b|\d+(?:\.\d+)?|[^\W\d_]+")
 # "1969-07"); grading looks for them to compare figures rather than words.
 NUMBER_TOKEN = re.compile(r"\d+(?:\.\d+)?")
 DATE_TOKEN = re.compile(r"(\d{3,4})-\d\d(?:-\d\d)?")
+DAY_MONTH_TOKEN = re.compile(r"\d\d-\d\d")  # "4 July" without a year: "07-04"
+# 16/07/1969 or 07/16/1969: read only where the order is plain (a number over 12 is the
+# day); 04/07/1776 is 4 July in most of the world and 7 April in the US, so it stays.
+_SLASH_DATE = re.compile(r"\b(\d{1,2})([/.])(\d{1,2})\2(\d{4})\b")
 
 
 def _fold(text: str) -> str:
@@ -67,6 +71,8 @@ def _number_run(tokens: list[str], i: int) -> tuple[Decimal, int]:
             current, kind = current + _UNITS[t], "unit"
         elif (t in _UNITS or t in _TENS) and kind in ("", "scale"):
             current, kind = current + _UNITS.get(t, _TENS.get(t, 0)), "tens"
+        elif t == "and" and kind == "scale" and (nxt in _UNITS or nxt in _TENS):
+            pass  # "six hundred and fifty": British English joins with "and"
         elif t == "hundred" and kind != "scale":
             current, kind = max(current, Decimal(1)) * 100, "scale"
         elif t in _SCALES and t != "hundred":
@@ -103,6 +109,17 @@ def _date_at(tokens: list[str], i: int) -> tuple[str, int]:
     return (f"{month:02d}-{day:02d}", used) if day else ("", 0)
 
 
+def _slash_to_words(m: re.Match[str]) -> str:
+    first, second = int(m.group(1)), int(m.group(3))
+    if first > 12 >= second >= 1 and first <= 31:
+        day, month = first, second
+    elif second > 12 >= first >= 1 and second <= 31:
+        day, month = second, first
+    else:
+        return m.group(0)
+    return f" {day} {_MONTH_NAMES[month - 1]} {m.group(4)} "
+
+
 def _iso_to_words(m: re.Match[str]) -> str:
     month, day = int(m.group(3)), int(m.group(4))
     if 1 <= month <= 12 and 1 <= day <= 31:
@@ -113,7 +130,8 @@ def _iso_to_words(m: re.Match[str]) -> str:
 def answer_tokens(text: str) -> list[str]:
     """Normalised tokens: no accents, case, punctuation or articles; numbers as digits; dates
     canonical ("July 4, 1776", "4 July 1776" and "1776-07-04" all give "1776-07-04")."""
-    text = _THOUSANDS.sub("", _ISO_DATE.sub(_iso_to_words, _fold(text)))
+    text = _SLASH_DATE.sub(_slash_to_words, _ISO_DATE.sub(_iso_to_words, _fold(text)))
+    text = _THOUSANDS.sub("", text)
     raw = [m.group(1) or m.group(0) for m in _TOKEN.finditer(text)]  # "4th" -> "4"
     raw = [_fmt(Decimal(t)) if t[0].isdigit() else t for t in raw]
     words: list[str] = []

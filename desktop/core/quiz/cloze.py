@@ -1,20 +1,28 @@
 """Question/answer pairs made by rules, so the quiz works with any model (even a tiny one).
 
 Each chosen sentence loses one span - a date, a number or a multi-word name - which
-becomes the answer. Where a safe rewrite exists the question is a wh-question ("... in
-what year?", "... how many steps?"); otherwise it is a fill-in-the-blank.
+becomes the answer. How it is asked (a wh-question where a safe rewrite exists, else a
+fill-in-the-blank; and the continuation stem a base model is given) is
+`cloze_questions`' part.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
+from desktop.core.quiz.cloze_questions import (
+    BLANK,
+    DAY_MONTH,
+    FULL_DATE,
+    MONTHS,
+    SpanKind,
+    continuation_stem,
+    phrase_question,
+)
 from desktop.core.quiz.qa import QAPair
 
-SpanKind = Literal["date", "number", "name"]
-BLANK = "____"
+__all__ = ["BLANK", "ClozeItem", "SpanKind", "cloze_items", "cloze_pairs", "split_sentences"]
 MIN_WORDS, MAX_WORDS, MAX_CHARS = 6, 45, 320
 # Dates are preferred (the easiest answers to grade), then numbers, then names; taken in
 # rounds, because twelve "in what year" questions would test one kind of knowledge only.
@@ -32,7 +40,6 @@ _ABBREVIATIONS = _words(
     "approx est ca cf al fig vol ed eds inc ltd co corp dept univ ave rd no nos "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 )
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # A four-digit number followed by one of these is a quantity, not a year.
 _UNITS = _words(
     "metres meters metre meter m km kilometres kilometers miles feet ft cm centimetres mm "
@@ -45,12 +52,7 @@ _START_WORDS = _words("the a an in on at by for from with during after before si
 _NUMBER_LEADS = _words("about around roughly approximately some over under nearly almost only")
 _CONNECTORS = _words("of for de du des la le von van der den da di del the")
 
-_FULL_DATE = re.compile(
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS}),? \d{{4}}\b"
-    rf"|\b(?:{_MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?, \d{{4}}\b"
-)
-_MONTH_YEAR = re.compile(rf"\b(?:{_MONTHS}) \d{{4}}\b")
-_DAY_MONTH = re.compile(rf"\b\d{{1,2}} (?:{_MONTHS})\b")
+_MONTH_YEAR = re.compile(rf"\b(?:{MONTHS}) \d{{4}}\b")
 _YEAR = re.compile(r"(?<![\d,.$£€])\b(1\d{3}|20\d{2})(s?)\b(?![,.]\d)")
 _NUMBER = re.compile(
     rf"(?<![\w.,$£€])[$£€]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?(?![\w.,]\d|[A-Za-z])"
@@ -58,11 +60,6 @@ _NUMBER = re.compile(
 )
 _THE = re.compile(r"^(?:the|a|an)\s+", re.I)
 _WORD = re.compile(r"\w[\w'’\-]*")
-_APPROXIMATE = re.compile(r"(?:^|(?<=\s))(?:about|around|roughly|approximately|some) $", re.I)
-_APPROXIMATE_NOT = re.compile(
-    r"(?:^|\s)(?:more than|less than|fewer than|up to|over|under|at least|nearly|almost) $",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -119,8 +116,9 @@ def _pick(
         given_away = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", rest, re.I)
         if span_kind == kind and answer.casefold() not in used and not given_away:
             used.add(answer.casefold())
-            question = _question(sentence, start, end, kind, topic)
-            pair = QAPair(question=question, answer=answer, source="rules")
+            question = phrase_question(sentence, start, end, kind, topic)
+            stem = continuation_stem(sentence, start, topic)
+            pair = QAPair(question=question, answer=answer, source="rules", stem=stem)
             return ClozeItem(pair, sentence, start, end, kind)
     return None
 
@@ -171,7 +169,7 @@ def _spans(sentence: str) -> list[_Span]:
     def free(start: int, end: int) -> bool:
         return all(end <= s or start >= e for _, s, e in spans)
 
-    for pattern in (_FULL_DATE, _MONTH_YEAR, _DAY_MONTH):
+    for pattern in (FULL_DATE, _MONTH_YEAR, DAY_MONTH):
         spans += [("date", *m.span()) for m in pattern.finditer(sentence) if free(*m.span())]
     for m in _YEAR.finditer(sentence):
         following = sentence[m.end() :].split(maxsplit=1)
@@ -215,60 +213,9 @@ def _names(sentence: str) -> list[tuple[int, int]]:
                 continue  # a capital at the start proves nothing: skip the whole run
             run = run[1:]
         capitals = [w for w in run if w.group()[0].isupper()]
-        if len(capitals) >= 2 and not re.fullmatch(_MONTHS, capitals[0].group()):
+        if len(capitals) >= 2 and not re.fullmatch(MONTHS, capitals[0].group()):
             end = run[-1].end()
             if run[-1].group().endswith(("'s", "’s")):
                 end -= 2  # "Henri Becquerel's discovery": the name without the 's
             names.append((run[0].start(), end))
     return names
-
-
-def _question(sentence: str, start: int, end: int, kind: SpanKind, topic: str | None) -> str:
-    about = f"About {topic.strip()}" if topic and topic.strip() else ""
-    if wh := _wh_question(sentence, start, end, kind):
-        return f"{about}: {wh}" if about else wh
-    blanked = f'"{sentence[:start]}{BLANK}{sentence[end:]}"'
-    return f"{about}, fill in the blank: {blanked}" if about else f"Fill in the blank: {blanked}"
-
-
-def _wh_question(sentence: str, start: int, end: int, kind: SpanKind) -> str | None:
-    """An echo question ("... in what year?") when the rewrite is safe, else None."""
-    if not sentence.endswith(".") or sentence.endswith("..") or '"' in sentence[end:]:
-        return None
-    answer, before, after = sentence[start:end], sentence[:start], sentence[end:-1]
-    if kind == "date" and re.search(r"(?:^|\s)(in|on|by|since|until)\s$", before, re.I):
-        if re.fullmatch(r"\d{4}", answer):
-            wh = "what year"
-        elif re.fullmatch(r"\d{4}s", answer):
-            wh = "what decade"
-        elif _FULL_DATE.fullmatch(answer) or _DAY_MONTH.fullmatch(answer):
-            wh = "what date"
-        else:
-            wh = "what month and year"
-        fronted = re.fullmatch(r"(In|On|By|Since|Until) ", before)
-        if fronted:
-            # "In 1898, the couple announced X." -> "The couple announced X in what year?"
-            rest = after.removeprefix(",").strip()
-            if len(rest.split()) < 3:
-                return None
-            return f"{rest[:1].upper()}{rest[1:]} {fronted.group(1).lower()} {wh}?"
-        # Mid-sentence, only where the phrase closes a clause: "so in what year she moved"
-        # is not a question anyone would write.
-        return f"{before}{wh}{after}?" if after[:1] in ("", ",") else None
-    if kind == "number" and not answer.startswith(("$", "£", "€")):
-        if re.search(_APPROXIMATE_NOT, before):
-            return None  # "more than how many" reads badly, and dropping it changes the fact
-        if re.match(r" [a-z]+(?: [a-z]+)?,? \d", after):
-            return None  # "8 days, 3 hours": "how many days" would have a partial answer
-        if answer.endswith(("%", "per cent")):
-            wh = "what percentage"
-        elif re.match(r" [a-z]", after):
-            wh = "how many"
-        else:
-            return None
-        before = re.sub(_APPROXIMATE, "", before)
-        before = re.sub(r"(?:^|(?<=\s))(?:an?|An?) (?:estimated )?$", "", before)
-        if not before.strip():
-            return f"{wh[:1].upper()}{wh[1:]}{after}?"
-        return f"{before}{wh}{after}?"
-    return None

@@ -2,7 +2,8 @@
 
 Cheap rules first (each names its `method`, so the user sees why): exact and contained
 answers, stated numbers, refusals, then word overlap, all on `answer_normalisation`'s
-tokens. `judge_messages` and `parse_judge_reply` let a model grade what the rules can't.
+tokens; an answer that offers other candidates or takes itself back is not correct
+(`answer_claims`). `judge_messages` and `parse_judge_reply` let a model grade what the rules can't.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from desktop.core.generation import ChatMessage
+from desktop.core.quiz.answer_claims import content, corrected, hedged, listed
 from desktop.core.quiz.answer_normalisation import (
     DATE_TOKEN,
+    DAY_MONTH_TOKEN,
     NUMBER_TOKEN,
     answer_tokens,
     normalize_answer,
@@ -22,7 +25,15 @@ from desktop.core.quiz.answer_normalisation import (
 
 Grade = Literal["CORRECT", "INCORRECT", "NOT_ATTEMPTED"]
 GradeMethod = Literal[
-    "exact", "contains", "overlap", "number", "refusal", "empty", "judge", "negation"
+    "exact",
+    "contains",
+    "overlap",
+    "number",
+    "refusal",
+    "empty",
+    "judge",
+    "negation",
+    "candidates",
 ]
 
 
@@ -34,13 +45,6 @@ class GradeResult:
 
 
 # fmt: off
-# Framing words that say nothing about the answer; left out of the overlap score.
-_STOP = {"i", "im", "it", "its", "is", "was", "were", "be", "been", "are", "am", "do", "does",
-         "did", "think", "believe", "guess", "answer", "of", "in", "on", "at", "by", "for", "to",
-         "and", "that", "this", "which", "who", "he", "she", "they", "his", "her", "their", "my",
-         "me", "as", "with", "from", "called", "named", "known", "so", "would", "say",
-         "probably", "maybe", "perhaps", "likely", "sure", "not", "but", "dont", "know", "mr",
-         "mrs", "ms", "dr", "sir", "either"}
 _ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "etc", "mt", "ft", "approx"}
 # fmt: on
 
@@ -96,14 +100,15 @@ def is_refusal(text: str) -> bool:
     return not any(f" {g} " in f" {whole} " for g in _GUESSES)
 
 
-def _content(tokens: list[str]) -> list[str]:
-    return [t for t in tokens if t not in _STOP]
-
-
 def _token_matches(answer: str, reference: str) -> bool:
-    # A fuller date answers a month/year reference: "1969-07-20" for "1969-07".
-    return answer == reference or (
-        bool(DATE_TOKEN.fullmatch(reference)) and answer.startswith(reference + "-")
+    # A fuller date answers a month/year reference: "1969-07-20" for "1969-07", and a
+    # day and month one: "1969-07-21" for "07-21" ("21 July").
+    if answer == reference:
+        return True
+    if DATE_TOKEN.fullmatch(reference):
+        return answer.startswith(reference + "-")
+    return bool(DAY_MONTH_TOKEN.fullmatch(reference)) and bool(
+        DATE_TOKEN.fullmatch(answer) and answer.endswith("-" + reference)
     )
 
 
@@ -142,28 +147,12 @@ def _reference_number(reference: list[str]) -> str | None:
 
 def _overlap(answer: list[str], reference: list[str]) -> tuple[float, float, float]:
     """SQuAD-style (precision, recall, F1) over content words."""
-    a, r = _content(answer) or answer, _content(reference) or reference
+    a, r = content(answer) or answer, content(reference) or reference
     common = sum((Counter(a) & Counter(r)).values())
     if not common:
         return 0.0, 0.0, 0.0
     p, rc = common / len(a), common / len(r)
     return p, rc, 2 * p * rc / (p + rc)
-
-
-def _hedge(sentences: list[list[str]], reference: list[str]) -> float | None:
-    """1/candidates if a sentence naming the answer offers alternatives ("Paris or London")."""
-    if "or" in reference:
-        return None
-    ref = set(reference)
-    for tokens in sentences:
-        parts = f" {' '.join(tokens)} ".split(" or ")
-        sets = [set(c) for p in parts if (c := _content(p.split()))]
-        if len(sets) < 2 or not any(s & ref for s in sets):
-            continue
-        best = max(sets, key=lambda s: len(s & ref))
-        if any(s - ref for s in sets if s is not best):
-            return 1 / len(sets)
-    return None
 
 
 def grade_answer(answer: str, reference: str, *, overlap_threshold: float = 0.5) -> GradeResult:
@@ -175,15 +164,19 @@ def grade_answer(answer: str, reference: str, *, overlap_threshold: float = 0.5)
     if not ref:  # a reference that is all punctuation/articles: compare literally
         same = answer.strip().casefold() == reference.strip().casefold()
         return GradeResult("CORRECT" if same else "INCORRECT", "exact", float(same))
-    sentences = [answer_tokens(s) for s in _sentences(answer)]
+    texts = _sentences(answer)
+    sentences = [answer_tokens(s) for s in texts]
+    if corrected(texts, ref):  # "Paris. No wait, Lyon.": taken back is not answered
+        return GradeResult("INCORRECT", "negation", 0.0)
     if ans == ref or sentences[0] == ref:
         return GradeResult("CORRECT", "exact", 1.0)
-    hedge = _hedge(sentences, ref)
+    hedge = hedged(sentences, ref)
+    hedge = listed(texts, ref, reference) if hedge is None else hedge
 
     def correct(method: GradeMethod, score: float) -> GradeResult:
         # Listing candidates is not answering, even when one of them is right.
         if hedge is not None:
-            return GradeResult("INCORRECT", method, hedge)
+            return GradeResult("INCORRECT", "candidates", hedge)
         return GradeResult("CORRECT", method, score)
 
     if _denied(ans, ref):

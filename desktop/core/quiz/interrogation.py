@@ -3,12 +3,14 @@ article in the prompt), graded as the answers arrive.
 
 `interrogate` is a generator, like training's `train()`: each yielded answer is a progress
 report and a cancellation point. It does not know how the model is reached: `ask` is
-whatever sends messages to a model and returns its reply (the engine's host session in the
-app and the CLI, a script in tests).
+whatever sends a request to a model and returns its reply (the engine's host session in
+the app and the CLI, a script in tests). How each question is put - a chat question or a
+continuation - is `quiz_prompts`' part; every answer carries the exact prompt it got.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from statistics import fmean
@@ -17,6 +19,8 @@ from typing import Literal
 from desktop.core.chat_request import ChatReply, ChatRequest
 from desktop.core.context_fit import ContextFull
 from desktop.core.generation import ChatMessage, SamplingSettings
+from desktop.core.prompt_builder import PromptMode, raw_text
+from desktop.core.quiz.cloze import split_sentences
 from desktop.core.quiz.excerpt import article_excerpt
 from desktop.core.quiz.grading import (
     Grade,
@@ -28,43 +32,67 @@ from desktop.core.quiz.grading import (
     parse_judge_reply,
 )
 from desktop.core.quiz.qa import QAPair
+from desktop.core.quiz.quiz_prompts import (
+    ANSWER_INSTRUCTION,
+    ModelKind,
+    PromptForm,
+    QuizRequest,
+    prompt_form,
+    quiz_messages,
+    request_stops,
+)
 from desktop.core.quiz.settings import QuizSettings
 
 Mode = Literal["closed", "open"]
-
-ANSWER_INSTRUCTION = (
-    "Answer the question with only the answer: a name, a number, a date or a few words. "
-    "No explanation."
-)
 MIN_EXCERPT_CHARS = 80  # below this an open-book prompt holds too little to be a book
-
+__all__ = ["ANSWER_INSTRUCTION", "Ask", "AskedPrompt", "Mode", "SampleAnswer", "interrogate"]
 
 Ask = Callable[[ChatRequest], ChatReply]
 
 
 def quiz_request(
-    messages: Sequence[ChatMessage], *, temperature: float, max_tokens: int, seed: int
-) -> ChatRequest:
+    messages: Sequence[ChatMessage],
+    *,
+    temperature: float,
+    max_tokens: int,
+    seed: int,
+    mode: PromptMode | None = None,
+    stops: tuple[str, ...] = (),
+) -> QuizRequest:
     """A quiz asks with each token's probability, and never drops part of its prompt."""
     sampling = SamplingSettings(temperature=temperature, max_tokens=max_tokens, seed=seed)
-    return ChatRequest(tuple(messages), sampling, overflow="stop", top_alternatives=1)
+    return QuizRequest(tuple(messages), sampling, mode=mode, overflow="stop",
+                       top_alternatives=1, stops=stops)  # fmt: skip
 
 
-def answer_confidence(reply: ChatReply) -> float:
+def answer_confidence(reply: ChatReply, answer: str | None = None) -> float:
     """Mean token probability of the answer: how sure the model was of the words it chose.
-    Only the answer line's tokens count (an explanation after it is not the answer)."""
-    probs = reply.token_probs[: _answer_token_count(reply.token_texts)]
+    Only the answer's tokens count (an explanation or the rest of a continuation is not
+    the answer); without `answer`, those of the reply's first non-empty line."""
+    answer = answer_line(reply.text) if answer is None else answer
+    probs = reply.token_probs[: _answer_token_count(reply.token_texts, answer)]
     return fmean(probs) if probs else 0.0
 
 
-def _answer_token_count(texts: Sequence[str]) -> int:
-    """Tokens up to and including the one that ends the first non-empty line."""
+def _answer_token_count(texts: Sequence[str], answer: str) -> int:
+    """Tokens up to the one that completes the answer's text."""
     seen = ""
     for n, text in enumerate(texts, 1):
         seen += text
-        if "\n" in seen.lstrip() and seen.strip():
+        if answer and len(seen.strip()) >= len(answer):
             return n
     return len(texts)
+
+
+@dataclass(frozen=True)
+class AskedPrompt:
+    """The exact text a question was asked with in one mode, kept with the run."""
+
+    text: str
+    stops: tuple[str, ...]
+    form: PromptForm
+    tokens: int = 0  # as the model counted them; 0 when not known
+    article_share: float = 1.0  # open book: the share of the article the prompt held
 
 
 @dataclass(frozen=True)
@@ -77,21 +105,11 @@ class SampleAnswer:
     grade: Grade
     method: GradeMethod
     article_share: float = 1.0  # open book: the share of the article the prompt held
+    prompt: AskedPrompt | None = None  # None for answers read back from the store
 
     @property
     def key(self) -> tuple[int, str, int]:
         return (self.question_index, self.mode, self.sample)
-
-
-def closed_book_messages(question: str) -> list[ChatMessage]:
-    return [ChatMessage("system", ANSWER_INSTRUCTION), ChatMessage("user", question)]
-
-
-def open_book_messages(question: str, article: str) -> list[ChatMessage]:
-    user = (
-        f"Read this article, then answer the question.\n\n{article.strip()}\n\nQuestion: {question}"
-    )
-    return [ChatMessage("system", ANSWER_INSTRUCTION), ChatMessage("user", user)]
 
 
 def modes(settings: QuizSettings) -> tuple[Mode, ...]:
@@ -102,12 +120,30 @@ def total_asks(question_count: int, settings: QuizSettings) -> int:
     return question_count * settings.samples * len(modes(settings))
 
 
+# Control tokens a model may write as text mid-line (Gemma's "<start_of_image>", ChatML's
+# "<|im_end|>", "</s>"): the answer ends there, as it would at a line end.
+_CONTROL = re.compile(r"<\|[^<>|\s]{1,40}\|>|<(?:start|end)_of_[a-z_]{1,20}>|</?s>")
+
+
 def answer_line(text: str) -> str:
     """The answer is the reply's first non-empty line (models like to add an explanation)."""
-    for line in text.strip().splitlines():
+    for line in _CONTROL.sub("\n", text).strip().splitlines():
         if line.strip():
             return line.strip()
     return ""
+
+
+def continuation_answer(text: str) -> str:
+    """A base model's continuation answers with its first sentence: "July 16, 1969. The
+    crew …" answers "July 16, 1969." (abbreviations and decimals do not end it)."""
+    line = answer_line(text)
+    sentences = split_sentences(line)
+    return sentences[0] if sentences else line
+
+
+def asked_kind(settings: QuizSettings) -> ModelKind:
+    """How a run asks: as recorded when it started (runs from before that chatted)."""
+    return "base" if settings.asked_as == "base" else "instruct"
 
 
 def interrogate(
@@ -123,32 +159,56 @@ def interrogate(
     and the open-book prompts, which share everything up to the end of the article, follow
     each other too, so the article is read once, not once per question. `done` keys are
     skipped: a stopped run resumes where it ended."""
+    kind = asked_kind(settings)
     for mode in modes(settings):
         for index, pair in enumerate(pairs):
+            form = prompt_form(pair, kind, settings.may_refuse)
             context = article
             for sample in range(settings.samples):
                 if (index, mode, sample) in done:
                     continue
                 seed = -1 if settings.seed < 0 else settings.seed + 7919 * index + 2 * sample
-                request = _asker(pair.question, settings, seed)
-                reply, context = _ask_fitting(ask, request, mode, context)
-                answer = answer_line(reply.text)
+                request = _asker(pair, form, settings, seed)
+                reply, sent, context = _ask_fitting(ask, request, mode, context, pair)
+                answer = (continuation_answer(reply.text) if form == "continuation"
+                          else answer_line(reply.text))  # fmt: skip
                 result = grade_answer(answer, pair.answer)
                 if settings.judge and result.grade != "NOT_ATTEMPTED":
                     result = _judge(ask, pair, answer, context) or result
                 share = len(context) / len(article) if mode == "open" and article else 1.0
-                yield SampleAnswer(index, mode, sample, answer, answer_confidence(reply),
-                                   result.grade, result.method, min(1.0, share))  # fmt: skip
+                share = min(1.0, share)
+                prompt = _asked_prompt(sent, reply, form, share)
+                yield SampleAnswer(index, mode, sample, answer, answer_confidence(reply, answer),
+                                   result.grade, result.method, share, prompt)  # fmt: skip
 
 
-def _asker(question: str, settings: QuizSettings, seed: int) -> Callable[[str | None], ChatRequest]:
+def _asked_prompt(
+    request: ChatRequest, reply: ChatReply, form: PromptForm, share: float
+) -> AskedPrompt:
+    """The prompt as the engine built it; a scripted `ask` reports none, and then a raw
+    prompt is its text and a chat one its messages, labelled."""
+    extra = request_stops(request)
+    if reply.prompt is not None:
+        plan = reply.prompt.plan
+        stops = plan.stops + tuple(s for s in extra if s not in plan.stops)
+        return AskedPrompt(plan.text, stops, form, reply.prompt.prompt_tokens, share)
+    if request.mode == "raw":
+        text = raw_text(request.messages)
+    else:
+        text = "\n\n".join(f"[{m.role}]\n{m.content}" for m in request.messages)
+    return AskedPrompt(text, extra, form, 0, share)
+
+
+def _asker(
+    pair: QAPair, form: PromptForm, settings: QuizSettings, seed: int
+) -> Callable[[str | None], QuizRequest]:
     """The request for a question, closed book (None) or with an article text."""
 
-    def request(article: str | None) -> ChatRequest:
-        messages = (closed_book_messages(question) if article is None
-                    else open_book_messages(question, article))  # fmt: skip
+    def request(article: str | None) -> QuizRequest:
+        messages, mode, stops = quiz_messages(pair, form, settings.may_refuse, article)
         return quiz_request(messages, temperature=settings.temperature,
-                            max_tokens=settings.max_tokens, seed=seed)  # fmt: skip
+                            max_tokens=settings.max_tokens, seed=seed, mode=mode,
+                            stops=stops)  # fmt: skip
 
     return request
 
@@ -165,17 +225,19 @@ def _judge(ask: Ask, pair: QAPair, answer: str, article: str) -> GradeResult | N
 
 
 def _ask_fitting(
-    ask: Ask, request: Callable[[str | None], ChatRequest], mode: Mode, article: str
-) -> tuple[ChatReply, str]:
+    ask: Ask, request: Callable[[str | None], QuizRequest], mode: Mode, article: str, pair: QAPair
+) -> tuple[ChatReply, QuizRequest, str]:
     """Ask; an open-book prompt too long for the model's context is asked again with an
     excerpt of the article that fits - the paragraphs, then the sentences, that share the
     most words with the question (returned, so the next samples start from it)."""
     if mode == "closed":
-        return ask(request(None)), article
-    question = request(None).messages[-1].content
+        sent = request(None)
+        return ask(sent), sent, article
+    words = f"{pair.question} {pair.stem}"
     while True:
+        sent = request(article)
         try:
-            return ask(request(article)), article
+            return ask(sent), sent, article
         except ContextFull as exc:
             # Characters scale with tokens; 0.9 leaves room for the estimate's error, and
             # each round cuts at least a tenth, so this ends.
@@ -183,4 +245,4 @@ def _ask_fitting(
                          len(article) * 9 // 10)  # fmt: skip
             if budget < MIN_EXCERPT_CHARS:
                 raise
-            article = article_excerpt(article, question, budget)
+            article = article_excerpt(article, words, budget)

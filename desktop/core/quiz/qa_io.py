@@ -1,8 +1,10 @@
 """Question/answer files: JSON Lines or CSV, chosen by the file's suffix.
 
-JSONL: one {"question": ..., "answer": ..., "source": ...} object per line.
-CSV: a header row naming question and answer (and optionally source) columns.
-Files written here keep each pair's source; pairs from elsewhere become "import".
+JSONL: one {"question": ..., "answer": ..., "source": ..., "stem": ...} object per line.
+CSV: a header row naming question and answer (and optionally source and stem) columns.
+Files written here keep each pair's source and continuation stem (the text a base model
+continues; written only when there is one, and optional when read, so files from before
+it existed still load); pairs from elsewhere become "import".
 
 Files come from anywhere, so reading one either gives pairs or raises QAFileError with a
 sentence ("line N: ..."), whatever is in it: nesting deep enough to exhaust the JSON
@@ -48,7 +50,8 @@ def write_pairs(path: str | Path, pairs: Iterable[QAPair]) -> None:
     if kind == "jsonl":
         rows = (
             json.dumps(
-                {"question": p.question, "answer": p.answer, "source": p.source},
+                {"question": p.question, "answer": p.answer, "source": p.source}
+                | ({"stem": p.stem} if p.stem else {}),
                 ensure_ascii=False,
             )
             for p in pairs
@@ -62,9 +65,12 @@ def write_pairs(path: str | Path, pairs: Iterable[QAPair]) -> None:
         # csv quotes a field holding "\n" (the line terminator) but not one holding a lone
         # "\r", which a reader takes as a line end: such rows are quoted whole.
         quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        writer.writerow(["question", "answer", "source"])
+        pairs = list(pairs)
+        stems = any(p.stem for p in pairs)  # no stem column when no pair has one
+        writer.writerow(["question", "answer", "source", *(["stem"] if stems else [])])
         for p in pairs:
             row = [_cell(p.question), _cell(p.answer), _cell(p.source)]
+            row += [_cell(p.stem)] if stems else []
             (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
         text = buffer.getvalue()
     if not _is_text(text):
@@ -122,7 +128,7 @@ def _kind(path: Path) -> str:
     return suffix[1:]
 
 
-def _pair(question: Any, answer: Any, source: Any, line: int) -> QAPair:
+def _pair(question: Any, answer: Any, source: Any, line: int, stem: Any = None) -> QAPair:
     texts = []
     for name, value in (("question", question), ("answer", answer)):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -136,7 +142,12 @@ def _pair(question: Any, answer: Any, source: Any, line: int) -> QAPair:
         texts.append(value.strip())
     kept = source.strip().lower() if isinstance(source, str) else ""
     origin = cast(QASource, kept) if kept in _SOURCES else "import"
-    return QAPair(question=texts[0], answer=texts[1], source=origin)
+    if stem is not None and not isinstance(stem, str):
+        raise QAFileError("the stem must be text", line)
+    if stem is not None and not _is_text(stem):
+        raise QAFileError("the stem holds an invalid character (a lone surrogate)", line)
+    # Inner line breaks stay: a stem may open with its article's title on a line of its own.
+    return QAPair(texts[0], texts[1], origin, stem.strip() if stem else "")
 
 
 def _field(record: dict[str, Any], name: str) -> Any:
@@ -168,7 +179,8 @@ def _read_jsonl(text: str) -> list[QAPair]:
             if _field(record, name) is None:
                 raise QAFileError(f'no "{name}"', number)
         question, answer = _field(record, "question"), _field(record, "answer")
-        pairs.append(_pair(question, answer, _field(record, "source"), number))
+        source, stem = _field(record, "source"), _field(record, "stem")
+        pairs.append(_pair(question, answer, source, number, stem))
     return pairs
 
 
@@ -212,10 +224,12 @@ def _read_csv(text: str) -> list[QAPair]:
         )
     q_col, a_col = names.index("question"), names.index("answer")
     s_col = names.index("source") if "source" in names else None
+    t_col = names.index("stem") if "stem" in names else None
     pairs = []
     for number, row in rows:
         if len(row) <= max(q_col, a_col):
             raise QAFileError(f"expected at least {max(q_col, a_col) + 1} columns", number)
         source = row[s_col] if s_col is not None and s_col < len(row) else None
-        pairs.append(_pair(_uncell(row[q_col]), _uncell(row[a_col]), source, number))
+        stem = _uncell(row[t_col]) if t_col is not None and t_col < len(row) else None
+        pairs.append(_pair(_uncell(row[q_col]), _uncell(row[a_col]), source, number, stem))
     return pairs

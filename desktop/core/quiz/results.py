@@ -1,7 +1,11 @@
 """From graded answers to what the quiz is for: per question, does the model know?
 
-Also the data of the two charts: calibration (is the model's confidence worth anything?)
-and closed book vs open book (does giving it the article help?).
+Four verdicts, from the K closed-book answers: **knows** (right, consistently),
+**hallucinates** (wrong, and said with confidence or the same wrong answer again and
+again: the dangerous case), **doesn't know** (refuses, or wrong answers that scatter with
+low confidence) and **unsure** (sometimes right). Also the data of the two charts:
+calibration (is the model's confidence worth anything?) and closed book vs open book
+(does giving it the article help?).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from desktop.core.quiz.interrogation import Mode, SampleAnswer
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.settings import QuizSettings
 
-Verdict = Literal["knows", "doesn't know", "unsure"]
+Verdict = Literal["knows", "hallucinates", "doesn't know", "unsure"]
+VERDICTS: tuple[Verdict, ...] = ("knows", "hallucinates", "doesn't know", "unsure")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class ModeResult:
     not_attempted: int
     agreement: float  # share of answers that say the same as the most common one
     confidence: float  # mean token probability over the answers
+    wrong_confidence: float = 0.0  # ... over the INCORRECT ones (0 if none)
 
     @property
     def accuracy(self) -> float:
@@ -104,15 +110,25 @@ def _mode_result(answers: Sequence[SampleAnswer], with_agreement: bool = True) -
         not_attempted=sum(a.grade == "NOT_ATTEMPTED" for a in answers),
         agreement=agreement([a.text for a in answers]) if with_agreement else math.nan,
         confidence=fmean(a.confidence for a in answers),
+        wrong_confidence=fmean([a.confidence for a in answers if a.grade == "INCORRECT"] or [0]),
     )
 
 
-def verdict_for(accuracy: float, settings: QuizSettings) -> Verdict:
-    if accuracy >= settings.knows_at:
+def verdict_for(
+    result: ModeResult, settings: QuizSettings, wrong_answers: Sequence[str] = ()
+) -> Verdict:
+    """The verdict on one question's closed-book answers (`wrong_answers`: the texts of
+    the INCORRECT ones, to tell one wrong answer repeated from answers that scatter)."""
+    if result.accuracy >= settings.knows_at:
         return "knows"
-    if accuracy <= settings.doesnt_know_at:
-        return "doesn't know"
-    return "unsure"
+    if result.accuracy > settings.doesnt_know_at:
+        return "unsure"
+    if 2 * result.not_attempted >= result.samples:
+        return "doesn't know"  # it said so, at least half of the time
+    if result.wrong_confidence >= settings.confident_at:
+        return "hallucinates"
+    repeated = agreement(wrong_answers) * len(wrong_answers) / result.samples
+    return "hallucinates" if repeated >= settings.knows_at else "doesn't know"
 
 
 def calibration(answers: Iterable[SampleAnswer], bins: int = 5) -> list[CalibrationBin]:
@@ -167,9 +183,10 @@ def summarize(
         closed, opened = result(index, "closed"), result(index, "open")
         # A verdict needs all K closed-book answers: one lucky answer is not knowledge.
         complete = closed is not None and closed.samples >= settings.samples
-        verdict = verdict_for(closed.accuracy, settings) if closed and complete else None
+        wrong = [a.text for a in by_key.get((index, "closed"), []) if a.grade == "INCORRECT"]
+        verdict = verdict_for(closed, settings, wrong) if closed and complete else None
         questions.append(QuestionResult(index, pair, closed, opened, verdict))
-    verdicts: dict[Verdict, int] = {"knows": 0, "doesn't know": 0, "unsure": 0}
+    verdicts: dict[Verdict, int] = dict.fromkeys(VERDICTS, 0)
     for q in questions:
         if q.verdict is not None:
             verdicts[q.verdict] += 1

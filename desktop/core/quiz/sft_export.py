@@ -1,8 +1,9 @@
 """The quiz's product: a fine-tuning set in OpenAI's chat `messages` JSONL format.
 
-Where the model knows, the example teaches the reference answer; where it does not (or is
-only sometimes right: a lucky guess is not knowledge), it teaches a refusal. This is the
-Llama 3 recipe for reducing hallucinations.
+Where the model knows, the example teaches the reference answer; where it hallucinates or
+doesn't know (and, if chosen, where it is only sometimes right: a lucky guess is not
+knowledge), it teaches a refusal. This is the Llama 3 recipe for reducing hallucinations;
+the "hallucinates" questions are the ones it is for.
 """
 
 from __future__ import annotations

@@ -1,14 +1,20 @@
 """Text of the results: the one-paragraph summary and one question's answers, as HTML
-(shared by the results page and class mode)."""
+(shared by the results page and class mode). Each answer links to the exact prompt it
+got ("prompt:3:open"; the results page opens it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from desktop.core.formatting import format_duration
-from desktop.core.quiz.interrogation import SampleAnswer
+from desktop.core.quiz.interrogation import AskedPrompt, Mode, SampleAnswer
+from desktop.core.quiz.quiz_prompts import FORM_LABELS, a_kind
 from desktop.core.quiz.results import QuestionResult, QuizSummary
+from desktop.core.quiz.settings import QuizSettings
+
+Prompts = Mapping[tuple[int, Mode], AskedPrompt]
+PROMPT_LINK = "prompt"  # scheme of the links to an answer's prompt
 
 GRADE_COLOURS = {"CORRECT": "#2E7D32", "INCORRECT": "#C62828", "NOT_ATTEMPTED": "#757575"}
 GRADE_MARKS = {"CORRECT": "✓", "INCORRECT": "✗", "NOT_ATTEMPTED": "–"}
@@ -25,37 +31,68 @@ def summary_text(summary: QuizSummary) -> str:
         parts.append(
             f"open book: <b>{summary.open_accuracy:.0%}</b> ({gain:+.0%} with the article)"
         )
-    unknown = v["doesn't know"]
+    unknown, made_up = v["doesn't know"], v["hallucinates"]
     parts.append(
-        f"the model knows <b>{v['knows']}</b>, doesn't know <b>{unknown}</b>, "
-        f"is unsure of <b>{v['unsure']}</b> of {len(summary.questions)} questions"
+        f"the model knows <b>{v['knows']}</b>, hallucinates <b>{made_up}</b>, doesn't know "
+        f"<b>{unknown}</b>, is unsure of <b>{v['unsure']}</b> of {len(summary.questions)} "
+        "questions"
     )
     return " · ".join(parts) + "."
 
 
-def answer_row(answer: SampleAnswer) -> str:
+def asking_text(settings: QuizSettings) -> str:
+    """How the run asked, in a line: what the talk has to say before any figure."""
+    if not settings.asked_as:
+        return "Asked before the quiz kept its prompts (as a chat)."
+    refusal = ("“I don't know” allowed" if settings.may_refuse
+               else "no prompt mentions or shows “I don't know”")  # fmt: skip
+    return f"Asked as {a_kind(settings.asked_as)}; {refusal}; K = {settings.samples}."
+
+
+def answer_row(answer: SampleAnswer, link: str = "") -> str:
     colour = GRADE_COLOURS[answer.grade]
     text = escape(answer.text) if answer.text else "<i>(nothing)</i>"
+    prompt = f"<td><a href='{link}'>prompt</a></td>" if link else ""
     return (
         f"<tr><td style='color:{colour}'>{GRADE_MARKS[answer.grade]} {answer.grade}</td>"
         f"<td>{text}</td><td align='right'>{answer.confidence:.2f}</td>"
-        f"<td style='color:#757575'>{answer.method}</td></tr>"
+        f"<td style='color:#757575'>{answer.method}</td>{prompt}</tr>"
     )
 
 
-def answers_html(question: QuestionResult, answers: Sequence[SampleAnswer]) -> str:
+def _about_prompt(mode: Mode, prompt: AskedPrompt | None, shares: Sequence[float]) -> str:
+    notes = [f"asked as: {escape(FORM_LABELS[prompt.form])}"] if prompt else []
+    share = prompt.article_share if prompt else min(shares, default=1.0)
+    if mode == "open" and share < 1.0:
+        notes.append(f"the model saw {share:.0%} of the article")
+    return "".join(f" · {note}" for note in notes)
+
+
+def answers_html(
+    question: QuestionResult, answers: Sequence[SampleAnswer], prompts: Prompts | None = None
+) -> str:
+    """The answers; with `prompts`, each links to its prompt (none for old runs)."""
     html = [
         f"<p><b>{escape(question.pair.question)}</b><br>"
         f"Reference: <b>{escape(question.pair.answer)}</b></p>"
     ]
-    for mode, title in (("closed", "Closed book"), ("open", "Open book (with the article)")):
-        rows = [answer_row(a) for a in answers if a.mode == mode]
-        if rows:
-            html.append(
-                f"<p><b>{title}</b></p><table cellspacing='6'><tr><th align='left'>grade</th>"
-                "<th align='left'>answer</th><th>confidence</th><th align='left'>graded by</th>"
-                "</tr>" + "".join(rows) + "</table>"
-            )
+    titles: tuple[tuple[Mode, str], ...] = (
+        ("closed", "Closed book"), ("open", "Open book (with the article)"),
+    )  # fmt: skip
+    for mode, title in titles:
+        mine = [a for a in answers if a.mode == mode]
+        if not mine:
+            continue
+        prompt = prompts.get((question.index, mode)) if prompts is not None else None
+        link = f"{PROMPT_LINK}:{question.index}:{mode}" if prompt else ""
+        about = _about_prompt(mode, prompt, [a.article_share for a in mine])
+        html.append(
+            f"<p><b>{title}</b>{about}</p><table cellspacing='6'><tr><th align='left'>grade"
+            "</th><th align='left'>answer</th><th>confidence</th><th align='left'>graded by"
+            "</th></tr>" + "".join(answer_row(a, link) for a in mine) + "</table>"
+        )
+    if prompts is not None and not any((question.index, m) in prompts for m, _ in titles):
+        html.append("<p style='color:#757575'><i>No prompts were kept for this run.</i></p>")
     return "".join(html)
 
 

@@ -1,7 +1,8 @@
 """Class mode: one question at a time, big enough for a projector. The class first bets
-whether the model knows the answer, then the K answers, grades and confidence are revealed,
-and a running score is kept. A bet on "knows" wins only on a "knows" verdict: an unsure
-model does not know."""
+whether the model knows the answer, makes one up, or doesn't know; then the K answers,
+grades and confidence are revealed, and a running score is kept. A bet on "knows" wins
+only on a "knows" verdict, one on "makes it up" only on "hallucinates"; "doesn't know"
+wins on "doesn't know" and on "unsure" (a lucky guess is not knowledge)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from desktop.core.quiz.interrogation import SampleAnswer
 from desktop.core.quiz.results import QuestionResult, QuizSummary
 from desktop.ui.quiz.answers_html import answers_html
 
-Bet = Literal["knows", "doesn't know"]
+Bet = Literal["knows", "hallucinates", "doesn't know"]
 
 
 class ClassMode(QWidget):
@@ -41,6 +42,7 @@ class ClassMode(QWidget):
         self.question.setTextFormat(Qt.TextFormat.PlainText)  # model-written questions
         self.question.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.bet_knows = QPushButton("The model knows it")
+        self.bet_made_up = QPushButton("It makes something up")
         self.bet_not = QPushButton("The model doesn't know")
         self.reveal = QPushButton("Reveal")
         self.verdict = QLabel("")
@@ -52,6 +54,7 @@ class ClassMode(QWidget):
         self._style()
         self._layout()
         self.bet_knows.clicked.connect(lambda: self.place_bet("knows"))
+        self.bet_made_up.clicked.connect(lambda: self.place_bet("hallucinates"))
         self.bet_not.clicked.connect(lambda: self.place_bet("doesn't know"))
         self.reveal.clicked.connect(self.show_answers)
         self.previous.clicked.connect(lambda: self.go(self.position - 1))
@@ -66,8 +69,8 @@ class ClassMode(QWidget):
         self.verdict.setFont(big)
         bigger = QFont(self.font())
         bigger.setPointSizeF(bigger.pointSizeF() * 1.4)
-        for widget in (self.bet_knows, self.bet_not, self.reveal, self.details, self.score,
-                       self.counter):  # fmt: skip
+        for widget in (self.bet_knows, self.bet_made_up, self.bet_not, self.reveal,
+                       self.details, self.score, self.counter):  # fmt: skip
             widget.setFont(bigger)
 
     def _layout(self) -> None:
@@ -78,7 +81,7 @@ class ClassMode(QWidget):
         top.addWidget(self.full_screen)
         bets = QHBoxLayout()
         bets.addStretch(1)
-        for button in (self.bet_knows, self.bet_not, self.reveal):
+        for button in (self.bet_knows, self.bet_made_up, self.bet_not, self.reveal):
             bets.addWidget(button)
         bets.addStretch(1)
         nav = QHBoxLayout()
@@ -147,7 +150,8 @@ class ClassMode(QWidget):
         q = self.current()
         self.details.clear()
         self.verdict.setText("")
-        for button in (self.bet_knows, self.bet_not, self.reveal, self.previous, self.next):
+        bets = (self.bet_knows, self.bet_made_up, self.bet_not)
+        for button in (*bets, self.reveal, self.previous, self.next):
             button.setEnabled(q is not None)
         if q is None:
             self.counter.setText("")
@@ -157,7 +161,7 @@ class ClassMode(QWidget):
         self.question.setText(q.pair.question)
         self.previous.setEnabled(self.position > 0)
         self.next.setEnabled(self.position < len(self.questions) - 1)
-        for button in (self.bet_knows, self.bet_not):
+        for button in bets:
             button.setEnabled(q.index not in self.revealed)
         if q.index in self.revealed:
             self.show_answers()
@@ -179,11 +183,19 @@ class ClassMode(QWidget):
 
 
 def _won(bet: Bet, q: QuestionResult) -> bool:
-    return (bet == "knows") == (q.verdict == "knows")
+    if bet == "doesn't know":
+        return q.verdict in ("doesn't know", "unsure")
+    return bet == q.verdict
+
+
+VERDICT_WORDS = {
+    "knows": "knows it",
+    "hallucinates": "makes something up, with confidence",
+    "doesn't know": "doesn't know it",
+    "unsure": "is unsure",
+}
 
 
 def _verdict_words(q: QuestionResult) -> str:
     accuracy = q.closed.accuracy if q.closed else 0.0
-    return {"knows": "knows it", "doesn't know": "doesn't know it", "unsure": "is unsure"}[
-        q.verdict or "unsure"
-    ] + f" ({accuracy:.0%} right)"
+    return VERDICT_WORDS[q.verdict or "unsure"] + f" ({accuracy:.0%} right)"

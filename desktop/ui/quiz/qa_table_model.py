@@ -73,7 +73,11 @@ class QATableModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return (pair.question, pair.answer, SOURCE_NAMES[pair.source])[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() < 2:
-            return plain_tooltip(pair.question if index.column() == 0 else pair.answer)
+            if index.column() == 1:
+                return plain_tooltip(pair.answer)
+            if pair.stem:  # what a base model is given instead of the question
+                return plain_tooltip(f"{pair.question}\n\nA base model continues: “{pair.stem}…”")
+            return plain_tooltip(pair.question)
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

@@ -27,6 +27,7 @@ from desktop.core.quiz.cloze import cloze_pairs
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.qa_io import QAFileError, read_pairs, write_pairs
 from desktop.core.quiz.qa_parse import parse_qa_pairs
+from desktop.core.quiz.quiz_store import pair_from_row, pair_row
 from desktop.ui.quiz.qa_table_model import QATableModel
 from desktop.ui.widgets.file_places import documents_dir, suggested
 from desktop.ui.widgets.message_label import MessageLabel
@@ -67,8 +68,11 @@ class QuestionsPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the question
         self.rules_button = QPushButton("Make questions from sentences")
-        self.rules_button.setToolTip("Fill-in-the-blank questions about names, dates and "
-                                     "numbers: works with any model, even a tiny one.")  # fmt: skip
+        self.rules_button.setToolTip("Questions about the names, dates and numbers in the "
+                                     "article's sentences (who, what year, how many; else "
+                                     "fill in the blank), and for base models the sentence "
+                                     "up to the fact, to continue: works with any model, "
+                                     "even a tiny one.")  # fmt: skip
         self.model_button = QPushButton("Let the model write questions")
         self.model_button.setToolTip("The loaded model reads the article and writes questions")
         self.count = QSpinBox(minimum=1, maximum=30, value=8, suffix=" questions")
@@ -155,7 +159,7 @@ class QuestionsPage(QWidget):
         """What is on this page, to be shown again after a restart."""
 
         def rows(pairs: list[QAPair]) -> list[list[str]]:
-            return [[p.question, p.answer, p.source] for p in pairs]
+            return [pair_row(p) for p in pairs]
 
         return {
             "title": self.article_title,
@@ -167,14 +171,8 @@ class QuestionsPage(QWidget):
 
     def restore(self, draft: dict[str, object]) -> None:
         def pairs(rows: object) -> list[QAPair]:
-            found = []
-            for row in rows if isinstance(rows, list) else []:
-                if isinstance(row, list) and len(row) == 3 and all(isinstance(x, str) for x in row):
-                    source = (
-                        row[2] if row[2] in ("model", "rules", "manual", "import") else "manual"
-                    )
-                    found.append(QAPair(row[0], row[1], source))  # type: ignore[arg-type]
-            return found
+            found = [pair_from_row(row) for row in rows] if isinstance(rows, list) else []
+            return [pair for pair in found if pair is not None]
 
         by_article = draft.get("by_article")
         if isinstance(by_article, dict):
@@ -227,7 +225,7 @@ class QuestionsPage(QWidget):
         topic = title if text == self._shown_text and self.article_title else None
         added = self.pairs.add_pairs(cloze_pairs(text, limit=self.count.value(), topic=topic))
         self.status.setText(
-            f"Added {added} fill-in-the-blank questions." if added
+            f"Added {added} questions from the article's sentences." if added
             else "No new questions: the text has no sentences with names, dates or numbers left."
         )  # fmt: skip
         return added

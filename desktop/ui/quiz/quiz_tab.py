@@ -25,13 +25,20 @@ from desktop.core.atomic_files import write_text_atomically
 from desktop.core.chat_request import ChatReply
 from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.paths import data_dir, database_path
-from desktop.core.quiz.interrogation import Mode, SampleAnswer, quiz_request, total_asks
+from desktop.core.quiz.interrogation import (
+    AskedPrompt,
+    Mode,
+    SampleAnswer,
+    quiz_request,
+    total_asks,
+)
 from desktop.core.quiz.qa_parse import qa_generation_messages
 from desktop.core.quiz.quiz_store import QuizRun, QuizStore
 from desktop.core.quiz.results import ModeResult, QuizSummary, summarize
 from desktop.engine.engine_task import EngineTask, ReplyTask
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
+from desktop.engine.quiz_ask import model_kind
 from desktop.engine.quiz_task import InterrogationTask
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.quiz.answers_html import progress_text
@@ -60,6 +67,7 @@ class QuizTab(QWidget):
         self.task: EngineTask | None = None
         self.run: QuizRun | None = None  # the run shown (and being asked, while a task runs)
         self.answers: list[SampleAnswer] = []
+        self.prompts: dict[tuple[int, Mode], AskedPrompt] = {}  # the shown run's
         self.summary: QuizSummary | None = None
         self._cache: dict[tuple[int, Mode, int], ModeResult] = {}  # see summarize()
         self._started = (0.0, 0)  # when this session's asking began, answers then
@@ -109,6 +117,7 @@ class QuizTab(QWidget):
     @Slot(object)
     def _on_model(self, model: LoadedModel | None) -> None:
         self.panel.show_model(model)
+        self.settings.set_model(model)
 
     @Slot(str)
     def _on_model_gone(self, _message: str) -> None:
@@ -158,6 +167,8 @@ class QuizTab(QWidget):
         self.settings.save(self.stored_settings)
         model = self.engine.loaded_model
         assert model is not None  # checked by _ready
+        # Fixed now and kept with the run: how it asks does not change under it.
+        settings = replace(settings, asked_as=model_kind(model, settings.ask_as)[0])
         run_id = self.store.add_run(model.path, title, text, pairs, settings)
         self._show_run(self.store.get(run_id), [])
         self._ask(self.store.get(run_id))
@@ -171,6 +182,10 @@ class QuizTab(QWidget):
                                 "Chat tab to resume it.")  # fmt: skip
             return
         if self._ready(need_text=False) and self._may_replace_questions(run):
+            if not run.settings.asked_as:  # from before runs recorded how they asked
+                asked = model_kind(model, run.settings.ask_as)[0]
+                run = replace(run, settings=replace(run.settings, asked_as=asked))
+                self.store.set_settings(run.id, run.settings)
             self._show_questions(run)
             self._show_run(run, self.store.answers(run_id))
             self._ask(run)
@@ -194,6 +209,8 @@ class QuizTab(QWidget):
             return
         self.store.add_answer(self.run.id, answer)
         self.answers.append(answer)
+        if answer.prompt is not None:
+            self.prompts[(answer.question_index, answer.mode)] = answer.prompt
         self.progress.setValue(self.progress.value() + 1)
         since, before = self._started
         done, total = len(self.answers), self.progress.maximum()
@@ -280,6 +297,7 @@ class QuizTab(QWidget):
 
     def _show_run(self, run: QuizRun, answers: list[SampleAnswer]) -> None:
         self.run, self.answers = run, answers
+        self.prompts = self.store.prompts(run.id)
         self._cache.clear()
         self.settings.show_settings(run.settings)
         self.class_mode.restart()
@@ -289,7 +307,7 @@ class QuizTab(QWidget):
         if self.run is None:
             return
         self.summary = summarize(self.run.pairs, self.answers, self.run.settings, self._cache)
-        self.results.show_results(self.summary, self.answers, self.run.settings)
+        self.results.show_results(self.summary, self.answers, self.run.settings, self.prompts)
         self.class_mode.set_results(self.summary, self.answers)
 
     def refresh_runs(self) -> None:

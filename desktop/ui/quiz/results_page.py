@@ -1,6 +1,7 @@
 """Step 3: what the model knows. Per question: accuracy over the K answers, how much the
 answers agree, the model's confidence, the verdict, and open-book accuracy; the charts;
-every answer of the selected question with its grade; and the training-set export."""
+every answer of the selected question with its grade and, one click away, the exact
+prompt it got; and the training-set export."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QUrl, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -24,18 +25,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.quiz.interrogation import SampleAnswer
+from desktop.core.quiz.interrogation import Mode, SampleAnswer
 from desktop.core.quiz.results import ModeResult, QuestionResult, QuizSummary
 from desktop.core.quiz.settings import DEFAULT_REFUSAL, QuizSettings
 from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
 from desktop.ui.app_settings import AppSettings
-from desktop.ui.quiz.answers_html import answers_html, summary_text
-from desktop.ui.quiz.quiz_charts import QuizCharts
+from desktop.ui.quiz.answers_html import (
+    PROMPT_LINK,
+    Prompts,
+    answers_html,
+    asking_text,
+    summary_text,
+)
+from desktop.ui.quiz.prompt_view import PromptView
+from desktop.ui.quiz.quiz_charts import VERDICT_COLOURS, QuizCharts
 from desktop.ui.widgets.file_places import suggested
 from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 
-VERDICT_COLOURS = {"knows": "#2E7D32", "doesn't know": "#C62828", "unsure": "#B26A00"}
+__all__ = ["VERDICT_COLOURS", "ResultsPage"]
 
 
 def _percent(m: ModeResult | None) -> str:
@@ -68,6 +76,9 @@ class ResultsPage(QWidget):
         self.summary_label = MessageLabel("No run yet: make some questions, then Run.")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextFormat(Qt.TextFormat.RichText)
+        self.asking_label = MessageLabel("", plain=True)
+        self._prompts: Prompts = {}
+        self.prompt_view: PromptView | None = None
         self.table_model: RecordTableModel[QuestionResult] = RecordTableModel(COLUMNS)
         self.table = QTableView()
         self.table.setModel(self.table_model)
@@ -79,6 +90,8 @@ class ResultsPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
         self.answers_view = QTextBrowser()
+        self.answers_view.setOpenLinks(False)  # "prompt:…" links open the prompt here
+        self.answers_view.anchorClicked.connect(self._on_link)
         self.charts = QuizCharts()
         self.refusal = QLineEdit(DEFAULT_REFUSAL)
         self.refusal.setToolTip("What the model should say where it does not know")
@@ -98,6 +111,7 @@ class ResultsPage(QWidget):
         tv = QVBoxLayout(top)
         tv.setContentsMargins(0, 0, 0, 0)
         tv.addWidget(self.summary_label)
+        tv.addWidget(self.asking_label)
         tv.addWidget(self.table, 1)
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self.answers_view)
@@ -123,13 +137,19 @@ class ResultsPage(QWidget):
         self._stored.set("quiz/unsure_refuses", self.unsure_refuses.isChecked())
 
     def show_results(
-        self, summary: QuizSummary, answers: Sequence[SampleAnswer], settings: QuizSettings
+        self,
+        summary: QuizSummary,
+        answers: Sequence[SampleAnswer],
+        settings: QuizSettings,
+        prompts: Prompts | None = None,
     ) -> None:
         row = self.table.currentIndex().row()
         self._summary, self._settings = summary, settings
         self._answers = list(answers)
+        self._prompts = prompts or {}
         self.table_model.set_records(summary.questions)
         self.summary_label.setText(summary_text(summary))
+        self.asking_label.setText(asking_text(settings))
         self.charts.show_summary(summary)
         self.export_button.setEnabled(any(q.verdict for q in summary.questions))
         if 0 <= row < len(summary.questions):
@@ -146,9 +166,27 @@ class ResultsPage(QWidget):
         if q is None:
             self.answers_view.setHtml("<i>Select a question to see every answer.</i>")
             return
-        self.answers_view.setHtml(
-            answers_html(q, [a for a in self._answers if a.question_index == q.index])
-        )
+        mine = [a for a in self._answers if a.question_index == q.index]
+        self.answers_view.setHtml(answers_html(q, mine, self._prompts))
+
+    @Slot(QUrl)
+    def _on_link(self, url: QUrl) -> None:
+        scheme, _, rest = url.toString().partition(":")
+        index, _, mode = rest.partition(":")
+        if scheme == PROMPT_LINK and index.isdigit():
+            self.show_prompt(int(index), mode)  # type: ignore[arg-type]
+
+    def show_prompt(self, index: int, mode: Mode) -> PromptView | None:
+        """The prompt question `index` got in `mode`, in a window of its own."""
+        prompt = self._prompts.get((index, mode))
+        questions = self._summary.questions if self._summary else []
+        if prompt is None or not 0 <= index < len(questions):
+            return None
+        if self.prompt_view is not None:
+            self.prompt_view.close()
+        self.prompt_view = PromptView(questions[index].pair.question, mode, prompt, self)
+        self.prompt_view.show()
+        return self.prompt_view
 
     @Slot()
     def _choose_export(self) -> None:

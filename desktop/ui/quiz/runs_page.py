@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.quiz.quiz_store import QuizRun
-from desktop.core.quiz.results import QuizSummary
+from desktop.core.quiz.results import VERDICTS, QuizSummary
+from desktop.ui.quiz.answers_html import asking_text
 from desktop.ui.quiz.run_comparison import RunComparison
 from desktop.ui.widgets.record_table import Column, RecordTableModel
 
@@ -44,12 +45,14 @@ COLUMNS: list[Column[RunRow]] = [
     Column("Questions", lambda r: str(len(r.run.pairs)), sort_key=lambda r: len(r.run.pairs),
            align_right=True),
     Column("K", lambda r: str(r.run.settings.samples), align_right=True),
+    Column("Asked as", lambda r: r.run.settings.asked_as or "chat (old run)",
+           tooltip=lambda r: asking_text(r.run.settings)),
     Column("Closed book", lambda r: _share(r.summary.closed_accuracy),
            sort_key=lambda r: r.summary.closed_accuracy or -1.0, align_right=True),
     Column("Open book", lambda r: _share(r.summary.open_accuracy),
            sort_key=lambda r: r.summary.open_accuracy or -1.0, align_right=True),
-    Column("Knows · not · unsure",
-           lambda r: "{} · {} · {}".format(*r.summary.verdicts.values())),
+    Column("Knows · hallucinates · doesn't know · unsure",
+           lambda r: " · ".join(str(r.summary.verdicts[v]) for v in VERDICTS)),
     Column("Status", lambda r: r.run.status),
 ]  # fmt: skip
 
