@@ -2,17 +2,16 @@
 at every evaluation and at the end) with pause, resume and stop between any two steps —
 so a closed app or a crash loses at most a few steps.
 
-Metrics go into a queue the GUI thread drains on a timer (one batch signal per tick):
-a fast tiny model makes hundreds of steps a second, and a signal per step would flood
-the event loop.
+Each step's metrics are published to the job (`JobControl.publish`), which the GUI
+thread collects 20 times a second into one `metrics` batch: a fast tiny model makes
+hundreds of steps a second, and a signal per step would flood the event loop.
 """
 
 from __future__ import annotations
 
-import collections
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.core.train.config import TrainConfig
 from desktop.core.train.run_training import TrainingOutcome
@@ -20,22 +19,17 @@ from desktop.core.train.trained_tokenizer import TrainedTokenizer
 from desktop.core.train.trainer import StepMetrics, TrainingRun
 from desktop.engine.background import BackgroundJob, JobControl
 
-DRAIN_MS = 50
-
 
 class TrainingSession(QObject):
     phase = Signal(str)  # what the worker is doing now, in words
     preparing = Signal(object, object)  # done, total: training the tokenizer
-    metrics = Signal(object)  # list[StepMetrics] since the last drain
+    metrics = Signal(object)  # list[StepMetrics] since the last batch
     finished = Signal(object)  # TrainingOutcome
     failed = Signal(object)  # the exception
 
     def __init__(self) -> None:
         super().__init__()
-        self._queue: collections.deque[StepMetrics] = collections.deque()
         self._job: BackgroundJob | None = None
-        self._timer = QTimer(self, interval=DRAIN_MS)
-        self._timer.timeout.connect(self._drain)
         self.run: TrainingRun | None = None
 
     @property
@@ -57,7 +51,6 @@ class TrainingSession(QObject):
 
         if self._job is not None:
             raise RuntimeError("a training run is already going")
-        queue = self._queue
         job = TrainingJob(config, corpus, folder, tokenizer, run, prompt,
                           policy=ThreadPolicy.LEAVE_A_CORE)  # fmt: skip
 
@@ -67,7 +60,7 @@ class TrainingSession(QObject):
             outcome = None
             for event in run_training(job, control):
                 if isinstance(event, StepMetrics):
-                    queue.append(event)
+                    control.publish(event)
                 elif isinstance(event, Ready):
                     self.run = event.run
                 elif isinstance(event, Finished):
@@ -77,11 +70,11 @@ class TrainingSession(QObject):
 
         background = BackgroundJob(work, name="training")
         background.progressed.connect(self.preparing.emit)
+        background.partial.connect(self.metrics.emit)
         background.status_changed.connect(self.phase.emit)
         background.succeeded.connect(self._on_done)
         background.failed.connect(self._on_failed)
         self._job = background.start()
-        self._timer.start()
 
     def pause(self) -> None:
         if self._job is not None:
@@ -96,14 +89,6 @@ class TrainingSession(QObject):
         if self._job is not None:
             self._job.cancel(disconnect=False)
 
-    @Slot()
-    def _drain(self) -> None:
-        batch = []
-        while self._queue:
-            batch.append(self._queue.popleft())
-        if batch:
-            self.metrics.emit(batch)
-
     @Slot(object)
     def _on_done(self, outcome: TrainingOutcome) -> None:
         self._end()
@@ -116,8 +101,6 @@ class TrainingSession(QObject):
 
     def _end(self) -> None:
         self._job = None
-        self._timer.stop()
-        self._drain()
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """The app is closing: stop (saving the run) and wait for the step to end."""
