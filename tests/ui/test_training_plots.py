@@ -149,7 +149,8 @@ def test_the_x_range_grows_in_steps_until_the_user_takes_over(
     plots: TrainingPlots, qtbot: Any
 ) -> None:
     """Each change of the x range re-lays out the axis labels: it may change only when the
-    curve outgrows it, to the next 1-2-5 step; once the user pans, their view stays."""
+    curve outgrows it, to the next 1-2-5 step; a finished run fits its curve; once the user
+    pans, their view stays."""
     from desktop.ui.train.training_plots import stepped_end
 
     assert [stepped_end(v) for v in (0, 1, 9, 10, 95, 96, 180, 4000)] == [
@@ -162,6 +163,8 @@ def test_the_x_range_grows_in_steps_until_the_user_takes_over(
         plots._drain()  # one redraw per step: the worst case
     assert box.viewRange()[0] == [0, 500]
     assert sorted(set(ends)) == [2, 5, 10, 20, 50, 100, 200, 500]
+    plots.settle()  # the run ended: no room left for steps that will not come
+    assert box.viewRange()[0] == pytest.approx([0, 306])
     box.sigRangeChangedManually.emit([True, False])  # as a drag does
     box.setXRange(100, 150, padding=0)
     for step in range(301, 600):

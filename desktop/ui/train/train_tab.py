@@ -184,6 +184,7 @@ class TrainTab(QWidget):
     def _on_finished(self, outcome: TrainingOutcome) -> None:
         self.outcome = outcome
         self._set_running(False)
+        self.plots.settle()
         how = "Stopped" if outcome.stopped_early else "Done"
         self.status.setText(f"{how} at step {outcome.run.step}; saved in {outcome.folder}.")
         self._record_end(outcome.run, "stopped" if outcome.stopped_early else "done")

@@ -67,6 +67,7 @@ class TrainingPlots(QWidget):
         self._dirty = False
         self._x_right: float | None = None  # the stepped x range's end, while following
         self._follow = True  # False once the user pans or zooms: their view stays
+        self._settled = False  # a finished run: the x axis fits the curve, no room to grow
 
         self._loss_plot = _plot()
         self._lr_plot = _plot()
@@ -115,6 +116,7 @@ class TrainingPlots(QWidget):
 
     def add(self, metrics: StepMetrics) -> None:
         """Record one step; drawing waits for the timer, so this costs a few appends."""
+        self._settled = False
         self._append(
             metrics.step,
             metrics.tokens_seen,
@@ -129,9 +131,16 @@ class TrainingPlots(QWidget):
         self._reset()
         for p in points:
             self._append(p["step"], p["tokens"], p["loss"], p["lr"], p.get("val_loss"))
+        self.settle()
+
+    def settle(self) -> None:
+        """The run is over (or a saved one is shown): draw what is pending, and fit the x
+        axis to the curve instead of leaving room for steps that will not come."""
+        self._settled = True
         self._redraw(fit=True)
 
     def clear(self) -> None:
+        self._settled = False
         self._reset()
         self._redraw(fit=True)
 
@@ -207,7 +216,7 @@ class TrainingPlots(QWidget):
             self._step_x_range(float(x[-1]) if len(x) else 1.0)
 
     def _step_x_range(self, last: float) -> None:
-        right = stepped_end(last)
+        right = max(last, 1.0) * 1.02 if self._settled else stepped_end(last)
         if right != self._x_right:
             self._x_right = right
             for plot in (self._loss_plot, self._lr_plot):
