@@ -8,8 +8,8 @@ changed once a process has painted anything: Qt's raster engine hands every fill
 more pixel rows to a pool of helper threads and waits for them
 (`QT_THREAD_PARALLEL_FILLS`), so a repaint stalls until those threads get a core — and
 the training thread holds one. `QT_NO_GUI_THREADPOOL=1` (read once, at the first paint)
-keeps the fills on the GUI thread. The app does not set it yet; the second child
-measures what it would change.
+keeps the fills on the GUI thread. The app sets it at start-up (`desktop/app.py`); the
+second child measures Qt's default, with the helper threads, for comparison.
 
 Quick mode: 50 KB of text, 1 s per preset.
 """
@@ -39,6 +39,8 @@ def _training_phase(text: str) -> bool:
 def _measure(text: str, folder: str, no_pool: bool, conn: Any) -> None:
     if no_pool:
         os.environ["QT_NO_GUI_THREADPOOL"] = "1"
+    else:
+        os.environ.pop("QT_NO_GUI_THREADPOOL", None)
     os.environ["DEEPDIVE_HOME"] = folder
     conn.send(_stalls(text, Path(folder)))
     conn.close()
@@ -97,7 +99,7 @@ def _stalls(text: str, folder: Path) -> dict[str, Any]:
 def gui_stalls(text: str, home: Path) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     out: dict[str, Any] = {}
-    for label, no_pool in (("as_the_app_is", False), ("qt_no_gui_threadpool", True)):
+    for label, no_pool in (("as_the_app_is", True), ("qt_fill_threads", False)):
         folder = home / f"gui-{label}"
         folder.mkdir()
         receive, send = context.Pipe(duplex=False)

@@ -121,7 +121,7 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert opened["table_2000_columns"]["mode"] != "markdown"
     if script == "bench_train.py":  # every part ran, through the app's own training loop
         assert figures["tiny_run"]["steps"] == 10 and figures["learning"]["steps_done"] == 10
-        assert set(figures["gui_stall"]) == {"as_the_app_is", "qt_no_gui_threadpool"}
+        assert set(figures["gui_stall"]) == {"as_the_app_is", "qt_fill_threads"}
         assert figures["throughput"]["micro_batch_sweep"]["chosen_vs_best"] > 0
     if script == "bench_sandbox.py":  # every run printed, and its first byte was seen
         assert all(run["first_output_s"] > 0 for run in figures["runs"])

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.core.gguf_writer import FileType
 from desktop.core.train.run_training import TrainingOutcome
-from desktop.engine.background import BackgroundJob
+from desktop.engine.jobs import Jobs
 
 
 def gguf_path(outcome: TrainingOutcome, file_type: FileType, library: Path) -> Path:
@@ -30,7 +30,7 @@ class GgufExport(QObject):
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        self._job: BackgroundJob | None = None
+        self.jobs = Jobs(self)
 
     def start(
         self, outcome: TrainingOutcome, target: Path, file_type: FileType, run_id: int | None
@@ -40,13 +40,11 @@ class GgufExport(QObject):
         from desktop.core.train.trainer import export_gguf
 
         name = f"deepdive-{run_name(outcome)}"
-        job = BackgroundJob(
+        self.jobs.start(
+            "export",
             lambda _c: export_gguf(
                 outcome.run, outcome.tokenizer, target, name=name, file_type=file_type
             ),
-            name="export",
+            done=lambda path: self.written.emit(path, run_id),
+            failed=self.failed.emit,
         )
-        # Connected in the GUI thread, so these run there, not on the worker.
-        job.succeeded.connect(lambda path: self.written.emit(path, run_id))
-        job.failed.connect(lambda exc: self.failed.emit(exc))
-        self._job = job.start()
