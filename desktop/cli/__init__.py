@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli.quiz_command import add_quiz_parser
 
     add_quiz_parser(commands)
+    from desktop.cli.rl_command import add_rl_parsers
+
+    add_rl_parsers(commands)
     from desktop.cli.run_code_command import add_run_code_parser
 
     add_run_code_parser(commands)
@@ -79,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.train_command import train_command
 
         return train_command(args)
+    if args.command in ("rl", "rlhf"):
+        from desktop.cli.rl_command import rl_command, rlhf_command
+
+        return rl_command(args) if args.command == "rl" else rlhf_command(args)
     if args.command == "quiz":
         from desktop.cli.quiz_command import quiz_command
 

@@ -6,11 +6,18 @@ a weight per position says how much that prediction counts — 1 everywhere for
 pretraining, 1 on the assistant's tokens and 0 elsewhere for fine-tuning (a loss mask),
 an advantage per token for a policy-gradient update. `run_training` takes any
 `DataSource` and splits its batches into micro-batches (`Batch.parts`) sized to the cache.
+
+Two things the plain weighted mean cannot say: a policy-gradient batch's weights (the
+advantages) sum to about zero, so it gives its own `denominator` (the tokens it scores);
+and rows that belong together (a reward model's chosen and rejected answer) give a
+`row_group`, so no micro-batch splits them. A batch made by sampling from the model
+reports what it measured on the way (`figures`: the rollouts' mean reward, …).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +32,9 @@ class Batch:
     inputs: Ids  # (rows, time) token ids
     targets: Ids  # (rows, time): the id that should follow each input position
     weights: Weights | None = None  # (rows, time); None: every target counts once
+    denominator: float | None = None  # what the summed loss is divided by; None: the weight
+    row_group: int = 1  # rows that stay together in one micro-batch (a preference pair: 2)
+    figures: Mapping[str, Any] = field(default_factory=dict)  # measured making the batch
 
     @property
     def rows(self) -> int:
@@ -36,19 +46,24 @@ class Batch:
 
     @property
     def normaliser(self) -> float:
-        """What the batch's summed loss is divided by: the total weight, so the loss is a
-        mean per scored token whatever the mask."""
+        """What the batch's summed loss is divided by: its own `denominator`, else the
+        total weight, so the loss is a mean per scored token whatever the mask."""
+        if self.denominator is not None:
+            return self.denominator
         return float(self.weights.sum()) if self.weights is not None else float(self.tokens)
 
     def parts(self, rows: int) -> list[Batch]:
-        """Consecutive slices of at most `rows` rows (views, no copies)."""
+        """Consecutive slices of at most `rows` rows (views, no copies); with a
+        `row_group`, of a whole number of groups (at least one)."""
+        rows = max(self.row_group, rows - rows % self.row_group)
         if rows >= self.rows:
             return [self]
         return [self._slice(start, start + rows) for start in range(0, self.rows, rows)]
 
     def _slice(self, start: int, stop: int) -> Batch:
         weights = self.weights[start:stop] if self.weights is not None else None
-        return Batch(self.inputs[start:stop], self.targets[start:stop], weights)
+        return Batch(self.inputs[start:stop], self.targets[start:stop], weights,
+                     self.denominator, self.row_group)  # fmt: skip
 
 
 class DataSource(Protocol):

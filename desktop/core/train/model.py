@@ -99,6 +99,16 @@ def forward(params: Params, shape: LlamaShape, tokens: IntArray) -> tuple[Array,
     logits[b, t] scores every possible next token after tokens[b, : t + 1]; the causal mask
     in attention guarantees that position t never sees a later token.
     """
+    final, cache = forward_hidden(params, shape, tokens)
+    logits = final @ output_weight(params, shape).T
+    return logits.reshape(*tokens.shape, shape.vocab_size), cache
+
+
+def forward_hidden(
+    params: Params, shape: LlamaShape, tokens: IntArray
+) -> tuple[Array, ForwardCache]:
+    """The network up to the output head: each position's final normalised state,
+    (batch * time, dim). A reward model reads a score from it instead of logits."""
     batch, time = tokens.shape
     if time > shape.context_length:
         raise ValueError(f"{time} tokens do not fit the context of {shape.context_length}")
@@ -133,9 +143,7 @@ def forward(params: Params, shape: LlamaShape, tokens: IntArray) -> tuple[Array,
         layers.append(LayerCache(norm1, attn, norm2, ffn))
 
     final, out_norm = rmsnorm_forward(x, params["output_norm.weight"], shape.norm_eps)
-    logits = final @ output_weight(params, shape).T
-    cache = ForwardCache(tokens, layers, out_norm, final)
-    return logits.reshape(batch, time, shape.vocab_size), cache
+    return final, ForwardCache(tokens, layers, out_norm, final)
 
 
 def backward(params: Params, shape: LlamaShape, cache: ForwardCache, dlogits: Array) -> Params:
@@ -144,12 +152,27 @@ def backward(params: Params, shape: LlamaShape, cache: ForwardCache, dlogits: Ar
     Runs the forward pass in reverse. At each residual `x = x + f(x)` the gradient flows
     both straight through and through f, and the two are added.
     """
-    grads: Params = {}
     dlogits = dlogits.reshape(-1, shape.vocab_size)
     # logits = final @ w_out.T
     d_out = dlogits.T @ cache.final
-    dx: Array = dlogits @ output_weight(params, shape)
-    dx, grads["output_norm.weight"] = rmsnorm_backward(dx, cache.output_norm)
+    return backward_hidden(params, shape, cache, dlogits @ output_weight(params, shape), d_out)
+
+
+def backward_hidden(
+    params: Params,
+    shape: LlamaShape,
+    cache: ForwardCache,
+    d_final: Array,
+    d_out: Array | None = None,
+) -> Params:
+    """Gradients of every parameter of the network, given d loss / d (final state)
+    (batch * time, dim) and the output head's own gradient `d_out` (None: the head was
+    not used, as in a reward model; its gradient is 0). Parameters that are not the
+    network's (a reward model's head) are left to the caller."""
+    grads: Params = {}
+    if d_out is None:
+        d_out = np.zeros_like(output_weight(params, shape))
+    dx, grads["output_norm.weight"] = rmsnorm_backward(d_final, cache.output_norm)
 
     for i in reversed(range(shape.n_layers)):
         p, layer = f"blk.{i}.", cache.layers[i]
@@ -176,7 +199,7 @@ def backward(params: Params, shape: LlamaShape, cache: ForwardCache, dlogits: Ar
     else:
         grads["output.weight"] = d_out
     grads["token_embd.weight"] = d_embd
-    return {name: grads[name] for name in params}  # in the file's order
+    return {name: grads[name] for name in params if name in grads}  # in the file's order
 
 
 def loss_and_grads(

@@ -1,5 +1,5 @@
 """The one training loop every caller shares: the Train tab (on a worker thread), the
-command line, and next the post-training and reinforcement-learning tabs.
+command line, the Reinforce tab (RL and its reward model), and next the post-training tab.
 
     for event in run_training(TrainingJob(config, corpus="stdlib", folder=out), token):
         match event:
@@ -13,6 +13,9 @@ samples, saving the run at every evaluation and at the end (atomically), pause a
 between steps (`JobState`), and how the machine is used (`compute.py`: micro-batches,
 threads, kept memory, priority). A fine-tuning run passes its own `data` (batches with a
 loss mask) and, if it needs one, another `objective`; everything else is the same loop.
+Reinforcement learning passes a `data` that samples its batches from the run's own model
+(advantages as weights), and an `evaluation` (pass@k) in place of the held-out loss; a
+reward model passes pairs of answers and a scalar-head `objective`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from desktop.core.train.job_state import JobState
 from desktop.core.train.sampling import RegurgitationMeter
 from desktop.core.train.step import NEXT_TOKEN, Accumulator, Objective
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
-from desktop.core.train.trainer import StepMetrics, TrainingRun, train
+from desktop.core.train.trainer import Evaluation, StepMetrics, TrainingRun, train
 
 PAUSE_POLL_S = 0.05
 CHECKPOINT = "checkpoint.npz"
@@ -56,6 +59,7 @@ class TrainingJob:
     data: DataSource | None = None  # given batches (fine-tuning): needs `tokenizer`
     objective: Objective = field(default=NEXT_TOKEN)
     compute: Compute | None = None  # None: planned from the policy and this CPU's cache
+    evaluation: Evaluation | None = None  # None: held-out loss and a text sample
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,9 +103,9 @@ def run_training(job: TrainingJob, state: JobState) -> Generator[TrainingEvent, 
         stopped, saved_at = False, None
         with Accumulator(job.objective, compute.micro_rows, compute.workers) as accumulator:
             steps = train(run, ready.data, ready.tokenizer, prompt=job.prompt, meter=meter,
-                          accumulator=accumulator)  # fmt: skip
+                          accumulator=accumulator, evaluation=job.evaluation)  # fmt: skip
             for metrics in steps:
-                if folder is not None and metrics.val_loss is not None:
+                if folder is not None and metrics.evaluated:
                     save_checkpoint(folder / CHECKPOINT, run.checkpoint())
                     saved_at = run.step
                 yield metrics

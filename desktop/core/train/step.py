@@ -69,8 +69,7 @@ class Accumulator:
         self, params: Params, shape: LlamaShape, batch: Batch
     ) -> tuple[float, Params]:
         parts = batch.parts(self.micro_rows)
-        # One part: the plain mean, bit for bit what an unsplit step computes.
-        normaliser = batch.normaliser if len(parts) > 1 else None
+        normaliser = _normaliser(batch, parts)
         total_loss, total = 0.0, None
         for loss, grads in self._map(
             lambda part: self.objective.loss_and_grads(params, shape, part, normaliser), parts
@@ -86,7 +85,7 @@ class Accumulator:
 
     def loss(self, params: Params, shape: LlamaShape, batch: Batch) -> float:
         parts = batch.parts(self.micro_rows)
-        normaliser = batch.normaliser if len(parts) > 1 else None
+        normaliser = _normaliser(batch, parts)
         losses = self._map(lambda part: self.objective.loss(params, shape, part, normaliser), parts)
         return float(sum(losses))
 
@@ -105,3 +104,11 @@ class Accumulator:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _normaliser(batch: Batch, parts: list[Batch]) -> float | None:
+    """The whole batch's normaliser for its parts. One part without a denominator of its
+    own: None, the plain mean, bit for bit what an unsplit step computes."""
+    if len(parts) > 1 or batch.denominator is not None:
+        return batch.normaliser
+    return None

@@ -10,7 +10,7 @@ pause or stop between any two steps — and the loop itself stays a plain, reada
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,10 @@ class StepMetrics:
     train_eval_loss: float | None = None  # the same measure on training data: the gap
     sample: str | None = None  # at sample steps
     regurgitation: float | None = None  # share of the sample's 12-token runs in the data
+    evaluated: bool = False  # an evaluation step (the run is saved before it is reported)
+    # What else the step measured, by name: the batch's own (a rollout's mean reward) and
+    # an `Evaluation`'s (held-out pass@1, graded samples); JSON-serialisable values.
+    figures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def eta_s(self) -> float:
@@ -67,10 +71,15 @@ class TrainingRun:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, config: TrainConfig, n_vocab: int) -> TrainingRun:
-        """A fresh model for a tokenizer of `n_vocab` tokens (what BPE really produced)."""
+    def start(cls, config: TrainConfig, n_vocab: int, params: Params | None = None) -> TrainingRun:
+        """A fresh model for a tokenizer of `n_vocab` tokens (what BPE really produced), or
+        a new run from `params` (copied: fine-tuning or RL from a finished model), with a
+        fresh optimiser and step 0."""
         shape = replace(config.shape(), vocab_size=n_vocab)
-        params = init_params(shape, config.seed)
+        if params is None:
+            params = init_params(shape, config.seed)
+        else:
+            params = {name: p.copy() for name, p in params.items()}
         optimizer = AdamW(params, weight_decay=config.weight_decay)
         return cls(config, shape, params, optimizer, np.random.default_rng(config.seed))
 
@@ -114,6 +123,9 @@ class TrainingRun:
         return self.step >= self.config.steps
 
 
+Evaluation = Callable[[TrainingRun], dict[str, Any]]
+
+
 def train(
     run: TrainingRun,
     data: DataSource,
@@ -122,12 +134,15 @@ def train(
     prompt: str = "",
     meter: RegurgitationMeter | None = None,
     accumulator: Accumulator | None = None,
+    evaluation: Evaluation | None = None,
 ) -> Generator[StepMetrics, None, None]:
     """Train until `run.config.steps`; one yield per step. Samples need `tokenizer`.
 
     `accumulator` says what loss is minimised and how a batch is cut into micro-batches
     and spread over threads (`step.py`); by default, next-token prediction on the whole
-    batch at once."""
+    batch at once. `evaluation`, if given, is what an evaluation step measures instead of
+    the loss on held-out batches and a text sample: RL's pass@k on held-out prompts with
+    its graded answers, a reward model's accuracy on held-out pairs."""
     c = run.config
     own = accumulator is None
     step_of = accumulator or Accumulator(NEXT_TOKEN, c.batch_size)
@@ -158,14 +173,21 @@ def train(
                 grad_norm,
                 run.elapsed_s,
                 run.tokens_seen / max(run.elapsed_s, 1e-9),
+                figures=dict(batch.figures),
             )
-            if run.step % c.eval_every == 0 or run.done:
+            evaluating = run.step % c.eval_every == 0 or run.done
+            if evaluating and evaluation is not None:
+                metrics = replace(metrics, evaluated=True,
+                                  figures=metrics.figures | evaluation(run))  # fmt: skip
+            elif evaluating:
                 metrics = replace(
                     metrics,
+                    evaluated=True,
                     val_loss=evaluate(run, data, validation=True, accumulator=step_of),
                     train_eval_loss=evaluate(run, data, validation=False, accumulator=step_of),
                 )
-            if tokenizer is not None and (run.step % c.sample_every == 0 or run.done):
+            sampling = run.step % c.sample_every == 0 or run.done
+            if tokenizer is not None and evaluation is None and sampling:
                 ids = sample_ids(run, tokenizer, prompt)
                 copied = meter.share_copied(ids) if meter is not None else None
                 text = readable_text(tokenizer.decode_bytes(ids))
@@ -244,4 +266,4 @@ def _point(m: StepMetrics) -> dict[str, Any]:
         point |= {"val_loss": m.val_loss, "train_eval_loss": m.train_eval_loss}
     if m.sample is not None:  # so a reopened run shows what its model wrote
         point |= {"sample": m.sample, "regurgitation": m.regurgitation}
-    return point
+    return point | m.figures

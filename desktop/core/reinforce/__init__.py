@@ -1,0 +1,1 @@
+"""Reinforcement learning: tasks a program can check, RL on them, and RLHF."""

@@ -1,0 +1,293 @@
+"""RL with verifiable rewards: make a start model (pretrain, SFT stopped part-way), run
+RL on it with live curves and graded answers, pause or stop, spend the same time on more
+SFT for the AlphaGo comparison, export the result and chat with it.
+
+Every long job runs through `Jobs` on a worker thread with the app's thread policy (one
+core for training, one for the window); the core generators report through
+`JobControl.publish`, delivered here in batches 20 times a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from desktop.core.data_problems import ReadOnlyDatabase
+from desktop.core.reinforce.folders import RUNS_PREFIX, new_folder, reinforce_dir
+from desktop.core.reinforce.rl_run import Baseline, more_sft, rl_job, run_rl
+from desktop.core.reinforce.start_model import StartModel, Stage, load_start_model, make_start_model
+from desktop.core.train.compute import ThreadPolicy
+from desktop.core.train.run_training import Finished, TrainingOutcome
+from desktop.core.train.runs_store import RunsStore
+from desktop.core.train.trainer import StepMetrics
+from desktop.engine.background import JobControl
+from desktop.engine.jobs import Jobs
+from desktop.ui.reinforce.rl_controls import RLControls
+from desktop.ui.reinforce.rl_progress import RLProgress
+
+APP = ThreadPolicy.LEAVE_A_CORE
+
+
+class RLPage(QWidget):
+    exported = Signal(str)
+    chat_requested = Signal(str)
+    running_changed = Signal(bool)
+
+    def __init__(self, store: RunsStore) -> None:
+        super().__init__()
+        self.store = store
+        self.controls = RLControls()
+        self.progress = RLProgress()
+        self.jobs = Jobs(self)
+        self.start_model: StartModel | None = None
+        self.outcome: TrainingOutcome | None = None  # the last RL run
+        self.run_id: int | None = None
+        self._kind = ""  # the job under way: start, rl, sft
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(300)
+        splitter = QSplitter()
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.progress)
+        splitter.setSizes([320, 700])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        c = self.controls
+        c.make_button.clicked.connect(self.make_start)
+        c.run_button.clicked.connect(self.run_rl)
+        c.pause_button.clicked.connect(self.toggle_pause)
+        c.stop_button.clicked.connect(self.stop)
+        c.compare_button.clicked.connect(self.compare_with_sft)
+        c.export_button.clicked.connect(lambda: self.export())
+        c.start.currentIndexChanged.connect(self._on_start_chosen)
+        self._set_busy(False)
+        self._on_start_chosen()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._kind)
+
+    # ---- the start model -------------------------------------------------------------
+
+    @Slot()
+    def make_start(self) -> None:
+        recipe = self.controls.recipe()
+        folder = new_folder(reinforce_dir(), f"start-{recipe.task}")
+
+        def work(control: JobControl) -> Path:
+            for event in make_start_model(recipe, folder, control, APP):
+                control.publish(event)
+            return folder
+
+        self.progress.clear()
+        self._begin("start", f"Pretraining a {recipe.task} model…")
+        self.jobs.start("start", work, done=self._on_start_made, failed=self._failed,
+                        partial=self._on_start_events)  # fmt: skip
+
+    def _on_start_events(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, Stage):
+                self._stage = event.name
+            elif isinstance(event, StepMetrics) and event.evaluated:
+                f = event.figures
+                if "pass_at_1" in f:
+                    self.controls.status.setText(
+                        f"Fine-tuning: step {event.step}, first try right {f['pass_at_1']:.0%} "
+                        f"of held-out questions (stops at {self.controls.target.value()} %)")  # fmt: skip
+                    self.progress.samples.show_now(f.get("samples", []),
+                                                   f"Start model at SFT step {event.step}")  # fmt: skip
+                else:
+                    self.controls.status.setText(
+                        f"Pretraining: step {event.step}/{event.total_steps}, loss "
+                        f"{event.loss:.3f}")  # fmt: skip
+
+    def _on_start_made(self, folder: Path) -> None:
+        self._end()
+        self.controls.reload_starts(select=folder)
+        self._on_start_chosen()
+        if self.start_model is not None:
+            p1 = self.start_model.figures.get("pass_at_1")
+            share = f"{p1:.0%}" if isinstance(p1, float) else "?"
+            self.controls.status.setText(f"Start model ready: first try right {share} of "
+                                         "held-out questions. Run RL.")  # fmt: skip
+
+    @Slot()
+    def _on_start_chosen(self) -> None:
+        listing = self.controls.chosen_start()
+        self.start_model = None
+        if listing is not None:
+            try:
+                self.start_model = load_start_model(listing.folder)
+            except (OSError, ValueError, KeyError) as exc:
+                self.controls.status.setText(f"⚠ Cannot read that start model: {exc}")
+        self._set_busy(False)
+
+    # ---- RL ----------------------------------------------------------------------------
+
+    @Slot()
+    def run_rl(self) -> None:
+        start = self.start_model
+        if start is None or self.busy:
+            return
+        settings = self.controls.rl_settings()
+        folder = new_folder(start.folder, "rl")
+        with contextlib.suppress(ReadOnlyDatabase):
+            self.run_id = self.store.add(folder, f"{RUNS_PREFIX}rl:{start.recipe.task}",
+                                         start.config)  # fmt: skip
+        job = rl_job(start, settings, folder, policy=APP)
+
+        def work(control: JobControl) -> TrainingOutcome | None:
+            outcome = None
+            for event in run_rl(job, control):
+                if isinstance(event, Finished):
+                    outcome = event.outcome
+                else:
+                    control.publish(event)
+            return outcome
+
+        self.progress.clear()
+        self.outcome = None
+        self._begin("rl", "Sampling the start model's answers to the held-out questions…")
+        self.jobs.start("rl", work, done=self._on_rl_done, failed=self._failed,
+                        partial=self._on_rl_events)  # fmt: skip
+
+    def _on_rl_events(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, Baseline):
+                self.progress.baseline(event.figures)
+                self.controls.status.setText("RL: the model practises, the verifier scores…")
+            elif isinstance(event, StepMetrics):
+                self.progress.step(event)
+
+    def _on_rl_done(self, outcome: TrainingOutcome | None) -> None:
+        self._end()
+        self.outcome = outcome
+        if outcome is None:
+            return
+        how = "Stopped" if outcome.stopped_early else "Done"
+        self.controls.status.setText(
+            f"{how} at step {outcome.run.step}. Export it to chat with it, or spend the same "
+            "time on more SFT to compare.")  # fmt: skip
+        self._record("stopped" if outcome.stopped_early else "done", outcome.run.step)
+        self._set_busy(False)
+
+    # ---- the AlphaGo comparison --------------------------------------------------------
+
+    @Slot()
+    def compare_with_sft(self) -> None:
+        start, outcome = self.start_model, self.outcome
+        if start is None or outcome is None or self.busy:
+            return
+        seconds = outcome.run.elapsed_s
+
+        def work(control: JobControl) -> None:
+            for event in more_sft(start, seconds, control, policy=APP):
+                control.publish(event)
+
+        self.progress.compare.clear("more SFT")
+        self._begin("sft", f"More SFT for {seconds:.0f} s of training, as RL had…")
+        self.jobs.start("sft", work, done=lambda _: self._on_compared(), failed=self._failed,
+                        partial=lambda events: [self.progress.more_sft(e) for e in events
+                                                if isinstance(e, StepMetrics)])  # fmt: skip
+
+    def _on_compared(self) -> None:
+        self._end()
+        rl = self.progress.compare.data("RL")[1]
+        sft = self.progress.compare.data("more SFT")[1]
+        if rl and sft:
+            self.controls.status.setText(
+                f"Same training time: RL reached {rl[-1]:.0%} first-try, more SFT {sft[-1]:.0%} "
+                f"(from {rl[0]:.0%}).")  # fmt: skip
+        self._set_busy(False)
+
+    # ---- export ------------------------------------------------------------------------
+
+    def export(self, folder: Path | None = None) -> None:
+        """Write the RL'd model as a GGUF into the library, then open it in the Chat tab."""
+        from desktop.core.library_folders import download_folder
+        from desktop.core.train.trainer import export_gguf
+
+        outcome, start = self.outcome, self.start_model
+        if outcome is None or start is None or self.busy:
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = (folder or download_folder()) / "trained" / f"rl-{start.recipe.task}-{stamp}.gguf"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        run_id = self.run_id
+        self.controls.status.setText(f"Exporting {target.name}…")
+        self.jobs.start(
+            "export",
+            lambda _c: export_gguf(outcome.run, outcome.tokenizer, target,
+                                   name=f"deepdive-rl-{start.recipe.task}"),  # fmt: skip
+            done=lambda path: self._on_exported(path, run_id),
+            failed=lambda exc: self.controls.status.setText(f"⚠ Export failed: {exc}"),
+        )
+
+    def _on_exported(self, path: Path, run_id: int | None) -> None:
+        self.controls.status.setText(f"Exported {path} — it is in the library and opens in Chat.")
+        if run_id is not None:
+            with contextlib.suppress(ReadOnlyDatabase):
+                self.store.update(run_id, exported_path=str(path))
+        self.exported.emit(str(path))
+        self.chat_requested.emit(str(path))
+
+    # ---- running -----------------------------------------------------------------------
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if not self._kind:
+            return
+        job = self.jobs.current(self._kind)
+        if job is None:
+            return
+        if job.control.paused():
+            self.jobs.resume(self._kind)
+            self.controls.pause_button.setText("Pause")
+        else:
+            self.jobs.pause(self._kind)
+            self.controls.pause_button.setText("Resume")
+            self.controls.status.setText("Paused: Resume continues, Stop ends (and saves).")
+
+    @Slot()
+    def stop(self) -> None:
+        if self._kind:
+            self.jobs.stop(self._kind)
+
+    def _begin(self, kind: str, status: str) -> None:
+        self._kind = kind
+        self.controls.status.setText(status)
+        self._set_busy(True)
+        self.running_changed.emit(True)
+
+    def _end(self) -> None:
+        self._kind = ""
+        self.running_changed.emit(False)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._end()
+        self.controls.status.setText(f"⚠ Stopped: {exc}")
+        if self.run_id is not None and self.outcome is None:
+            self._record("failed", 0)
+        self._set_busy(False)
+
+    def _record(self, status: str, step: int) -> None:
+        if self.run_id is not None:
+            with contextlib.suppress(ReadOnlyDatabase):
+                self.store.update(self.run_id, status=status, step=step)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.controls.set_busy(busy, has_result=self.outcome is not None)
+        self.controls.run_button.setEnabled(not busy and self.start_model is not None)
+
+    def shutdown(self) -> None:
+        """Closing: stop the job under way (a run saves itself) and wait for it."""
+        if self._kind == "rl" and self.run_id is not None:
+            self._record("stopped", 0)
+        self.jobs.shutdown(timeout=5.0)
