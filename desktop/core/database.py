@@ -279,12 +279,32 @@ def _create_quiz_prompts(conn: sqlite3.Connection) -> None:
     )
 
 
+def _create_preferences(conn: sqlite3.Connection) -> None:
+    """Version 5: preference pairs (two replies, the one a person chose), for RLHF: the
+    Chat tab's compare votes now, the Reinforce tab's later (`preferences.py`)."""
+    conn.execute(
+        """CREATE TABLE preferences (
+            id INTEGER PRIMARY KEY,
+            prompt TEXT NOT NULL,
+            context_json TEXT NOT NULL DEFAULT '[]',
+            chosen TEXT NOT NULL,
+            rejected TEXT NOT NULL,
+            tie INTEGER NOT NULL DEFAULT 0,
+            chosen_model TEXT NOT NULL DEFAULT '',
+            rejected_model TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL,
+            created_at REAL NOT NULL)"""
+    )
+    conn.execute("CREATE INDEX preferences_by_source ON preferences(source, created_at)")
+
+
 # MIGRATIONS[i] upgrades a database from user_version i to i + 1. Only ever append.
 MIGRATIONS: tuple[Migration, ...] = (
     _create_chat_tables,
     _create_training_runs,
     _create_quiz_runs,
     _create_quiz_prompts,
+    _create_preferences,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
