@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.core.conversations import ConversationStore
 from desktop.core.lessons import Step
@@ -18,11 +26,14 @@ from desktop.ui.chat.chat_tab import ChatTab
 from desktop.ui.lessons_panel import LessonsPanel
 from desktop.ui.models.models_tab import ModelsTab
 from desktop.ui.presenter import Presenter
+from desktop.ui.server.server_switch import ServerSwitch
 from desktop.ui.tokens.tokens_tab import TokensTab
 from desktop.ui.widgets.lazy_tab import LazyTab
 
 if TYPE_CHECKING:
+    from desktop.ui.compare.compare_window import CompareWindow
     from desktop.ui.quiz.quiz_tab import QuizTab
+    from desktop.ui.server.server_panel import ServerPanel
     from desktop.ui.train.train_tab import TrainTab
 
 
@@ -81,6 +92,14 @@ class MainWindow(QMainWindow):
         self.models_tab.chat_requested.connect(self.chat_with)
         self.models_tab.library_changed.connect(self._on_library_changed)
         self.models_tab.library.in_use = self.model_in_use
+        self.models_tab.servers.changed.connect(self._on_servers_changed)
+        self._on_servers_changed()
+        self.chat_tab.model_bar.refresh(select=AppSettings().get("chat/last_model") or None)
+        self.chat_tab.model_bar.compare_requested.connect(self.open_compare)
+        self._compare: CompareWindow | None = None
+        self.server_switch = ServerSwitch(self.engine, self)
+        self.server_switch.running_changed.connect(self._on_server_running)
+        self._server_panel: ServerPanel | None = None
         self.tabs.setCurrentWidget(self.chat_tab)
         self.presenter = Presenter(self, AppSettings())
         self.presenter.restore()
@@ -90,7 +109,16 @@ class MainWindow(QMainWindow):
         self.lessons_button.setText("Lessons (F1)")
         self.lessons_button.setToolTip("The talk's steps, one at a time, beside the tab")
         self.lessons_button.clicked.connect(self.toggle_lessons)
-        self.tabs.setCornerWidget(self.lessons_button)
+        self.server_button = QToolButton()
+        self.server_button.setText("API server: off")
+        self.server_button.setToolTip("Serve the loaded model as an OpenAI-compatible API")
+        self.server_button.clicked.connect(self.show_server_panel)
+        corner = QWidget()
+        buttons = QHBoxLayout(corner)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.server_button)
+        buttons.addWidget(self.lessons_button)
+        self.tabs.setCornerWidget(corner)
         if AppSettings().get("lessons/shown"):
             self.toggle_lessons()
 
@@ -106,6 +134,44 @@ class MainWindow(QMainWindow):
         if sentence not in lines:
             self.notice.setText("\n".join([*lines, sentence]))
         self.notice.show()
+
+    # ---- remote models, compare, the API server ----------------------------------------
+
+    @Slot()
+    def _on_servers_changed(self) -> None:
+        self.chat_tab.model_bar.set_remote(self.models_tab.servers.remote_models())
+
+    @Slot()
+    def open_compare(self) -> CompareWindow:
+        """The Compare window (one, reused): two models, the Chat tab's conversation."""
+        from desktop.ui.compare.compare_window import CompareWindow
+
+        if self._compare is None:
+            self._compare = CompareWindow(self.engine, self.chat_tab, self)
+        self._compare.start_from_chat()
+        self._compare.show()
+        self._compare.raise_()
+        self._compare.activateWindow()
+        return self._compare
+
+    @property
+    def compare(self) -> CompareWindow | None:
+        return self._compare
+
+    @Slot()
+    def show_server_panel(self) -> ServerPanel:
+        from desktop.ui.server.server_panel import ServerPanel
+
+        if self._server_panel is None:
+            self._server_panel = ServerPanel(self.server_switch, AppSettings(), self)
+        self._server_panel.show()
+        self._server_panel.raise_()
+        return self._server_panel
+
+    @Slot(bool)
+    def _on_server_running(self, running: bool) -> None:
+        port = self.server_switch.server.port if self.server_switch.server else 0
+        self.server_button.setText(f"API server: on ({port})" if running else "API server: off")
 
     @property
     def train_tab(self) -> TrainTab:
@@ -173,6 +239,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.presenter.save()
+        self.server_switch.stop()  # first: its requests run on the engine
+        if self._compare is not None:
+            self._compare.shutdown()
         AppSettings().set("lessons/shown", bool(self._lessons and self._lessons.isVisible()))
         if self.train_page.widget is not None:  # first: it waits for its step to end
             self.train_tab.shutdown()

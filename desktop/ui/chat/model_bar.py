@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from desktop.core.formatting import format_bytes, format_count
 from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
+from desktop.core.remote.endpoint import RemoteModel
 from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.plain_text import html_text, warning_html
@@ -59,15 +60,19 @@ def describe(info: ModelInfo) -> str:
 class ModelBar(QWidget):
     load_requested = Signal(str)
     stop_load_requested = Signal()
+    compare_requested = Signal()  # "Compare…": two models side by side (desktop/ui/compare)
 
     def __init__(self, recent: list[str]) -> None:
         super().__init__()
         self.recent = list(recent)
         self.library: list[tuple[Path, int]] = []
+        self.remote: list[RemoteModel] = []  # picked in the Models tab's Servers page
         self.combo = compact(QComboBox(), 16)
         self.combo.setPlaceholderText("No models yet: open a GGUF file")
         self.open_button = QPushButton("Open GGUF…")
         self.load_button = QPushButton("Load")
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("Two models side by side on the same message; vote")
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(160)
@@ -82,18 +87,27 @@ class ModelBar(QWidget):
         row.addWidget(self.open_button)
         row.addWidget(self.load_button)
         row.addWidget(self.progress)
+        info_row = QHBoxLayout()  # Compare sits under Load: the first row is full on 1024 px
+        info_row.addWidget(self.info, 1)
+        info_row.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
-        layout.addWidget(self.info)
+        layout.addLayout(info_row)
         self.open_button.clicked.connect(self._open)
         self.load_button.clicked.connect(self._load_clicked)
+        self.compare_button.clicked.connect(self.compare_requested)
         self._loading = False
         self.refresh()
 
     def set_library(self, models: list[tuple[Path, int]]) -> None:
         """The library's usable models as (path, size), from its latest scan."""
         self.library = models
+        self.refresh()
+
+    def set_remote(self, models: list[RemoteModel]) -> None:
+        """The remote models to offer, after the local ones."""
+        self.remote = list(models)
         self.refresh()
 
     def refresh(self, select: str | None = None) -> None:
@@ -107,6 +121,8 @@ class ModelBar(QWidget):
             if path in bundled_models():
                 label = f"{path.name}  (built in)"
             self.combo.addItem(label, str(path))
+        for remote in self.remote:
+            self.combo.addItem(f"{remote.label}  (remote)", remote.path)
         self.combo.blockSignals(False)
         index = self.combo.findData(current) if current else -1
         self.combo.setCurrentIndex(index if index >= 0 else min(0, self.combo.count() - 1))
