@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from desktop.core.formatting import format_bytes, format_count
 from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
-from desktop.core.remote.endpoint import RemoteModel
+from desktop.core.remote.endpoint import RemoteModel, is_remote, parse_remote, what_is_sent
 from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.plain_text import html_text, warning_html
@@ -169,7 +169,13 @@ class ModelBar(QWidget):
         self.progress.setValue(int(fraction * 100))
 
     def show_model(self, info: ModelInfo | None, context_size: int) -> None:
-        if info is None:
+        if info is None and is_remote(self.current_path()):  # where the messages go, kept in view
+            remote = parse_remote(self.current_path())
+            sent = html_text(what_is_sent(remote.base_url))
+            self.info.setText(
+                f"<b>{html_text(remote.label)}</b> · remote · context {context_size:,} · {sent}"
+            )
+        elif info is None:
             self.info.setText(f"Loaded · context {context_size:,} tokens")
         else:
             self.info.setText(f"{describe(info)} · using context {context_size:,}")
