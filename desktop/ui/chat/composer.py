@@ -25,6 +25,8 @@ class Composer(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.edit = MessageEdit()
+        self.edit.setTabChangesFocus(True)  # keyboard users leave with Tab
+        self.edit.setAccessibleName("Message to the model")
         self.edit.setPlaceholderText("Message the model…  (Enter sends, Shift+Enter: new line)")
         self.edit.setFixedHeight(72)
         self.button = QPushButton("Send")

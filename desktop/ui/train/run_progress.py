@@ -21,6 +21,7 @@ class RunProgress(QSplitter):
         self.figures = QLabel("")
         self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.samples = QListWidget()
+        self.samples.setAccessibleName("Samples the model wrote while training")
         self.samples.setWordWrap(True)
         self._last_copied: float | None = None  # how much of the latest sample is copied
         self.addWidget(self.plots)

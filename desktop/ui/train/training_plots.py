@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QEvent, QTimer, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from desktop.core.train.trainer import StepMetrics
+from desktop.ui.widgets.plot_fonts import follow_app_font
 
 SMOOTHING = 0.05  # EMA weight of the newest loss: about the last 20 steps matter
 DRAIN_MS = 50
@@ -26,6 +28,7 @@ VALIDATION_COLOUR = "#E0620D"
 LR_COLOUR = "#2E7D32"
 AXIS_COLOUR = "#404040"
 GRID_ALPHA = 0.15
+LEFT_AXIS_WIDTH = 64  # pixels at 9 pt
 LOSS_LABEL = "loss (cross-entropy, nats)"
 CURVES = ("train", "smoothed", "validation", "learning rate")
 
@@ -72,6 +75,8 @@ class TrainingPlots(QWidget):
             offset=(-10, 10), labelTextColor=AXIS_COLOUR, brush=(255, 255, 255, 220), pen="#C8C8C8"
         )
         legend.setZValue(10)
+        follow_app_font(self._loss_plot, left_width=LEFT_AXIS_WIDTH)
+        follow_app_font(self._lr_plot, left_width=LEFT_AXIS_WIDTH)
 
         item = self._loss_plot.getPlotItem()
         self._curves: dict[str, Any] = {
@@ -98,6 +103,7 @@ class TrainingPlots(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self._loss_plot, 3)
         layout.addWidget(self._lr_plot, 1)
+        self._fit_lr_height()
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -121,6 +127,15 @@ class TrainingPlots(QWidget):
         for p in points:
             self._append(p["step"], p["tokens"], p["loss"], p["lr"], p.get("val_loss"))
         self._redraw(fit=True)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_lr_height()
+        super().changeEvent(event)
+
+    def _fit_lr_height(self) -> None:
+        """Room for four tick numbers and the axis, at any zoom."""
+        self._lr_plot.setMinimumHeight(7 * QFontMetrics(self.font()).height())
 
     def clear(self) -> None:
         self._reset()
@@ -248,5 +263,5 @@ def _plot() -> pg.PlotWidget:
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(AXIS_COLOUR))
         axis.setTextPen(pg.mkPen(AXIS_COLOUR))
-    item.getAxis("left").setWidth(64)  # same width on both plots, so their x axes line up
+    item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # same on both plots: x axes line up
     return plot
