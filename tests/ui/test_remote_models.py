@@ -126,7 +126,7 @@ def test_the_quiz_tab_asks_a_remote_model(
     qtbot.addWidget(tab)
     assert tab.model_label.text() == f"fake-model at 127.0.0.1:{fake.port}"
     tab.questions.set_pairs([QAPair("What is the capital of Velmora?", "Osk", "manual")])
-    tab.settings.samples.setValue(1)
+    tab.settings_panel.samples.setValue(1)
     tab.run_button.click()
     qtbot.waitUntil(lambda: not tab.busy, timeout=20_000)
     assert tab.status.text() == "Done."

@@ -62,11 +62,13 @@ class CompareWindow(QDialog):
         self.run: CompareRun | None = None
         self.messages: list[ChatMessage] = []  # what the latest round answered
         self.paths: dict[str, str] = {}  # ... and with which models
+        self.order = ""  # which answered first: "A then B"
         self.columns = {"a": ReplyColumn("A"), "b": ReplyColumn("B")}
         self.use_history = QCheckBox()
         self.prompt = QPlainTextEdit()
         self.prompt.setPlaceholderText("The message both models answer")
         self.prompt.setMaximumHeight(70)
+        self.prompt.setAccessibleName("The message both models answer")
         self.ask_button = QPushButton("Ask both")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
@@ -203,9 +205,9 @@ class CompareWindow(QDialog):
             return
         self.settings.set("compare/model_a", paths["a"])
         self.settings.set("compare/model_b", paths["b"])
-        order = " then ".join(s.key.upper() for s in run.queue)
-        self.status.setText(f"Asking {order}, one after the other (the model already loaded "
-                            "goes first).")  # fmt: skip
+        self.order = " then ".join(s.key.upper() for s in run.queue)
+        self.status.setText(f"Asking {self.order}, one after the other (the model already "
+                            "loaded goes first).")  # fmt: skip
         self._set_running(True)
 
     def _connect(self, run: CompareRun) -> None:
@@ -232,7 +234,8 @@ class CompareWindow(QDialog):
         self._set_running(False)
         replies = [c.reply_result for c in self.columns.values()]
         if all(r is not None for r in replies):
-            self.status.setText("Both replies are in: vote for the better one (or a tie).")
+            self.status.setText(f"Both replies are in ({self.order}): vote for the better one, "
+                                "or a tie.")  # fmt: skip
             self._set_voting(True)
         else:
             self.status.setText("A vote needs two replies: see what went wrong above, then "

@@ -31,6 +31,7 @@ class ReplyColumn(QWidget):
         self.letter = letter
         self.model = compact(QComboBox(), 18)
         self.model.setToolTip(f"Model {letter}")
+        self.model.setAccessibleName(f"Model {letter}")
         self.state = MessageLabel("", plain=True)
         self.state.setStyleSheet("color: #555;")
         self.note = MessageLabel("", plain=True)  # what is sent where, for a remote model
@@ -38,6 +39,7 @@ class ReplyColumn(QWidget):
         self.note.hide()
         self.reply = QPlainTextEdit()  # model text: plain, never markup
         self.reply.setReadOnly(True)
+        self.reply.setAccessibleName(f"Model {letter}'s reply")
         self.figures = MessageLabel("", plain=True)
         self.figures.setStyleSheet("font-weight: bold;")
         self.reply_result: ChatReply | None = None

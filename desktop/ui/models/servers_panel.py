@@ -30,7 +30,8 @@ from desktop.core.remote.client import RemoteModelInfo
 from desktop.core.remote.endpoint import RemoteModel, what_is_sent
 from desktop.core.remote.errors import RemoteError
 from desktop.core.remote.servers import SavedServer, servers_from_json, servers_to_json
-from desktop.engine.background import BackgroundJob, JobControl
+from desktop.engine.background import JobControl
+from desktop.engine.jobs import Jobs
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.widgets.message_label import MessageLabel
 
@@ -49,8 +50,9 @@ class ServersPanel(QWidget):
         self.settings = settings or AppSettings()
         self.servers = servers_from_json(self.settings.get("remote/servers"))
         self.listed: dict[str, list[RemoteModelInfo]] = {}  # base URL -> its models, this session
-        self._job: BackgroundJob | None = None
+        self.jobs = Jobs(self)  # kinds: "list" (a newer listing replaces the older), "key"
         self.server_list = QListWidget()
+        self.server_list.setAccessibleName("Remote servers")
         self.add_button = QPushButton("Add server…")
         self.key_button = QPushButton("API key…")
         self.remove_button = QPushButton("Remove")
@@ -61,8 +63,10 @@ class ServersPanel(QWidget):
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter models")
         self.filter.setClearButtonEnabled(True)
+        self.filter.setAccessibleName("Filter the server's models")
         self.list_button = QPushButton("List models")
         self.model_list = QListWidget()
+        self.model_list.setAccessibleName("The server's models (★ in the model lists)")
         self.pick_button = QPushButton("Add to model lists")
         self.chat_button = QPushButton("Chat with this model")
         self.status = MessageLabel("", plain=True)  # server text: never markup
@@ -187,8 +191,7 @@ class ServersPanel(QWidget):
     def _forget_key(self, base_url: str) -> None:
         from desktop.core.remote.keys import forget_key
 
-        job = BackgroundJob(lambda _c: forget_key(base_url), name="forget key")
-        job.start()
+        self.jobs.start("key", lambda _control: forget_key(base_url))
 
     # ---- the models ----------------------------------------------------------------
 
@@ -224,19 +227,12 @@ class ServersPanel(QWidget):
                 forget_key(base_url)
             return note, list_models(base_url)
 
-        if self._job is not None:
-            self._job.cancel()  # only the latest answer is shown
         self.status.setText("Asking the server for its models…")
         self.list_button.setEnabled(False)
-        job = self._job = BackgroundJob(work, name="list models")
-        job.succeeded.connect(lambda result: self._on_listed(job, base_url, result))
-        job.failed.connect(lambda exc: self._on_list_failed(job, exc))
-        job.start()
+        self.jobs.start("list", work, done=lambda result: self._on_listed(base_url, result),
+                        failed=self._on_list_failed)  # fmt: skip
 
-    def _on_listed(self, job: BackgroundJob, base_url: str, result: object) -> None:
-        if job is not self._job:
-            return
-        self._job = None
+    def _on_listed(self, base_url: str, result: object) -> None:
         note, models = cast("tuple[str, list[RemoteModelInfo]]", result)
         self.listed[base_url] = models
         self.list_button.setEnabled(True)
@@ -245,10 +241,7 @@ class ServersPanel(QWidget):
         if self.current is not None and self.current.base_url == base_url:
             self._fill_models()
 
-    def _on_list_failed(self, job: BackgroundJob, exc: object) -> None:
-        if job is not self._job:
-            return
-        self._job = None
+    def _on_list_failed(self, exc: BaseException) -> None:
         self.list_button.setEnabled(True)
         if isinstance(exc, RemoteError):
             self.status.setText(f"⚠ {exc}{HINTS.get(exc.kind, '')}")
@@ -330,5 +323,4 @@ class ServersPanel(QWidget):
         self.chat_requested.emit(RemoteModel(server.base_url, model).path)
 
     def shutdown(self) -> None:
-        if self._job is not None:
-            self._job.cancel()
+        self.jobs.cancel()

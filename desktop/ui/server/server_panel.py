@@ -59,6 +59,7 @@ class ServerPanel(QDialog):
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setPlaceholderText("Requests appear here.")
         self.log.setMinimumHeight(120)
+        self.log.setAccessibleName("Requests the server answered")
         form = QFormLayout()
         form.addRow("Port:", self.port)
         form.addRow("API key:", self.key)
