@@ -7,12 +7,16 @@ queued signal, never by touching a widget.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 
-from desktop.engine.api_server import ApiServer, ServerError
-from desktop.engine.api_server.server import LOOPBACK
 from desktop.engine.inference_engine import InferenceEngine
 
+if TYPE_CHECKING:  # imported when first started: the window opens without it
+    from desktop.engine.api_server import ApiServer
+
+LOOPBACK = "127.0.0.1"
 EVERY_ADDRESS = "0.0.0.0"  # other computers: every network interface
 
 
@@ -36,6 +40,8 @@ class ServerSwitch(QObject):
     def start(self, port: int, api_key: str = "", allow_network: bool = False) -> str:
         """Start serving; "" when it runs, else the sentence saying why not (the port is
         taken, say)."""
+        from desktop.engine.api_server import ApiServer, ServerError
+
         self.stop()
         host = EVERY_ADDRESS if allow_network else LOOPBACK
         try:
