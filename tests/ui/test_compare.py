@@ -165,14 +165,18 @@ def test_compare_opens_from_the_chat_tab_with_its_conversation(
 ) -> None:  # fmt: skip
     from desktop.ui.main_window import MainWindow
 
-    window = MainWindow(engine=make_engine(replies=REPLIES), store=store)
+    window = MainWindow(engine=make_engine(replies=REPLIES, load_seconds=0.5), store=store)
     qtbot.addWidget(window)
     window.resize(1024, 700)
     window.show()
+    window.tabs.setCurrentWidget(window.chat_tab)
     assert window.minimumSizeHint().width() <= 1024  # the Compare button did not widen it
     chat = window.chat_tab
     chat.model_bar.add_and_select(str(tiny_base_gguf))
     chat.load_model(str(tiny_gguf))
+    qtbot.waitUntil(lambda: chat.model_bar.progress.isVisible(), timeout=10_000)
+    qtbot.wait(50)
+    assert window.width() == 1024  # nor does the load's progress bar (it once did, for good)
     qtbot.waitUntil(lambda: chat.model is not None, timeout=10_000)
     with qtbot.waitSignal(chat.reply_finished, timeout=10_000):
         chat.composer.edit.setPlainText("Hello there")

@@ -86,9 +86,11 @@ class ModelBar(QWidget):
         row.addWidget(self.combo, 1)
         row.addWidget(self.open_button)
         row.addWidget(self.load_button)
-        row.addWidget(self.progress)
-        info_row = QHBoxLayout()  # Compare sits under Load: the first row is full on 1024 px
+        # The progress bar and Compare sit on the second row: the first is full on a 1024 px
+        # screen, and a progress bar shown there widened the window for good at every load.
+        info_row = QHBoxLayout()
         info_row.addWidget(self.info, 1)
+        info_row.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignTop)
         info_row.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
