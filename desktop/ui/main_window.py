@@ -97,6 +97,8 @@ class MainWindow(QMainWindow):
         self._on_servers_changed()
         self.chat_tab.model_bar.refresh(select=AppSettings().get("chat/last_model") or None)
         self.chat_tab.model_bar.compare_requested.connect(self.open_compare)
+        # a model loaded from elsewhere (a Compare round) is the one the Chat tab shows
+        self.engine.load_started.connect(self._on_load_started)
         self._compare: CompareWindow | None = None
         self.server_switch = ServerSwitch(self.engine, self)
         self.server_switch.running_changed.connect(self._on_server_running)
@@ -141,6 +143,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_servers_changed(self) -> None:
         self.chat_tab.model_bar.set_remote(self.models_tab.servers.remote_models())
+
+    @Slot(str)
+    def _on_load_started(self, path: str) -> None:
+        self.chat_tab.model_bar.select_loaded(path)
 
     @Slot()
     def open_compare(self) -> CompareWindow:

@@ -198,6 +198,7 @@ def test_compare_opens_from_the_chat_tab_with_its_conversation(
         ChatMessage("user", "What is the capital of France?"),
     ]
     assert chat.model_bar.isEnabled() and chat.model.path == str(tiny_base_gguf)  # it follows
+    assert chat.model_bar.current_path() == str(tiny_base_gguf)  # and shows which it is
     compare.vote("a")
     (pair,) = compare.preferences.pairs()
     assert pair.context == tuple(compare.messages[:2])

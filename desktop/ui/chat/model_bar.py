@@ -133,6 +133,14 @@ class ModelBar(QWidget):
         data = self.combo.currentData()
         return str(data) if data else ""
 
+    def select_loaded(self, path: str) -> None:
+        """The model the engine is loading, whoever asked for it (Compare loads models too)."""
+        index = self.combo.findData(path)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+        else:
+            self.add_and_select(path)
+
     def add_and_select(self, path: str) -> None:
         if path not in self.recent:
             self.recent.insert(0, path)
