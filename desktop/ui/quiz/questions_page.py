@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -48,6 +49,10 @@ class QuestionsPage(QWidget):
         super().__init__()
         self.articles = bundled_articles()
         self.article_picker = QComboBox()
+        self.article_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.article_picker.setMinimumContentsLength(14)  # long titles: elided, not widening
         for article in self.articles:
             self.article_picker.addItem(_label(article), article)
         self.article_picker.addItem(OPEN_FILE)
@@ -110,12 +115,14 @@ class QuestionsPage(QWidget):
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
-        rv.addWidget(QLabel("<b>2 · Questions and reference answers</b> (double-click to edit)"))
-        make = QHBoxLayout()
-        make.addWidget(self.rules_button)
-        make.addWidget(self.model_button)
-        make.addWidget(self.count)
-        make.addStretch(1)
+        heading = QLabel("<b>2 · Questions and reference answers</b> (double-click to edit)")
+        heading.setWordWrap(True)
+        rv.addWidget(heading)
+        make = QGridLayout()  # two rows: the page fits beside the quiz panel at 1024 pixels
+        make.addWidget(self.rules_button, 0, 0)
+        make.addWidget(self.model_button, 1, 0)
+        make.addWidget(self.count, 1, 1)
+        make.setColumnStretch(2, 1)
         rv.addLayout(make)
         rv.addWidget(self.table, 1)
         edit = QHBoxLayout()
