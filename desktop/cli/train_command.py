@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from desktop.core.job_state import CancelToken
     from desktop.core.train.config import TrainConfig
-    from desktop.core.train.job_state import CancelToken
     from desktop.core.train.run_training import Ready, TrainingJob
     from desktop.core.train.trainer import StepMetrics
 
@@ -45,7 +45,7 @@ def train_command(
 ) -> int:
     from desktop.cli.app_database import database_problem_line, store_error_line
     from desktop.core.data_problems import DatabaseProblem
-    from desktop.core.train.job_state import CancelToken
+    from desktop.core.job_state import CancelToken
     from desktop.core.train.run_training import (
         Finished,
         Ready,

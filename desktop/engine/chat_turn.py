@@ -17,14 +17,25 @@ from desktop.core.base_prompt import BasePromptStyle
 from desktop.core.chat_request import ChatReply, ChatRequest, RequestCancelled
 from desktop.core.context_fit import ContextFull, FittedPrompt, fit_to_context
 from desktop.core.generation import ChatMessage, GenerationRequest, TokenEvent
-from desktop.core.prompt_builder import PromptPlan, Render, build_prompt
+from desktop.core.model_info import ModelInfo
+from desktop.core.model_kind import detect_kind, model_names
+from desktop.core.prompt_builder import PromptMode, PromptPlan, Render, build_prompt
 from desktop.core.remote.endpoint import approximate_tokens
 from desktop.core.remote.remote_prompt import plan_messages, remote_plan
 from desktop.engine.host_session import HostSession, SessionError
+from desktop.engine.protocol import LoadedModel
 from desktop.engine.template_renderer import render_safely
 
 # Request ids of the engine's own requests; the host echoes them in its answers.
 _request_ids = itertools.count(1)
+
+
+def default_prompt_mode(model: LoadedModel) -> PromptMode:
+    """The Chat tab's and the CLI's mode when none is chosen: a base model (by its name, or
+    having no template) gets the base-model prompt, an instruct model its chat template."""
+    header_name = model.info.name if isinstance(model.info, ModelInfo) else ""
+    kind, _why = detect_kind(model.template, model_names(model.path, header_name))
+    return "template" if kind == "instruct" else "base"
 
 
 def fit_prompt(
@@ -37,6 +48,7 @@ def fit_prompt(
         raise SessionError("No model is loaded. Pick a model and load it first.")
     counted: dict[str, int] = {}
     remote = model.endpoint
+    mode = request.mode or (None if remote else default_prompt_mode(model))
 
     def count(text: str) -> int:
         if remote:
@@ -48,14 +60,13 @@ def fit_prompt(
     def fit(style: BasePromptStyle) -> FittedPrompt:
         def build(messages: Sequence[ChatMessage]) -> PromptPlan:
             if remote:
-                return remote_plan(messages, remote, request.mode, style)
-            return build_prompt(messages, model.template, request.mode, render=render,
-                                style=style)  # fmt: skip
+                return remote_plan(messages, remote, mode, style)
+            return build_prompt(messages, model.template, mode, render=render, style=style)
 
         return fit_to_context(request.messages, build, count, model.context_size,
                               request.sampling.max_tokens, request.overflow)  # fmt: skip
 
-    base = request.mode == "base" or (request.mode is None and not model.template.chat_template)
+    base = mode == "base"
     examples = request.style.examples if base else ()
     for keep in range(len(examples), -1, -1):
         # A small context (the Train tab's models): the base-model prompt sheds its

@@ -386,7 +386,7 @@ def test_a_full_disk_at_send_is_said_and_the_message_stays_in_the_box(
 
 
 def test_the_built_in_model_is_one_click_away_on_a_first_launch(qtbot, make_chat) -> None:
-    from desktop.ui.chat.model_bar import bundled_models
+    from desktop.core.resources import bundled_models
     from desktop.ui.chat.transcript import BUILT_IN_LINK
 
     tab = make_chat(load=False)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from desktop.core.hub.download_types import (
     DownloadCancelled,
-    DownloadControl,
     DownloadPaused,
     DownloadTarget,
     PartNote,
@@ -25,6 +24,7 @@ from desktop.core.hub.download_types import (
 from desktop.core.hub.endpoint import hub_endpoint
 from desktop.core.hub.hub_errors import HubError, explain
 from desktop.core.hub.overlapped_hash import OverlappedHash
+from desktop.core.job_state import JobState
 
 if TYPE_CHECKING:
     from huggingface_hub import HfFileMetadata
@@ -41,7 +41,7 @@ class FileDownload:
         target: DownloadTarget,
         model_parts: tuple[DownloadTarget, ...],
         models_dir: Path,
-        control: DownloadControl,
+        control: JobState,
         report: Callable[[int], None],
         token: str | None,
         policy: RetryPolicy,

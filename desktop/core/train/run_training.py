@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.core.atomic_files import write_text_atomically
+from desktop.core.job_state import JobState
 from desktop.core.train.batches import DataSource
 from desktop.core.train.checkpoint import save_checkpoint
 from desktop.core.train.compute import Compute, ThreadPolicy, applied, plan_compute
 from desktop.core.train.config import TrainConfig
 from desktop.core.train.corpus import STDLIB, load_corpus
-from desktop.core.train.job_state import JobState
 from desktop.core.train.sampling import RegurgitationMeter
 from desktop.core.train.step import NEXT_TOKEN, Accumulator, Objective
 from desktop.core.train.trained_tokenizer import TrainedTokenizer

@@ -216,9 +216,12 @@ def export_gguf(
     path: Path,
     *,
     file_type: FileType = "F32",
-    name: str = "deepdive-tiny",
+    name: str = "deepdive-tiny-base",
 ) -> Path:
-    """The trained model as a GGUF llama.cpp runs: weights, the BPE tokenizer, ChatML."""
+    """The trained model as a GGUF llama.cpp runs: weights, the BPE tokenizer, ChatML.
+
+    Pretrained only, so the name says "base": the Chat and Quiz tabs then ask it as the
+    base model it is, although it carries ChatML for post-training (desktop/core/model_kind.py)."""
     write_llama_gguf(
         path,
         run.shape,

@@ -23,8 +23,9 @@ from desktop.core.context_fit import FittedPrompt
 from desktop.core.conversations import ConversationStore
 from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.generation import ChatMessage, GenerationStats
-from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode, default_mode
+from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode
 from desktop.core.token_colours import legend_html
+from desktop.engine.chat_turn import default_prompt_mode
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.app_settings import AppSettings
@@ -225,7 +226,7 @@ class ChatTab(QWidget):
     @Slot(object)
     def _on_model_ready(self, model: LoadedModel) -> None:
         modes = json.loads(self.settings.get("chat/prompt_modes") or "{}")
-        mode = modes.get(model.path) or default_mode(model.template)
+        mode = modes.get(model.path) or default_prompt_mode(model)
         if mode == "template" and not model.template.chat_template:
             mode = "base"
         self.panel.set_mode(mode, has_template=bool(model.template.chat_template))
@@ -404,7 +405,7 @@ class ChatTab(QWidget):
 
     @Slot(str)
     def _on_hint_link(self, link: str) -> None:
-        from desktop.ui.chat.model_bar import bundled_models
+        from desktop.core.resources import bundled_models
 
         if link == BUILT_IN_LINK and bundled_models():
             self.load_model(str(bundled_models()[0]))

@@ -20,17 +20,10 @@ from desktop.core.formatting import format_bytes, format_count
 from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
 from desktop.core.remote.endpoint import RemoteModel, is_remote, parse_remote, what_is_sent
+from desktop.core.resources import bundled_models
 from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.plain_text import html_text, warning_html
-
-
-def bundled_models() -> list[Path]:
-    """The models that ship with the app (the starter model): there on the first launch,
-    with no download."""
-    from desktop.core.resources import resources_dir
-
-    return sorted((resources_dir() / "models").glob("*.gguf"))
 
 
 def local_models(library: list[Path], extra: list[str]) -> list[Path]:

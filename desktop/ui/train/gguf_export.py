@@ -39,7 +39,7 @@ class GgufExport(QObject):
         row of the runs table is updated whatever run is opened meanwhile."""
         from desktop.core.train.trainer import export_gguf
 
-        name = f"deepdive-{run_name(outcome)}"
+        name = f"deepdive-{run_name(outcome)}-base"  # pretrained only: asked as a base model
         self.jobs.start(
             "export",
             lambda _c: export_gguf(
