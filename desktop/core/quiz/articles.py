@@ -75,12 +75,16 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
             raise ArticleError(f"{path.name} is not a file")
         size = path.stat().st_size
         if size > max_bytes:
-            raise ArticleError(f"{path.name} is {size / 2**20:.1f} MB, larger than "
-                               f"{max_bytes / 2**20:g} MB; use a shorter text")  # fmt: skip
+            raise ArticleError(f"{path.name} is {size:,} bytes, larger than the "
+                               f"{_size(max_bytes)} allowed; use a shorter text")  # fmt: skip
         with path.open("rb") as file:  # no more than allowed, even if it grows meanwhile
             return file.read(max_bytes)
     except OSError as error:
         raise ArticleError(f"Cannot read {path.name}: {error.strerror or error}") from error
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.3g} MB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def _decode(path: Path, data: bytes) -> str:
