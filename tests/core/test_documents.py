@@ -23,7 +23,7 @@ FACT = "The lighthouse of Karrow was built in 1873 by the engineer Ada Brennet."
 
 
 def long_document() -> Document:
-    text = "\n\n".join(FILLER[:23] + [FACT] + FILLER[23:])
+    text = "\n\n".join([*FILLER[:23], FACT, *FILLER[23:]])
     return Document("notes.md", "Notes", text)
 
 
@@ -32,16 +32,21 @@ def test_hostile_files_get_a_sentence(tmp_path: Path) -> None:
     (tmp_path / "binary.txt").write_bytes(b"\x7fELF\x00\x01\x02" * 100)
     (tmp_path / "noise.md").write_bytes(bytes(range(1, 32)) * 20)
     (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.7")
-    for name, words_in in [("big.txt", "larger than"), ("binary.txt", "binary"),
-                           ("noise.md", "binary"), ("scan.pdf", "PDF"),
-                           ("missing.txt", "no such file")]:  # fmt: skip
+    for name, words_in in [
+        ("big.txt", "larger than"),
+        ("binary.txt", "binary"),
+        ("noise.md", "binary"),
+        ("scan.pdf", "PDF"),
+        ("missing.txt", "no such file"),
+    ]:
         with pytest.raises(DocumentError, match=words_in):
             read_document(tmp_path / name, max_bytes=1000)
 
 
 def test_a_readable_document_keeps_its_paragraphs(tmp_path: Path) -> None:
-    (tmp_path / "page.html").write_text("<html><title>Karrow</title><script>x()</script>"
-                                        f"<p>{FACT}</p><p>Second.</p></html>")  # fmt: skip
+    (tmp_path / "page.html").write_text(
+        f"<html><title>Karrow</title><script>x()</script><p>{FACT}</p><p>Second.</p></html>"
+    )
     (tmp_path / "latin1.txt").write_bytes("Café crème, déjà vu.".encode("cp1252"))
     page = read_document(tmp_path / "page.html")
     assert page.title == "Karrow" and FACT in page.text and "x()" not in page.text
@@ -80,8 +85,11 @@ def test_documents_go_whole_when_they_fit_and_as_passages_when_not() -> None:
 
     question = [ChatMessage("user", "Who built the lighthouse of Karrow?")]
     placed, whole = fit_documents(question, [long_document()], count, 8192, 256)
-    assert whole is not None and whole.whole and placed[-1].content.endswith(
-        "Question: Who built the lighthouse of Karrow?")
+    assert (
+        whole is not None
+        and whole.whole
+        and placed[-1].content.endswith("Question: Who built the lighthouse of Karrow?")
+    )
     placed, chosen = fit_documents(question, [long_document()], count, 300, 64)
     assert chosen is not None and not chosen.whole and FACT in placed[-1].content
     assert count(placed) <= 300 - 64

@@ -23,11 +23,15 @@ def stored_turn(store: ConversationStore) -> int:
     conversation = store.create_conversation(system_prompt="Be brief.")
     store.add_message(conversation.id, "user", "Count the r's. Use code.")
     reply = store.start_reply(conversation.id)
-    tool = {"calls": [{"id": CALL.id, "name": CALL.name, "arguments": CALL.arguments}],
-            "content": "Let me count.", "format": "template"}  # fmt: skip
+    tool = {
+        "calls": [{"id": CALL.id, "name": CALL.name, "arguments": CALL.arguments}],
+        "content": "Let me count.",
+        "format": "template",
+    }
     store.finish_reply(reply.id, 'Let me count.<tool_call>{"name": …}</tool_call>', tool=tool)
-    store.add_tool_result(conversation.id, ToolOutcome(CALL.id, CALL.name, "ran", "3",
-                                                       {"result": {"stdout": "3\n"}}))  # fmt: skip
+    store.add_tool_result(
+        conversation.id, ToolOutcome(CALL.id, CALL.name, "ran", "3", {"result": {"stdout": "3\n"}})
+    )
     final = store.start_reply(conversation.id)
     store.finish_reply(final.id, "There are 3.")
     return conversation.id
@@ -42,8 +46,12 @@ def test_calls_and_results_are_stored_and_read_back(tmp_path: Path) -> None:
         assert [m.role for m in messages] == ["user", "assistant", "tool", "assistant"]
         assert messages[1].tool_calls == (CALL,) and messages[1].shown_text == "Let me count."
         assert "<tool_call>" in messages[1].content  # what the model wrote is kept as written
-        assert messages[2].tool == {"call_id": "call_1", "name": "run_python", "status": "ran",
-                                    "record": {"result": {"stdout": "3\n"}}}  # fmt: skip
+        assert messages[2].tool == {
+            "call_id": "call_1",
+            "name": "run_python",
+            "status": "ran",
+            "record": {"result": {"stdout": "3\n"}},
+        }
         history = store.chat_messages(conversation_id)
         assert history[2] == ChatMessage("assistant", "Let me count.", tool_calls=(CALL,))
         assert history[3] == ChatMessage("tool", "3", tool_call_id="call_1", name="run_python")
@@ -56,10 +64,16 @@ def test_export_keeps_openai_tool_calls_and_tool_messages(tmp_path: Path) -> Non
         assert store.export_jsonl([conversation_id], out) == 1
     messages = json.loads(out.read_text())["messages"]
     assert messages[2] == {
-        "role": "assistant", "content": "Let me count.",
-        "tool_calls": [{"id": "call_1", "type": "function",
-                        "function": {"name": "run_python", "arguments": '{"code": "print(3)"}'}}],
-    }  # fmt: skip
+        "role": "assistant",
+        "content": "Let me count.",
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "run_python", "arguments": '{"code": "print(3)"}'},
+            }
+        ],
+    }
     assert messages[3] == {"role": "tool", "content": "3", "tool_call_id": "call_1"}
     assert messages[4] == {"role": "assistant", "content": "There are 3."}
 
@@ -71,8 +85,10 @@ def test_a_database_from_before_tools_opens_unchanged(tmp_path: Path) -> None:
         step(conn)
     conn.execute("PRAGMA user_version = 4")
     conn.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('Old', 1, 1)")
-    conn.execute("INSERT INTO messages (conversation_id, position, role, content, created_at)"
-                 " VALUES (1, 0, 'user', 'hello', 1)")  # fmt: skip
+    conn.execute(
+        "INSERT INTO messages (conversation_id, position, role, content, created_at)"
+        " VALUES (1, 0, 'user', 'hello', 1)"
+    )
     conn.close()
     with ConversationStore(path) as store:
         (message,) = store.messages(1)
@@ -88,9 +104,12 @@ def test_a_call_left_without_a_result_is_given_one() -> None:
 
 
 def test_plain_turns_write_calls_as_fenced_blocks_and_results_as_user_turns() -> None:
-    plain = as_plain_turns([ChatMessage("assistant", "Counting.", tool_calls=(CALL,)),
-                            ChatMessage("tool", REFUSED, tool_call_id="call_1",
-                                        name="run_python")])  # fmt: skip
+    plain = as_plain_turns(
+        [
+            ChatMessage("assistant", "Counting.", tool_calls=(CALL,)),
+            ChatMessage("tool", REFUSED, tool_call_id="call_1", name="run_python"),
+        ]
+    )
     assert plain[0] == ChatMessage("assistant", "Counting.\n\n```python\nprint(3)\n```")
     assert plain[1] == ChatMessage("user", f"Output of the program:\n```\n{REFUSED}\n```")
 

@@ -221,8 +221,9 @@ class ChatSession(QObject):
         coloured = bool(self.events[:1] and self.events[0].alternatives)
         probs = events_to_json(self.events) if coloured else None
         fitted = self.prompt
-        read = read_reply(self.text, fitted.tool_format if fitted else None,
-                          fitted.tools if fitted and stats.stop_reason != "cancelled" else ())  # fmt: skip
+        stopped = stats.stop_reason == "cancelled"  # a stopped reply's calls are not run
+        offered = fitted.tools if fitted is not None and not stopped else ()
+        read = read_reply(self.text, fitted.tool_format if fitted else None, offered)
         record = self._stats_record(stats)
         tool = None
         if read.calls:

@@ -24,13 +24,13 @@ from desktop.core.conversations import ConversationStore
 from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.generation import ChatMessage, GenerationStats
 from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode, default_mode
-from desktop.core.token_colours import legend_html
 from desktop.core.sandbox.runtime_files import compiled_path
+from desktop.core.token_colours import legend_html
 from desktop.core.tools.tool_specs import RUN_PYTHON, SEARCH
 from desktop.engine.background import BackgroundJob
 from desktop.engine.inference_engine import InferenceEngine
-from desktop.engine.tool_runner import CollectionCache, ToolKit
 from desktop.engine.protocol import LoadedModel
+from desktop.engine.tool_runner import CollectionCache, ToolKit
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.chat.attachments import Attachments
 from desktop.ui.chat.chat_session import ChatSession

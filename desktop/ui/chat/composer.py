@@ -51,8 +51,11 @@ class Composer(QWidget):
         self.attach_button = _tool_button("📎 Attach…", "Attach text, Markdown or HTML "
                                           "documents to this conversation")  # fmt: skip
         self.use_code = _tool_button(
-            "🐍 Use code", "Offer the model a Python sandbox, and add “Use code.” to your "
-            "message: it can count, calculate and check instead of guessing", checkable=True)
+            "🐍 Use code",
+            "Offer the model a Python sandbox, and add “Use code.” to your "
+            "message: it can count, calculate and check instead of guessing",
+            checkable=True,
+        )
         self.let_search = _tool_button(
             "🔎 Let it search", "Offer the model a search of your documents, the Quiz "
             "articles and the folders you add", checkable=True)  # fmt: skip

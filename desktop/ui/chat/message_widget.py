@@ -169,7 +169,7 @@ class MessageWidget(QFrame):
         """The cited passages under the answer: id and title; a click shows the text."""
         self.sources = {str(p.get("id")): dict(p) for p in passages}
         links = " · ".join(
-            f'<a href="{html_text(key)}">[{html_text(key)}] {html_text(str(p.get("title", "")))}</a>'
+            f'<a href="{html_text(key)}">[{html_text(key)}] {html_text(str(p.get("title")))}</a>'
             for key, p in self.sources.items()
         )
         self.sources_label.setText(f"Sources: {links}" if links else "")

@@ -50,8 +50,12 @@ def describe_prompt(record: dict[str, Any]) -> str:
         parts.append(f"Tools offered: <b>{html_text(names)}</b>, called with {how}.")
     documents = record.get("documents")
     if isinstance(documents, dict):
-        where = (" They are <span style='background:#fff3b0'>highlighted</span> below, "
-                 "before your question." if int(documents.get("start", -1)) >= 0 else "")
+        where = (
+            " They are <span style='background:#fff3b0'>highlighted</span> below, "
+            "before your question."
+            if int(documents.get("start", -1)) >= 0
+            else ""
+        )
         parts.append(f"Documents: {html_text(str(documents.get('note', '')))}.{where}")
     return "<br>".join(parts)
 

@@ -66,7 +66,7 @@ class SearchDialog(QDialog):
         self._say_sources()
         self.resize(640, 480)
 
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt's naming)
+    def setText(self, text: str) -> None:
         self.query.setText(text)
 
     def _say_sources(self) -> None:
@@ -101,7 +101,9 @@ class SearchDialog(QDialog):
             item = QListWidgetItem(f"[{passage.id}] {passage.title} ({passage.source})\n"
                                    f"{passage.text}")  # fmt: skip
             self.results.addItem(item)  # list items are plain text
-        problems = f" Left out: {'; '.join(collection.problems[:3])}." if collection.problems else ""
+        problems = (
+            f" Left out: {'; '.join(collection.problems[:3])}." if collection.problems else ""
+        )
         self.about.setText(f"{len(self.hits)} passage(s) for “{query}” among "
                            f"{collection.summary}.{problems}")  # fmt: skip
 

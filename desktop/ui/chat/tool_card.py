@@ -111,7 +111,8 @@ class ToolCard(QFrame):
         if data.get("name") == RUN_PYTHON and isinstance(result, dict):
             seconds = float(result.get("seconds") or 0)
             how = {"always": " · always allowed", "asked": " · approved"}.get(
-                str(record.get("approval", "")), "")
+                str(record.get("approval", "")), ""
+            )
             self.status.setText(f"Ran in {seconds:.1f} s{how}")
             shown = (result.get("stdout") or "") + (result.get("stderr") or "")
             self._output(shown or "(nothing printed)")
