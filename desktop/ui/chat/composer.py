@@ -48,16 +48,16 @@ class Composer(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.attach_button = _tool_button("📎 Attach…", "Attach text, Markdown or HTML "
+        self.attach_button = _tool_button("Attach…", "Attach text, Markdown or HTML "
                                           "documents to this conversation")  # fmt: skip
         self.use_code = _tool_button(
-            "🐍 Use code",
+            "Use code",
             "Offer the model a Python sandbox, and add “Use code.” to your "
             "message: it can count, calculate and check instead of guessing",
             checkable=True,
         )
         self.let_search = _tool_button(
-            "🔎 Let it search", "Offer the model a search of your documents, the Quiz "
+            "Let it search", "Offer the model a search of your documents, the Quiz "
             "articles and the folders you add", checkable=True)  # fmt: skip
         self.search_button = _tool_button("Search…", "Search the local documents yourself")
         tools = QHBoxLayout()

@@ -28,7 +28,7 @@ class DocumentChip(QFrame):
         self.setStyleSheet("QFrame#chip { background: #e8eef8; border-radius: 10px; }")
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 1, 2, 1)
-        name = QLabel(f"📄 {document.name}")
+        name = QLabel(document.name)
         name.setTextFormat(Qt.TextFormat.PlainText)  # a file name is never markup
         name.setToolTip(plain_tooltip(f"{document.title}\n{document.size_label}"))
         self.remove_button = QToolButton()
@@ -54,7 +54,8 @@ class DocumentChips(QScrollArea):
         inner = QWidget()
         self._row = QHBoxLayout(inner)
         self._row.setContentsMargins(0, 0, 0, 0)
-        self.hint = QLabel("ⓘ")
+        self.hint = QLabel("Why documents?")
+        self.hint.setStyleSheet("color: #555; text-decoration: underline dotted;")
         self.hint.setToolTip(OPEN_BOOK_HINT)
         self._row.addWidget(self.hint)
         self._row.addStretch(1)

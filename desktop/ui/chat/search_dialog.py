@@ -46,6 +46,8 @@ class SearchDialog(QDialog):
         self.about.setWordWrap(True)
         self.results = QListWidget()
         self.results.setWordWrap(True)
+        self.results.setSpacing(4)
+        self.results.setAlternatingRowColors(True)  # where one passage ends
         self.results.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.quote_button = QPushButton("Quote the selected passages in my message")
         row = QHBoxLayout()

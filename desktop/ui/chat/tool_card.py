@@ -33,8 +33,8 @@ def _plain_view(text: str) -> QPlainTextEdit:
     view = QPlainTextEdit(text)
     view.setReadOnly(True)
     view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-    lines = min(MAX_LINES_SHOWN, max(1, text.count("\n") + 1))
-    view.setFixedHeight(view.fontMetrics().lineSpacing() * lines + 14)
+    lines = min(MAX_LINES_SHOWN, max(1, text.rstrip("\n").count("\n") + 1))
+    view.setFixedHeight(view.fontMetrics().lineSpacing() * lines + 20)  # no scroll bar for 1 line
     view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
     return view
 
@@ -61,8 +61,8 @@ class ToolCard(QFrame):
         layout.setContentsMargins(8, 6, 8, 6)
         python = call.name == RUN_PYTHON
         what = argument_text(call) or call.arguments
-        title = ("🐍 Python the model wants to run" if python
-                 else f"🔎 {call.name}: “{what}”")  # fmt: skip
+        title = ("Python the model wants to run" if python
+                 else f"The model searched ({call.name}): “{what}”")  # fmt: skip
         self.title = _label(title, "font-weight: bold;")
         layout.addWidget(self.title)
         self.code = _plain_view(what) if python else None
@@ -113,6 +113,7 @@ class ToolCard(QFrame):
             how = {"always": " · always allowed", "asked": " · approved"}.get(
                 str(record.get("approval", "")), ""
             )
+            self.title.setText("Python the model ran")
             self.status.setText(f"Ran in {seconds:.1f} s{how}")
             shown = (result.get("stdout") or "") + (result.get("stderr") or "")
             self._output(shown or "(nothing printed)")
@@ -124,6 +125,7 @@ class ToolCard(QFrame):
             self._output("\n\n".join(f"[{h['id']}] {h['title']} ({h['source']})\n{h['text']}"
                                      for h in hits) or "No passage matched.")  # fmt: skip
         elif status == "refused":
+            self.title.setText("Python the model wanted to run")
             self.status.setText("Not run: you did not allow it. The model was told so.")
         elif status == "not run":
             self.status.setText("Not run: the conversation was closed before it was approved.")
