@@ -23,6 +23,11 @@ def run_app(
         print(problem, file=sys.stderr)
         return 1
 
+    # Qt hands large fills (plot backgrounds, antialiased curves) to helper threads and the
+    # window waits for them; with training on one core and other programs on the other,
+    # they wait for a core: the GUI stall's p99 while training was 24-39 ms with them,
+    # 11-14 ms without (bench_train). Read once, at the first paint.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -39,7 +39,7 @@ def test_train_resume_and_export(tmp_path: Path) -> None:
     resumed = [json.loads(line)["step"] for line in second.stdout.splitlines()]
     assert resumed[-1] == 75 and min(resumed) > 50  # it went on from step 50
     info = read_model_info(gguf)
-    assert info.architecture == "llama" and info.context_length == 64
+    assert info.architecture == "llama" and info.context_length == 1024
     from desktop.core.train.runs_store import RunsStore
 
     store = RunsStore(tmp_path / "deepdive.sqlite3")  # the app's database in DEEPDIVE_HOME

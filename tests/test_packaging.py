@@ -47,3 +47,27 @@ def test_a_double_clicked_model_file_opens_in_the_chat_tab(monkeypatch: pytest.M
     monkeypatch.setattr(desktop.app, "run_app", lambda **kw: opened.append(kw["open_model"]) or 0)
     assert main(["/models/Some Model.Q8_0.GGUF"]) == 0
     assert opened == ["/models/Some Model.Q8_0.GGUF"]
+
+
+def test_without_a_compiler_the_llama_build_says_what_to_install_before_building(
+    tmp_path: Path,
+) -> None:
+    """A fresh machine without build tools: one sentence naming them and the command,
+    before the minutes-long build starts (an empty wheel cache, a PATH with no compiler)."""
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    env = {
+        "PATH": str(empty_bin),
+        "DEEPDIVE_WHEELS": str(tmp_path / "wheels"),
+        "HOME": str(tmp_path),
+    }
+    script = Path(__file__).parents[1] / "packaging" / "build_llama.py"
+    for args in (["--check"], ["--install"]):
+        done = subprocess.run(
+            [sys.executable, str(script), *args], env=env, capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert "Building llama.cpp needs a C compiler and a C++ compiler" in done.stderr
+        assert "sudo apt install build-essential" in done.stderr
+    assert not (tmp_path / "wheels").exists() or not any((tmp_path / "wheels").rglob("*.whl"))

@@ -2,8 +2,9 @@
 [--export PATH.gguf] [--json]`: pretrain a tiny model from scratch on this CPU.
 
 Prints a line per evaluation (one JSON object per line with --json), saves the tokenizer
-and a checkpoint in --out (resumed from there if one exists), and exports a GGUF that
-llama.cpp runs. Ctrl+C stops after the step under way, and still saves.
+and a checkpoint in --out at every evaluation and at the end (resumed from there if one
+exists), and exports a GGUF that llama.cpp runs. Ctrl+C stops after the step under way,
+and still saves. The loop is `run_training`, the Train tab's own, here on all cores.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from desktop.core.train.config import TrainConfig
+    from desktop.core.train.job_state import CancelToken
+    from desktop.core.train.run_training import Ready, TrainingJob
+    from desktop.core.train.trainer import StepMetrics
 
 
 def add_train_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,83 +45,57 @@ def train_command(
 ) -> int:
     from desktop.cli.app_database import database_problem_line, store_error_line
     from desktop.core.data_problems import DatabaseProblem
-    from desktop.core.train.checkpoint import load_checkpoint, save_checkpoint
-    from desktop.core.train.config import fit_schedule, preset
-    from desktop.core.train.corpus import load_corpus
-    from desktop.core.train.data import bigram_loss
-    from desktop.core.train.model import keep_freed_memory
-    from desktop.core.train.prepare import prepare
-    from desktop.core.train.sampling import RegurgitationMeter
-    from desktop.core.train.trained_tokenizer import TrainedTokenizer
-    from desktop.core.train.trainer import TrainingRun, export_gguf, train
+    from desktop.core.train.job_state import CancelToken
+    from desktop.core.train.run_training import (
+        Finished,
+        Ready,
+        TrainingOutcome,
+        TrainingStopped,
+        run_training,
+    )
+    from desktop.core.train.trainer import StepMetrics, export_gguf
 
-    keep_freed_memory()  # ~30 % faster steps: no page faults re-mapping freed activations
     if args.out and (line := database_problem_line()):  # the run is listed there
         print(line, file=err)
         return 2
-    tokenizer_path = args.out / "tokenizer.json" if args.out else None
-    checkpoint_path = args.out / "checkpoint.npz" if args.out else None
     try:
-        config = preset(args.preset)
-        resumed = None
-        if checkpoint_path is not None and checkpoint_path.exists():
-            resumed = TrainingRun.resume(load_checkpoint(checkpoint_path))
-            if resumed.config.preset != config.preset:
-                raise ValueError(
-                    f"{args.out} holds a {resumed.config.preset!r} run, not "
-                    f"{config.preset!r}: use another --out to start afresh"
-                )
-            config = resumed.config  # the run's own settings, so it continues the same way
-        if args.steps:  # a new run's schedule follows its length; a resumed one keeps its own
-            config = replace(config, steps=args.steps)
-            config = config if resumed else fit_schedule(config)
-        text = load_corpus(args.corpus)
-        if args.out:
-            args.out.mkdir(parents=True, exist_ok=True)
-        reuse = TrainedTokenizer.load(tokenizer_path) if resumed and tokenizer_path else None
-        prepared = prepare(text, config, reuse)
+        job = _job(args)
     except (KeyError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return 2
-    if tokenizer_path is not None and reuse is None:
-        prepared.tokenizer.save(tokenizer_path)
-    if resumed is not None:
-        run = resumed
-        run.config = config
-    else:
-        run = TrainingRun.start(config, prepared.tokenizer.n_vocab)
-    bigram = bigram_loss(prepared.data, prepared.tokenizer.n_vocab)
-    print(
-        f"{prepared.tokens:,} tokens; vocabulary {prepared.tokenizer.n_vocab}; "
-        f"bigram validation loss {bigram:.3f}",
-        file=err,
-    )
-    meter = RegurgitationMeter(prepared.data.train)
+    token = CancelToken()
+    stop = _StopBetweenSteps(token)
+    run_id: int | None = None
+    bigram: float | None = None
+    last_val: float | None = None
+    outcome: TrainingOutcome | None = None
+    events = run_training(job, token)
     try:
-        run_id = _record_run(args, config) if args.out else None
-    except (DatabaseProblem, sqlite3.Error) as exc:
+        for event in events:
+            if isinstance(event, Ready):
+                bigram = _announce(event, err)
+                run_id = _record_run(args, job.config) if args.out else None
+            elif isinstance(event, StepMetrics) and event.val_loss is not None:
+                last_val = event.val_loss
+                _print_evaluation(event, bigram, args.json, out)
+            elif isinstance(event, Finished):
+                outcome = event.outcome
+    except TrainingStopped as exc:
+        print(f"\n{exc}", file=err)
+        return 130
+    except (DatabaseProblem, sqlite3.Error) as exc:  # listing the run failed: no training
         print(store_error_line(exc), file=err)
         return 2
-    last_val: float | None = None
-    stop = _StopBetweenSteps()
-    for m in train(run, prepared.data, prepared.tokenizer, meter=meter):
-        if m.val_loss is not None:
-            last_val = m.val_loss
-            if args.json:
-                print(json.dumps(m.to_dict() | {"bigram_val_loss": bigram}), file=out, flush=True)
-            else:
-                print(
-                    f"step {m.step:>5}/{m.total_steps}  loss {m.loss:.3f}  val "
-                    f"{m.val_loss:.3f}  {m.tokens_per_s:,.0f} tok/s",
-                    file=out,
-                    flush=True,
-                )
-        if stop.requested:
-            print("\nstopped", file=err)
-            break
-    stop.restore()
-    if checkpoint_path is not None:
-        save_checkpoint(checkpoint_path, run.checkpoint())
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    finally:
+        events.close()  # on an early return: BLAS threads put back now
+        stop.restore()
+    assert outcome is not None  # run_training ends with Finished or raises
+    run = outcome.run
+    if outcome.stopped_early:
+        print("\nstopped", file=err)
     code = 0
     if run_id is not None:
         try:
@@ -126,7 +104,7 @@ def train_command(
             print(store_error_line(exc), file=err)
             code = 2
     if args.export:
-        export_gguf(run, prepared.tokenizer, args.export, file_type=args.export_type)
+        export_gguf(run, outcome.tokenizer, args.export, file_type=args.export_type)
         print(f"exported {args.export}", file=err)
     return code
 
@@ -140,6 +118,58 @@ def _finish_run(run_id: int, status: str, step: int, val_loss: float | None) -> 
         store.update(run_id, status=status, step=step, **figures)
     finally:
         store.close()
+
+
+def _job(args: argparse.Namespace) -> TrainingJob:
+    """The run to do: a new one, or the one in --out (its own settings, its tokenizer) —
+    ValueError if --out holds a run of another preset."""
+    from desktop.core.train.checkpoint import load_checkpoint
+    from desktop.core.train.compute import ThreadPolicy
+    from desktop.core.train.config import fit_schedule, preset
+    from desktop.core.train.run_training import CHECKPOINT, TOKENIZER, TrainingJob
+    from desktop.core.train.trained_tokenizer import TrainedTokenizer
+    from desktop.core.train.trainer import TrainingRun
+
+    config = preset(args.preset)
+    resumed, tokenizer = None, None
+    if args.out is not None and (args.out / CHECKPOINT).exists():
+        resumed = TrainingRun.resume(load_checkpoint(args.out / CHECKPOINT))
+        if resumed.config.preset != config.preset:
+            raise ValueError(
+                f"{args.out} holds a {resumed.config.preset!r} run, not "
+                f"{config.preset!r}: use another --out to start afresh"
+            )
+        config = resumed.config  # the run's own settings, so it continues the same way
+        tokenizer = TrainedTokenizer.load(args.out / TOKENIZER)
+    if args.steps:  # a new run's schedule follows its length; a resumed one keeps its own
+        config = replace(config, steps=args.steps)
+        config = config if resumed else fit_schedule(config)
+    if resumed is not None:
+        resumed.config = config
+    return TrainingJob(config, args.corpus, args.out, tokenizer, resumed,
+                       policy=ThreadPolicy.ALL_CORES)  # fmt: skip
+
+
+def _announce(ready: Ready, err: TextIO) -> float | None:
+    """The data's size and the bigram bar the model must beat; returns the bar."""
+    from desktop.core.train.data import TokenData, bigram_loss
+
+    vocab = ready.tokenizer.n_vocab
+    if not isinstance(ready.data, TokenData):
+        return None
+    bigram = bigram_loss(ready.data, vocab)
+    note = f" {ready.note}" if ready.note else ""
+    print(f"{ready.corpus_tokens:,} tokens; vocabulary {vocab}; bigram validation loss "
+          f"{bigram:.3f}{note}", file=err)  # fmt: skip
+    return bigram
+
+
+def _print_evaluation(m: StepMetrics, bigram: float | None, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(json.dumps(m.to_dict() | {"bigram_val_loss": bigram}), file=out, flush=True)
+        return
+    print(f"step {m.step:>5}/{m.total_steps}  loss {m.loss:.3f}  val {m.val_loss:.3f}  "
+          f"{m.tokens_per_s:,.0f} tok/s", file=out, flush=True)  # fmt: skip
 
 
 def _record_run(args: argparse.Namespace, config: TrainConfig) -> int:
@@ -160,14 +190,14 @@ class _StopBetweenSteps:
     """Ctrl+C asks the loop to stop after the step under way (a KeyboardInterrupt in the
     middle of an optimiser update would save half-updated weights)."""
 
-    def __init__(self) -> None:
+    def __init__(self, token: CancelToken) -> None:
         import signal
 
-        self.requested = False
+        self._token = token
         self._previous = signal.signal(signal.SIGINT, self._on_sigint)
 
     def _on_sigint(self, _signum: int, _frame: object) -> None:
-        self.requested = True
+        self._token.cancel()
 
     def restore(self) -> None:
         import signal

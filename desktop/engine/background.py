@@ -1,10 +1,12 @@
 """Background jobs: a Qt-free core function run on a worker thread, reporting to the GUI.
 
 The function gets a `JobControl` (the core's view: `cancelled()`, `paused()`,
-`progress(done, total)`, `status(text)`) and the GUI gets queued signals. Progress is
-polled by the GUI thread 20 times a second rather than signalled per report: the GUI sees
-the latest figure even while the worker is blocked (a stalled download), and a fast
-worker cannot flood the event loop.
+`progress(done, total)`, `publish(item)`, `status(text)`) and the GUI gets queued signals.
+Progress and partial results (training metrics, say) are polled by the GUI thread 20
+times a second rather than signalled per report: the GUI sees the latest figure even
+while the worker is blocked (a stalled download), and a fast worker - a tiny model makes
+hundreds of steps a second - cannot flood the event loop. Widgets start jobs through
+`desktop/engine/jobs.py`.
 
 Lifetime: a QObject must be destroyed in its own (the GUI) thread. A running job is held
 in `BackgroundJob._live`, and it leaves that set only in the GUI thread, after its worker
@@ -13,6 +15,7 @@ thread has been joined — so the worker never drops the last reference.
 
 from __future__ import annotations
 
+import collections
 import functools
 import threading
 import time
@@ -33,6 +36,7 @@ class JobControl:
         self._cancel = threading.Event()
         self._pause = threading.Event()
         self.latest: tuple[int, int] | None = None
+        self.published: collections.deque[object] = collections.deque()  # thread-safe ends
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()
@@ -46,6 +50,10 @@ class JobControl:
     def progress(self, done: int, total: int) -> None:
         self.latest = (done, total)
 
+    def publish(self, item: object) -> None:
+        """A partial result (a training step's figures): delivered in batches."""
+        self.published.append(item)
+
     def status(self, text: str) -> None:
         if not self._job.abandoned:
             self._job.status_changed.emit(text)
@@ -57,6 +65,7 @@ class BackgroundJob(QObject):
     _live: ClassVar[set[BackgroundJob]] = set()
 
     progressed = Signal(object, object)  # done, total (Python ints: files exceed 2**31)
+    partial = Signal(object)  # a list of what the work published since the last poll
     status_changed = Signal(str)
     succeeded = Signal(object)  # the function's result
     failed = Signal(object)  # the exception it raised
@@ -121,6 +130,15 @@ class BackgroundJob(QObject):
         if latest is not None and latest != self._reported and not self.abandoned:
             self._reported = latest
             self.progressed.emit(*latest)
+        self._drain()
+
+    def _drain(self) -> None:
+        published = self.control.published
+        batch = []
+        while published:
+            batch.append(published.popleft())
+        if batch and not self.abandoned:
+            self.partial.emit(batch)
 
     @Slot()
     def _on_ended(self) -> None:
@@ -145,8 +163,10 @@ class BackgroundJob(QObject):
         self._ended.emit()
 
     def _report_progress_from_worker(self) -> None:
-        """The final figure goes out before the outcome, so a receiver sees 100 % first."""
+        """The final figure and the last partial results go out before the outcome, so a
+        receiver sees 100 % (and the last step) first."""
         latest = self.control.latest
         if latest is not None and latest != self._reported:
             self._reported = latest
             self.progressed.emit(*latest)
+        self._drain()

@@ -28,7 +28,7 @@ from desktop.engine.protocol import (
     LoadProgress,
     TokenBatch,
     TokenizeCommand,
-    Tokenized,
+    TokenizeResult,
     UnloadCommand,
 )
 
@@ -132,7 +132,7 @@ def _handle(command: object, backend: Backend, conn: Connection, stop: Any) -> N
         ids, pieces = backend.tokenize(
             command.text, parse_special=command.parse_special, add_bos=command.add_bos
         )
-        conn.send(Tokenized(command.request_id, tuple(ids), tuple(pieces)))
+        conn.send(TokenizeResult(command.request_id, tuple(ids), tuple(pieces)))
     elif isinstance(command, UnloadCommand):
         backend.close()
     else:

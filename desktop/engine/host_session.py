@@ -26,7 +26,7 @@ from desktop.engine.protocol import (
     LoadProgress,
     TokenBatch,
     TokenizeCommand,
-    Tokenized,
+    TokenizeResult,
     UnloadCommand,
 )
 
@@ -254,7 +254,7 @@ class HostSession:
                     self._host.kill()
                     self._reload_needed = True
                     raise SessionError("Counting tokens was stopped.")
-                if isinstance(event, Tokenized):
+                if isinstance(event, TokenizeResult):
                     return event.ids, event.pieces
                 if isinstance(event, Failed):
                     raise SessionError(sentence(event.message))

@@ -91,7 +91,7 @@ class Finished:
 
 
 @dataclass(frozen=True)
-class Tokenized:
+class TokenizeResult:
     request_id: int
     ids: tuple[int, ...]
     pieces: tuple[bytes, ...]
@@ -105,7 +105,7 @@ class Failed:
     message: str
 
 
-HostEvent = LoadProgress | Loaded | TokenBatch | Finished | Tokenized | Failed
+HostEvent = LoadProgress | Loaded | TokenBatch | Finished | TokenizeResult | Failed
 
 
 class Backend(Protocol):

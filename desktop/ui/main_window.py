@@ -13,6 +13,7 @@ from desktop.core.conversations import ConversationStore
 from desktop.core.lessons import Step
 from desktop.core.paths import database_path
 from desktop.engine.inference_engine import InferenceEngine
+from desktop.engine.jobs import Jobs
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.chat.chat_tab import ChatTab
 from desktop.ui.lessons_panel import LessonsPanel
@@ -178,9 +179,10 @@ class MainWindow(QMainWindow):
             self.train_tab.shutdown()
         if self.quiz_page.widget is not None:
             self.quiz_tab.shutdown()
-        self.models_tab.shutdown()  # then every other background job is cancelled
+        self.models_tab.shutdown()  # a running download pauses, to resume next time
         self.tokens_tab.shutdown()
         self.chat_tab.shutdown()
+        Jobs.shutdown_all()  # then every widget's background work, from one list
         self.engine.shutdown()
         self.store.close()
         super().closeEvent(event)

@@ -164,3 +164,36 @@ def test_bigram_bar_matches_the_dense_count_table() -> None:
     log_probs = np.log(table / table.sum(axis=1, keepdims=True))
     expected = -log_probs[ids[4000:-1], ids[4001:]].mean()
     assert bigram_loss(data, vocab) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_tiny_preset_model_holds_the_apps_prompts_and_llama_cpp_runs_its_whole_context(
+    tmp_path: Path,
+) -> None:
+    """The contexts the rest of the app needs: the base-model prompt (identity line, three
+    example exchanges) plus three turns fits the tiny preset with room for a reply, in the
+    preset's own vocabulary on the default corpus; and llama.cpp computes the exported
+    model's logits at positions far past its 256-token minimum as the numpy model does."""
+    from desktop.core.base_prompt import build_base_prompt
+    from desktop.core.generation import ChatMessage
+    from desktop.core.train.corpus import build_stdlib_corpus
+    from desktop.core.train.model import forward
+    from tests.core.test_train_model import realistic_params
+
+    config = preset("tiny")
+    tokenizer = train_bpe(build_stdlib_corpus(), config.vocab_size)
+    turns = ["What does the json module do?", "It reads and writes JSON.",
+             "How do I sort a list?", "Use sorted() or list.sort().",
+             "What is a generator?"]  # fmt: skip
+    messages = [ChatMessage(role="user" if i % 2 == 0 else "assistant", content=text)
+                for i, text in enumerate(turns)]  # fmt: skip
+    prompt_tokens = len(tokenizer.encode(build_base_prompt(messages)))
+    assert prompt_tokens + 64 <= config.context  # a 64-token reply still fits
+    run = TrainingRun.start(config, tokenizer.n_vocab)
+    run.params = realistic_params(run.shape, seed=3)  # logits of a trained model's size
+    path = export_gguf(run, tokenizer, tmp_path / "tiny.gguf")
+    ids = np.random.default_rng(0).integers(0, tokenizer.n_vocab, config.context - 2).tolist()
+    theirs = in_child(llama_logits, str(path), ids, config.context)
+    ours = forward(run.params, run.shape, np.asarray([ids]))[0][0]
+    assert ours[600:].std() > 1.0
+    # float32 sums over 1000 positions differ by ~1e-4; wrong positions would differ by ~1
+    assert np.abs(ours[600:] - theirs[600:]).max() <= 1e-3

@@ -56,7 +56,7 @@ def test_pause_during_tokenizer_training(qtbot: Any, tmp_path: Path) -> None:
 
 
 def test_a_resumed_run_says_when_its_corpus_changed(tmp_path: Path) -> None:
-    from desktop.engine.training_session import corpus_note
+    from desktop.core.train.run_training import corpus_note
 
     assert corpus_note(tmp_path, "first text", resuming=False) == ""
     assert corpus_note(tmp_path, "first text", resuming=True) == ""

@@ -25,7 +25,7 @@ def test_deeply_nested_jsonl_says_which_line(page: Any, tmp_path: Path) -> None:
     assert page.status.text() == (
         "Could not import deep.jsonl: line 2: nested too deeply to read (not a question file?)"
     )
-    assert page.pairs.pairs == []  # nothing half-imported
+    assert page.table_model.pairs == []  # nothing half-imported
 
 
 def test_an_unforeseen_failure_is_said_too(

@@ -50,3 +50,33 @@ def test_zoom_scales_fonts_and_is_remembered_with_the_window(
     press(again, "Ctrl+0")
     assert again.presenter.zoom == 100 and app.font().pointSizeF() == base
     again.close()
+
+
+def test_plots_follow_the_zoom(qtbot: Any, make_engine: Any, store: Any) -> None:
+    """pyqtgraph's ticks, axis labels and legends do not take the application font by
+    themselves: at 200 % they must be drawn twice as large as at 100 %."""
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(engine=make_engine(), store=store)
+    qtbot.addWidget(window)
+    window.show()
+    window.visit_every_tab()
+    plots = [window.train_tab.plots._loss_plot, window.quiz_tab.results.charts.books_plot]
+
+    def text_sizes() -> list[float]:
+        sizes = []
+        for plot in plots:
+            axis = plot.getPlotItem().getAxis("left")
+            sizes += [axis.style["tickFont"].pointSizeF(), axis.label.font().pointSizeF()]
+        legend = plots[0].getPlotItem().legend
+        sizes.append(float(legend.items[0][1].opts["size"].removesuffix("pt")))
+        return sizes
+
+    window.presenter.set_zoom(100)
+    qtbot.wait(50)
+    at_100 = text_sizes()
+    window.presenter.set_zoom(200)
+    qtbot.waitUntil(lambda: text_sizes()[0] == 2 * at_100[0], timeout=5_000)
+    assert text_sizes() == [2 * size for size in at_100]
+    window.presenter.set_zoom(100)
+    window.close()

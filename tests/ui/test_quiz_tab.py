@@ -50,7 +50,7 @@ def make_quiz(
             engine.load_requested.emit(path, LoadSettings(context_size=2048))
             qtbot.waitUntil(lambda: engine.loaded_model is not None, timeout=10_000)
         tab = QuizTab(engine, QuizStore(fresh_home / "quiz.sqlite3"))
-        tab.settings.ask_as.setCurrentIndex(tab.settings.ask_as.findData(ask_as))
+        tab.settings_panel.ask_as.setCurrentIndex(tab.settings_panel.ask_as.findData(ask_as))
         qtbot.addWidget(tab)
         tab.resize(1280, 800)
         tab.show()
@@ -72,7 +72,7 @@ def test_run_gives_verdicts_charts_and_training_set(
 ) -> None:
     tab = make_quiz()
     tab.questions.set_pairs(PAIRS)
-    tab.settings.samples.setValue(2)
+    tab.settings_panel.samples.setValue(2)
     run_to_end(qtbot, tab)
     assert tab.status.text() == "Done."
     summary = tab.summary
@@ -102,8 +102,8 @@ def test_run_gives_verdicts_charts_and_training_set(
 def test_class_mode_keeps_score(qtbot: Any, make_quiz: Any) -> None:
     tab = make_quiz()
     tab.questions.set_pairs(PAIRS)
-    tab.settings.samples.setValue(1)
-    tab.settings.open_book.setChecked(False)
+    tab.settings_panel.samples.setValue(1)
+    tab.settings_panel.open_book.setChecked(False)
     run_to_end(qtbot, tab)
     mode = tab.class_mode
     assert mode.question.text() == PAIRS[0].question and mode.details.toPlainText() == ""
@@ -128,7 +128,7 @@ def test_class_mode_keeps_score(qtbot: Any, make_quiz: Any) -> None:
 def test_stop_then_resume_asks_only_what_is_missing(qtbot: Any, make_quiz: Any) -> None:
     tab = make_quiz(token_delay=0.05)
     tab.questions.set_pairs(PAIRS)
-    tab.settings.samples.setValue(2)
+    tab.settings_panel.samples.setValue(2)
     tab.run_button.click()
     qtbot.waitUntil(lambda: len(tab.answers) >= 2, timeout=10_000)
     tab.stop_button.click()
@@ -152,7 +152,7 @@ def test_model_written_questions_are_parsed_into_the_table(qtbot: Any, make_quiz
     tab = make_quiz(replies_by_prompt=[("Q:", reply)], replies=[reply])
     tab.questions.model_button.click()
     qtbot.waitUntil(lambda: not tab.busy, timeout=10_000)
-    assert [(p.question, p.answer, p.source) for p in tab.questions.pairs.pairs] == [
+    assert [(p.question, p.answer, p.source) for p in tab.questions.table_model.pairs] == [
         ("When was it built?", "1889", "model")
     ]
 
@@ -161,9 +161,9 @@ def test_rule_questions_then_a_run_on_a_bundled_article(qtbot: Any, make_quiz: A
     tab = make_quiz(replies=["I don't know"])
     assert tab.questions.article_text.toPlainText()  # a bundled article is shown at once
     assert tab.questions.make_rule_questions() > 0
-    tab.settings.samples.setValue(1)
+    tab.settings_panel.samples.setValue(1)
     run_to_end(qtbot, tab)
-    assert tab.summary.verdicts["doesn't know"] == len(tab.questions.pairs.pairs)
+    assert tab.summary.verdicts["doesn't know"] == len(tab.questions.table_model.pairs)
 
 
 def test_without_a_model_nothing_runs(qtbot: Any, make_quiz: Any) -> None:
@@ -177,12 +177,12 @@ def test_without_a_model_nothing_runs(qtbot: Any, make_quiz: Any) -> None:
 def test_reopened_run_shows_its_results(qtbot: Any, make_quiz: Any) -> None:
     tab = make_quiz()
     tab.questions.set_pairs(PAIRS)
-    tab.settings.samples.setValue(1)
+    tab.settings_panel.samples.setValue(1)
     run_to_end(qtbot, tab)
     run_id, before = tab.run.id, tab.summary
     tab.questions.set_pairs([])
     tab.open_run(run_id)
-    assert tab.questions.pairs.pairs == PAIRS
+    assert tab.questions.table_model.pairs == PAIRS
     assert [q.verdict for q in tab.summary.questions] == [q.verdict for q in before.questions]
 
 
@@ -192,8 +192,8 @@ def test_pairs_import_export_edit_and_articles(
     tab = make_quiz(load=False)
     page = tab.questions
     page.set_pairs(PAIRS[:2])
-    assert page.pairs.setData(page.pairs.index(0, 1), " 1890 ")
-    assert page.pairs.pairs[0] == QAPair(PAIRS[0].question, "1890", "manual")
+    assert page.table_model.setData(page.table_model.index(0, 1), " 1890 ")
+    assert page.table_model.pairs[0] == QAPair(PAIRS[0].question, "1890", "manual")
     assert page.export_pairs(tmp_path / "q.csv")
     page.set_pairs([])
     assert page.import_pairs(tmp_path / "q.csv") == 2
@@ -216,7 +216,7 @@ def test_a_deleted_run_asks_first(
 
     tab = make_quiz()
     tab.questions.set_pairs(PAIRS[:1])
-    tab.settings.samples.setValue(1)
+    tab.settings_panel.samples.setValue(1)
     run_to_end(qtbot, tab)
     tab.runs.select_run(tab.run.id)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
@@ -281,11 +281,11 @@ def test_the_whole_loop_article_file_to_training_set(
     assert tab.questions.open_article(article)
     tab.questions.model_button.click()
     qtbot.waitUntil(lambda: not tab.busy, timeout=10_000)
-    assert [(p.question, p.answer) for p in tab.questions.pairs.pairs] == [
+    assert [(p.question, p.answer) for p in tab.questions.table_model.pairs] == [
         ("When was Ostrea founded?", "1602"),
         ("Who is the mayor of Ostrea?", "Lena Varo"),
     ]
-    tab.settings.samples.setValue(2)
+    tab.settings_panel.samples.setValue(2)
     run_to_end(qtbot, tab)
     assert [q.verdict for q in tab.summary.questions] == ["knows", "doesn't know"]
     assert tab.summary.open_accuracy == 1.0 and tab.run.article_title == "Ostrea"
@@ -315,11 +315,13 @@ def test_closing_mid_run_leaves_it_resumable(qtbot: Any, make_quiz: Any, fresh_h
 def test_settings_titles_and_a_bad_export(qtbot: Any, make_quiz: Any, tmp_path: Path) -> None:
     tab = make_quiz()
     tab.questions.set_pairs(PAIRS[:1])
-    tab.settings.samples.setValue(5)
-    tab.settings.open_book.setChecked(False)
+    tab.settings_panel.samples.setValue(5)
+    tab.settings_panel.open_book.setChecked(False)
     run_to_end(qtbot, tab)
     again = make_quiz(load=False)  # the next start remembers them
-    assert again.settings.samples.value() == 5 and not again.settings.open_book.isChecked()
+    assert (
+        again.settings_panel.samples.value() == 5 and not again.settings_panel.open_book.isChecked()
+    )
     page = again.questions
     title, _ = page.article()
     page.article_text.appendPlainText("My own note.")
@@ -332,8 +334,8 @@ def test_runs_compared_side_by_side(qtbot: Any, make_quiz: Any) -> None:
     from PySide6.QtCore import QItemSelectionModel
 
     tab = make_quiz()
-    tab.settings.samples.setValue(1)
-    tab.settings.open_book.setChecked(False)
+    tab.settings_panel.samples.setValue(1)
+    tab.settings_panel.open_book.setChecked(False)
     tab.questions.set_pairs(PAIRS)
     run_to_end(qtbot, tab)
     tab.questions.set_pairs(PAIRS[:2])  # a second run with fewer questions
@@ -363,13 +365,15 @@ def test_questions_belong_to_their_article(qtbot: Any, make_quiz: Any) -> None:
     velmora = next(a for a in page.articles if "Velmora" in a.title)
     page.show_article(apollo)
     made = page.make_rule_questions()
-    assert made > 0 and len(page.pairs.pairs) == made
+    assert made > 0 and len(page.table_model.pairs) == made
     page.show_article(velmora)  # another article: its own (no) questions, not Apollo's
-    assert page.pairs.pairs == []
+    assert page.table_model.pairs == []
     page.make_rule_questions()
-    assert all("Apollo" not in p.question for p in page.pairs.pairs)
+    assert all("Apollo" not in p.question for p in page.table_model.pairs)
     page.show_article(apollo)  # back: Apollo's questions again
-    assert len(page.pairs.pairs) == made and all("Apollo" in p.question for p in page.pairs.pairs)
+    assert len(page.table_model.pairs) == made and all(
+        "Apollo" in p.question for p in page.table_model.pairs
+    )
 
 
 def test_the_article_and_questions_come_back_after_a_restart(qtbot: Any, make_quiz: Any) -> None:
@@ -377,11 +381,11 @@ def test_the_article_and_questions_come_back_after_a_restart(qtbot: Any, make_qu
     curie = next(a for a in first.questions.articles if a.title == "Marie Curie")
     first.questions.show_article(curie)
     first.questions.make_rule_questions()
-    before = list(first.questions.pairs.pairs)
+    before = list(first.questions.table_model.pairs)
     first.shutdown()  # the app closes
     second = make_quiz()
     assert second.questions.article() == ("Marie Curie", curie.text.strip())
-    assert second.questions.pairs.pairs == before
+    assert second.questions.table_model.pairs == before
     assert second.questions.article_picker.currentText().startswith("Marie Curie")
     assert second.progress.value() in (-1, 0)  # no run under way: no half-full bar
 
@@ -396,13 +400,13 @@ def test_a_base_model_continues_sentences_and_each_answer_shows_its_prompt(
 
     reply = " 16 July 1969. It was\nQuestion: more"
     tab = make_quiz(ask_as="auto", model=tiny_base_gguf, replies_by_prompt=[(STEM, reply)])
-    assert "Asked as a base model (its name says “base”)" in tab.settings.asked_as.text()
+    assert "Asked as a base model (its name says “base”)" in tab.settings_panel.asked_as.text()
     pair = QAPair("About Apollo 11: when was it launched?", "16 July 1969", "rules", stem=STEM)
     tab.questions.set_pairs([pair])
-    table = tab.questions.pairs  # the question's tooltip says what a base model continues
+    table = tab.questions.table_model  # the question's tooltip says what a base model continues
     tip = table.data(table.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert f"A base model continues: “{STEM}…”" in tip
-    tab.settings.samples.setValue(2)
+    tab.settings_panel.samples.setValue(2)
     run_to_end(qtbot, tab)
     assert tab.run.settings.asked_as == "base" and not tab.run.settings.may_refuse
     assert [a.text for a in tab.answers] == ["16 July 1969."] * 4  # the first sentence
@@ -433,25 +437,27 @@ def test_how_the_model_is_asked_is_a_setting_kept_with_the_run(
     qtbot: Any, make_quiz: Any, tiny_base_gguf: Path
 ) -> None:
     tab = make_quiz(ask_as="instruct", model=tiny_base_gguf)
-    assert "Asked as an instruct model (chosen in the settings)" in tab.settings.asked_as.text()
-    tab.settings.may_refuse.setChecked(True)
+    assert (
+        "Asked as an instruct model (chosen in the settings)" in tab.settings_panel.asked_as.text()
+    )
+    tab.settings_panel.may_refuse.setChecked(True)
     tab.questions.set_pairs(PAIRS[:1])
-    tab.settings.samples.setValue(1)
-    tab.settings.open_book.setChecked(False)
+    tab.settings_panel.samples.setValue(1)
+    tab.settings_panel.open_book.setChecked(False)
     run_to_end(qtbot, tab)
     assert (tab.run.settings.asked_as, tab.run.settings.may_refuse) == ("instruct", True)
     (prompt,) = tab.store.prompts(tab.run.id).values()
     assert prompt.form == "chat" and "I don't know" in prompt.text
     again = make_quiz(load=False)  # the next start remembers the choice
-    assert again.settings.ask_as.currentData() == "instruct"
-    assert again.settings.may_refuse.isChecked()
+    assert again.settings_panel.ask_as.currentData() == "instruct"
+    assert again.settings_panel.may_refuse.isChecked()
 
 
 def test_a_class_bets_that_the_model_makes_something_up(qtbot: Any, make_quiz: Any) -> None:
     tab = make_quiz()
     tab.questions.set_pairs(PAIRS)
-    tab.settings.samples.setValue(1)
-    tab.settings.open_book.setChecked(False)
+    tab.settings_panel.samples.setValue(1)
+    tab.settings_panel.open_book.setChecked(False)
     run_to_end(qtbot, tab)
     mode = tab.class_mode
     mode.go(2)  # "Captain Nemo", said with confidence
@@ -467,7 +473,7 @@ def test_the_charts_say_what_their_marks_mean(qtbot: Any, make_quiz: Any) -> Non
 
     tab = make_quiz()
     tab.questions.set_pairs(PAIRS)
-    tab.settings.samples.setValue(2)
+    tab.settings_panel.samples.setValue(2)
     run_to_end(qtbot, tab)
     charts = tab.results.charts
     verdicts = [q.verdict for q in tab.summary.questions]
@@ -476,3 +482,46 @@ def test_the_charts_say_what_their_marks_mean(qtbot: Any, make_quiz: Any) -> Non
     key = charts.calibration_key.text()
     assert all(v in key for v in VERDICT_COLOURS) and "grouped by confidence" in key
     assert "closed book" in charts.books_key.text() and "open book" in charts.books_key.text()
+
+
+def press_key(widget: Any, key: Any) -> None:
+    """What pressing `key` does (offscreen windows get no key focus, so no key events)."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+
+    wanted = QKeySequence(key)
+    (shortcut,) = [s for s in widget.findChildren(QShortcut) if s.key() == wanted]
+    shortcut.activated.emit()
+
+
+def test_class_mode_on_the_whole_screen_played_with_keys(qtbot: Any, make_quiz: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabBar
+
+    tab = make_quiz()
+    tab.questions.set_pairs(PAIRS)
+    tab.settings_panel.samples.setValue(1)
+    tab.settings_panel.open_book.setChecked(False)
+    run_to_end(qtbot, tab)
+    tab.show()
+    mode = tab.class_mode
+    index = tab.pages.indexOf(mode)
+    size_in_tab = mode.question.font().pointSizeF()
+    press_key(mode, Qt.Key.Key_F)
+    screen = mode.window()
+    assert screen is not tab.window() and screen.isFullScreen()
+    assert screen.findChildren(QTabBar) == []  # no tab bar, no side panel: the page alone
+    assert tab.pages.indexOf(mode) == -1 and "Esc" in tab.pages.widget(index).text()
+    assert mode.question.font().pointSizeF() > size_in_tab  # larger type for the room
+    press_key(mode, Qt.Key.Key_K)  # bet: it knows (it does)
+    assert "the class was right" in mode.verdict.text()
+    press_key(mode, Qt.Key.Key_N)
+    assert mode.position == 1 and mode.verdict.text() == ""
+    press_key(mode, Qt.Key.Key_Space)  # reveal without a bet
+    assert "doesn't know it" in mode.verdict.text() and mode.class_score() == (1, 1)
+    press_key(mode, Qt.Key.Key_P)
+    assert mode.position == 0
+    press_key(screen, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: tab.pages.indexOf(mode) == index, timeout=5_000)
+    assert mode.window() is tab.window() and mode.full is None
+    assert tab.pages.count() == 4 and mode.question.font().pointSizeF() == size_in_tab
+    assert mode.full_screen.text() == "Full screen (F)"

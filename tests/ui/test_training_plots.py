@@ -143,3 +143,31 @@ def test_tick_labels_are_compact() -> None:
     assert [_compact(v, 500) for v in (500, 2500)] == ["500", "2500"]
     assert [_compact(v, 5e-5) for v in (5e-5, 1e-4, 1.5e-4)] == ["5e-5", "1e-4", "1.5e-4"]
     assert [_compact(v, 0.25) for v in (2, 2.25)] == ["2", "2.25"]
+
+
+def test_the_x_range_grows_in_steps_until_the_user_takes_over(
+    plots: TrainingPlots, qtbot: Any
+) -> None:
+    """Each change of the x range re-lays out the axis labels: it may change only when the
+    curve outgrows it, to the next 1-2-5 step; a finished run fits its curve; once the user
+    pans, their view stays."""
+    from desktop.ui.train.training_plots import stepped_end
+
+    assert [stepped_end(v) for v in (0, 1, 9, 10, 95, 96, 180, 4000)] == [
+        1, 2, 10, 20, 100, 200, 200, 5000]  # fmt: skip
+    box = plots._loss_plot.getViewBox()
+    ends: list[float] = []
+    box.sigXRangeChanged.connect(lambda *_: ends.append(box.viewRange()[0][1]))
+    for step in range(1, 301):
+        plots.add(metrics(step, 5.0 - step * 0.001))
+        plots._drain()  # one redraw per step: the worst case
+    assert box.viewRange()[0] == [0, 500]
+    assert sorted(set(ends)) == [2, 5, 10, 20, 50, 100, 200, 500]
+    plots.settle()  # the run ended: no room left for steps that will not come
+    assert box.viewRange()[0] == pytest.approx([0, 306])
+    box.sigRangeChangedManually.emit([True, False])  # as a drag does
+    box.setXRange(100, 150, padding=0)
+    for step in range(301, 600):
+        plots.add(metrics(step, 4.0))
+    qtbot.waitUntil(lambda: drawn(plots, "train") == 599, timeout=2000)
+    assert box.viewRange()[0] == [100, 150]

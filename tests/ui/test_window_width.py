@@ -42,3 +42,21 @@ def test_a_plain_wrapping_label_would_have_widened_it(qtbot: Any) -> None:
     qtbot.addWidget(plain)
     assert plain.minimumSizeHint().width() > 1280
     assert MessageLabel(LONG_MESSAGE).minimumSizeHint().width() < 200
+
+
+def test_every_tab_fits_a_1024_by_700_screen(qtbot: Any, make_engine: Any, store: Any) -> None:
+    """A classroom projector or a small laptop: no tab asks for more than 1024×700."""
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(engine=make_engine(), store=store)
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.show()
+    window.visit_every_tab()
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        qtbot.wait(20)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1024 and hint.height() <= 700, window.tabs.tabText(index)
+        assert (window.width(), window.height()) == (1024, 700), window.tabs.tabText(index)
+    window.close()

@@ -1,13 +1,21 @@
 """What a training run is: the model's shape, the tokenizer's size, and the schedule.
-Presets go from "tiny" (a minute on a laptop) to "small" (~1M parameters)."""
+Presets go from "tiny" (seconds on a laptop) to "small" (~1M parameters).
+
+Both presets read 1024 tokens at a time. What the app does with a model needs that much:
+its base-model prompt (an identity line and three example exchanges) alone is ~500 tokens
+in a 512-token vocabulary, chat goes on for several turns after it, an open-book quiz
+prompt holds an article excerpt, and llama.cpp raises a smaller context to 256 anyway —
+positions the model never trained on. The batches hold fewer, longer rows, so a step sees
+as many tokens as before (1024 and 2048)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from desktop.core.gguf_writer import LlamaShape, expected_tensor_shapes
+from desktop.core.gguf_writer import LlamaShape
+from desktop.core.train.layers import ATTENTION_BLOCK
+from desktop.core.train.model import parameter_count
 
 
 @dataclass(frozen=True)
@@ -19,8 +27,8 @@ class TrainConfig:
     n_heads: int = 4
     n_kv_heads: int = 4
     ffn_dim: int = 192  # ~8/3 × dim as in llama, rounded up to 32 (whole Q8_0 blocks)
-    context: int = 64
-    batch_size: int = 16
+    context: int = 1024
+    batch_size: int = 1
     steps: int = 300
     learning_rate: float = 3e-3
     min_learning_rate: float = 3e-4
@@ -59,7 +67,7 @@ PRESETS: dict[str, TrainConfig] = {
     "tiny": TrainConfig(),
     "small": TrainConfig(
         preset="small", vocab_size=1024, dim=128, n_layers=4, n_heads=4, n_kv_heads=4,
-        ffn_dim=352, context=128, batch_size=16, steps=2000, learning_rate=2e-3,
+        ffn_dim=352, context=1024, batch_size=2, steps=2000, learning_rate=2e-3,
         min_learning_rate=2e-4, warmup_steps=100, eval_every=100, sample_every=200,
     ),
 }  # fmt: skip
@@ -71,17 +79,17 @@ def preset(name: str, **changes: Any) -> TrainConfig:
     return replace(PRESETS[name], **changes)
 
 
-def parameter_count(config: TrainConfig) -> int:
-    """Exactly the weights the GGUF will hold (the writer's own list of tensors)."""
-    return sum(math.prod(s) for s in expected_tensor_shapes(config.shape()).values())
-
-
-def training_memory_bytes(config: TrainConfig) -> int:
+def training_memory_bytes(config: TrainConfig, rows: int | None = None) -> int:
     """Rough float32 footprint: weights, gradients and AdamW's two moments (4 copies),
-    plus the activations kept for the backward pass."""
-    weights = parameter_count(config) * 4 * 4
-    b, t, d = config.batch_size, config.context, config.dim
-    per_layer = b * t * (10 * d + 3 * config.ffn_dim) * 4 + b * config.n_heads * t * t * 4 * 2
+    plus the activations kept for the backward pass of `rows` rows at a time (a
+    micro-batch; default the whole batch). Attention keeps each query's weights over the
+    keys it sees: about half of context² (query blocks, `layers.ATTENTION_BLOCK`)."""
+    weights = parameter_count(config.shape()) * 4 * 4
+    b, t, d = rows or config.batch_size, config.context, config.dim
+    keys = (t + min(t, ATTENTION_BLOCK)) / 2  # a query block sees the keys up to its end
+    per_layer = (
+        b * t * (10 * d + 3 * config.ffn_dim) * 4 + int(b * config.n_heads * t * keys) * 4 * 2
+    )
     logits = b * t * config.vocab_size * 4 * 3
     return weights + config.n_layers * per_layer + logits
 

@@ -1,5 +1,6 @@
-"""Token ids for training: one long array, split into training and validation parts, and
-random windows of it as batches (inputs, and the same window shifted by one as targets)."""
+"""Token ids for pretraining: one long array, split into training and validation parts, and
+random windows of it as batches (inputs, and the same window shifted by one as targets).
+`TokenData` is the pretraining `DataSource`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from desktop.core.train.batches import Batch
 
 Ids = npt.NDArray[np.int32]
 
@@ -34,6 +37,16 @@ class TokenData:
         starts = rng.integers(0, len(ids) - context - 1, size=batch_size)
         windows = np.stack([ids[s : s + context + 1] for s in starts])
         return windows[:, :-1], windows[:, 1:]
+
+    # The `DataSource` protocol: every target counts (pretraining has no loss mask).
+
+    def train_batch(self, rng: np.random.Generator, rows: int, context: int) -> Batch:
+        return Batch(*self.batch(rng, rows, context))
+
+    def eval_batch(
+        self, rng: np.random.Generator, rows: int, context: int, *, validation: bool
+    ) -> Batch:
+        return Batch(*self.batch(rng, rows, context, validation=validation))
 
 
 def bigram_loss(data: TokenData, vocab_size: int) -> float:

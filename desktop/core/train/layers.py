@@ -113,6 +113,8 @@ def rope_backward(dy: Array, rotations: ComplexArray) -> Array:
 
 # --- Causal multi-head attention with rope and grouped-query attention ---
 
+ATTENTION_BLOCK = 64  # query positions per block (see `attention_forward`)
+
 
 @dataclass
 class AttentionCache:
@@ -125,13 +127,29 @@ class AttentionCache:
     q: Array  # roped and scaled queries, (batch, kv_heads, group * time, head_dim)
     k_t: Array  # roped keys, transposed: (batch, kv_heads, head_dim, time)
     v: Array  # values, (batch, kv_heads, time, head_dim)
-    probs: Array  # attention weights, (batch, kv_heads, group * time, time)
+    probs: list[Array]  # attention weights per query block: (batch, kv_heads, group * rows, keys)
+    block: int  # query positions per block
     mixed: Array  # attention output before wo, (tokens, dim)
 
 
 def causal_mask(n: int, dtype: npt.DTypeLike) -> Array:
     """0 where query t may look at key s (s <= t), -inf where it may not (the future)."""
     return np.triu(np.full((n, n), -np.inf, dtype=dtype), k=1)
+
+
+def query_blocks(time: int, block: int) -> list[tuple[int, int]]:
+    """(start, stop) of each block of query positions."""
+    return [(start, min(time, start + block)) for start in range(0, time, block)]
+
+
+def _query_rows(q: Array, group: int, start: int, stop: int) -> Array:
+    """Positions start:stop of every query head of each group, stacked as in `q`:
+    (batch, kv_heads, group * (stop - start), head_dim). A view when group is 1."""
+    batch, kv_heads, group_time, head_dim = q.shape
+    if group == 1:
+        return q[:, :, start:stop]
+    per_head = q.reshape(batch, kv_heads, group, group_time // group, head_dim)
+    return per_head[:, :, :, start:stop].reshape(batch, kv_heads, -1, head_dim)
 
 
 def attention_forward(
@@ -144,6 +162,8 @@ def attention_forward(
     batch: int,
     n_heads: int,
     n_kv_heads: int,
+    *,
+    block: int = ATTENTION_BLOCK,
 ) -> tuple[Array, AttentionCache]:
     """softmax(q k^T / sqrt(head_dim) + causal mask) v, for every head, then `wo`.
 
@@ -151,6 +171,12 @@ def attention_forward(
     `n_kv_heads` key/value heads, query head h using key/value head h // group (as
     llama.cpp broadcasts). Stacking a group's queries into one tall matrix (group * time
     rows) lets one matrix product serve the whole group.
+
+    Queries go `block` positions at a time, each block against only the keys it may see
+    (0 up to its last position): on a long context that skips the masked upper triangle
+    of the scores, nearly half the work, and keeps each block's scores small enough to
+    stay in the cache through the softmax's passes. The result is the same: a query's
+    softmax runs over exactly the keys it could see anyway.
     """
     n_tokens, dim = x.shape
     time, head_dim = n_tokens // batch, dim // n_heads
@@ -167,26 +193,34 @@ def attention_forward(
     q = q.reshape(batch, n_kv_heads, group * time, head_dim)  # free: q is contiguous
     k_t = np.ascontiguousarray(k.swapaxes(-1, -2))  # BLAS multiplies this layout fastest
 
-    scores = q @ k_t  # (batch, kv_heads, group * time, time)
-    per_head = scores.reshape(batch, n_kv_heads, group, time, time)  # a view
-    per_head += causal_mask(time, x.dtype)
-    probs = softmax_(scores)
-    out = probs @ v  # (batch, kv_heads, group * time, head_dim)
+    mask = causal_mask(time, x.dtype)
+    out = np.empty((batch, n_kv_heads, group, time, head_dim), dtype=x.dtype)
+    probs_blocks = []
+    for start, stop in query_blocks(time, block):
+        rows = stop - start
+        scores = _query_rows(q, group, start, stop) @ k_t[..., :stop]  # (.., group*rows, stop)
+        per_head = scores.reshape(batch, n_kv_heads, group, rows, stop)  # a view
+        per_head += mask[start:stop, :stop]
+        probs = softmax_(scores)
+        out[:, :, :, start:stop] = (probs @ v[:, :, :stop]).reshape(*per_head.shape[:-1], -1)
+        probs_blocks.append(probs)
 
     # Back to (tokens, dim) with the heads side by side, then the output projection.
     mixed = out.reshape(batch, n_heads, time, head_dim).swapaxes(1, 2).reshape(n_tokens, dim)
-    cache = AttentionCache(x, wq, wk, wv, wo, rotations, q, k_t, v, probs, mixed)
+    cache = AttentionCache(x, wq, wk, wv, wo, rotations, q, k_t, v, probs_blocks, block, mixed)
     return mixed @ wo.T, cache
 
 
 def attention_backward(
     dy: Array, cache: AttentionCache
 ) -> tuple[Array, tuple[Array, Array, Array, Array]]:
-    """Returns (dx, (dwq, dwk, dwv, dwo)), running `attention_forward` backwards."""
+    """Returns (dx, (dwq, dwk, dwv, dwo)), running `attention_forward` backwards, block by
+    block: a block's keys and values get gradient from every later block too."""
     c = cache
     batch, n_kv_heads, group_time, head_dim = c.q.shape
     n_tokens, dim = c.x.shape
     time, n_heads = n_tokens // batch, dim // head_dim
+    group = group_time // time
 
     # y = mixed @ wo.T
     dwo = dy.T @ c.mixed
@@ -196,31 +230,37 @@ def attention_backward(
         .swapaxes(1, 2)
         .reshape(batch, n_kv_heads, group_time, head_dim)  # copies into head order
     )
-
-    # out = probs @ v
-    dprobs = dout @ np.ascontiguousarray(c.v.swapaxes(-1, -2))
-    dv: Array = c.probs.swapaxes(-1, -2) @ dout  # sums over the group's query heads by itself
-    dscores = softmax_backward_(dprobs, c.probs)  # masked entries get 0: their prob is 0
-
-    # scores = q @ k^T with q already scaled by 1 / sqrt(head_dim)
-    dq: Array = dscores @ c.k_t.swapaxes(-1, -2)
+    v_t = np.ascontiguousarray(c.v.swapaxes(-1, -2))
+    k = c.k_t.swapaxes(-1, -2)
+    dq = np.empty((batch, n_kv_heads, group, time, head_dim), dtype=dy.dtype)
+    dk = np.zeros((batch, n_kv_heads, time, head_dim), dtype=dy.dtype)
+    dv = np.zeros_like(dk)
+    for (start, stop), probs in zip(query_blocks(time, c.block), c.probs, strict=True):
+        dout_rows = _query_rows(dout, group, start, stop)
+        # out = probs @ v
+        dprobs = dout_rows @ v_t[..., :stop]
+        dv[:, :, :stop] += probs.swapaxes(-1, -2) @ dout_rows  # sums over the group by itself
+        dscores = softmax_backward_(dprobs, probs)  # masked entries get 0: their prob is 0
+        # scores = q @ k^T with q already scaled by 1 / sqrt(head_dim)
+        dq_rows = dscores @ k[:, :, :stop]
+        dq[:, :, :, start:stop] = dq_rows.reshape(batch, n_kv_heads, group, stop - start, -1)
+        dk[:, :, :stop] += dscores.swapaxes(-1, -2) @ _query_rows(c.q, group, start, stop)
     dq *= head_dim**-0.5
-    dk: Array = dscores.swapaxes(-1, -2) @ c.q
 
     # Undo the rotations. Rotating the (batch, time, heads, head_dim) views writes the
     # results straight back in (tokens, features) order.
     per_token = c.rotations[:, None, :]  # broadcasts over the heads axis
-    dq = rope_backward(dq.reshape(batch, n_heads, time, head_dim).swapaxes(1, 2), per_token)
-    dk = rope_backward(dk.swapaxes(1, 2), per_token)
-    dq = dq.reshape(n_tokens, dim)
-    dk = dk.reshape(n_tokens, n_kv_heads * head_dim)
-    dv = dv.swapaxes(1, 2).reshape(n_tokens, n_kv_heads * head_dim)
+    dq_tokens = rope_backward(dq.reshape(batch, n_heads, time, head_dim).swapaxes(1, 2), per_token)
+    dk_tokens = rope_backward(dk.swapaxes(1, 2), per_token)
+    dq_flat = dq_tokens.reshape(n_tokens, dim)
+    dk_flat = dk_tokens.reshape(n_tokens, n_kv_heads * head_dim)
+    dv_flat = dv.swapaxes(1, 2).reshape(n_tokens, n_kv_heads * head_dim)
 
     # q = x @ wq.T, k = x @ wk.T, v = x @ wv.T: x feeds all three, so its gradients add up.
-    dx = dq @ c.wq
-    dx += dk @ c.wk
-    dx += dv @ c.wv
-    return dx, (dq.T @ c.x, dk.T @ c.x, dv.T @ c.x, dwo)
+    dx = dq_flat @ c.wq
+    dx += dk_flat @ c.wk
+    dx += dv_flat @ c.wv
+    return dx, (dq_flat.T @ c.x, dk_flat.T @ c.x, dv_flat.T @ c.x, dwo)
 
 
 def softmax_(scores: Array) -> Array:
@@ -298,12 +338,24 @@ def swiglu_backward(dy: Array, cache: SwiGLUCache) -> tuple[Array, tuple[Array, 
 class CrossEntropyCache:
     probs: Array  # softmax of the logits, (tokens, vocab)
     targets: IntArray  # (tokens,)
+    scale: Array | float  # d loss / d (-log p) of each token: 1 / n, or weights / normaliser
 
 
-def cross_entropy_forward(logits: Array, targets: IntArray) -> tuple[float, CrossEntropyCache]:
+def cross_entropy_forward(
+    logits: Array,
+    targets: IntArray,
+    weights: Array | None = None,
+    normaliser: float | None = None,
+) -> tuple[float, CrossEntropyCache]:
     """`logits` (tokens, vocab), `targets` (tokens,) -> mean negative log-likelihood.
 
     log p = z - log(sum(exp(z))) with z = logits - max: the "log-sum-exp" trick.
+
+    `weights` (tokens,) say how much each token counts (supervised fine-tuning scores only
+    the assistant's tokens: weight 1 there, 0 elsewhere); the loss is then
+    sum(weights * -log p) / `normaliser`. The normaliser defaults to the sum of the
+    weights, or to the number of tokens. A micro-batch passes the whole batch's normaliser,
+    so the micro-batches' losses and gradients add up to the whole batch's.
     """
     z = logits - logits.max(axis=-1, keepdims=True)
     exp_z = np.exp(z)
@@ -311,13 +363,26 @@ def cross_entropy_forward(logits: Array, targets: IntArray) -> tuple[float, Cros
     rows = np.arange(len(targets))
     log_p = z[rows, targets] - np.log(total[:, 0])
     exp_z /= total
-    return float(-np.mean(log_p)), CrossEntropyCache(exp_z, targets)
+    if weights is None and normaliser is None:
+        return float(-np.mean(log_p)), CrossEntropyCache(exp_z, targets, 1.0 / len(targets))
+    if normaliser is None:
+        normaliser = float(weights.sum()) if weights is not None else float(len(targets))
+    if normaliser <= 0:  # nothing scored (a masked-out micro-batch): no loss, no gradient
+        return 0.0, CrossEntropyCache(exp_z, targets, 0.0)
+    if weights is None:
+        return float(-log_p.sum() / normaliser), CrossEntropyCache(exp_z, targets, 1.0 / normaliser)
+    scale = (weights / normaliser).astype(logits.dtype)
+    return float(-np.dot(log_p, scale)), CrossEntropyCache(exp_z, targets, scale)
 
 
 def cross_entropy_backward(cache: CrossEntropyCache) -> Array:
-    """d loss / d logits = (softmax - one_hot(target)) / tokens."""
+    """d loss / d logits = (softmax - one_hot(target)) * each token's scale (1 / tokens for
+    the plain mean)."""
     n = len(cache.targets)
     dlogits = cache.probs.copy()
     dlogits[np.arange(n), cache.targets] -= 1.0
-    dlogits *= 1.0 / n
+    if isinstance(cache.scale, float):
+        dlogits *= cache.scale
+    else:
+        dlogits *= cache.scale[:, None]
     return dlogits

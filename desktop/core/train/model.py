@@ -25,6 +25,7 @@ from desktop.core.gguf_writer import LlamaShape, expected_tensor_shapes
 from desktop.core.train.layers import (
     Array,
     AttentionCache,
+    CrossEntropyCache,
     IntArray,
     RMSNormCache,
     SwiGLUCache,
@@ -179,23 +180,49 @@ def backward(params: Params, shape: LlamaShape, cache: ForwardCache, dlogits: Ar
 
 
 def loss_and_grads(
-    params: Params, shape: LlamaShape, tokens: IntArray, targets: IntArray
+    params: Params,
+    shape: LlamaShape,
+    tokens: IntArray,
+    targets: IntArray,
+    weights: Array | None = None,
+    normaliser: float | None = None,
 ) -> tuple[float, Params]:
     """Mean cross-entropy of predicting `targets` (batch, time) and its gradients.
 
     For language modelling `targets` is `tokens` shifted by one: each position learns to
-    predict the token that follows it.
+    predict the token that follows it. `weights` (batch, time) and `normaliser` make it a
+    weighted sum instead (see `cross_entropy_forward`): a loss mask, or a micro-batch's
+    share of a bigger batch.
     """
     logits, cache = forward(params, shape, tokens)
-    loss, ce = cross_entropy_forward(logits.reshape(-1, shape.vocab_size), targets.reshape(-1))
+    loss, ce = _cross_entropy(logits, shape, targets, weights, normaliser)
     return loss, backward(params, shape, cache, cross_entropy_backward(ce))
 
 
-def loss_only(params: Params, shape: LlamaShape, tokens: IntArray, targets: IntArray) -> float:
+def loss_only(
+    params: Params,
+    shape: LlamaShape,
+    tokens: IntArray,
+    targets: IntArray,
+    weights: Array | None = None,
+    normaliser: float | None = None,
+) -> float:
     """The same loss as `loss_and_grads`, without the backward pass (for evaluation)."""
     logits, _ = forward(params, shape, tokens)
-    loss, _ = cross_entropy_forward(logits.reshape(-1, shape.vocab_size), targets.reshape(-1))
-    return loss
+    return _cross_entropy(logits, shape, targets, weights, normaliser)[0]
+
+
+def _cross_entropy(
+    logits: Array,
+    shape: LlamaShape,
+    targets: IntArray,
+    weights: Array | None,
+    normaliser: float | None,
+) -> tuple[float, CrossEntropyCache]:
+    flat_weights = weights.reshape(-1) if weights is not None else None
+    return cross_entropy_forward(
+        logits.reshape(-1, shape.vocab_size), targets.reshape(-1), flat_weights, normaliser
+    )
 
 
 def keep_freed_memory() -> bool:

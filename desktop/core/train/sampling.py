@@ -7,15 +7,21 @@ memorises writes back its corpus — the number rises as the train/validation ga
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
+from desktop.core.tokens.display import show_bytes
+
 Ids = npt.NDArray[np.int32]
 Logits = Callable[[npt.NDArray[np.int64]], npt.NDArray[np.float32]]  # (1, T) → (1, T, V)
 WINDOW = 12
 _BASE = np.uint64(1_000_003)
+_ESCAPED = re.compile(
+    "[\udc80-\udcff]+"
+)  # bytes that were not UTF-8, as surrogateescape keeps them
 
 
 def sample(
@@ -40,6 +46,13 @@ def sample(
         probs = np.exp(scaled)
         tokens.append(int(rng.choice(len(probs), p=probs / probs.sum())))
     return tokens[len(prompt) :] if prompt else tokens[1:]
+
+
+def readable_text(data: bytes) -> str:
+    """A sample's bytes as text; bytes that are not UTF-8 (a tiny model often writes half
+    of an emoji) are shown as the Tokens tab shows them, `‹F0 9F›`, not as "�"."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    return _ESCAPED.sub(lambda m: show_bytes(m.group().encode("utf-8", "surrogateescape")), text)
 
 
 def window_hashes(ids: Ids, window: int = WINDOW) -> npt.NDArray[np.uint64]:

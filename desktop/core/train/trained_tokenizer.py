@@ -142,6 +142,10 @@ class TrainedTokenizer:
         """Token ids back to text; a token sequence cut inside a character shows U+FFFD."""
         return self.encoding().decode(list(ids))
 
+    def decode_bytes(self, ids: Iterable[int]) -> bytes:
+        """Token ids back to their bytes, which need not be whole UTF-8 characters."""
+        return self.encoding().decode_bytes(list(ids))
+
     def to_bpe_vocab(self, *, bos: str = "<|endoftext|>", eos: str = "<|im_end|>") -> BpeVocab:
         """The vocabulary as `write_vocab_gguf` / `write_llama_gguf` write it: tokens in GPT-2's
         byte-to-unicode text, merges as "left right" in the order learned, specials typed

@@ -10,7 +10,7 @@ pause or stop between any two steps — and the loop itself stays a plain, reada
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 
 from desktop.core.gguf_writer import CHATML_TEMPLATE, FileType, LlamaShape, write_llama_gguf
+from desktop.core.train.batches import DataSource
 from desktop.core.train.checkpoint import Checkpoint
 from desktop.core.train.config import TrainConfig
-from desktop.core.train.data import TokenData
-from desktop.core.train.model import Params, forward, init_params, loss_and_grads, loss_only
+from desktop.core.train.model import Params, forward, init_params
 from desktop.core.train.optim import AdamW, clip_grad_norm, learning_rate_at
-from desktop.core.train.sampling import RegurgitationMeter, sample
+from desktop.core.train.sampling import RegurgitationMeter, readable_text, sample
+from desktop.core.train.step import NEXT_TOKEN, Accumulator
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
 
 
@@ -115,65 +116,84 @@ class TrainingRun:
 
 def train(
     run: TrainingRun,
-    data: TokenData,
+    data: DataSource,
     tokenizer: TrainedTokenizer | None = None,
     *,
     prompt: str = "",
     meter: RegurgitationMeter | None = None,
-) -> Iterator[StepMetrics]:
-    """Train until `run.config.steps`; one yield per step. Samples need `tokenizer`."""
+    accumulator: Accumulator | None = None,
+) -> Generator[StepMetrics, None, None]:
+    """Train until `run.config.steps`; one yield per step. Samples need `tokenizer`.
+
+    `accumulator` says what loss is minimised and how a batch is cut into micro-batches
+    and spread over threads (`step.py`); by default, next-token prediction on the whole
+    batch at once."""
     c = run.config
-    while not run.done:
-        step_started = time.perf_counter()  # paused or saving time is not training time
-        inputs, targets = data.batch(run.rng, c.batch_size, c.context)
-        loss, grads = loss_and_grads(run.params, run.shape, inputs, targets)
-        grad_norm = clip_grad_norm(grads, c.grad_clip)
-        lr = learning_rate_at(
-            run.step,
-            max_lr=c.learning_rate,
-            min_lr=c.min_learning_rate,
-            warmup_steps=c.warmup_steps,
-            total_steps=c.steps,
-        )
-        run.optimizer.step(run.params, grads, lr)
-        run.step += 1
-        run.tokens_seen += c.tokens_per_step
-        run.elapsed_s += time.perf_counter() - step_started
-        metrics = StepMetrics(
-            run.step,
-            c.steps,
-            run.tokens_seen,
-            loss,
-            lr,
-            grad_norm,
-            run.elapsed_s,
-            run.tokens_seen / max(run.elapsed_s, 1e-9),
-        )
-        if run.step % c.eval_every == 0 or run.done:
-            metrics = replace(
-                metrics,
-                val_loss=evaluate(run, data, validation=True),
-                train_eval_loss=evaluate(run, data, validation=False),
+    own = accumulator is None
+    step_of = accumulator or Accumulator(NEXT_TOKEN, c.batch_size)
+    try:
+        while not run.done:
+            step_started = time.perf_counter()  # paused or saving time is not training time
+            batch = data.train_batch(run.rng, c.batch_size, c.context)
+            loss, grads = step_of.loss_and_grads(run.params, run.shape, batch)
+            grad_norm = clip_grad_norm(grads, c.grad_clip)
+            lr = learning_rate_at(
+                run.step,
+                max_lr=c.learning_rate,
+                min_lr=c.min_learning_rate,
+                warmup_steps=c.warmup_steps,
+                total_steps=c.steps,
             )
-        if tokenizer is not None and (run.step % c.sample_every == 0 or run.done):
-            ids = sample_ids(run, tokenizer, prompt)
-            copied = meter.share_copied(ids) if meter is not None else None
-            metrics = replace(metrics, sample=tokenizer.decode(ids), regurgitation=copied)
-        run.history.append(_point(metrics))
-        yield metrics
+            run.optimizer.step(run.params, grads, lr)
+            del grads  # before the evaluation below allocates its own activations
+            run.step += 1
+            run.tokens_seen += batch.tokens
+            run.elapsed_s += time.perf_counter() - step_started
+            metrics = StepMetrics(
+                run.step,
+                c.steps,
+                run.tokens_seen,
+                loss,
+                lr,
+                grad_norm,
+                run.elapsed_s,
+                run.tokens_seen / max(run.elapsed_s, 1e-9),
+            )
+            if run.step % c.eval_every == 0 or run.done:
+                metrics = replace(
+                    metrics,
+                    val_loss=evaluate(run, data, validation=True, accumulator=step_of),
+                    train_eval_loss=evaluate(run, data, validation=False, accumulator=step_of),
+                )
+            if tokenizer is not None and (run.step % c.sample_every == 0 or run.done):
+                ids = sample_ids(run, tokenizer, prompt)
+                copied = meter.share_copied(ids) if meter is not None else None
+                text = readable_text(tokenizer.decode_bytes(ids))
+                metrics = replace(metrics, sample=text, regurgitation=copied)
+            run.history.append(_point(metrics))
+            yield metrics
+    finally:
+        if own:
+            step_of.close()
 
 
-def evaluate(run: TrainingRun, data: TokenData, *, validation: bool) -> float:
+def evaluate(
+    run: TrainingRun,
+    data: DataSource,
+    *,
+    validation: bool,
+    accumulator: Accumulator | None = None,
+) -> float:
     """Mean loss over a few fixed batches (a generator of its own: training's random
     sequence stays the same whether or not we evaluate)."""
     c = run.config
     rng = np.random.default_rng(c.seed + 1)
-    losses = [
-        loss_only(
-            run.params, run.shape, *data.batch(rng, c.batch_size, c.context, validation=validation)
-        )
+    loss_of = accumulator or Accumulator(NEXT_TOKEN, c.batch_size)
+    batches = [
+        data.eval_batch(rng, c.batch_size, c.context, validation=validation)
         for _ in range(c.eval_batches)
     ]
+    losses = [loss_of.loss(run.params, run.shape, batch) for batch in batches]
     return float(np.mean(losses))
 
 

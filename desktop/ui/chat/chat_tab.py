@@ -42,7 +42,7 @@ from desktop.ui.chat.model_bar import ModelBar
 from desktop.ui.chat.model_loader import ModelLoader
 from desktop.ui.chat.prompt_dialog import PromptDialog
 from desktop.ui.chat.reply_stream import ReplyStream
-from desktop.ui.chat.settings_panel import SettingsPanel
+from desktop.ui.chat.settings_panel import ChatSettingsPanel
 from desktop.ui.chat.tool_cards import ToolCards
 from desktop.ui.chat.transcript import BUILT_IN_LINK, TranscriptView, empty_hint
 from desktop.ui.widgets.compact import scrolling
@@ -71,7 +71,7 @@ class ChatTab(QWidget):
         self.status = MessageLabel("", plain=True)  # file names, errors: text, never HTML
         self.status.setStyleSheet("color: #555;")
         self.status.setWordWrap(True)  # a long message wraps; the window never widens
-        self.panel = SettingsPanel(self.settings, store.presets)
+        self.panel = ChatSettingsPanel(self.settings, store.presets)
         self.context_label = QLabel("")
         self.context_label.setToolTip("Tokens of the next prompt, counted by the model itself")
         self.legend = QLabel(legend_html())

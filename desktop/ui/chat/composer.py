@@ -67,6 +67,8 @@ class Composer(QWidget):
         tools.addStretch(1)
         self.chips = DocumentChips()
         self.edit = MessageEdit()
+        self.edit.setTabChangesFocus(True)  # keyboard users leave with Tab
+        self.edit.setAccessibleName("Message to the model")
         self.edit.setPlaceholderText("Message the model…  (Enter sends, Shift+Enter: new line)")
         self.edit.setFixedHeight(72)
         self.button = QPushButton("Send")

@@ -71,6 +71,7 @@ class ConversationSidebar(QWidget):
         self.locked_id: int | None = None  # the conversation a reply is streaming into
         self.model = ConversationListModel(store)
         self.view = QListView()
+        self.view.setAccessibleName("Conversations")
         self.view.setModel(self.model)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)

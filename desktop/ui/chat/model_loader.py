@@ -12,7 +12,7 @@ from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.chat.model_bar import ModelBar
-from desktop.ui.chat.settings_panel import SettingsPanel
+from desktop.ui.chat.settings_panel import ChatSettingsPanel
 
 
 def context_note(model: LoadedModel, asked: int) -> str:
@@ -36,7 +36,7 @@ class ModelLoader(QObject):
         self,
         engine: InferenceEngine,
         settings: AppSettings,
-        panel: SettingsPanel,
+        panel: ChatSettingsPanel,
         model_bar: ModelBar,
         status: QLabel,
         parent: QObject,

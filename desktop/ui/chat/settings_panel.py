@@ -64,7 +64,7 @@ OVERFLOW_CHOICES: dict[OverflowPolicy, str] = {
 }
 
 
-class SettingsPanel(QWidget):
+class ChatSettingsPanel(QWidget):
     system_prompt_changed = Signal(str)
     view_prompt_requested = Signal()
     probabilities_toggled = Signal(bool)
@@ -80,6 +80,7 @@ class SettingsPanel(QWidget):
 
         identity = QGroupBox("Identity (system prompt)")
         self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setTabChangesFocus(True)
         self.system_prompt.setPlaceholderText("e.g. You are a patient tutor who explains simply.")
         self.system_prompt.setMaximumHeight(110)
         self.preset_combo = compact(QComboBox(), 8)

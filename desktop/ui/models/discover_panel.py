@@ -1,6 +1,6 @@
 """Discover: search the Hub, see a repository's GGUF files and how they fit, download.
 
-Every Hub call runs as a BackgroundJob; a newer search or repository cancels (and
+Every Hub call runs as a job of its kind; a newer search or repository cancels (and
 disconnects) the older one, so typing never freezes the window and a slow answer never
 overwrites a newer one.
 """
@@ -31,7 +31,8 @@ from desktop.core.hub.hub_errors import explain
 from desktop.core.hub.suggested import SUGGESTED
 from desktop.core.model_info import ModelInfo
 from desktop.core.system_memory import available_memory_bytes
-from desktop.engine.background import BackgroundJob, JobControl
+from desktop.engine.background import JobControl
+from desktop.engine.jobs import Jobs
 from desktop.ui.models.hub_columns import FILE_COLUMNS, REPO_COLUMNS, RatedModel
 from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.plain_text import html_text, warning_html
@@ -51,12 +52,14 @@ class DiscoverPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.search_edit = QLineEdit()
+        self.search_edit.setAccessibleName("Search the Hub")
         self.search_edit.setPlaceholderText("Search the Hub for GGUF models (e.g. qwen, smollm)…")
         self.search_edit.setClearButtonEnabled(True)
         self.sort_combo = QComboBox()
         for key in SORT_KEYS:
             self.sort_combo.addItem(SORT_LABELS[key], key)
         self.results = RecordView(RecordTableModel(REPO_COLUMNS))
+        self.results.setAccessibleName("Repositories found")
         self.suggested = self._suggested_tree()
         # Nothing is fetched until asked: the app stays quiet for people working offline.
         self.search_status = MessageLabel(
@@ -71,12 +74,14 @@ class DiscoverPanel(QWidget):
         self.repo_label.setTextFormat(Qt.TextFormat.RichText)  # repository names escaped
         self.repo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.context_spin = QSpinBox()
+        self.context_spin.setAccessibleName("Context to plan for, in tokens")
         self.context_spin.setRange(512, 262_144)
         self.context_spin.setSingleStep(1024)
         self.context_spin.setValue(4096)
         self.context_spin.setSuffix(" tokens")
         self.context_spin.setToolTip("Context length the fit estimate plans for (KV cache)")
         self.files = RecordView(RecordTableModel(FILE_COLUMNS))
+        self.files.setAccessibleName("The repository's GGUF models")
         self.download_button = QPushButton("Download")
         self.download_button.setEnabled(False)
         self.files_status = MessageLabel("")
@@ -84,9 +89,7 @@ class DiscoverPanel(QWidget):
 
         self.listing: RepoListing | None = None
         self.exact_info: ModelInfo | None = None
-        self._search_job: BackgroundJob | None = None
-        self._files_job: BackgroundJob | None = None
-        self._header_job: BackgroundJob | None = None
+        self.jobs = Jobs(self)  # kinds: "search", "files", "header"
         self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._layout()
         self._connect()
@@ -138,6 +141,7 @@ class DiscoverPanel(QWidget):
 
     def _suggested_tree(self) -> QTreeWidget:
         tree = QTreeWidget()
+        tree.setAccessibleName("Suggested base and instruct pairs")
         tree.setHeaderLabels(["Model", "Why"])
         tree.setRootIsDecorated(True)
         for pair in SUGGESTED:
@@ -165,21 +169,18 @@ class DiscoverPanel(QWidget):
         from desktop.core.hub.catalogue import search_models
 
         self._timer.stop()
-        if self._search_job is not None:
-            self._search_job.cancel()
         text, sort = self.search_edit.text(), self.sort_combo.currentData()
         self.search_status.setText(
             f"Searching the Hub for “{html_text(text)}”…" if text else "Searching…"
         )
-        job = BackgroundJob(lambda _c: search_models(text, sort=sort), name="hub search")
-        job.succeeded.connect(self._on_results)
-        job.failed.connect(self._on_search_failed)
-        self._search_job = job.start()
+        self.jobs.start(
+            "search",
+            lambda _c: search_models(text, sort=sort),
+            done=self._on_results,
+            failed=self._on_search_failed,
+        )
 
-    @Slot(object)
     def _on_results(self, found: list[RepoSummary]) -> None:
-        if self._stale(self._search_job):
-            return
         self.results.records.set_records(found)
         self.results.fit_columns()
         self.search_status.setText(
@@ -187,15 +188,9 @@ class DiscoverPanel(QWidget):
         )
         self.searched.emit(len(found))
 
-    @Slot(object)
     def _on_search_failed(self, exc: BaseException) -> None:
-        if not self._stale(self._search_job):
-            self.search_status.setText(warning_html(str(explain(exc))))
-            self.searched.emit(-1)
-
-    def _stale(self, job: BackgroundJob | None) -> bool:
-        sender = self.sender()
-        return job is None or (isinstance(sender, BackgroundJob) and sender is not job)
+        self.search_status.setText(warning_html(str(explain(exc))))
+        self.searched.emit(-1)
 
     # ---- a repository's files -----------------------------------------------------
 
@@ -213,23 +208,20 @@ class DiscoverPanel(QWidget):
     def open_repo(self, repo_id: str) -> None:
         from desktop.core.hub.catalogue import list_gguf_models
 
-        for job in (self._files_job, self._header_job):
-            if job is not None:
-                job.cancel()
+        self.jobs.cancel("header")
         self.listing, self.exact_info = None, None
         self.files.records.set_records([])
         self.repo_label.setText(f"<b>{html_text(repo_id)}</b> — listing files…")
         self.files_status.setText("")
-        job = BackgroundJob(lambda _c: list_gguf_models(repo_id), name="hub files")
-        job.succeeded.connect(self._on_listing)
-        job.failed.connect(self._on_listing_failed)
-        self._files_job = job.start()
+        self.jobs.start(
+            "files",
+            lambda _c: list_gguf_models(repo_id),
+            done=self._on_listing,
+            failed=self._on_listing_failed,
+        )
         self._update_button()
 
-    @Slot(object)
     def _on_listing(self, listing: RepoListing) -> None:
-        if self._stale(self._files_job):
-            return
         self.listing = listing
         gated = " · gated (needs an access token)" if listing.gated else ""
         self.repo_label.setText(
@@ -242,11 +234,9 @@ class DiscoverPanel(QWidget):
         self._read_exact_shape(listing)
         self.listed.emit(listing.repo_id)
 
-    @Slot(object)
     def _on_listing_failed(self, exc: BaseException) -> None:
-        if not self._stale(self._files_job):
-            self.repo_label.setText(warning_html(str(explain(exc))))
-            self.listed.emit("")
+        self.repo_label.setText(warning_html(str(explain(exc))))
+        self.listed.emit("")
 
     def _read_exact_shape(self, listing: RepoListing) -> None:
         """Read one file's header over HTTP Range: the KV cache size becomes exact."""
@@ -262,16 +252,12 @@ class DiscoverPanel(QWidget):
                 listing.repo_id, first.path, first.size, revision=listing.revision
             )
 
-        job = BackgroundJob(work, name="remote header")
-        job.succeeded.connect(self._on_exact_shape)
-        job.failed.connect(lambda _exc: None)  # the size-based estimate stays
-        self._header_job = job.start()
+        # on failure the size-based estimate stays
+        self.jobs.start("header", work, done=self._on_exact_shape)
 
-    @Slot(object)
     def _on_exact_shape(self, info: ModelInfo) -> None:
-        if not self._stale(self._header_job):
-            self.exact_info = info
-            self._rate()
+        self.exact_info = info
+        self._rate()
 
     def _rate(self) -> None:
         if self.listing is None:
@@ -311,9 +297,7 @@ class DiscoverPanel(QWidget):
         return False
 
     def shutdown(self) -> None:
-        for job in (self._search_job, self._files_job, self._header_job):
-            if job is not None:
-                job.cancel()
+        self.jobs.cancel()
 
 
 def _recommended(rated: list[tuple[GGUFModelFile, Any]]) -> str | None:

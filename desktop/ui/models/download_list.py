@@ -72,6 +72,7 @@ class DownloadList(QWidget):
         super().__init__()
         self.queue = queue
         self.table = RecordView(RecordTableModel(DOWNLOAD_COLUMNS), sortable=False)
+        self.table.setAccessibleName("Downloads")
         self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
         self.table.setColumnWidth(0, 360)
         self.table.setColumnWidth(PROGRESS_COLUMN, 140)

@@ -26,7 +26,8 @@ from desktop.core.library import LibraryEntry, delete_entry, import_gguf, scan_l
 from desktop.core.library_folders import library_folders, set_library_folders
 from desktop.core.system_memory import available_memory_bytes
 from desktop.core.tokens.tokenizer_kinds import tokenizer_kind
-from desktop.engine.background import BackgroundJob, JobControl
+from desktop.engine.background import JobControl
+from desktop.engine.jobs import Jobs
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.record_table import Column, RecordTableModel
@@ -96,12 +97,14 @@ class LibraryPanel(QWidget):
         super().__init__()
         self.fits: dict[Path, LocalFit] = {}
         self.table = RecordView(RecordTableModel(library_columns(self.fits)))
+        self.table.setAccessibleName("Models in the library")
         self.chat_button = QPushButton("Chat with this model")
         self.reveal_button = QPushButton("Show in folder")
         self.delete_button = QPushButton("Delete…")
         self.import_button = QPushButton("Import GGUF…")
         self.refresh_button = QPushButton("Refresh")
         self.folders = QListWidget()
+        self.folders.setAccessibleName("Models folders")
         self.folders.setMaximumHeight(70)
         self.add_folder_button = QPushButton("Add folder…")
         self.remove_folder_button = QPushButton("Remove folder")
@@ -134,8 +137,7 @@ class LibraryPanel(QWidget):
         self.add_folder_button.clicked.connect(lambda: self.add_folder())
         self.remove_folder_button.clicked.connect(self._remove_folder)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
-        self._scan_job: BackgroundJob | None = None
-        self._import_job: BackgroundJob | None = None
+        self.jobs = Jobs(self)  # kinds: "scan", "import"
         self._select_after: Path | None = None
         self.in_use: Callable[[Path], bool] = lambda _path: False  # set by the main window
         self.refresh()
@@ -158,8 +160,6 @@ class LibraryPanel(QWidget):
             if not folder.is_dir():
                 item.setForeground(QColor(BROKEN))
             self.folders.addItem(item)
-        if self._scan_job is not None:
-            self._scan_job.cancel()
         self.status.setText("Reading the library…")
         context = AppSettings().get("chat/context_size")
 
@@ -171,15 +171,13 @@ class LibraryPanel(QWidget):
                     for e in entries if e.info}  # fmt: skip
             return entries, fits
 
-        job = BackgroundJob(scan, name="library scan")
-        job.succeeded.connect(self._on_scanned)
-        job.failed.connect(lambda exc: self.status.setText(f"⚠ {exc}"))
-        self._scan_job = job.start()
+        self.jobs.start(
+            "scan", scan,
+            done=self._on_scanned,
+            failed=lambda exc: self.status.setText(f"⚠ {exc}"),
+        )  # fmt: skip
 
-    @Slot(object)
     def _on_scanned(self, scanned: tuple[list[LibraryEntry], dict[Path, LocalFit]]) -> None:
-        if self.sender() is not self._scan_job:
-            return
         entries, fits = scanned
         self.fits.clear()
         self.fits.update(fits)
@@ -266,15 +264,14 @@ class LibraryPanel(QWidget):
             return import_gguf(path, folder, control.progress, control.cancelled)
 
         self.status.setText(f"Importing {path.name}…")
-        job = BackgroundJob(work, name="import")
-        job.progressed.connect(
-            lambda done, total: self.status.setText(
+        self.jobs.start(
+            "import", work,
+            progress=lambda done, total: self.status.setText(
                 f"Importing {path.name}… {done / max(total, 1) * 100:.0f}%"
-            )
-        )
-        job.succeeded.connect(lambda imported: self.refresh(select=imported))
-        job.failed.connect(lambda exc: self.status.setText(f"⚠ Not imported: {exc}"))
-        self._import_job = job.start()
+            ),
+            done=lambda imported: self.refresh(select=imported),
+            failed=lambda exc: self.status.setText(f"⚠ Not imported: {exc}"),
+        )  # fmt: skip
 
     def add_folder(self, folder: str | None = None) -> None:
         if folder is None:
@@ -293,6 +290,4 @@ class LibraryPanel(QWidget):
             self.refresh()
 
     def shutdown(self) -> None:
-        for job in (self._scan_job, self._import_job):
-            if job is not None:
-                job.cancel()
+        self.jobs.cancel()

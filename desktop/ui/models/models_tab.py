@@ -13,8 +13,8 @@ from desktop.core.hub.gguf_files import GGUFModelFile
 from desktop.core.hub.hub_errors import explain
 from desktop.core.hub.partials import find_partial_downloads
 from desktop.core.library_folders import MissingFolderError, download_folder, library_folders
-from desktop.engine.background import BackgroundJob
 from desktop.engine.download_queue import DownloadQueue
+from desktop.engine.jobs import Jobs
 from desktop.ui.models.discover_panel import DiscoverPanel
 from desktop.ui.models.download_list import DownloadList
 from desktop.ui.models.library_panel import LibraryPanel
@@ -46,7 +46,7 @@ class ModelsTab(QWidget):
         self.queue.item_finished.connect(self._on_downloaded)
         self.queue.item_failed.connect(self._on_download_failed)
         self.downloads.token_requested.connect(lambda: self.ask_for_token())
-        self._token_job: BackgroundJob | None = None
+        self.jobs = Jobs(self)  # kind: "token"
         self._restore_interrupted()
 
     @Slot(object, object)
@@ -87,10 +87,12 @@ class ModelsTab(QWidget):
             )  # fmt: skip
             if not ok:
                 return
-        job = BackgroundJob(lambda _c: save_token(token or ""), name="hub token")
-        job.succeeded.connect(lambda name: self._token_saved(str(name)))
-        job.failed.connect(lambda exc: self.downloads.note.setText(warning_html(str(explain(exc)))))
-        self._token_job = job.start()
+        self.jobs.start(
+            "token",
+            lambda _c: save_token(token or ""),
+            done=lambda name: self._token_saved(str(name)),
+            failed=lambda exc: self.downloads.note.setText(warning_html(str(explain(exc)))),
+        )
 
     def _token_saved(self, name: str) -> None:
         self.downloads.note.setText(html_text(f"Token saved: signed in to the Hub as {name}."))
@@ -103,4 +105,4 @@ class ModelsTab(QWidget):
         self.discover.shutdown()
         self.library.shutdown()
         self.queue.shutdown()
-        BackgroundJob.cancel_all()
+        self.jobs.cancel()

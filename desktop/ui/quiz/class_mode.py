@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, Qt, Slot
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop.core.quiz.interrogation import SampleAnswer
 from desktop.core.quiz.results import QuestionResult, QuizSummary
 from desktop.ui.quiz.answers_html import answers_html
+from desktop.ui.widgets.full_screen import FullScreenPage, enclosing_tabs
 
 Bet = Literal["knows", "hallucinates", "doesn't know"]
 
@@ -41,17 +43,22 @@ class ClassMode(QWidget):
         self.question.setWordWrap(True)
         self.question.setTextFormat(Qt.TextFormat.PlainText)  # model-written questions
         self.question.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.bet_knows = QPushButton("The model knows it")
-        self.bet_made_up = QPushButton("It makes something up")
-        self.bet_not = QPushButton("The model doesn't know")
-        self.reveal = QPushButton("Reveal")
+        self.bet_label = QLabel("The class bets: the model…")
+        self.bet_knows = QPushButton("knows it (K)")
+        self.bet_made_up = QPushButton("makes something up (M)")
+        self.bet_not = QPushButton("doesn't know (D)")
+        self.reveal = QPushButton("Reveal (Space)")
         self.verdict = QLabel("")
         self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.verdict.setWordWrap(True)
         self.details = QTextBrowser()
-        self.previous = QPushButton("◀ Previous")
-        self.next = QPushButton("Next ▶")
-        self.full_screen = QPushButton("Full screen")
-        self._style()
+        self.details.setTabChangesFocus(True)
+        self.details.setAccessibleName("The question's answers")
+        self.previous = QPushButton("◀ Previous (P)")
+        self.next = QPushButton("Next (N) ▶")
+        self.full_screen = QPushButton("Full screen (F)")
+        self.full: FullScreenPage | None = None
+        self._style(1.0)
         self._layout()
         self.bet_knows.clicked.connect(lambda: self.place_bet("knows"))
         self.bet_made_up.clicked.connect(lambda: self.place_bet("hallucinates"))
@@ -60,18 +67,45 @@ class ClassMode(QWidget):
         self.previous.clicked.connect(lambda: self.go(self.position - 1))
         self.next.clicked.connect(lambda: self.go(self.position + 1))
         self.full_screen.clicked.connect(self._toggle_full_screen)
+        self._keys()
         self._show()
 
-    def _style(self) -> None:
-        big = QFont(self.font())
-        big.setPointSizeF(big.pointSizeF() * 2.2)
+    def _style(self, scale: float) -> None:
+        """Large type; larger still on the full screen, for the back of the room."""
+        self._scale = scale
+        base = QFont(self.font())  # the application's, zoomed or not: never set on self
+        big = QFont(base)
+        big.setPointSizeF(base.pointSizeF() * 2.2 * scale)
         self.question.setFont(big)
         self.verdict.setFont(big)
-        bigger = QFont(self.font())
-        bigger.setPointSizeF(bigger.pointSizeF() * 1.4)
-        for widget in (self.bet_knows, self.bet_made_up, self.bet_not, self.reveal,
-                       self.details, self.score, self.counter):  # fmt: skip
+        bigger = QFont(base)
+        bigger.setPointSizeF(base.pointSizeF() * 1.4 * scale)
+        for widget in (self.bet_label, self.bet_knows, self.bet_made_up, self.bet_not, self.reveal,
+                       self.details, self.score, self.counter, self.previous, self.next,
+                       self.full_screen):  # fmt: skip
             widget.setFont(bigger)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:  # the presenter zoomed
+            self._style(self._scale)
+        super().changeEvent(event)
+
+    def _keys(self) -> None:
+        """One key per move, so a presenter never needs the mouse."""
+        keys = {
+            Qt.Key.Key_K: lambda: self.place_bet("knows"),
+            Qt.Key.Key_M: lambda: self.place_bet("hallucinates"),
+            Qt.Key.Key_D: lambda: self.place_bet("doesn't know"),
+            Qt.Key.Key_Space: self.show_answers,
+            Qt.Key.Key_N: lambda: self.go(self.position + 1),
+            Qt.Key.Key_Right: lambda: self.go(self.position + 1),
+            Qt.Key.Key_P: lambda: self.go(self.position - 1),
+            Qt.Key.Key_Left: lambda: self.go(self.position - 1),
+            Qt.Key.Key_F: self._toggle_full_screen,
+        }
+        for key, action in keys.items():
+            shortcut = QShortcut(QKeySequence(key), self, action)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _layout(self) -> None:
         top = QHBoxLayout()
@@ -79,11 +113,12 @@ class ClassMode(QWidget):
         top.addStretch(1)
         top.addWidget(self.score)
         top.addWidget(self.full_screen)
-        bets = QHBoxLayout()
-        bets.addStretch(1)
-        for button in (self.bet_knows, self.bet_made_up, self.bet_not, self.reveal):
-            bets.addWidget(button)
-        bets.addStretch(1)
+        bets = QGridLayout()  # two by two: fits a 1024-pixel projector at full-screen size
+        bets.addWidget(self.bet_label, 0, 0, 1, 2)
+        bets.addWidget(self.bet_knows, 1, 0)
+        bets.addWidget(self.bet_made_up, 1, 1)
+        bets.addWidget(self.bet_not, 2, 0)
+        bets.addWidget(self.reveal, 2, 1)
         nav = QHBoxLayout()
         nav.addWidget(self.previous)
         nav.addStretch(1)
@@ -173,13 +208,23 @@ class ClassMode(QWidget):
 
     @Slot()
     def _toggle_full_screen(self) -> None:
-        window = self.window()
-        if window.isFullScreen():
-            window.showNormal()
-            self.full_screen.setText("Full screen")
-        else:
-            window.showFullScreen()
-            self.full_screen.setText("Leave full screen")
+        if self.full is not None:
+            self.full.leave()
+            return
+        tabs = enclosing_tabs(self)
+        if tabs is None:
+            return
+        self.full = FullScreenPage(self, tabs)
+        self.full.left.connect(self._left_full_screen)
+        self.full_screen.setText("Leave full screen (Esc)")
+        self._style(1.4)
+        self.setFocus()
+
+    @Slot()
+    def _left_full_screen(self) -> None:
+        self.full = None
+        self.full_screen.setText("Full screen (F)")
+        self._style(1.0)
 
 
 def _won(bet: Bet, q: QuestionResult) -> bool:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -48,20 +49,27 @@ class QuestionsPage(QWidget):
         super().__init__()
         self.articles = bundled_articles()
         self.article_picker = QComboBox()
+        self.article_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.article_picker.setMinimumContentsLength(14)  # long titles: elided, not widening
         for article in self.articles:
             self.article_picker.addItem(_label(article), article)
         self.article_picker.addItem(OPEN_FILE)
         self.article_note = MessageLabel("")
         self.article_note.setWordWrap(True)
         self.article_text = QPlainTextEdit()
+        self.article_text.setTabChangesFocus(True)
+        self.article_text.setAccessibleName("Article text")
         self.article_text.setPlaceholderText("Pick an article above, or paste any text here.")
         self.article_title = ""
         self._shown_text = ""  # the text as shown, to tell when the user has changed it
         # questions belong to their article: switching articles keeps each one's own
         self._questions_by_article: dict[str, list[QAPair]] = {}
-        self.pairs = QATableModel()
+        self.table_model = QATableModel()
         self.table = QTableView()
-        self.table.setModel(self.pairs)
+        self.table.setAccessibleName("Questions and answers")
+        self.table.setModel(self.table_model)
         self.table.setWordWrap(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
@@ -76,6 +84,7 @@ class QuestionsPage(QWidget):
         self.model_button = QPushButton("Let the model write questions")
         self.model_button.setToolTip("The loaded model reads the article and writes questions")
         self.count = QSpinBox(minimum=1, maximum=30, value=8, suffix=" questions")
+        self.count.setAccessibleName("How many questions to make")
         self.add_button = QPushButton("Add")
         self.delete_button = QPushButton("Delete")
         self.import_button = QPushButton("Import…")
@@ -106,12 +115,14 @@ class QuestionsPage(QWidget):
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
-        rv.addWidget(QLabel("<b>2 · Questions and reference answers</b> (double-click to edit)"))
-        make = QHBoxLayout()
-        make.addWidget(self.rules_button)
-        make.addWidget(self.model_button)
-        make.addWidget(self.count)
-        make.addStretch(1)
+        heading = QLabel("<b>2 · Questions and reference answers</b> (double-click to edit)")
+        heading.setWordWrap(True)
+        rv.addWidget(heading)
+        make = QGridLayout()  # two rows: the page fits beside the quiz panel at 1024 pixels
+        make.addWidget(self.rules_button, 0, 0)
+        make.addWidget(self.model_button, 1, 0)
+        make.addWidget(self.count, 1, 1)
+        make.setColumnStretch(2, 1)
         rv.addLayout(make)
         rv.addWidget(self.table, 1)
         edit = QHBoxLayout()
@@ -146,8 +157,8 @@ class QuestionsPage(QWidget):
     def show_text(self, title: str, text: str) -> None:
         """Show an article, with the questions made for it before (none for a new one)."""
         if title != self.article_title:
-            self._questions_by_article[self.article_title] = list(self.pairs.pairs)
-            self.pairs.set_pairs(self._questions_by_article.pop(title, []))
+            self._questions_by_article[self.article_title] = list(self.table_model.pairs)
+            self.table_model.set_pairs(self._questions_by_article.pop(title, []))
         self.article_title = title
         self._shown_text = text.strip()
         self.article_text.setPlainText(text)
@@ -165,7 +176,7 @@ class QuestionsPage(QWidget):
             "title": self.article_title,
             "shown_text": self._shown_text,
             "text": self.article_text.toPlainText(),
-            "pairs": rows(self.pairs.pairs),
+            "pairs": rows(self.table_model.pairs),
             "by_article": {k: rows(v) for k, v in self._questions_by_article.items() if v},
         }
 
@@ -184,9 +195,9 @@ class QuestionsPage(QWidget):
                   for i in range(self.article_picker.count() - 1)]  # fmt: skip
         if self.article_title in titles:
             self.article_picker.setCurrentIndex(titles.index(self.article_title))
-        self.pairs.set_pairs(pairs(draft.get("pairs")))
-        if self.pairs.pairs:
-            self.status.setText(f"{len(self.pairs.pairs)} questions, as you left them.")
+        self.table_model.set_pairs(pairs(draft.get("pairs")))
+        if self.table_model.pairs:
+            self.status.setText(f"{len(self.table_model.pairs)} questions, as you left them.")
 
     def open_article(self, path: Path) -> bool:
         try:
@@ -223,7 +234,7 @@ class QuestionsPage(QWidget):
         # (pasted or edited text has no title to trust)
         title, text = self.article()
         topic = title if text == self._shown_text and self.article_title else None
-        added = self.pairs.add_pairs(cloze_pairs(text, limit=self.count.value(), topic=topic))
+        added = self.table_model.add_pairs(cloze_pairs(text, limit=self.count.value(), topic=topic))
         self.status.setText(
             f"Added {added} questions from the article's sentences." if added
             else "No new questions: the text has no sentences with names, dates or numbers left."
@@ -234,7 +245,7 @@ class QuestionsPage(QWidget):
     def add_model_reply(self, reply: str) -> int:
         """Parse what the model wrote; whatever is not a question–answer pair is dropped."""
         found = parse_qa_pairs(reply)
-        added = self.pairs.add_pairs(found)
+        added = self.table_model.add_pairs(found)
         if not found:
             self.status.setText(NOTHING_PARSED)
             self.status.setToolTip(plain_tooltip(reply[:2000]))
@@ -253,31 +264,33 @@ class QuestionsPage(QWidget):
             self.status.setText(f"Could not import {path.name}: it could not be read "
                                 f"({type(exc).__name__}); is it a question file?")  # fmt: skip
             return 0
-        added = self.pairs.add_pairs(pairs)
+        added = self.table_model.add_pairs(pairs)
         self.status.setText(f"Imported {added} questions from {path.name}.")
         return added
 
     def export_pairs(self, path: Path) -> bool:
         try:
-            write_pairs(path, self.pairs.complete_pairs())
+            write_pairs(path, self.table_model.complete_pairs())
         except (OSError, QAFileError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             self.status.setText(f"Could not save {path.name}: {reason}")
             return False
-        self.status.setText(f"Saved {len(self.pairs.complete_pairs())} questions to {path.name}.")
+        self.status.setText(
+            f"Saved {len(self.table_model.complete_pairs())} questions to {path.name}."
+        )
         return True
 
     def set_pairs(self, pairs: list[QAPair]) -> None:
-        self.pairs.set_pairs(pairs)
+        self.table_model.set_pairs(pairs)
 
     @Slot()
     def _add_blank(self) -> None:
-        row = self.pairs.add_blank()
-        self.table.edit(self.pairs.index(row, 0))
+        row = self.table_model.add_blank()
+        self.table.edit(self.table_model.index(row, 0))
 
     @Slot()
     def _delete_selected(self) -> None:
-        self.pairs.remove_rows([i.row() for i in self.table.selectionModel().selectedRows()])
+        self.table_model.remove_rows([i.row() for i in self.table.selectionModel().selectedRows()])
 
     @Slot()
     def _choose_import(self) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from desktop.core.quiz.results import VERDICTS, QuizSummary
+from desktop.ui.widgets.plot_fonts import follow_app_font
 
 CLOSED_COLOUR = "#1F5FAD"
 OPEN_COLOUR = "#E0620D"
@@ -132,4 +133,4 @@ def _plot(title: str, x_label: str) -> pg.PlotWidget:
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(AXIS_COLOUR))
         axis.setTextPen(pg.mkPen(AXIS_COLOUR))
-    return plot
+    return follow_app_font(plot)

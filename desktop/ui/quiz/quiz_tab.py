@@ -85,14 +85,18 @@ class QuizTab(QWidget):
         self.pages.addTab(self.runs, "Runs")
         self.panel = RunPanel()
         p = self.panel  # its parts, by the names the tab's code and tests use
-        self.model_label, self.to_chat, self.settings = p.model_label, p.to_chat, p.settings
+        self.model_label, self.to_chat, self.settings_panel = (
+            p.model_label,
+            p.to_chat,
+            p.settings_panel,
+        )
         self.run_button, self.stop_button = p.run_button, p.stop_button
         self.progress, self.status = p.progress, p.status
         layout = QHBoxLayout(self)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.panel)
         self._connect()
-        self.settings.load(self.stored_settings)
+        self.settings_panel.load(self.stored_settings)
         self._restore_draft()
         self._on_model(engine.loaded_model)
         self.refresh_runs()
@@ -117,7 +121,7 @@ class QuizTab(QWidget):
     @Slot(object)
     def _on_model(self, model: LoadedModel | None) -> None:
         self.panel.show_model(model)
-        self.settings.set_model(model)
+        self.settings_panel.set_model(model)
 
     @Slot(str)
     def _on_model_gone(self, _message: str) -> None:
@@ -153,8 +157,8 @@ class QuizTab(QWidget):
 
     @Slot()
     def start_run(self) -> None:
-        pairs = self.questions.pairs.complete_pairs()
-        settings = self.settings.settings()
+        pairs = self.questions.table_model.complete_pairs()
+        settings = self.settings_panel.quiz_settings()
         title, text = self.questions.article()
         if not self._ready(need_text=settings.open_book):
             return
@@ -164,7 +168,7 @@ class QuizTab(QWidget):
         if problems := settings.problems():
             self.status.setText("; ".join(problems).capitalize() + ".")
             return
-        self.settings.save(self.stored_settings)
+        self.settings_panel.save(self.stored_settings)
         model = self.engine.loaded_model
         assert model is not None  # checked by _ready
         # Fixed now and kept with the run: how it asks does not change under it.
@@ -299,7 +303,7 @@ class QuizTab(QWidget):
         self.run, self.answers = run, answers
         self.prompts = self.store.prompts(run.id)
         self._cache.clear()
-        self.settings.show_settings(run.settings)
+        self.settings_panel.show_settings(run.settings)
         self.class_mode.restart()
         self._redraw()
 
@@ -339,7 +343,7 @@ class QuizTab(QWidget):
 
     def _may_replace_questions(self, run: QuizRun, confirm: bool = True) -> bool:
         """Opening a run shows its questions and article: ask before replacing other ones."""
-        current = self.questions.pairs.pairs
+        current = self.questions.table_model.pairs
         if not confirm or not current or current == run.pairs:
             return True
         answer = QMessageBox.question(

@@ -81,6 +81,7 @@ class ResultsPage(QWidget):
         self.prompt_view: PromptView | None = None
         self.table_model: RecordTableModel[QuestionResult] = RecordTableModel(COLUMNS)
         self.table = QTableView()
+        self.table.setAccessibleName("Results per question")
         self.table.setModel(self.table_model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -90,10 +91,13 @@ class ResultsPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
         self.answers_view = QTextBrowser()
+        self.answers_view.setTabChangesFocus(True)
+        self.answers_view.setAccessibleName("The model's answers to the selected question")
         self.answers_view.setOpenLinks(False)  # "prompt:…" links open the prompt here
         self.answers_view.anchorClicked.connect(self._on_link)
         self.charts = QuizCharts()
         self.refusal = QLineEdit(DEFAULT_REFUSAL)
+        self.refusal.setAccessibleName("What the model should say where it does not know")
         self.refusal.setToolTip("What the model should say where it does not know")
         self.unsure_refuses = QCheckBox("'Unsure' questions get the refusal too")
         self.refusal.setText(stored.get("quiz/refusal"))

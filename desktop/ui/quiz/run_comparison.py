@@ -41,6 +41,7 @@ class RunComparison(QWidget):
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.PlainText)  # model file names
         self.table = QTableView()
+        self.table.setAccessibleName("Two runs compared, question by question")
         self.table.verticalHeader().hide()
         self.model: RecordTableModel[ComparedQuestion] = RecordTableModel([])
         self.table.setModel(self.model)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.engine.protocol import LoadedModel
-from desktop.ui.quiz.settings_panel import SettingsPanel
+from desktop.ui.quiz.settings_panel import QuizSettingsPanel
 from desktop.ui.widgets.message_label import MessageLabel
 
 NO_MODEL = "No model loaded: load one in the Chat tab, then come back."
@@ -30,7 +30,7 @@ class RunPanel(QWidget):
         self.model_label.setWordWrap(True)
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a file name
         self.to_chat = QPushButton("Go to Chat to load a model")
-        self.settings = SettingsPanel()
+        self.settings_panel = QuizSettingsPanel()
         self.run_button = QPushButton("Run the quiz")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
@@ -45,7 +45,7 @@ class RunPanel(QWidget):
         layout.addWidget(self.model_label)
         layout.addWidget(self.to_chat)
         layout.addWidget(QLabel("<b>3 · Ask</b>"))
-        layout.addWidget(self.settings)
+        layout.addWidget(self.settings_panel)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button, 1)
         buttons.addWidget(self.stop_button)
@@ -64,4 +64,4 @@ class RunPanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
-        self.settings.setEnabled(not running)
+        self.settings_panel.setEnabled(not running)

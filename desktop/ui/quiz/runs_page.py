@@ -66,6 +66,7 @@ class RunsPage(QWidget):
         super().__init__()
         self.model: RecordTableModel[RunRow] = RecordTableModel(COLUMNS)
         self.table = QTableView()
+        self.table.setAccessibleName("Quiz runs")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -26,7 +26,7 @@ ASK_AS = {"auto": "Automatic", "base": "Base model", "instruct": "Instruct model
 NOT_SAVED = ("refusal", "seed", "asked_as")  # the results page's; per run; fixed at start
 
 
-class SettingsPanel(QWidget):
+class QuizSettingsPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         d = QuizSettings()
@@ -116,11 +116,11 @@ class SettingsPanel(QWidget):
         self.show_settings(QuizSettings.from_dict({k: stored.get(f"quiz/{k}") for k in known}))
 
     def save(self, stored: AppSettings) -> None:
-        for name, value in self.settings().to_dict().items():
+        for name, value in self.quiz_settings().to_dict().items():
             if name not in NOT_SAVED:
                 stored.set(f"quiz/{name}", value)
 
-    def settings(self) -> QuizSettings:
+    def quiz_settings(self) -> QuizSettings:
         return QuizSettings(
             samples=self.samples.value(),
             temperature=self.temperature.value(),

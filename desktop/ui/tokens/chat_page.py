@@ -42,12 +42,14 @@ class ChatPage(QWidget):
         self.pool = pool
         self.key = ""
         self.table = QTableWidget(0, 2)
+        self.table.setAccessibleName("Chat messages to format")
         self.table.setHorizontalHeaderLabels(["Role", "Content"])
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         self.add_button = QPushButton("+ Message")
         self.remove_button = QPushButton("− Message")
         self.view = TokenView()
+        self.view.setAccessibleName("The chat as the model sees it, in tokens")
         self.summary = MessageLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)  # our markup; file names escaped

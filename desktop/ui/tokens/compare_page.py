@@ -31,6 +31,7 @@ class CompareColumn(QWidget):
         super().__init__()
         self.picker = TokenizerPicker(pool, key)
         self.view = TokenView()
+        self.view.setAccessibleName("The text in this tokenizer's tokens")
         self.counts = QLabel("")
         self.counts.setWordWrap(True)
         self.runner = TokenizeRunner(pool)

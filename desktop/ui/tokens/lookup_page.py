@@ -26,11 +26,14 @@ class LookupPage(QWidget):
         self.pool = pool
         self.key = ""
         self.id_spin = QSpinBox()
+        self.id_spin.setAccessibleName("Token id to look up")
         self.id_spin.setRange(0, 10_000_000)
         self.id_result = MessageLabel("")
         self.text_edit = QLineEdit()
+        self.text_edit.setAccessibleName("Text to turn into ids")
         self.text_edit.setPlaceholderText("text to turn into ids")
         self.ids_result = QLineEdit()
+        self.ids_result.setAccessibleName("The text's token ids")
         self.ids_result.setReadOnly(True)
         self.copy_button = QPushButton("Copy ids")
         self.runner = TokenizeRunner(pool)

@@ -29,8 +29,10 @@ class TextPage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.editor = QPlainTextEdit()
+        self.editor.setAccessibleName("Text to tokenize")
         self.editor.setPlaceholderText("Type or paste text: its tokens appear below.")
         self.view = TokenView()
+        self.view.setAccessibleName("The text as tokens")
         self.counts = QLabel("")
         self.details = MessageLabel(HOVER_HINT)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

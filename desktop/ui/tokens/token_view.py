@@ -59,6 +59,7 @@ class TokenView(QPlainTextEdit):
         super().__init__(parent)
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
+        self.setTabChangesFocus(True)  # read-only: Tab moves on
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         # a 300-character URL token must wrap too, not run off the right edge
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop.core.tokens.display import TokenDisplay
 from desktop.core.tokens.tokenized import Tokenized
-from desktop.engine.background import BackgroundJob
+from desktop.engine.jobs import Jobs
 from desktop.engine.tokenizer_pool import TIKTOKEN, TokenizerPool
 
 DEBOUNCE_MS = 120
@@ -38,7 +38,7 @@ class TokenizeRunner(QObject):
         super().__init__()
         self.pool = pool
         self.last: Shown | None = None
-        self._job: BackgroundJob | None = None
+        self.jobs = Jobs(self)  # kind: "tokenize", one at a time
         self._pending: Callable[[], Shown] | None = None
         self._inline_ok = False
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
@@ -88,37 +88,27 @@ class TokenizeRunner(QObject):
         self._timer.stop()
         if self._pending is None:
             return
-        if self._inline_ok and self._job is None:
+        busy = self.jobs.running("tokenize")
+        if self._inline_ok and not busy:
             work, self._pending = self._pending, None
             self._deliver(work())  # small and loaded: no thread hop needed
             return
-        if self._job is not None:
+        if busy:
             return  # the running job starts the newest pending request when it ends
         work, self._pending = self._pending, None
-        job = BackgroundJob(lambda _c: work(), name="tokenize")
-        job.succeeded.connect(self._on_done)
-        job.failed.connect(self._on_failed)
-        self._job = job.start()
+        self.jobs.start("tokenize", lambda _c: work(), done=self._on_done, failed=self._on_failed)
 
     def _deliver(self, shown: Shown) -> None:
         self.last = shown
         self.finished.emit(shown)
 
-    @Slot(object)
     def _on_done(self, shown: Shown) -> None:
-        if self.sender() is not self._job:
-            return
-        self._job = None
         if self._pending is not None:  # out of date already: run the newer request
             self._run()
         else:
             self._deliver(shown)
 
-    @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
-        if self.sender() is not self._job:
-            return
-        self._job = None
         if self._pending is not None:
             self._run()
         else:
@@ -127,8 +117,7 @@ class TokenizeRunner(QObject):
     def shutdown(self) -> None:
         self._timer.stop()
         self._pending = None
-        if self._job is not None:
-            self._job.cancel()
+        self.jobs.cancel()
 
 
 def failure_text(exc: BaseException, tokenizer_label: str) -> str:

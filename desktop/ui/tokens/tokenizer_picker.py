@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QFileDialog
 
 from desktop.core.tokens.tiktoken_source import KNOWN_ENCODINGS, Unavailable, why_unavailable
-from desktop.engine.background import BackgroundJob
+from desktop.engine.jobs import Jobs
 from desktop.engine.tokenizer_pool import (
     GGUF,
     TokenizerPool,
@@ -36,7 +36,7 @@ class TokenizerPicker(QComboBox):
         self._trained: list[Path] = []
         self._key = key
         self.chosen = False  # the person picked the tokenizer (not a default)
-        self._checker: BackgroundJob | None = None
+        self.jobs = Jobs(self)  # kind: "availability"
         # tiktoken's own list once it has been imported (off the GUI thread, on first use)
         self._names: list[str] = list(KNOWN_ENCODINGS)
         self.setMinimumWidth(220)
@@ -75,12 +75,12 @@ class TokenizerPicker(QComboBox):
                     missing[tiktoken_key(name)] = why_unavailable(name, needed)
             return names, missing
 
-        job = BackgroundJob(work, name="tiktoken availability")
-        job.succeeded.connect(self._on_checked)
-        job.failed.connect(lambda exc: self.setToolTip(f"Could not list the encodings: {exc}"))
-        self._checker = job.start()
+        self.jobs.start(
+            "availability", work,
+            done=self._on_checked,
+            failed=lambda exc: self.setToolTip(f"Could not list the encodings: {exc}"),
+        )  # fmt: skip
 
-    @Slot(object)
     def _on_checked(self, result: tuple[list[str], dict[str, Unavailable]]) -> None:
         self._names, self.unavailable = result
         self._fill()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.core.paths import data_dir
 from desktop.core.tokens.examples import EXAMPLES
 from desktop.core.tokens.tiktoken_source import NeedsDownload
-from desktop.engine.background import BackgroundJob
+from desktop.engine.jobs import Jobs
 from desktop.engine.tokenizer_pool import TokenizerPool
 from desktop.ui.tokens.chat_page import ChatPage
 from desktop.ui.tokens.compare_page import ComparePage
@@ -61,7 +61,7 @@ class TokensTab(QWidget):
         self.pages.addTab(self.chat_page, "Chat format")
         self.pages.addTab(self.lookup_page, "Look up")
         self.runner = TokenizeRunner(self.pool)
-        self._download_job: BackgroundJob | None = None
+        self.jobs = Jobs(self)  # kind: "download"
         self._layout()
         self._connect()
         self.text_page.editor.setPlainText(EXAMPLES[FIRST_EXAMPLE])
@@ -176,16 +176,17 @@ class TokensTab(QWidget):
         pool, key = self.pool, self.key
         self.banner.setText(f"Downloading {self.picker.label()}…")
         self.download_button.setEnabled(False)
-        job = BackgroundJob(lambda _c: pool.get(key, allow_download=True), name="download")
-        job.succeeded.connect(lambda _t: self._downloaded(key))
-        job.failed.connect(self._download_failed)
-        job.failed.connect(lambda _e: self.download_button.setEnabled(True))
-        self._download_job = job.start()
+        self.jobs.start(
+            "download",
+            lambda _c: pool.get(key, allow_download=True),
+            done=lambda _t: self._downloaded(key),
+            failed=self._download_failed,
+        )
 
-    @Slot(object)
     def _download_failed(self, exc: BaseException) -> None:
         from desktop.core.tokens.tiktoken_source import download_failure
 
+        self.download_button.setEnabled(True)
         self.banner.setText(f"⚠ {download_failure(self.picker.label(), exc)}")
 
     def _downloaded(self, key: str) -> None:
@@ -198,6 +199,7 @@ class TokensTab(QWidget):
         self.compare_page.set_gguf_models(paths)
 
     def shutdown(self) -> None:
+        self.jobs.cancel()
         for runner_owner in (self, self.chat_page, self.lookup_page):
             runner_owner.runner.shutdown()
         self.compare_page.shutdown()

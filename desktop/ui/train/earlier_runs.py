@@ -18,6 +18,7 @@ class EarlierRuns(QWidget):
         super().__init__()
         self.store = store
         self.combo = QComboBox()
+        self.combo.setAccessibleName("Earlier runs")
         self.combo.setPlaceholderText("No earlier runs yet")
         self.open_button = QPushButton("Open")
         self.resume_button = QPushButton("Resume")

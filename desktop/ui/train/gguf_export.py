@@ -9,14 +9,19 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.gguf_writer import FileType
-from desktop.engine.background import BackgroundJob
-from desktop.engine.training_session import TrainingOutcome
+from desktop.core.train.run_training import TrainingOutcome
+from desktop.engine.jobs import Jobs
 
 
 def gguf_path(outcome: TrainingOutcome, file_type: FileType, library: Path) -> Path:
     """The run's folder name, plus the weight type unless it is the exact F32."""
     suffix = "" if file_type == "F32" else f"-{file_type}"
-    return library / "trained" / f"{outcome.folder.name}{suffix}.gguf"
+    return library / "trained" / f"{run_name(outcome)}{suffix}.gguf"
+
+
+def run_name(outcome: TrainingOutcome) -> str:
+    """The run folder's name (a timestamp): the tab's runs always have a folder."""
+    return outcome.folder.name if outcome.folder is not None else "trained"
 
 
 class GgufExport(QObject):
@@ -25,7 +30,7 @@ class GgufExport(QObject):
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        self._job: BackgroundJob | None = None
+        self.jobs = Jobs(self)
 
     def start(
         self, outcome: TrainingOutcome, target: Path, file_type: FileType, run_id: int | None
@@ -34,14 +39,12 @@ class GgufExport(QObject):
         row of the runs table is updated whatever run is opened meanwhile."""
         from desktop.core.train.trainer import export_gguf
 
-        name = f"deepdive-{outcome.folder.name}"
-        job = BackgroundJob(
+        name = f"deepdive-{run_name(outcome)}"
+        self.jobs.start(
+            "export",
             lambda _c: export_gguf(
                 outcome.run, outcome.tokenizer, target, name=name, file_type=file_type
             ),
-            name="export",
+            done=lambda path: self.written.emit(path, run_id),
+            failed=self.failed.emit,
         )
-        # Connected in the GUI thread, so these run there, not on the worker.
-        job.succeeded.connect(lambda path: self.written.emit(path, run_id))
-        job.failed.connect(lambda exc: self.failed.emit(exc))
-        self._job = job.start()

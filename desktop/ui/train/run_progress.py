@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from desktop.core.formatting import format_count, format_duration
 from desktop.core.train.trainer import StepMetrics
+from desktop.ui.train.sample_list import SampleList
 from desktop.ui.train.training_plots import TrainingPlots
 
 
@@ -20,8 +21,8 @@ class RunProgress(QSplitter):
         self.plots = TrainingPlots()
         self.figures = QLabel("")
         self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.samples = QListWidget()
-        self.samples.setWordWrap(True)
+        self.samples = SampleList()
+        self.samples.setAccessibleName("Samples the model wrote while training")
         self._last_copied: float | None = None  # how much of the latest sample is copied
         self.addWidget(self.plots)
         bottom = QWidget()
@@ -57,8 +58,7 @@ class RunProgress(QSplitter):
                 self._add_sample(point["step"], point["sample"], point.get("regurgitation"))
 
     def _add_sample(self, step: int, text: str, copied: float | None) -> None:
-        share = f" · {copied:.0%} copied" if copied is not None else ""
-        self.samples.insertItem(0, f"step {step}{share}: {text}")
+        self.samples.add_sample(step, text, copied)
 
     def _show_figures(self, m: StepMetrics, last: StepMetrics | None) -> None:
         gap = ""

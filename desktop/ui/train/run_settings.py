@@ -20,15 +20,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.formatting import format_bytes, format_count
+from desktop.core.train.compute import ThreadPolicy, plan_compute
 from desktop.core.train.config import (
     PRESETS,
     TrainConfig,
     ffn_width,
     fit_schedule,
-    parameter_count,
     problems,
     training_memory_bytes,
 )
+from desktop.core.train.model import parameter_count
 from desktop.ui.widgets.message_label import MessageLabel
 
 STDLIB_LABEL = "Python standard library docs (built in)"
@@ -47,7 +48,7 @@ class RunSettings(QWidget):
         self.preset.addItems(list(PRESETS))
         self.spins = {
             "n_layers": _spin(1, 12), "dim": _spin(16, 512, 16), "n_heads": _spin(1, 16),
-            "context": _spin(16, 512, 16), "batch_size": _spin(1, 128),
+            "context": _spin(16, 2048, 16), "batch_size": _spin(1, 128),
             "steps": _spin(10, 100_000, 50), "vocab_size": _spin(260, 8192, 64),
         }  # fmt: skip
         self.learning_rate = QDoubleSpinBox(decimals=4, minimum=1e-4, maximum=0.1, singleStep=1e-3)
@@ -105,11 +106,12 @@ class RunSettings(QWidget):
         if trouble:
             self.summary.setText(f'<span style="color:#a40000">⚠ {"; ".join(trouble)}</span>')
             return
-        params = parameter_count(config)
+        params = parameter_count(config.shape())
         tokens = config.steps * config.tokens_per_step
+        rows = plan_compute(config, ThreadPolicy.LEAVE_A_CORE).micro_rows  # what the tab runs
         self.summary.setText(
             f"<b>{format_count(params)}</b> parameters · about "
-            f"{format_bytes(training_memory_bytes(config))} of memory · "
+            f"{format_bytes(training_memory_bytes(config, rows))} of memory · "
             f"{format_count(tokens)} tokens seen = {tokens / params:.1f} per parameter"
         )
 

@@ -30,10 +30,11 @@ from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.gguf_writer import FileType
 from desktop.core.train.config import problems
 from desktop.core.train.corpus import STDLIB, new_run_folder
+from desktop.core.train.run_training import TrainingOutcome
 from desktop.core.train.runs_store import RunRecord, RunsStore
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
 from desktop.core.train.trainer import StepMetrics, TrainingRun
-from desktop.engine.training_session import TrainingOutcome, TrainingSession
+from desktop.engine.training_session import TrainingSession
 from desktop.ui.train.earlier_runs import EarlierRuns
 from desktop.ui.train.gguf_export import GgufExport, gguf_path
 from desktop.ui.train.run_progress import RunProgress
@@ -183,6 +184,7 @@ class TrainTab(QWidget):
     def _on_finished(self, outcome: TrainingOutcome) -> None:
         self.outcome = outcome
         self._set_running(False)
+        self.plots.settle()
         how = "Stopped" if outcome.stopped_early else "Done"
         self.status.setText(f"{how} at step {outcome.run.step}; saved in {outcome.folder}.")
         self._record_end(outcome.run, "stopped" if outcome.stopped_early else "done")

@@ -3,7 +3,10 @@
 Training yields a step every few milliseconds, so `add` only writes into preallocated
 arrays; a 50 ms single-shot timer then hands whatever changed to the curves, which were
 created once. Painting stays cheap at 20 000 points because the plots clip to the view
-and downsample ("peak" keeps the spikes a mean would hide).
+and downsample ("peak" keeps the spikes a mean would hide). The x axis grows in steps
+(to the next 1, 2 or 5 × 10^k) instead of with every new point: an axis whose range
+changes lays out its tick labels again, and that was a third of every repaint (the
+window's worst stalls while training).
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QEvent, QTimer, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from desktop.core.train.trainer import StepMetrics
+from desktop.ui.widgets.plot_fonts import follow_app_font
 
 SMOOTHING = 0.05  # EMA weight of the newest loss: about the last 20 steps matter
 DRAIN_MS = 50
@@ -26,6 +31,7 @@ VALIDATION_COLOUR = "#E0620D"
 LR_COLOUR = "#2E7D32"
 AXIS_COLOUR = "#404040"
 GRID_ALPHA = 0.15
+LEFT_AXIS_WIDTH = 64  # pixels at 9 pt
 LOSS_LABEL = "loss (cross-entropy, nats)"
 CURVES = ("train", "smoothed", "validation", "learning rate")
 
@@ -62,6 +68,9 @@ class TrainingPlots(QWidget):
         self._loss, self._smoothed, self._lr = _Column(), _Column(), _Column()
         self._val_steps, self._val_tokens, self._val_loss = _Column(), _Column(), _Column()
         self._dirty = False
+        self._x_right: float | None = None  # the stepped x range's end, while following
+        self._follow = True  # False once the user pans or zooms: their view stays
+        self._settled = False  # a finished run: the x axis fits the curve, no room to grow
 
         self._loss_plot = _plot()
         self._lr_plot = _plot()
@@ -72,6 +81,8 @@ class TrainingPlots(QWidget):
             offset=(-10, 10), labelTextColor=AXIS_COLOUR, brush=(255, 255, 255, 220), pen="#C8C8C8"
         )
         legend.setZValue(10)
+        follow_app_font(self._loss_plot, left_width=LEFT_AXIS_WIDTH)
+        follow_app_font(self._lr_plot, left_width=LEFT_AXIS_WIDTH)
 
         item = self._loss_plot.getPlotItem()
         self._curves: dict[str, Any] = {
@@ -98,6 +109,11 @@ class TrainingPlots(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self._loss_plot, 3)
         layout.addWidget(self._lr_plot, 1)
+        self._fit_lr_height()
+
+        for plot in (self._loss_plot, self._lr_plot):
+            plot.getViewBox().sigRangeChangedManually.connect(self._stop_following)
+        self._step_x_range(0.0)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -106,6 +122,7 @@ class TrainingPlots(QWidget):
 
     def add(self, metrics: StepMetrics) -> None:
         """Record one step; drawing waits for the timer, so this costs a few appends."""
+        self._settled = False
         self._append(
             metrics.step,
             metrics.tokens_seen,
@@ -120,9 +137,25 @@ class TrainingPlots(QWidget):
         self._reset()
         for p in points:
             self._append(p["step"], p["tokens"], p["loss"], p["lr"], p.get("val_loss"))
+        self.settle()
+
+    def settle(self) -> None:
+        """The run is over (or a saved one is shown): draw what is pending, and fit the x
+        axis to the curve instead of leaving room for steps that will not come."""
+        self._settled = True
         self._redraw(fit=True)
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_lr_height()
+        super().changeEvent(event)
+
+    def _fit_lr_height(self) -> None:
+        """Room for four tick numbers and the axis, at any zoom."""
+        self._lr_plot.setMinimumHeight(7 * QFontMetrics(self.font()).height())
+
     def clear(self) -> None:
+        self._settled = False
         self._reset()
         self._redraw(fit=True)
 
@@ -191,11 +224,33 @@ class TrainingPlots(QWidget):
         self._curves["validation"].setData(val_x.copy(), self._val_loss.view().copy())
         self._curves["learning rate"].setData(x.copy(), self._lr.view().copy())
         if fit:
-            self._loss_plot.enableAutoRange()
-            self._lr_plot.enableAutoRange()
+            self._follow, self._x_right = True, None
+            self._loss_plot.enableAutoRange(y=True)
+            self._lr_plot.enableAutoRange(y=True)
+        if self._follow:
+            self._step_x_range(float(x[-1]) if len(x) else 1.0)
+
+    def _step_x_range(self, last: float) -> None:
+        right = max(last, 1.0) * 1.02 if self._settled else stepped_end(last)
+        if right != self._x_right:
+            self._x_right = right
+            for plot in (self._loss_plot, self._lr_plot):
+                plot.enableAutoRange(x=False)  # y still follows the curves
+            self._loss_plot.setXRange(0, right, padding=0)  # the lr plot is x-linked
+
+    @Slot()
+    def _stop_following(self) -> None:
+        self._follow = False
 
     def _set_x_label(self) -> None:
         self._lr_plot.setLabel("bottom", "tokens seen" if self._by_tokens else "step")
+
+
+def stepped_end(last: float) -> float:
+    """The x range's end: the first of 1, 2, 5 × 10^k at least 5 % beyond `last`."""
+    wanted = max(last * 1.05, 1.0)
+    scale = 10 ** math.floor(math.log10(wanted))
+    return float(next(m * scale for m in (1, 2, 5, 10) if m * scale >= wanted))
 
 
 class _CompactAxis(pg.AxisItem):  # type: ignore[misc]
@@ -248,5 +303,5 @@ def _plot() -> pg.PlotWidget:
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(AXIS_COLOUR))
         axis.setTextPen(pg.mkPen(AXIS_COLOUR))
-    item.getAxis("left").setWidth(64)  # same width on both plots, so their x axes line up
+    item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # same on both plots: x axes line up
     return plot
