@@ -35,6 +35,7 @@ class DocumentChip(QFrame):
         self.remove_button.setText("×")
         self.remove_button.setAutoRaise(True)
         self.remove_button.setToolTip("Remove this document from the conversation")
+        self.remove_button.setAccessibleName(f"Remove {document.name}")
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(document.id))
         row.addWidget(name)
         row.addWidget(self.remove_button)

@@ -39,6 +39,7 @@ class SearchDialog(QDialog):
         self.collections = collections
         self.query = QLineEdit()
         self.query.setPlaceholderText("What to look for…")
+        self.query.setAccessibleName("Search query")
         self.search_button = QPushButton("Search")
         self.folder_button = QPushButton("Add a folder…")
         self.about = QLabel()
@@ -47,6 +48,7 @@ class SearchDialog(QDialog):
         self.results = QListWidget()
         self.results.setWordWrap(True)
         self.results.setSpacing(4)
+        self.results.setAccessibleName("Passages found")
         self.results.setAlternatingRowColors(True)  # where one passage ends
         self.results.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.quote_button = QPushButton("Quote the selected passages in my message")

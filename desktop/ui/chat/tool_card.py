@@ -32,6 +32,7 @@ STAGES = {
 def _plain_view(text: str) -> QPlainTextEdit:
     view = QPlainTextEdit(text)
     view.setReadOnly(True)
+    view.setTabChangesFocus(True)  # keyboard users leave with Tab
     view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
     lines = min(MAX_LINES_SHOWN, max(1, text.rstrip("\n").count("\n") + 1))
     view.setFixedHeight(view.fontMetrics().lineSpacing() * lines + 20)  # no scroll bar for 1 line
@@ -67,6 +68,7 @@ class ToolCard(QFrame):
         layout.addWidget(self.title)
         self.code = _plain_view(what) if python else None
         if self.code is not None:
+            self.code.setAccessibleName("Code the model wants to run")
             layout.addWidget(self.code)
         buttons = QHBoxLayout()
         self.run_button = QPushButton("Run")
@@ -135,6 +137,7 @@ class ToolCard(QFrame):
     def _output(self, text: str) -> None:
         if self.output is None:
             self.output = _plain_view(text)
+            self.output.setAccessibleName("What came back")
             self.output.setStyleSheet("background: #fff;")
             self._layout.insertWidget(self._layout.count() - 1, self.output)
         else:
