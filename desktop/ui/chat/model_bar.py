@@ -74,11 +74,13 @@ class ModelBar(QWidget):
         row.addWidget(self.combo, 1)
         row.addWidget(self.open_button)
         row.addWidget(self.load_button)
-        row.addWidget(self.progress)
+        status = QHBoxLayout()  # under the buttons: loading does not widen the window
+        status.addWidget(self.progress)
+        status.addWidget(self.info, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
-        layout.addWidget(self.info)
+        layout.addLayout(status)
         self.open_button.clicked.connect(self._open)
         self.load_button.clicked.connect(self._load_clicked)
         self._loading = False
