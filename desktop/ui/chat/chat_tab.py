@@ -93,6 +93,7 @@ class ChatTab(QWidget):
             self.session, self.transcript, self._can_ask,
             self.panel.show_probabilities.isChecked, self,
         )  # fmt: skip
+        self.message_actions.prompt_requested.connect(self.show_prompt_dialog)
         self.context_used = 0
         self._connect()
         QShortcut(QKeySequence.StandardKey.New, self).activated.connect(self._new_chat_clicked)
@@ -505,14 +506,18 @@ class ChatTab(QWidget):
         self.transcript.set_hint(empty_hint(model_loaded=self.model is not None))
 
     @Slot()
-    def show_prompt_dialog(self) -> None:
-        """The prompt of the latest reply (as stored with it) and of the next message."""
-        last = None
+    @Slot(int)
+    def show_prompt_dialog(self, reply_id: int = 0) -> None:
+        """The prompt of a reply (`reply_id`'s, or the latest: as stored with it) and of the
+        next message."""
+        replies = []
         if self.conversation_id is not None:
             replies = [m for m in self.store.messages(self.conversation_id)
                        if m.role == "assistant" and m.stats and m.stats.get("prompt")]  # fmt: skip
-            last = replies[-1].stats["prompt"] if replies and replies[-1].stats else None
-        dialog = PromptDialog(last, self)
+        chosen = [m for m in replies if m.id == reply_id] if reply_id else replies[-1:]
+        shown = chosen[0].stats["prompt"] if chosen and chosen[0].stats else None
+        latest = not reply_id or (bool(replies) and replies[-1].id == reply_id)
+        dialog = PromptDialog(shown, self, latest=latest)
         self.session.preview_ready.connect(dialog.show_next)
         self.session.preview_failed.connect(dialog.show_next_error)
         if self.model is None:

@@ -40,6 +40,7 @@ class MessageWidget(QFrame):
     copy_requested = Signal()
     edit_requested = Signal(int)  # message id
     regenerate_requested = Signal(int)  # message id
+    prompt_requested = Signal(int)  # message id: the prompt this reply came from
 
     def __init__(self, message_id: int, role: Role, text: str = "") -> None:
         super().__init__()
@@ -72,10 +73,17 @@ class MessageWidget(QFrame):
             "Ask again for a new reply",
             lambda: self.regenerate_requested.emit(self.message_id),
         )
-        for button in (self.copy_button, self.edit_button, self.regenerate_button):
+        self.prompt_button = self._tool(
+            "Prompt",
+            "The exact text the model was given for this reply",
+            lambda: self.prompt_requested.emit(self.message_id),
+        )
+        for button in (self.prompt_button, self.copy_button, self.edit_button,
+                       self.regenerate_button):  # fmt: skip
             header.addWidget(button)
         self.edit_button.setVisible(role == "user")
         self.regenerate_button.setVisible(role == "assistant")
+        self.prompt_button.setVisible(role == "assistant")
         layout.addLayout(header)
 
         self.reasoning_toggle = QToolButton()

@@ -25,6 +25,7 @@ from desktop.core.prompt_builder import MODE_LABELS
 from desktop.ui.widgets.plain_text import html_text
 
 NOT_YET = "No reply in this conversation yet."
+NOT_KEPT = "This reply's prompt was not kept (it was made before prompts were stored)."
 
 
 def describe_prompt(record: dict[str, Any]) -> str:
@@ -102,15 +103,17 @@ class PromptPage(QWidget):
 
 
 class PromptDialog(QDialog):
-    def __init__(self, last: dict[str, Any] | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, last: dict[str, Any] | None, parent: QWidget | None = None, *, latest: bool = True
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Prompts sent to the model")
-        self.last = PromptPage(NOT_YET)
+        self.last = PromptPage(NOT_YET if latest else NOT_KEPT)
         self.next = PromptPage("Building the next prompt…")
         if last:
             self.last.show_record(last)
         self.pages = QTabWidget()
-        self.pages.addTab(self.last, "Latest reply's prompt")
+        self.pages.addTab(self.last, "Latest reply's prompt" if latest else "This reply's prompt")
         self.pages.addTab(self.next, "Next message's prompt")
         if not last:
             self.pages.setCurrentWidget(self.next)
