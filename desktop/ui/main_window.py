@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.core.conversations import ConversationStore
 from desktop.core.lessons import Step
@@ -91,7 +99,16 @@ class MainWindow(QMainWindow):
         self.lessons_button.setText("Lessons (F1)")
         self.lessons_button.setToolTip("The talk's steps, one at a time, beside the tab")
         self.lessons_button.clicked.connect(self.toggle_lessons)
-        self.tabs.setCornerWidget(self.lessons_button)
+        self.about_button = QToolButton()
+        self.about_button.setText("About")
+        self.about_button.setToolTip("Versions, this CPU and the llama.cpp variant it runs")
+        self.about_button.clicked.connect(self.show_about)
+        corner = QWidget()
+        corner_row = QHBoxLayout(corner)
+        corner_row.setContentsMargins(0, 0, 0, 0)
+        corner_row.addWidget(self.about_button)
+        corner_row.addWidget(self.lessons_button)
+        self.tabs.setCornerWidget(corner)
         if AppSettings().get("lessons/shown"):
             self.toggle_lessons()
 
@@ -145,6 +162,14 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(index)
             self.tabs.currentWidget().grab()  # paints the tab once: a broken tab fails here
         return self.tabs.count()
+
+    @Slot()
+    def show_about(self) -> None:
+        from desktop.ui.about_dialog import AboutDialog
+
+        model = self.engine.loaded_model
+        dialog = AboutDialog(model.runtime if model is not None else "", self)
+        dialog.open()
 
     @Slot()
     def toggle_lessons(self) -> None:
