@@ -253,8 +253,11 @@ class ForeignLoad:
 
 def machine() -> dict[str, object]:
     """Context for the figures: other load on the machine makes every figure worse."""
+    from desktop.core.cpu import cpu_model_name
+
     load1, _load5, _load15 = os.getloadavg()
-    return {"cpu_count": os.cpu_count(), "loadavg_1m": load1, "python": sys.version.split()[0]}
+    return {"cpu": cpu_model_name(), "cpu_count": os.cpu_count(), "loadavg_1m": load1,
+            "python": sys.version.split()[0]}  # fmt: skip
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -279,8 +279,26 @@ def _create_quiz_prompts(conn: sqlite3.Connection) -> None:
     )
 
 
+def _add_tools_and_documents(conn: sqlite3.Connection) -> None:
+    """Version 5: a message's tool calls or tool result (`tool_json`, NULL for every older
+    message, so old conversations load as they were), and the documents attached to each
+    conversation."""
+    conn.execute("ALTER TABLE messages ADD COLUMN tool_json TEXT")
+    conn.execute(
+        """CREATE TABLE conversation_documents (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL
+                REFERENCES conversations(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            added_at REAL NOT NULL)"""
+    )
+
+
 def _create_preferences(conn: sqlite3.Connection) -> None:
-    """Version 5: preference pairs (two replies, the one a person chose), for RLHF: the
+    """Version 6: preference pairs (two replies, the one a person chose), for RLHF: the
     Chat tab's compare votes now, the Reinforce tab's later (`preferences.py`)."""
     conn.execute(
         """CREATE TABLE preferences (
@@ -304,6 +322,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _create_training_runs,
     _create_quiz_runs,
     _create_quiz_prompts,
+    _add_tools_and_documents,
     _create_preferences,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

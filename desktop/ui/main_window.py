@@ -112,15 +112,20 @@ class MainWindow(QMainWindow):
         self.lessons_button.setText("Lessons (F1)")
         self.lessons_button.setToolTip("The talk's steps, one at a time, beside the tab")
         self.lessons_button.clicked.connect(self.toggle_lessons)
+        self.about_button = QToolButton()
+        self.about_button.setText("About")
+        self.about_button.setToolTip("Versions, this CPU and the llama.cpp variant it runs")
+        self.about_button.clicked.connect(self.show_about)
         self.server_button = QToolButton()
         self.server_button.setText("API server: off")
         self.server_button.setToolTip("Serve the loaded model as an OpenAI-compatible API")
         self.server_button.clicked.connect(self.show_server_panel)
         corner = QWidget()
-        buttons = QHBoxLayout(corner)
-        buttons.setContentsMargins(0, 0, 0, 0)
-        buttons.addWidget(self.server_button)
-        buttons.addWidget(self.lessons_button)
+        corner_row = QHBoxLayout(corner)
+        corner_row.setContentsMargins(0, 0, 0, 0)
+        corner_row.addWidget(self.server_button)
+        corner_row.addWidget(self.about_button)
+        corner_row.addWidget(self.lessons_button)
         self.tabs.setCornerWidget(corner)
         if AppSettings().get("lessons/shown"):
             self.toggle_lessons()
@@ -217,6 +222,14 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(index)
             self.tabs.currentWidget().grab()  # paints the tab once: a broken tab fails here
         return self.tabs.count()
+
+    @Slot()
+    def show_about(self) -> None:
+        from desktop.ui.about_dialog import AboutDialog
+
+        model = self.engine.loaded_model
+        dialog = AboutDialog(model.runtime if model is not None else "", self)
+        dialog.open()
 
     @Slot()
     def toggle_lessons(self) -> None:

@@ -111,7 +111,8 @@ def test_a_bad_line_is_named_and_nothing_is_imported(tmp_path: Path, line: str, 
 def test_a_database_from_before_preferences_opens_and_gets_the_table(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)
-    migrate(conn, MIGRATIONS[:4])  # the schema as the last release left it
+    before = [m.__name__ for m in MIGRATIONS].index("_create_preferences")
+    migrate(conn, MIGRATIONS[:before])  # the schema as it was before the table
     conn.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('t', 1, 1)")
     conn.close()
     with PreferenceStore(path) as store:  # migrates

@@ -79,16 +79,15 @@ class ModelBar(QWidget):
         row.addWidget(self.combo, 1)
         row.addWidget(self.open_button)
         row.addWidget(self.load_button)
-        # The progress bar and Compare sit on the second row: the first is full on a 1024 px
-        # screen, and a progress bar shown there widened the window for good at every load.
-        info_row = QHBoxLayout()
-        info_row.addWidget(self.info, 1)
-        info_row.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignTop)
-        info_row.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
+        # under the buttons: loading does not widen the window; Compare sits there too
+        status = QHBoxLayout()
+        status.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignTop)
+        status.addWidget(self.info, 1)
+        status.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
-        layout.addLayout(info_row)
+        layout.addLayout(status)
         self.open_button.clicked.connect(self._open)
         self.load_button.clicked.connect(self._load_clicked)
         self.compare_button.clicked.connect(self.compare_requested)
