@@ -30,7 +30,12 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
         "quiet_tokens_per_s",
         "training_tokens_per_s",
         "ratio_auto",
-        "training_share_of_cpus",
+        "ratio_same_threads",
+        "trainer_share_of_cpus",
+        "trainer_alive_throughout",
+        "other_load",
+        "contended",
+        "goal_met",
     ),
     "bench_download.py": (
         "throughput_ratio",
@@ -118,6 +123,9 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert figures["max_prob_relative_difference"] < 1e-4
         assert figures["max_prob_relative_difference_vs_logprobs"] < 1e-4
         assert figures["baseline_same_work"] is True
+    if script == "bench_decode_under_training.py":  # the busy decodes ran while it trained
+        assert figures["trainer_alive_throughout"] is True
+        assert set(figures["other_load"]) == {"quiet", "training"}
     if script == "bench_server.py":  # greedy: the server says what llama.cpp says
         assert figures["same_text"] is True
     if script == "bench_cpu_variants.py":  # the chosen variant decoded both types
