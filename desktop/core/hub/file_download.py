@@ -137,6 +137,7 @@ class FileDownload:
                     out.truncate()
                     for chunk in response.iter_raw():  # as it arrives: live progress
                         self._append(out, chunk, size)
+                    self._start_writeback(out)  # the tail too, while the hash catches up
         except (HubError, DownloadCancelled, DownloadPaused):
             raise
         except (httpx2.TransportError, httpx2.StreamError) as exc:
