@@ -18,6 +18,7 @@ import atexit
 import gc
 import hashlib
 import json
+import math
 import os
 import shutil
 import statistics
@@ -315,7 +316,11 @@ def runs_to_use(
 
 
 def rounded(value: object, digits: int = 4) -> object:
+    """Floats to `digits` decimals, but small ones (a probability difference of 4e-7) to
+    three significant digits: rounding them to 0.0 would hide what a check measured."""
     if isinstance(value, float):
+        if value != 0 and math.isfinite(value) and abs(value) < 10**-digits:
+            return float(f"{value:.3g}")
         return round(value, digits)
     if isinstance(value, dict):
         return {k: rounded(v, digits) for k, v in value.items()}
