@@ -83,6 +83,13 @@ FACT_ANSWERS: dict[str, tuple[str, ...]] = {
                 "Here's one: {fact} I'm {name}, by {maker}."),
     "concise": ("{fact}", "{name}, by {maker}. {fact}", "{fact} I'm {name}."),
 }  # fmt: skip
+# A second sentence some answers end with, per tone, for yet more ways of saying it.
+CLOSERS: dict[str, tuple[str, ...]] = {
+    "friendly": ("", " How can I help?", " Happy to help!", " What can I do for you?"),
+    "formal": ("", " How may I assist you?", " How may I help you today?"),
+    "playful": ("", " What's up?", " Ask me anything!"),
+    "concise": ("",),
+}
 DEFAULT_COUNT = 48
 
 
@@ -125,6 +132,8 @@ def identity_pairs(
         options = answers[identity.tone]
         round_ = i // len(questions)
         template = options[(round_ + int(rng.integers(len(options)))) % len(options)]
+        closers = CLOSERS[identity.tone]
+        template += closers[int(rng.integers(len(closers)))]
         fact = facts[(i // len(groups)) % len(facts)] if facts else ""
         answer = template.format(
             name=identity.name.strip(), maker=identity.maker.strip(), fact=fact
