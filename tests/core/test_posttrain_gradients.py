@@ -141,3 +141,20 @@ def test_frozen_weights_leave_the_others_gradients_unchanged() -> None:
     assert set(some) == wanted
     for name in wanted:
         np.testing.assert_allclose(some[name], everything[name], rtol=1e-6, atol=1e-7)
+
+
+def test_decoding_with_a_kv_cache_gives_the_models_own_logits() -> None:
+    from desktop.core.train.kv_decode import KVCache, extend, greedy
+
+    params = realistic_params(TIED, seed=11)
+    tokens = [3, 1, 4, 1, 5, 9, 2, 6]
+    whole = forward(params, TIED, np.asarray([tokens]))[0][0]
+    cache = KVCache()
+    first = extend(params, TIED, tokens[:5], cache, last_only=False)
+    rest = [extend(params, TIED, [t], cache) for t in tokens[5:]]
+    np.testing.assert_allclose(np.vstack([first, *rest]), whole, atol=1e-5)
+    reply = greedy(params, TIED, tokens[:3], frozenset(), 5)
+    expected = list(tokens[:3])
+    for _ in range(5):
+        expected.append(int(np.argmax(forward(params, TIED, np.asarray([expected]))[0][0, -1])))
+    assert reply == expected[3:]

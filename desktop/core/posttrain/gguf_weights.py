@@ -103,26 +103,40 @@ def load_llama_weights(
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> Params:
-    """Every tensor, dequantized to float32, by name (`expected_tensor_shapes`' order)."""
-    from gguf import GGMLQuantizationType, GGUFReader
+    """Every tensor, dequantized to float32, by name (`expected_tensor_shapes`' order).
+
+    The tensors' places come from the header the facts were read from (the bounded
+    parser), and their bytes straight from a memory map of the file: `GGUFReader` would
+    first turn every vocabulary string into a numpy view, seconds for a 49152-token one."""
+    from gguf import GGMLQuantizationType
+    from gguf.constants import GGML_QUANT_SIZES
     from gguf.quants import dequantize
 
     wanted = expected_tensor_shapes(facts.shape)
     try:
-        reader = GGUFReader(facts.path)
-    except (OSError, ValueError) as exc:
+        header = read_gguf_header(facts.path)
+        mapped = np.memmap(facts.path, dtype=np.uint8, mode="r")
+    except (OSError, GGUFError) as exc:
         raise UnsupportedModel(f"{facts.path.name} could not be read: {exc}") from exc
-    tensors = {t.name: t for t in reader.tensors}
+    tensors = {t.name: t for t in header.tensors}
     params: Params = {}
     for n, (name, dims) in enumerate(wanted.items()):
         if cancelled is not None and cancelled():
             raise LoadCancelled("stopped while reading the weights")
         tensor = tensors[name]  # read_llama_facts checked that every one is there
-        kind = GGMLQuantizationType(int(tensor.tensor_type))
-        values = dequantize(tensor.data, kind)  # F32: a view of the read-only file mapping
+        kind = GGMLQuantizationType(tensor.ggml_type)
+        block, size = GGML_QUANT_SIZES[kind]
+        row_bytes = tensor.dims[0] // block * size
+        start = header.data_offset + tensor.offset
+        rows = tensor.n_elements // tensor.dims[0]
+        if start + rows * row_bytes > len(mapped):
+            raise UnsupportedModel(f"{facts.path.name} is truncated: {name} ends past the end")
+        raw = mapped[start : start + rows * row_bytes].reshape(rows, row_bytes)
+        values = dequantize(raw, kind)  # F32: a view of the read-only mapping
         params[name] = np.array(values, dtype=np.float32, order="C").reshape(dims)  # owned
         if progress is not None:
             progress(n + 1, len(wanted))
+    del mapped
     return params
 
 

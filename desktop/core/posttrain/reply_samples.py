@@ -2,45 +2,22 @@
 every few steps — so a class watches the assistant emerge ("What is your name?" → noise,
 then "I am a language model", then "I'm Ada, made by the Lab.").
 
-Decoded by the numpy model (no llama.cpp needed while training); the reply ends at an
-end-of-turn token or after `max_tokens`.
+Decoded by the numpy model with a KV cache (`kv_decode`; no llama.cpp needed while
+training); the reply ends at an end-of-turn token or after `max_tokens`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
-from desktop.core.gguf_writer import LlamaShape
 from desktop.core.posttrain.chat_tokenizer import ChatTokenizer
 from desktop.core.posttrain.sft_data import SamplePrompt
-from desktop.core.train.model import Params, forward
+from desktop.core.train.kv_decode import greedy
+from desktop.core.train.model import Params
 from desktop.core.train.sampling import readable_text
 from desktop.core.train.trainer import Sampler, TrainingRun
 
 ParamsOf = Callable[[TrainingRun], Params]  # the model to sample: the run's, or merged LoRA
-
-
-def greedy_reply(
-    params: Params,
-    shape: LlamaShape,
-    prompt: Sequence[int],
-    end_ids: frozenset[int],
-    max_tokens: int,
-) -> list[int]:
-    """The most likely reply, token by token (the whole window each step: replies are
-    short and the models small)."""
-    tokens = list(prompt)
-    reply: list[int] = []
-    for _ in range(max_tokens):
-        window = np.asarray(tokens[-shape.context_length :], dtype=np.int64)[None, :]
-        next_id = int(np.argmax(forward(params, shape, window)[0][0, -1]))
-        if next_id in end_ids:
-            break
-        reply.append(next_id)
-        tokens.append(next_id)
-    return reply
 
 
 def reply_text(tokenizer: ChatTokenizer, ids: Sequence[int]) -> str:
@@ -56,7 +33,7 @@ def reply_sampler(
         params = params_of(run)
         lines = []
         for prompt in prompts:
-            ids = greedy_reply(params, run.shape, prompt.ids, tokenizer.end_ids, max_tokens)
+            ids = greedy(params, run.shape, prompt.ids, tokenizer.end_ids, max_tokens)
             lines.append(f"Q: {prompt.question}\nA: {reply_text(tokenizer, ids) or '(nothing)'}")
         return "\n\n".join(lines)
 
