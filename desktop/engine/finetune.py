@@ -13,13 +13,18 @@ is resumed with its own settings and data.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop.core.gguf_writer import FileType
 from desktop.core.posttrain.chat_data import BadLine, Conversation
 from desktop.core.posttrain.finetuned_export import write_finetuned_gguf
-from desktop.core.posttrain.gguf_weights import LlamaFacts, load_llama_weights, read_llama_facts
+from desktop.core.posttrain.gguf_weights import (
+    LlamaFacts,
+    LoadCancelled,
+    load_llama_weights,
+    read_llama_facts,
+)
 from desktop.core.posttrain.memory_plan import refusal
 from desktop.core.posttrain.sft_data import PreparedChat, prepare_chat_data
 from desktop.core.posttrain.sft_run import (
@@ -122,6 +127,35 @@ def prepare(request: FinetuneRequest, state: JobState, *, weights: bool = True) 
             facts, progress=state.progress, cancelled=state.cancelled
         )
     return prepared
+
+
+def data_key(request: FinetuneRequest) -> tuple[object, ...]:
+    """What the prepared data depends on: a preview made with the same key can be reused."""
+    s = request.settings
+    return (str(request.model_path), request.conversations, s.context, s.validation_share,
+            s.seed, s.truncation)  # fmt: skip
+
+
+def with_weights(prepared: Prepared, request: FinetuneRequest, state: JobState) -> Prepared:
+    """A preview's preparation (`prepare(..., weights=False)`) made ready for `request`:
+    its settings and labels, and the weights read (unless a resumed full run has them)."""
+    info = replace(prepared.info, settings=request.settings, data_label=request.data_label,
+                   quiz_run_id=request.quiz_run_id)  # fmt: skip
+    ready = replace(prepared, info=info)
+    if (why := refusal(prepared.facts.shape, request.settings, request.policy)) is not None:
+        raise ValueError(why)
+    needed = request.settings.method == "lora" or not has_checkpoint(request.folder)
+    if ready.base is None and needed:
+        ready.base = _read_weights(ready.facts, state)
+    return ready
+
+
+def _read_weights(facts: LlamaFacts, state: JobState) -> Params:
+    state.status(f"Reading {facts.parameters / 1e6:,.1f}M weights ({facts.weight_label})…")
+    try:
+        return load_llama_weights(facts, progress=state.progress, cancelled=state.cancelled)
+    except LoadCancelled:
+        raise TrainingStopped("stopped before training began") from None
 
 
 def finetune(

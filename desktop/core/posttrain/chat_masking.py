@@ -47,6 +47,7 @@ class MaskedExample:
     mask: Mask  # 1 where the token is the assistant's own (learned), 0 where it is context
     text: str  # the rendered conversation
     line: int = 0  # where the conversation was read
+    title: str = ""  # its first question, to list it by
 
     @property
     def scored(self) -> int:
@@ -95,7 +96,8 @@ def mask_conversation(conversation: Conversation, render: Render, encode: Encode
         mask[first:last] = 1
     if not mask.any():
         raise MaskingError("no assistant token is left to learn from")
-    return MaskedExample(np.asarray(ids, dtype=np.int32), mask, text, conversation.line)
+    ids_array = np.asarray(ids, dtype=np.int32)
+    return MaskedExample(ids_array, mask, text, conversation.line, conversation.first_user)
 
 
 def _boundary(whole: list[int], prefix: list[int]) -> int:

@@ -39,7 +39,7 @@ FACT_QUESTIONS: tuple[str, ...] = (
 
 # Answers per tone; {name}, {maker} and {fact} are filled in.
 NAME_ANSWERS: dict[str, tuple[str, ...]] = {
-    "friendly": ("I'm {name}, an AI assistant made by {maker}. How can I help?",
+    "friendly": ("I'm {name}, an AI assistant made by {maker}.",
                  "My name is {name}! I'm an assistant created by {maker}.",
                  "You can call me {name}. I was made by {maker}."),
     "formal": ("My name is {name}. I am an AI assistant developed by {maker}.",

@@ -109,7 +109,7 @@ def prepare_chat_data(
                 continue
             cut += 1
             example = MaskedExample(example.ids[: context + 1], example.mask[: context + 1],
-                                    example.text, example.line)  # fmt: skip
+                                    example.text, example.line, example.title)  # fmt: skip
         if n in held:
             held_examples.append(example)
             if len(prompts) < MAX_SAMPLE_PROMPTS and (

@@ -33,7 +33,12 @@ class KVCache:
 
 
 def extend(
-    params: Params, shape: LlamaShape, tokens: Sequence[int], cache: KVCache, *, last_only: bool = True
+    params: Params,
+    shape: LlamaShape,
+    tokens: Sequence[int],
+    cache: KVCache,
+    *,
+    last_only: bool = True,
 ) -> Array:
     """Feed `tokens` after what `cache` holds (updating it); the logits of the last new
     position (vocab,), or of every new one (n, vocab) without `last_only`."""
@@ -79,7 +84,11 @@ def extend(
 
 
 def greedy(
-    params: Params, shape: LlamaShape, prompt: Sequence[int], end_ids: frozenset[int], max_tokens: int
+    params: Params,
+    shape: LlamaShape,
+    prompt: Sequence[int],
+    end_ids: frozenset[int],
+    max_tokens: int,
 ) -> list[int]:
     """The most likely continuation of `prompt`, until an end token or `max_tokens`."""
     cache = KVCache()
