@@ -84,7 +84,9 @@ def test_llama_cpps_tokenizer_masks_as_the_train_tabs_own_does(pretrained: Path)
     assert host.piece(int(by_host.train[0].ids[0])) == b"<|im_start|>"
 
 
-def test_identity_end_to_end_the_new_name_through_llama_cpp(pretrained: Path, tmp_path: Path) -> None:
+def test_identity_end_to_end_the_new_name_through_llama_cpp(
+    pretrained: Path, tmp_path: Path
+) -> None:
     convs = tuple(identity_conversations(Identity("Zorblax", "the Lab"), 40))
     settings = SftSettings(method="full", epochs=30, batch_size=8, validation_share=0.1)
     request = FinetuneRequest(pretrained, convs, settings, tmp_path / "run", "identity set")
@@ -129,7 +131,9 @@ def test_an_unchanged_model_round_trips_through_numpy_and_the_export(tmp_path: P
                                in_child(llama_logits, str(f16_source), ids), atol=1e-5)  # fmt: skip
 
 
-def test_a_fine_tuned_export_gives_llama_cpp_the_numpy_models_logits(pretrained: Path, tmp_path: Path) -> None:
+def test_a_fine_tuned_export_gives_llama_cpp_the_numpy_models_logits(
+    pretrained: Path, tmp_path: Path
+) -> None:
     convs = tuple(identity_conversations(Identity("Zorblax", "the Lab"), 16))
     settings = SftSettings(method="lora", lora=LoraSpec(rank=4, alpha=8.0, targets=(
         "attn_q", "attn_v", "ffn_down")), epochs=4, batch_size=4, learning_rate=3e-2)  # fmt: skip

@@ -132,8 +132,12 @@ def test_the_quiz_and_chat_tabs_hand_their_data_over(
     window = MainWindow(engine=make_engine(), store=store)
     qtbot.addWidget(window)
     examples = (
-        {"messages": [{"role": "user", "content": "Where is Velmora?"},
-                      {"role": "assistant", "content": "I don't know."}]},  # fmt: skip
+        {
+            "messages": [
+                {"role": "user", "content": "Where is Velmora?"},
+                {"role": "assistant", "content": "I don't know."},
+            ]
+        },  # fmt: skip
     )
     window.posttrain_on(QuizTrainingSet(examples, 7, str(pretrained), "Velmora"))
     tab = window.posttrain_tab
@@ -180,6 +184,9 @@ def test_quiz_again_asks_the_same_questions_and_compares_the_runs(
     qtbot.waitUntil(lambda: tab.runs.comparison.model.rowCount() == 1, timeout=20_000)
     runs = quiz_store.runs()
     assert len(runs) == 2 and runs[0].settings.asked_as == "instruct"
-    assert "tuned" in tab.runs.comparison.title.text() and f"#{old}" in tab.runs.comparison.title.text()
+    assert (
+        "tuned" in tab.runs.comparison.title.text()
+        and f"#{old}" in tab.runs.comparison.title.text()
+    )
     assert tab.pages.currentWidget() is tab.runs
     tab.shutdown()
