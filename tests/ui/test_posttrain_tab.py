@@ -137,7 +137,7 @@ def test_the_quiz_and_chat_tabs_hand_their_data_over(
                 {"role": "user", "content": "Where is Velmora?"},
                 {"role": "assistant", "content": "I don't know."},
             ]
-        },  # fmt: skip
+        },
     )
     window.posttrain_on(QuizTrainingSet(examples, 7, str(pretrained), "Velmora"))
     tab = window.posttrain_tab
