@@ -148,9 +148,9 @@ def train_as_the_app(folder: Path) -> None:
     killed. Says STEPPING once the first step is made."""
     import threading
 
+    from desktop.core.job_state import CancelToken
     from desktop.core.train.compute import ThreadPolicy
     from desktop.core.train.config import fit_schedule, preset
-    from desktop.core.train.job_state import CancelToken
     from desktop.core.train.run_training import TrainingJob, run_training
     from desktop.core.train.trainer import StepMetrics
 

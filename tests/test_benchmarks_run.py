@@ -80,6 +80,7 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
     "bench_token_view.py": ("median", "ratio_goal_met", "runs_used", "contended", "foreign_load"),
     "bench_tokens_typing.py": ("stall", "goal_met", "contended", "foreign_load"),
     "bench_train.py": ("throughput", "preset_shapes", "tiny_run", "learning", "gui_stall", "goals"),
+    "bench_sft.py": ("throughput", "memory", "gui_stall", "goals"),
 }
 
 
@@ -141,6 +142,13 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert figures["tiny_run"]["steps"] == 10 and figures["learning"]["steps_done"] == 10
         assert set(figures["gui_stall"]) == {"as_the_app_is", "qt_fill_threads"}
         assert figures["throughput"]["micro_batch_sweep"]["chosen_vs_best"] > 0
+    if script == "bench_sft.py":  # both methods, both plans, the tab's own training
+        for method in figures["throughput"].get("methods", {}).values():
+            assert float(method["first_step"]["grad_rel_diff_max"]) < 1e-4
+        assert {"full_all_cores", "lora_all_cores", "full_leave_a_core", "lora_leave_a_core"} <= (
+            figures["memory"].keys()
+        )
+        assert figures["gui_stall"]["steps"] > 0 and figures["gui_stall"]["ticks"] > 0
     if script == "bench_sandbox.py":  # every run printed, and its first byte was seen
         assert all(run["first_output_s"] > 0 for run in figures["runs"])
         assert figures["speed"]["sandbox_s"] > 0

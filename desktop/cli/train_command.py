@@ -104,6 +104,7 @@ def train_command(
             print(store_error_line(exc), file=err)
             code = 2
     if args.export:
+        assert outcome.tokenizer is not None  # pretraining makes (or reuses) its tokenizer
         export_gguf(run, outcome.tokenizer, args.export, file_type=args.export_type)
         print(f"exported {args.export}", file=err)
     return code
@@ -154,7 +155,7 @@ def _announce(ready: Ready, err: TextIO) -> float | None:
     """The data's size and the bigram bar the model must beat; returns the bar."""
     from desktop.core.train.data import TokenData, bigram_loss
 
-    vocab = ready.tokenizer.n_vocab
+    vocab = ready.run.shape.vocab_size
     if not isinstance(ready.data, TokenData):
         return None
     bigram = bigram_loss(ready.data, vocab)

@@ -316,6 +316,27 @@ def _create_preferences(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX preferences_by_source ON preferences(source, created_at)")
 
 
+def _create_posttrain_runs(conn: sqlite3.Connection) -> None:
+    """Version 7: fine-tuning runs (the Post-train tab). As for training runs, the weights,
+    data and curves live in the run's folder; the table is the list the tab shows."""
+    conn.execute(
+        """CREATE TABLE posttrain_runs (
+            id INTEGER PRIMARY KEY,
+            folder TEXT NOT NULL UNIQUE,
+            model_path TEXT NOT NULL,
+            data_label TEXT NOT NULL,
+            method TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'running',
+            step INTEGER NOT NULL DEFAULT 0,
+            steps INTEGER NOT NULL DEFAULT 0,
+            val_loss REAL,
+            exported_path TEXT,
+            quiz_run_id INTEGER,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL)"""
+    )
+
+
 # MIGRATIONS[i] upgrades a database from user_version i to i + 1. Only ever append.
 MIGRATIONS: tuple[Migration, ...] = (
     _create_chat_tables,
@@ -324,6 +345,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _create_quiz_prompts,
     _add_tools_and_documents,
     _create_preferences,
+    _create_posttrain_runs,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -32,7 +32,9 @@ from desktop.ui.tokens.tokens_tab import TokensTab
 from desktop.ui.widgets.lazy_tab import LazyTab
 
 if TYPE_CHECKING:
+    from desktop.core.quiz.sft_export import QuizTrainingSet
     from desktop.ui.compare.compare_window import CompareWindow
+    from desktop.ui.posttrain.posttrain_tab import PosttrainTab
     from desktop.ui.quiz.quiz_tab import QuizTab
     from desktop.ui.server.server_panel import ServerPanel
     from desktop.ui.train.train_tab import TrainTab
@@ -48,6 +50,12 @@ def _quiz_tab(engine: InferenceEngine) -> QuizTab:
     from desktop.ui.quiz.quiz_tab import QuizTab
 
     return QuizTab(engine)
+
+
+def _posttrain_tab() -> PosttrainTab:
+    from desktop.ui.posttrain.posttrain_tab import PosttrainTab
+
+    return PosttrainTab()
 
 
 class MainWindow(QMainWindow):
@@ -73,11 +81,15 @@ class MainWindow(QMainWindow):
         self.train_page.created.connect(self._on_train_tab)
         self.quiz_page = LazyTab(lambda: _quiz_tab(self.engine))
         self.quiz_page.created.connect(self._on_quiz_tab)
+        self.posttrain_page = LazyTab(_posttrain_tab)
+        self.posttrain_page.created.connect(self._on_posttrain_tab)
+        self._training: dict[str, bool] = {}  # which tabs are training now
         self.tabs.addTab(self.models_tab, "Models")
         self.tabs.addTab(self.tokens_tab, "Tokens")
         self.tabs.addTab(self.train_page, "Train")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.tabs.addTab(self.quiz_page, "Quiz")
+        self.tabs.addTab(self.posttrain_page, "Post-train")
         self.notice = QLabel()  # what start-up did (read-only, another folder), and refusals
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
@@ -103,6 +115,7 @@ class MainWindow(QMainWindow):
         self.server_switch = ServerSwitch(self.engine, self)
         self.server_switch.running_changed.connect(self._on_server_running)
         self._server_panel: ServerPanel | None = None
+        self.chat_tab.sidebar.train_requested.connect(self.train_on_conversation)
         self.tabs.setCurrentWidget(self.chat_tab)
         self.presenter = Presenter(self, AppSettings())
         self.presenter.restore()
@@ -193,11 +206,11 @@ class MainWindow(QMainWindow):
     def _on_train_tab(self, tab: TrainTab) -> None:
         tab.exported.connect(lambda _path: self.models_tab.library.refresh())
         tab.chat_requested.connect(self.chat_with)
-        tab.running_changed.connect(self._on_training)
+        tab.running_changed.connect(lambda running: self._on_training("train", running))
 
-    @Slot(bool)
-    def _on_training(self, running: bool) -> None:
-        self.engine.training = running  # llama.cpp then leaves the training run a core
+    def _on_training(self, tab: str, running: bool) -> None:
+        self._training[tab] = running
+        self.engine.training = any(self._training.values())  # llama.cpp leaves it a core
 
     @property
     def quiz_tab(self) -> QuizTab:
@@ -206,12 +219,52 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_quiz_tab(self, tab: QuizTab) -> None:
         tab.chat_tab_requested.connect(lambda: self.tabs.setCurrentWidget(self.chat_tab))
+        tab.posttrain_requested.connect(self.posttrain_on)
+
+    @property
+    def posttrain_tab(self) -> PosttrainTab:
+        return cast("PosttrainTab", self.posttrain_page.ensure())
+
+    @Slot(object)
+    def _on_posttrain_tab(self, tab: PosttrainTab) -> None:
+        tab.exported.connect(lambda _path: self.models_tab.library.refresh())
+        tab.chat_requested.connect(self.chat_with)
+        tab.running_changed.connect(lambda running: self._on_training("posttrain", running))
+        tab.quiz_again_requested.connect(self.quiz_again)
+        tab.set_library([path for path, _ in self._library_models()])
+
+    @Slot(object)
+    def posttrain_on(self, training_set: QuizTrainingSet) -> None:
+        """ "Post-train on this" in the Quiz tab: its training set, in the Post-train tab."""
+        self.tabs.setCurrentWidget(self.posttrain_page)
+        self.posttrain_tab.use_quiz_set(list(training_set.examples), training_set.quiz_run_id,
+                                        training_set.model_path, training_set.title)  # fmt: skip
+
+    @Slot(int)
+    def train_on_conversation(self, conversation_id: int) -> None:
+        """ "Train on this conversation" in the Chat tab: into the Post-train tab's data."""
+        messages = self.store.to_openai_messages(conversation_id)
+        self.tabs.setCurrentWidget(self.posttrain_page)
+        self.posttrain_tab.add_conversation(messages)
+
+    @Slot(int, str)
+    def quiz_again(self, quiz_run_id: int, model_path: str) -> None:
+        """The quiz that made a refusal set, asked again of the fine-tuned model (loaded in
+        the Chat tab, as the quiz always asks), then the two runs compared."""
+        self.chat_tab.load_model(model_path)
+        self.tabs.setCurrentWidget(self.quiz_page)
+        self.quiz_tab.quiz_again(quiz_run_id, model_path)
+
+    def _library_models(self) -> list[tuple[Path, int]]:
+        return [(e.path, e.size) for e in self.models_tab.library.entries if e.info]
 
     @Slot()
     def _on_library_changed(self) -> None:
-        usable = [(e.path, e.size) for e in self.models_tab.library.entries if e.info]
+        usable = self._library_models()
         self.chat_tab.model_bar.set_library(usable)
         self.tokens_tab.set_gguf_models([path for path, _ in usable])
+        if self.posttrain_page.widget is not None:
+            self.posttrain_tab.set_library([path for path, _ in usable])
 
     def model_in_use(self, path: Path) -> bool:
         model = self.chat_tab.model
@@ -250,7 +303,8 @@ class MainWindow(QMainWindow):
     def show_step(self, step: Step) -> None:
         """A lesson's step: its tab, with its example in the tab's text box."""
         pages = {"models": self.models_tab, "tokens": self.tokens_tab, "train": self.train_page,
-                 "chat": self.chat_tab, "quiz": self.quiz_page}  # fmt: skip
+                 "chat": self.chat_tab, "quiz": self.quiz_page,
+                 "posttrain": self.posttrain_page}  # fmt: skip
         self.tabs.setCurrentWidget(pages[step.tab])
         if step.tab == "tokens" and step.example:
             self.tokens_tab.text_page.editor.setPlainText(step.example)
@@ -265,6 +319,8 @@ class MainWindow(QMainWindow):
         AppSettings().set("lessons/shown", bool(self._lessons and self._lessons.isVisible()))
         if self.train_page.widget is not None:  # first: it waits for its step to end
             self.train_tab.shutdown()
+        if self.posttrain_page.widget is not None:  # it, too, waits for its step to end
+            self.posttrain_tab.shutdown()
         if self.quiz_page.widget is not None:
             self.quiz_tab.shutdown()
         self.models_tab.shutdown()  # a running download pauses, to resume next time

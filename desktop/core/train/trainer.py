@@ -10,7 +10,7 @@ pause or stop between any two steps — and the loop itself stays a plain, reada
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -75,9 +75,18 @@ class TrainingRun:
         return cls(config, shape, params, optimizer, np.random.default_rng(config.seed))
 
     @classmethod
+    def start_from(cls, config: TrainConfig, params: Params) -> TrainingRun:
+        """A run that begins from given parameters instead of random ones: fine-tuning
+        starts from a loaded model's weights (full fine-tuning) or from fresh adapters
+        (LoRA, whose objective holds the frozen model). `config.shape()` is the model's."""
+        optimizer = AdamW(params, weight_decay=config.weight_decay)
+        return cls(config, config.shape(), params, optimizer, np.random.default_rng(config.seed))
+
+    @classmethod
     def resume(cls, checkpoint: Checkpoint) -> TrainingRun:
         config = checkpoint.config
-        vocab = checkpoint.params["token_embd.weight"].shape[0]
+        embd = checkpoint.params.get("token_embd.weight")  # absent: the run trains adapters
+        vocab = embd.shape[0] if embd is not None else config.vocab_size
         shape = replace(config.shape(), vocab_size=int(vocab))
         optimizer = AdamW(checkpoint.params, weight_decay=config.weight_decay)
         optimizer.m, optimizer.v = checkpoint.adam_m, checkpoint.adam_v
@@ -114,6 +123,9 @@ class TrainingRun:
         return self.step >= self.config.steps
 
 
+Sampler = Callable[[TrainingRun], str]  # what the model writes now, shown as a sample
+
+
 def train(
     run: TrainingRun,
     data: DataSource,
@@ -122,8 +134,11 @@ def train(
     prompt: str = "",
     meter: RegurgitationMeter | None = None,
     accumulator: Accumulator | None = None,
+    sampler: Sampler | None = None,
 ) -> Generator[StepMetrics, None, None]:
-    """Train until `run.config.steps`; one yield per step. Samples need `tokenizer`.
+    """Train until `run.config.steps`; one yield per step. Samples need `tokenizer`, or a
+    `sampler` of the run's own kind (fine-tuning: the model's replies to held-out
+    questions), which then replaces the continuation of `prompt`.
 
     `accumulator` says what loss is minimised and how a batch is cut into micro-batches
     and spread over threads (`step.py`); by default, next-token prediction on the whole
@@ -165,7 +180,10 @@ def train(
                     val_loss=evaluate(run, data, validation=True, accumulator=step_of),
                     train_eval_loss=evaluate(run, data, validation=False, accumulator=step_of),
                 )
-            if tokenizer is not None and (run.step % c.sample_every == 0 or run.done):
+            sample_step = run.step % c.sample_every == 0 or run.done
+            if sampler is not None and sample_step:
+                metrics = replace(metrics, sample=sampler(run))
+            elif tokenizer is not None and sample_step:
                 ids = sample_ids(run, tokenizer, prompt)
                 copied = meter.share_copied(ids) if meter is not None else None
                 text = readable_text(tokenizer.decode_bytes(ids))
