@@ -8,20 +8,30 @@ builds a chat prompt, asks the model-host process for the reply with each token'
 probability, and grades the answer); each graded answer reaches a receiver in the GUI
 thread through the task's `answered` signal. Timed from `run_task` until `ended` arrives.
 
-Plain path: `llama_cpp.Llama.create_completion` in this process, on exactly the prompt
-texts, stop strings, seeds, temperature and token budget the app uses, in the same order
-(they come from running the app's own `interrogate()` with a recording `ask`, so the
-sequence cannot drift from the app's), with the app's default sampler settings. Two plain
-variants run:
+Plain path: llama-cpp-python in this process, on exactly the prompt texts, stop strings,
+seeds, temperature and token budget the app uses, in the same order (they come from
+running the app's own `interrogate()` with a recording `ask`, so the sequence cannot drift
+from the app's), with the app's default sampler settings. Three plain variants run:
 
-* `plain_logprobs`: also returns each token's probability, as the app does. In
-  llama-cpp-python that takes `logprobs=1`, which needs the model created with
-  `logits_all=True`: the output layer then runs for every prompt token (the open-book
-  prompt is ~1000 tokens), and each answer's log-probabilities are computed in Python
-  over the whole context and the 49k vocabulary. This is the like-for-like baseline and
-  gives the headline ratio.
-* `plain`: no probabilities (`logits_all=False`), the fastest possible way to get the same
-  answers; engine ÷ plain is reported too, as the stricter figure.
+* `plain_probs` (the headline baseline): each generated token's probability the cheapest
+  way plain llama-cpp-python allows. The model is created with `logits_all=False` (the
+  output layer runs for the last prompt token only); `Llama.generate` makes the tokens
+  (the sampler chain `create_completion` uses), and after each token the logits that
+  chose it are read in place through the low-level API (`llama_get_logits_ith(ctx, -1)`,
+  valid until the next token is decoded) and the token's probability is a numpy softmax
+  over them, into a reused buffer. The loop stops at an end token, a stop string (checked
+  on the bytes so far, as `create_completion` does) or the token budget. A
+  `logits_processor` passed to `create_completion` would see the same logits but not
+  which token was then sampled (and the last token is never evaluated, so its id is not
+  recoverable), and it adds a Python callback per token and `create_completion`'s
+  per-token detokenizing of the whole reply: this loop is cheaper and exact.
+* `plain_logprobs`: `create_completion(logprobs=1)`, the documented way; it needs the
+  model created with `logits_all=True`: the output layer then runs for every prompt token
+  (the open-book prompt is ~1000 tokens), and each answer's log-probabilities are
+  computed in Python over the whole context and the 49k vocabulary. Reported, not judged:
+  an unusually slow setup, about 4× slower than the engine.
+* `plain`: `create_completion` without probabilities (`logits_all=False`), the same answers
+  with nothing more; engine ÷ plain is reported too.
 
 llama-cpp-python reuses its prompt cache (the longest common token prefix) on every side
 the same way: each side has its own model and context, makes the same asks in the same
@@ -30,16 +40,21 @@ of the warm-up).
 
 A random-weight model rarely emits an end token, so replies run to the token budget; the
 generated token counts of every side are reported, with tokens/s. The sides make the same
-tokens (same seeds and sampler chain; the engine's token probabilities equal
-llama-cpp-python's logprobs), but when the last token ends inside a UTF-8 character,
-`create_completion` holds it back and skips its `max_tokens` check, so it makes up to three
-tokens more: the "token-normalised" ratios take that extra decoding time off the plain
+tokens (same seeds and sampler chain: `plain_probs` makes the engine's very token ids, and
+the engine's token probabilities equal both `plain_probs`' and llama-cpp-python's logprobs),
+but when the last token ends inside a UTF-8 character, `create_completion` holds it back
+and skips its `max_tokens` check, so it makes up to three tokens more: the
+"token-normalised" ratios take that extra decoding time off the `create_completion`
 sides.
 
 Rounds rotate the order of the sides and medians are reported. Rounds during which other
 processes used the CPUs are left out of the medians (up to MAX_ROUNDS are run to get
 CLEAN_ROUNDS clean ones; failing that the quietest are used and the figures say
 "contended").
+
+Goal: engine ÷ `plain_probs` ≥ 0.95 in questions per minute (`ratio`, `ratio_goal_met`);
+`goals_met` also needs `plain_probs` to have done the engine's work (the same token ids,
+the same probabilities within float32 rounding: `baseline_same_work`).
 
 Quick mode (`--quick`): a tiny model (common.tiny_gguf), one thread, one question, 8 tokens
 per answer, one round.
@@ -48,6 +63,7 @@ per answer, one round.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 import time
@@ -90,7 +106,7 @@ FOREIGN_LOAD_LIMIT = 0.03  # a run is "clean" if other processes used ≤ 3 % of
 SETTLE_S = 0.05 if QUICK else 0.3  # idle pause between runs: the last side's threads sleep
 WAIT_S = 600.0
 RATIO_GOAL = 0.95
-SIDES = ("plain", "plain_logprobs", "engine")
+SIDES = ("plain", "plain_probs", "plain_logprobs", "engine")
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,7 @@ class Run:
     seconds: float = 0.0
     answers: int = 0
     tokens: list[int] = field(default_factory=list)  # generated tokens, per ask
+    token_ids: list[tuple[int, ...]] = field(default_factory=list)  # per ask, if known
     probs: list[tuple[float, ...]] = field(default_factory=list)  # per ask, if reported
     stop_reasons: dict[str, int] = field(default_factory=dict)
     foreign_load: float = 0.0
@@ -209,6 +226,58 @@ def run_plain(llm: Any, asks: Sequence[PlainAsk], side: str) -> Run:
         if logprobs:
             values = choice["logprobs"]["token_logprobs"]
             run.probs.append(tuple(math.exp(v) for v in values if v is not None))
+        run.answers += 1
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def run_plain_probs(llm: Any, asks: Sequence[PlainAsk], llama_cpp: Any) -> Run:
+    """Each token's probability with `logits_all=False`: the last logits, read in place
+    after each token, softmaxed with numpy (see the module docstring)."""
+    import numpy as np
+
+    run = Run("plain_probs")
+    n_vocab, n_ctx = llm.n_vocab(), llm.n_ctx()
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    exps = np.empty(n_vocab, dtype=np.float32)  # reused: no allocation per token
+    start = time.perf_counter()
+    for ask in asks:
+        s = ask.sampling
+        prompt = llm.tokenize(ask.prompt.encode("utf-8"), add_bos=True, special=True)
+        budget = min(s.max_tokens, n_ctx - len(prompt))
+        stops = [stop.encode("utf-8") for stop in ask.stops if stop]
+        llm.set_seed(s.seed)
+        made: list[int] = []
+        probs: list[float] = []
+        text = b""
+        reason = "length"
+        tokens = llm.generate(
+            prompt, top_k=s.top_k, top_p=s.top_p, min_p=s.min_p, temp=s.temperature,
+            repeat_penalty=s.repeat_penalty,
+        )  # fmt: skip
+        with contextlib.closing(tokens):
+            for token in tokens:
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    reason = "eos"
+                    break
+                logits = np.ctypeslib.as_array(
+                    llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,)
+                )
+                np.subtract(logits, logits.max(), out=exps)
+                np.exp(exps, out=exps)
+                probs.append(float(exps[token]) / float(exps.sum()))
+                made.append(token)
+                text += llm.detokenize([token])
+                if any(stop in text for stop in stops):
+                    reason = "stop"
+                    break
+                if len(made) >= budget:
+                    break
+        run.tokens.append(len(made))
+        run.token_ids.append(tuple(made))
+        run.prompt_tokens.append(len(prompt))
+        run.probs.append(tuple(probs))
+        run.stop_reasons[reason] = run.stop_reasons.get(reason, 0) + 1
         run.answers += 1
     run.seconds = time.perf_counter() - start
     return run
@@ -326,6 +395,7 @@ def run_engine(
         run.prompt_tokens.append(stats.prompt_tokens)
         run.stop_reasons[stats.stop_reason] = run.stop_reasons.get(stats.stop_reason, 0) + 1
     run.probs = [tuple(reply.token_probs) for reply in log.replies]
+    run.token_ids = [tuple(e.token_id for e in reply.events) for reply in log.replies]
     run.in_requests_s = sum(log.seconds)
     run.host_compute_s = sum(host_seconds(stats) for stats in log.stats)
     run.host_decode_tokens_per_s = median([s.tokens_per_s for s in log.stats if s.tokens_per_s])
@@ -405,9 +475,16 @@ def main(argv: Sequence[str] = ()) -> int:
             verbose=False,
         )
 
-    llms = {"plain": plain_llm(False), "plain_logprobs": plain_llm(True)}
+    llms = {
+        "plain": plain_llm(False),
+        "plain_probs": plain_llm(False),
+        "plain_logprobs": plain_llm(True),
+    }  # each side its own context: the prompt caches start alike and stay apart
     sides: dict[str, Callable[[bool], Run]] = {
         "plain": lambda warm: run_plain(llms["plain"], warm_asks if warm else asks, "plain"),
+        "plain_probs": lambda warm: run_plain_probs(
+            llms["plain_probs"], warm_asks if warm else asks, llama_cpp
+        ),
         "plain_logprobs": lambda warm: run_plain(
             llms["plain_logprobs"], warm_asks if warm else asks, "plain_logprobs"
         ),
@@ -428,7 +505,8 @@ def main(argv: Sequence[str] = ()) -> int:
         ):
             n = len(rounds)
             rounds.append({})
-            order = SIDES[n % 3 :] + SIDES[: n % 3]  # rotated: no side always goes first
+            k = n % len(SIDES)
+            order = SIDES[k:] + SIDES[:k]  # rotated: no side always goes first
             for side in order:
                 rounds[-1][side] = run = measured(lambda side=side: sides[side](False))
                 print(run.describe(len(pairs)))
@@ -455,6 +533,45 @@ def count_pairs(rounds: list[dict[str, Run]], side: str) -> list[tuple[int, int]
     return [pair for r in rounds for pair in zip(r["engine"].tokens, r[side].tokens, strict=True)]
 
 
+def prob_agreement(
+    rounds: list[dict[str, Run]], side: str, *, prefix: bool
+) -> dict[str, float | int | None]:
+    """The engine's token probabilities against `side`'s, token by token. `prefix`: the
+    engine's tokens are the first of the side's (a stop string can drop the engine's last
+    token events); otherwise only asks with as many probabilities on both are compared."""
+    pairs = [
+        (a, b)
+        for r in rounds
+        for e, p in zip(r["engine"].probs, r[side].probs, strict=True)
+        if prefix or len(e) == len(p)
+        for a, b in zip(e, p, strict=not prefix)
+    ]
+    gaps = [abs(a - b) for a, b in pairs]
+    # relative too: a random model's probabilities are ~1/vocabulary, tiny in absolute terms
+    relative = [abs(a - b) / b for a, b in pairs if b > 0]
+    return {
+        "max_difference": max(gaps) if gaps else None,
+        "max_relative_difference": max(relative) if relative else None,
+        "compared": len(pairs),
+    }
+
+
+def same_token_ids(rounds: list[dict[str, Run]], side: str) -> bool:
+    """Every ask: the engine's tokens (its events) are the first of the side's, and both
+    made as many tokens."""
+    return all(
+        e == p[: len(e)] and ne == np_
+        for r in rounds
+        for e, p, ne, np_ in zip(
+            r["engine"].token_ids, r[side].token_ids, r["engine"].tokens, r[side].tokens,
+            strict=True,
+        )
+    )  # fmt: skip
+
+
+PROB_AGREEMENT = 1e-4  # relative: float32 rounding apart, the same probabilities
+
+
 def summarize(
     rounds: list[dict[str, Run]], questions: int, asks: int, wanted: int
 ) -> dict[str, object]:
@@ -470,24 +587,28 @@ def summarize(
     norm_s = {side: median([normalised_seconds(r, side) for r in used]) for side in SIDES}
     tps = {side: median([r[side].tokens_per_s for r in used]) for side in SIDES}
     seconds = {side: median([r[side].seconds for r in used]) for side in SIDES}
-    ratio = qpm["engine"] / qpm["plain_logprobs"]
-    strict = qpm["engine"] / qpm["plain"]
+    ratios = {side: qpm["engine"] / qpm[side] for side in SIDES if side != "engine"}
+    ratios_norm = {side: norm_s[side] / norm_s["engine"] for side in ratios}
+    pairwise = {
+        side: median([r[side].seconds / r["engine"].seconds for r in used]) for side in ratios
+    }
+    ratio = ratios["plain_probs"]
     tokens = {side: [sum(r[side].tokens) for r in rounds] for side in SIDES}
     pairs = {side: count_pairs(rounds, side) for side in SIDES}
     # asks where llama-cpp-python made more tokens than the engine (its UTF-8 hold-back), and
     # fewer (never expected: the engine stops only at the budget or an end token)
     more = sum(p > e for side in SIDES for e, p in pairs[side])
     fewer = sum(p < e for side in SIDES for e, p in pairs[side])
-    prob_pairs = [
-        (a, b)
-        for r in rounds
-        for e, p in zip(r["engine"].probs, r["plain_logprobs"].probs, strict=True)
-        if len(e) == len(p)
-        for a, b in zip(e, p, strict=True)
-    ]
-    prob_gaps = [abs(a - b) for a, b in prob_pairs]
-    # relative too: a random model's probabilities are ~1/vocabulary, tiny in absolute terms
-    prob_ratios = [abs(a - b) / b for a, b in prob_pairs if b > 0]
+    agreement = prob_agreement(rounds, "plain_probs", prefix=True)
+    agreement_logprobs = prob_agreement(rounds, "plain_logprobs", prefix=False)
+    same_ids = same_token_ids(rounds, "plain_probs")
+    relative = agreement["max_relative_difference"]
+    baseline_same_work = (
+        same_ids
+        and relative is not None
+        and float(relative) < PROB_AGREEMENT
+        and int(agreement["compared"] or 0) >= asks
+    )
     engine_s = median([r["engine"].seconds for r in used])
     in_requests = median([r["engine"].in_requests_s for r in used])
     host = median([r["engine"].host_compute_s for r in used])
@@ -496,30 +617,33 @@ def summarize(
             f"{side:14s}: {qpm[side]:5.2f} questions/min, {seconds[side]:6.2f} s per quiz, "
             f"{tps[side]:5.1f} tokens/s (medians)"
         )
+    met = ratio >= RATIO_GOAL
     print(
-        f"engine ÷ plain with probabilities {ratio:.3f} (goal ≥ {RATIO_GOAL}: "
-        f"{'met' if ratio >= RATIO_GOAL else 'MISSED'}); engine ÷ plain without "
-        f"probabilities {strict:.3f} ({'met' if strict >= RATIO_GOAL else 'MISSED'})"
+        f"engine ÷ plain with probabilities (logits_all=False) {ratio:.3f} (goal ≥ "
+        f"{RATIO_GOAL}: {'met' if met else 'MISSED'}); ÷ plain with logprobs (logits_all=True) "
+        f"{ratios['plain_logprobs']:.3f}; ÷ plain without probabilities {ratios['plain']:.3f}"
     )
     print(
         f"engine quiz {engine_s:.2f} s: host computing {host:.2f} s, requests' round trips "
         f"{in_requests - host:+.2f} s, the task outside requests (prompts, grading, signals, "
         f"queueing) {engine_s - in_requests:+.2f} s (medians)"
     )
-    ratio_norm = norm_s["plain_logprobs"] / norm_s["engine"]
-    strict_norm = norm_s["plain"] / norm_s["engine"]
     print(
         f"tokens per quiz: {', '.join(f'{s} {tokens[s][0]}' for s in SIDES)} (round 1); "
         f"asks where llama-cpp-python made more tokens than the engine: {more}, fewer: {fewer}"
     )
     print(
-        f"token-normalised: engine ÷ plain with probabilities {ratio_norm:.3f}, without "
-        f"{strict_norm:.3f}"
+        "token-normalised: engine ÷ "
+        + ", ".join(f"{side} {value:.3f}" for side, value in ratios_norm.items())
     )
     print(
-        "token probabilities, engine vs llama-cpp-python's logprobs: max difference "
-        f"{max(prob_gaps) if prob_gaps else float('nan'):.2g}"
+        f"token probabilities, engine vs plain_probs: max relative difference "
+        f"{relative if relative is not None else float('nan'):.2g} over "
+        f"{agreement['compared']} tokens, same token ids: {same_ids}; vs logprobs: "
+        f"{agreement_logprobs['max_relative_difference'] or float('nan'):.2g}"
     )
+    if not baseline_same_work:
+        print("WARNING: plain_probs did not make the engine's tokens and probabilities")
     first = rounds[0]["engine"]
     return {
         "questions": questions,
@@ -541,22 +665,30 @@ def summarize(
         "same_prompt_token_counts": all(
             r[side].prompt_tokens == r["engine"].prompt_tokens for r in rounds for side in SIDES
         ),
-        "max_prob_difference": max(prob_gaps) if prob_gaps else None,
-        "max_prob_relative_difference": max(prob_ratios) if prob_ratios else None,
-        "probs_compared": len(prob_pairs),
+        # the headline baseline computes what the engine computes: the same token ids, the
+        # same probabilities (engine vs plain_probs, token by token)
+        "plain_probs_same_token_ids": same_ids,
+        "max_prob_difference": agreement["max_difference"],
+        "max_prob_relative_difference": relative,
+        "probs_compared": agreement["compared"],
+        "baseline_same_work": baseline_same_work,
+        # and vs llama-cpp-python's own logprobs (asks with as many tokens on both sides)
+        "max_prob_difference_vs_logprobs": agreement_logprobs["max_difference"],
+        "max_prob_relative_difference_vs_logprobs": agreement_logprobs["max_relative_difference"],
+        "probs_compared_vs_logprobs": agreement_logprobs["compared"],
         **{f"{side}_questions_per_min": qpm[side] for side in SIDES},
         **{f"{side}_seconds": seconds[side] for side in SIDES},
         **{f"{side}_tokens_per_s": tps[side] for side in SIDES},
-        "ratio": ratio,
-        "ratio_pairwise_median": median(
-            [r["plain_logprobs"].seconds / r["engine"].seconds for r in used]
-        ),
-        "ratio_token_normalised": ratio_norm,
-        "ratio_vs_plain_without_probs": strict,
-        "ratio_vs_plain_without_probs_token_normalised": strict_norm,
-        "ratio_vs_plain_without_probs_pairwise_median": median(
-            [r["plain"].seconds / r["engine"].seconds for r in used]
-        ),
+        "ratio": ratio,  # engine ÷ plain_probs: the goal is judged on this one
+        "ratio_baseline": "plain_probs",
+        "ratio_pairwise_median": pairwise["plain_probs"],
+        "ratio_token_normalised": ratios_norm["plain_probs"],
+        "ratio_vs_plain_logprobs": ratios["plain_logprobs"],
+        "ratio_vs_plain_logprobs_token_normalised": ratios_norm["plain_logprobs"],
+        "ratio_vs_plain_logprobs_pairwise_median": pairwise["plain_logprobs"],
+        "ratio_vs_plain_without_probs": ratios["plain"],
+        "ratio_vs_plain_without_probs_token_normalised": ratios_norm["plain"],
+        "ratio_vs_plain_without_probs_pairwise_median": pairwise["plain"],
         "engine_host_compute_s": host,
         "engine_request_round_trips_s": in_requests - host,
         "engine_outside_requests_s": engine_s - in_requests,
@@ -573,9 +705,9 @@ def summarize(
             for r in rounds
         ],
         "ratio_goal": RATIO_GOAL,
-        "ratio_goal_met": ratio >= RATIO_GOAL,
-        "ratio_vs_plain_without_probs_goal_met": strict >= RATIO_GOAL,
-        "goals_met": ratio >= RATIO_GOAL,  # the headline goal (without probabilities: a figure)
+        "ratio_goal_met": met,
+        # a baseline that does not make the same tokens and probabilities proves nothing
+        "goals_met": met and baseline_same_work,
     }
 
 

@@ -81,10 +81,10 @@ def tiny_run() -> dict[str, Any]:
     samples, saves."""
     import tempfile
 
+    from desktop.core.job_state import CancelToken
     from desktop.core.train.compute import ThreadPolicy
     from desktop.core.train.config import fit_schedule, preset
     from desktop.core.train.corpus import STDLIB, stdlib_corpus
-    from desktop.core.train.job_state import CancelToken
     from desktop.core.train.run_training import Finished, Ready, TrainingJob, run_training
 
     stdlib_corpus()  # built and cached first: the app builds it once, not per run
@@ -121,12 +121,12 @@ def learn() -> dict[str, Any]:
     """The small preset through `run_training` with the app's policy, for ≤ 3 minutes."""
     import tracemalloc
 
+    from desktop.core.job_state import CancelToken
     from desktop.core.train.batches import Batch
     from desktop.core.train.compute import ThreadPolicy
     from desktop.core.train.config import preset, training_memory_bytes
     from desktop.core.train.corpus import STDLIB
     from desktop.core.train.data import TokenData, bigram_loss
-    from desktop.core.train.job_state import CancelToken
     from desktop.core.train.run_training import Ready, TrainingJob, run_training
     from desktop.core.train.step import NEXT_TOKEN, Accumulator
     from desktop.core.train.trainer import StepMetrics

@@ -18,6 +18,7 @@ import atexit
 import gc
 import hashlib
 import json
+import math
 import os
 import shutil
 import statistics
@@ -253,8 +254,11 @@ class ForeignLoad:
 
 def machine() -> dict[str, object]:
     """Context for the figures: other load on the machine makes every figure worse."""
+    from desktop.core.cpu import cpu_model_name
+
     load1, _load5, _load15 = os.getloadavg()
-    return {"cpu_count": os.cpu_count(), "loadavg_1m": load1, "python": sys.version.split()[0]}
+    return {"cpu": cpu_model_name(), "cpu_count": os.cpu_count(), "loadavg_1m": load1,
+            "python": sys.version.split()[0]}  # fmt: skip
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -312,7 +316,11 @@ def runs_to_use(
 
 
 def rounded(value: object, digits: int = 4) -> object:
+    """Floats to `digits` decimals, but small ones (a probability difference of 4e-7) to
+    three significant digits: rounding them to 0.0 would hide what a check measured."""
     if isinstance(value, float):
+        if value != 0 and math.isfinite(value) and abs(value) < 10**-digits:
+            return float(f"{value:.3g}")
         return round(value, digits)
     if isinstance(value, dict):
         return {k: rounded(v, digits) for k, v in value.items()}

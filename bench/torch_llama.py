@@ -14,7 +14,7 @@ rate the app's schedule gives for each step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -49,10 +49,22 @@ def rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     return torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1).flatten(-2)
 
 
+Linear = Callable[[str, torch.Tensor], torch.Tensor]  # (weight's name, x) -> x @ W.T
+
+
 def forward(
-    params: Mapping[str, torch.Tensor], shape: LlamaShape, tokens: torch.Tensor
+    params: Mapping[str, torch.Tensor],
+    shape: LlamaShape,
+    tokens: torch.Tensor,
+    linear: Linear | None = None,
 ) -> torch.Tensor:
-    """tokens (batch, time) -> logits (batch, time, vocab)."""
+    """tokens (batch, time) -> logits (batch, time, vocab). `linear` computes each of a
+    block's matrix products by the weight's name (LoRA adds its adapters there)."""
+    if linear is None:
+
+        def linear(name: str, x: torch.Tensor) -> torch.Tensor:
+            return F.linear(x, params[name])
+
     batch, time = tokens.shape
     hd, heads, kv_heads = shape.head_dim, shape.n_heads, shape.n_kv_heads
     embd = params["token_embd.weight"]
@@ -61,20 +73,20 @@ def forward(
     for i in range(shape.n_layers):
         p = f"blk.{i}."
         h = F.rms_norm(x, (shape.dim,), params[p + "attn_norm.weight"], shape.norm_eps)
-        q = F.linear(h, params[p + "attn_q.weight"]).view(batch, time, heads, hd).transpose(1, 2)
-        k = F.linear(h, params[p + "attn_k.weight"]).view(batch, time, kv_heads, hd)
-        v = F.linear(h, params[p + "attn_v.weight"]).view(batch, time, kv_heads, hd)
+        q = linear(p + "attn_q.weight", h).view(batch, time, heads, hd).transpose(1, 2)
+        k = linear(p + "attn_k.weight", h).view(batch, time, kv_heads, hd)
+        v = linear(p + "attn_v.weight", h).view(batch, time, kv_heads, hd)
         q, k, v = rope(q, cos, sin), rope(k.transpose(1, 2), cos, sin), v.transpose(1, 2)
         if kv_heads != heads:  # query head h reads key/value head h // group
             k = k.repeat_interleave(heads // kv_heads, dim=1)
             v = v.repeat_interleave(heads // kv_heads, dim=1)
         mixed = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         mixed = mixed.transpose(1, 2).reshape(batch, time, shape.dim)
-        x = x + F.linear(mixed, params[p + "attn_output.weight"])
+        x = x + linear(p + "attn_output.weight", mixed)
         h = F.rms_norm(x, (shape.dim,), params[p + "ffn_norm.weight"], shape.norm_eps)
-        gate = F.linear(h, params[p + "ffn_gate.weight"])
-        up = F.linear(h, params[p + "ffn_up.weight"])
-        x = x + F.linear(F.silu(gate) * up, params[p + "ffn_down.weight"])
+        gate = linear(p + "ffn_gate.weight", h)
+        up = linear(p + "ffn_up.weight", h)
+        x = x + linear(p + "ffn_down.weight", F.silu(gate) * up)
     final = F.rms_norm(x, (shape.dim,), params["output_norm.weight"], shape.norm_eps)
     head = params["token_embd.weight" if shape.tie_embeddings else "output.weight"]
     return F.linear(final, head)

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop.core.resources import resources_dir
+from desktop.core.resources import bundled_models, resources_dir
 
 
 def starter_model() -> Path | None:
-    models = sorted((resources_dir() / "models").glob("*.gguf"))
+    models = bundled_models()
     return models[0] if models else None
 
 

@@ -14,6 +14,11 @@ import pytest
 # throwaway folder (settings, the database, the models folder).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["DEEPDIVE_HOME"] = tempfile.mkdtemp(prefix="deepdive-test-home-")
+# The compiled sandbox interpreter (7-25 s to make) is shared by every test, also those
+# that give the app a fresh data folder of its own.
+os.environ.setdefault(
+    "DEEPDIVE_SANDBOX_CACHE", os.path.join(os.environ["DEEPDIVE_HOME"], "sandbox-cache")
+)
 # huggingface_hub reads these once, at import: its token store and cache stay in the
 # throwaway folder too, and nothing can reach the real Hub by accident.
 os.environ["HF_HOME"] = os.path.join(os.environ["DEEPDIVE_HOME"], "hf-home")

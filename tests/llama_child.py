@@ -117,3 +117,15 @@ def llama_vocab_facts(path: str, texts: list[str], special_texts: list[str]) -> 
         }
     finally:
         llm.close()
+
+
+def llama_quantize(source: str, target: str, ftype_name: str) -> None:
+    """llama.cpp's own quantizer (`LLAMA_FTYPE_MOSTLY_Q4_K_M`, …): the mixes downloaded
+    models come in, which the gguf package cannot write."""
+    import llama_cpp
+
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{ftype_name}")
+    params.nthread = 1
+    if llama_cpp.llama_model_quantize(source.encode(), target.encode(), params) != 0:
+        raise RuntimeError(f"llama.cpp could not quantize {source} to {ftype_name}")

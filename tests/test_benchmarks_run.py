@@ -30,7 +30,12 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
         "quiet_tokens_per_s",
         "training_tokens_per_s",
         "ratio_auto",
-        "training_share_of_cpus",
+        "ratio_same_threads",
+        "trainer_share_of_cpus",
+        "trainer_alive_throughout",
+        "other_load",
+        "contended",
+        "goal_met",
     ),
     "bench_download.py": (
         "throughput_ratio",
@@ -44,7 +49,13 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
     "bench_gui_responsiveness.py": ("idle", "probabilities_off", "probabilities_on", "contended"),
     "bench_quiz.py": (
         "ratio",
+        "ratio_goal_met",
+        "ratio_vs_plain_logprobs",
+        "ratio_vs_plain_without_probs",
         "max_prob_relative_difference",
+        "max_prob_relative_difference_vs_logprobs",
+        "plain_probs_same_token_ids",
+        "baseline_same_work",
         "same_prompt_token_counts",
         "contended",
         "runs",
@@ -69,6 +80,7 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
     "bench_token_view.py": ("median", "ratio_goal_met", "runs_used", "contended", "foreign_load"),
     "bench_tokens_typing.py": ("stall", "goal_met", "contended", "foreign_load"),
     "bench_train.py": ("throughput", "preset_shapes", "tiny_run", "learning", "gui_stall", "goals"),
+    "bench_sft.py": ("throughput", "memory", "gui_stall", "goals"),
 }
 
 
@@ -106,8 +118,15 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
     if script == "bench_quiz.py":
         assert figures["same_prompt_token_counts"] is True
         assert figures["probs_compared"] >= figures["asks_per_quiz"]  # every ask's tokens
-        # the engine's probabilities are llama.cpp's (float32 rounding apart)
+        # the headline baseline (logits_all=False) makes the engine's very tokens, and the
+        # engine's probabilities are llama.cpp's (float32 rounding apart), by both routes
+        assert figures["plain_probs_same_token_ids"] is True
         assert figures["max_prob_relative_difference"] < 1e-4
+        assert figures["max_prob_relative_difference_vs_logprobs"] < 1e-4
+        assert figures["baseline_same_work"] is True
+    if script == "bench_decode_under_training.py":  # the busy decodes ran while it trained
+        assert figures["trainer_alive_throughout"] is True
+        assert set(figures["other_load"]) == {"quiet", "training"}
     if script == "bench_server.py":  # greedy: the server says what llama.cpp says
         assert figures["same_text"] is True
     if script == "bench_cpu_variants.py":  # the chosen variant decoded both types
@@ -123,6 +142,13 @@ def test_the_benchmark_runs_in_quick_mode(script: str) -> None:
         assert figures["tiny_run"]["steps"] == 10 and figures["learning"]["steps_done"] == 10
         assert set(figures["gui_stall"]) == {"as_the_app_is", "qt_fill_threads"}
         assert figures["throughput"]["micro_batch_sweep"]["chosen_vs_best"] > 0
+    if script == "bench_sft.py":  # both methods, both plans, the tab's own training
+        for method in figures["throughput"].get("methods", {}).values():
+            assert float(method["first_step"]["grad_rel_diff_max"]) < 1e-4
+        assert {"full_all_cores", "lora_all_cores", "full_leave_a_core", "lora_leave_a_core"} <= (
+            figures["memory"].keys()
+        )
+        assert figures["gui_stall"]["steps"] > 0 and figures["gui_stall"]["ticks"] > 0
     if script == "bench_sandbox.py":  # every run printed, and its first byte was seen
         assert all(run["first_output_s"] > 0 for run in figures["runs"])
         assert figures["speed"]["sandbox_s"] > 0

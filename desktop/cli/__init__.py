@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli.train_command import add_train_parser
 
     add_train_parser(commands)
+    from desktop.cli.sft_command import add_sft_parser
+
+    add_sft_parser(commands)
+    from desktop.cli.identity_command import add_identity_parser
+
+    add_identity_parser(commands)
     from desktop.cli.quiz_command import add_quiz_parser
 
     add_quiz_parser(commands)
@@ -82,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.train_command import train_command
 
         return train_command(args)
+    if args.command == "sft":
+        from desktop.cli.sft_command import sft_command
+
+        return sft_command(args)
+    if args.command == "identity":
+        from desktop.cli.identity_command import identity_command
+
+        return identity_command(args)
     if args.command in ("rl", "rlhf"):
         from desktop.cli.rl_command import rl_command, rlhf_command
 

@@ -16,6 +16,7 @@ from typing import TextIO
 from desktop.cli.output import json_text, shown
 from desktop.core.formatting import format_bytes
 from desktop.core.hub.hub_errors import HubError
+from desktop.core.job_state import CancelToken
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -139,19 +140,15 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-class _StderrProgress:
-    """Progress on one rewritten stderr line, at most ten times a second."""
+class _StderrProgress(CancelToken):
+    """The download's job state, with progress on one rewritten stderr line, at most ten
+    times a second."""
 
     def __init__(self, err: TextIO) -> None:
+        super().__init__()
         self.err = err
         self.started = time.monotonic()
         self.last = 0.0
-
-    def cancelled(self) -> bool:
-        return False
-
-    def paused(self) -> bool:
-        return False
 
     def status(self, text: str) -> None:
         if not text.endswith("…") or "Retrying" in text:

@@ -24,7 +24,7 @@ from desktop.cli.output import json_text
 
 if TYPE_CHECKING:
     from desktop.core.reinforce.start_model import StartModel, StartRecipe
-    from desktop.core.train.job_state import CancelToken
+    from desktop.core.job_state import CancelToken
 
 FIGURES = ("pass_at_1", "pass_at_k", "mean_reward", "mean_length", "shows_work", "zero_signal",
            "reward_accuracy", "train_accuracy", "judge_score", "agreement", "kl")  # fmt: skip
@@ -99,7 +99,7 @@ def rl_command(args: argparse.Namespace, out: TextIO = sys.stdout,
                err: TextIO = sys.stderr) -> int:  # fmt: skip
     from desktop.core.reinforce.rl_run import Baseline, RLSettings, rl_job, run_rl
     from desktop.core.reinforce.tasks import get_task
-    from desktop.core.train.job_state import CancelToken
+    from desktop.core.job_state import CancelToken
     from desktop.core.train.run_training import Finished
     from desktop.core.train.trainer import StepMetrics, export_gguf
 
@@ -194,7 +194,7 @@ def make_start(
 def rlhf_command(args: argparse.Namespace, out: TextIO = sys.stdout,
                  err: TextIO = sys.stderr) -> int:  # fmt: skip
     from desktop.core.reinforce.rlhf_run import RLHFPlan, run_rlhf
-    from desktop.core.train.job_state import CancelToken
+    from desktop.core.job_state import CancelToken
 
     printer, token = Printer(args.json, out), CancelToken()
     stop = _StopOnInterrupt(token)

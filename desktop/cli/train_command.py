@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from desktop.core.job_state import CancelToken
     from desktop.core.train.config import TrainConfig
-    from desktop.core.train.job_state import CancelToken
     from desktop.core.train.run_training import Ready, TrainingJob
     from desktop.core.train.trainer import StepMetrics
 
@@ -45,7 +45,7 @@ def train_command(
 ) -> int:
     from desktop.cli.app_database import database_problem_line, store_error_line
     from desktop.core.data_problems import DatabaseProblem
-    from desktop.core.train.job_state import CancelToken
+    from desktop.core.job_state import CancelToken
     from desktop.core.train.run_training import (
         Finished,
         Ready,
@@ -104,6 +104,7 @@ def train_command(
             print(store_error_line(exc), file=err)
             code = 2
     if args.export:
+        assert outcome.tokenizer is not None  # pretraining makes (or reuses) its tokenizer
         export_gguf(run, outcome.tokenizer, args.export, file_type=args.export_type)
         print(f"exported {args.export}", file=err)
     return code
@@ -154,7 +155,7 @@ def _announce(ready: Ready, err: TextIO) -> float | None:
     """The data's size and the bigram bar the model must beat; returns the bar."""
     from desktop.core.train.data import TokenData, bigram_loss
 
-    vocab = ready.tokenizer.n_vocab
+    vocab = ready.run.shape.vocab_size
     if not isinstance(ready.data, TokenData):
         return None
     bigram = bigram_loss(ready.data, vocab)

@@ -14,6 +14,7 @@ class ChatExample:
     text: str
     mode: PromptMode | None  # the mode that shows the lesson (None: keep the current one)
     note: str  # what to look at in the answer
+    use_code: bool = False  # turns "Use code" on: the model may run Python
 
 
 CHAT_EXAMPLES: tuple[ChatExample, ...] = (
@@ -60,5 +61,14 @@ CHAT_EXAMPLES: tuple[ChatExample, ...] = (
         None,
         "Models see tokens, not letters (look at 'raspberry' in the Tokens tab): counting "
         "letters is hard for them, and they often answer 2.",
+    ),
+    ChatExample(
+        "Let it use code",
+        "How many r's are in 'raspberry'?",
+        None,
+        "Use code is on: the model may write a program instead of guessing, and you approve "
+        "it before it runs in the sandbox. A program counts letters exactly — if the model "
+        "calls it (small models often do not; chat models trained on tools do).",
+        use_code=True,
     ),
 )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from desktop.core.base_prompt import DEFAULT_STYLE, BasePromptStyle
 from desktop.core.context_fit import FittedPrompt, OverflowPolicy
+from desktop.core.documents.document import Document
 from desktop.core.generation import ChatMessage, GenerationStats, SamplingSettings, TokenEvent
 from desktop.core.prompt_builder import PromptMode
 
@@ -23,6 +24,8 @@ class ChatRequest:
     overflow: OverflowPolicy = "drop oldest"
     top_alternatives: int = 0  # >0: each token's probability and that many alternatives
     threads: int = 0  # 0: as loaded
+    tools: tuple[str, ...] = ()  # tools offered (desktop/core/tools/tool_specs.py names)
+    documents: tuple[Document, ...] = ()  # attached: placed before the latest question
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ ChatTemplateError with a sentence.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -121,9 +122,28 @@ def _compile(template: str) -> Any:
 
 
 def _message_dict(message: ChatMessage | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(message, ChatMessage):
-        return {"role": message.role, "content": message.content}
-    return dict(message)
+    """A message as templates read it (Hugging Face's shape): tool calls with their
+    arguments as an object, a tool result with the id of its call and the tool's name."""
+    if not isinstance(message, ChatMessage):
+        return dict(message)
+    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        data["tool_calls"] = [
+            {"id": call.id, "type": "function",
+             "function": {"name": call.name, "arguments": _arguments(call.arguments)}}
+            for call in message.tool_calls
+        ]  # fmt: skip
+    if message.role == "tool":
+        data["tool_call_id"] = message.tool_call_id
+        data["name"] = message.name
+    return data
+
+
+def _arguments(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def render_chat_template(

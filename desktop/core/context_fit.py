@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from desktop.core.documents.in_prompt import DocumentsInPrompt
 from desktop.core.generation import ChatMessage
 from desktop.core.prompt_builder import PromptPlan
+from desktop.core.tools.tool_format import ToolFormat
 
 OverflowPolicy = Literal["drop oldest", "truncate middle", "stop"]
 OVERFLOW_POLICIES: tuple[OverflowPolicy, ...] = ("drop oldest", "truncate middle", "stop")
@@ -40,6 +42,9 @@ class FittedPrompt:
     context_size: int
     dropped: int = 0  # messages left out to make room
     note: str = ""  # what was left out, for the transcript
+    tools: tuple[str, ...] = ()  # the tools this prompt offers the model
+    tool_format: ToolFormat | None = None  # how it was told to call them
+    documents: DocumentsInPrompt | None = None  # what of the attached documents it holds
 
 
 def reply_room(max_tokens: int) -> int:

@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from desktop.core.api.tool_calls import ToolCall
 from desktop.core.generation import ChatMessage, Role
 
 MessageStatus = Literal["complete", "partial", "error"]
@@ -42,8 +43,33 @@ class StoredMessage:
     created_at: float
     stats: dict[str, Any] | None = None
     token_probs: list[Any] | None = None
+    # An assistant reply that called tools: {"calls": [{id, name, arguments}], "content":
+    # the text around the calls, "format"}; a "tool" message: ToolOutcome.stored()
+    tool: dict[str, Any] | None = None
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        calls = [c for c in (self.tool or {}).get("calls") or [] if isinstance(c, dict)]
+        return tuple(
+            ToolCall(str(c.get("name", "")), str(c.get("arguments", "{}")), str(c.get("id", "")))
+            for c in calls
+        )
+
+    @property
+    def shown_text(self) -> str:
+        """The reply as the transcript shows it: without the calls (they have their own
+        cards), which `content` keeps as the model wrote them."""
+        if self.tool and self.role == "assistant" and "content" in self.tool:
+            return str(self.tool["content"])
+        return self.content
 
     def to_chat_message(self) -> ChatMessage:
+        if self.role == "tool":
+            tool = self.tool or {}
+            return ChatMessage("tool", self.content, tool_call_id=str(tool.get("call_id", "")),
+                               name=str(tool.get("name", "")))  # fmt: skip
+        if self.tool_calls:
+            return ChatMessage(self.role, self.shown_text, tool_calls=self.tool_calls)
         return ChatMessage(self.role, self.content)
 
 
@@ -79,6 +105,7 @@ def conversation_from_row(row: sqlite3.Row) -> Conversation:
 
 def message_from_row(row: sqlite3.Row) -> StoredMessage:
     stats, probs = row["stats_json"], row["token_probs_json"]
+    tool = row["tool_json"]
     return StoredMessage(
         id=row["id"],
         conversation_id=row["conversation_id"],
@@ -89,6 +116,7 @@ def message_from_row(row: sqlite3.Row) -> StoredMessage:
         created_at=row["created_at"],
         stats=json.loads(stats) if stats is not None else None,
         token_probs=json.loads(probs) if probs is not None else None,
+        tool=json.loads(tool) if tool is not None else None,
     )
 
 

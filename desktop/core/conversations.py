@@ -32,9 +32,12 @@ from desktop.core.conversation_records import (
     title_from_first_message,
 )
 from desktop.core.database import is_read_only, open_database, transaction
+from desktop.core.documents.document_store import DocumentStore
 from desktop.core.generation import ChatMessage, GenerationStats, Role, TokenEvent
 from desktop.core.paths import database_path
 from desktop.core.presets import PresetStore
+from desktop.core.tools.tool_loop import with_missing_results
+from desktop.core.tools.tool_results import ToolOutcome
 
 _ROLES: tuple[str, ...] = get_args(Role)
 _STATUSES: tuple[str, ...] = get_args(MessageStatus)
@@ -53,6 +56,7 @@ class ConversationStore:
         self._conn = open_database(path)
         self.read_only = is_read_only(path if path is not None else database_path())
         self.presets = PresetStore(self._conn)
+        self.documents = DocumentStore(self._conn)
         self._last_time = 0.0
 
     def close(self) -> None:
@@ -174,7 +178,9 @@ class ConversationStore:
         status: Literal["complete", "error"] = "complete",
         stats: GenerationStats | dict[str, Any] | None = None,
         token_probs: Sequence[TokenEvent] | list[Any] | None = None,
+        tool: dict[str, Any] | None = None,
     ) -> None:
+        """`tool`: the reply's tool calls and the text around them (see StoredMessage)."""
         if status not in ("complete", "error"):
             raise ValueError(f"a finished reply is 'complete' or 'error', not {status!r}")
         if isinstance(stats, GenerationStats):
@@ -182,9 +188,16 @@ class ConversationStore:
             stats.pop("text", None)  # the content column already holds it
         self._update_message(
             message_id,
-            "content = ?, status = ?, stats_json = ?, token_probs_json = ?",
-            (content, status, json_column(stats), json_column(token_probs)),
+            "content = ?, status = ?, stats_json = ?, token_probs_json = ?, tool_json = ?",
+            (content, status, json_column(stats), json_column(token_probs), json_column(tool)),
         )
+
+    def add_tool_result(self, conversation_id: int, outcome: ToolOutcome) -> StoredMessage:
+        """A tool call's result, as a "tool" message after the reply that called it:
+        `content` is what the model reads back, `tool` what the transcript shows."""
+        message = self.add_message(conversation_id, "tool", outcome.text)
+        self._update_message(message.id, "tool_json = ?", (json_column(outcome.stored()),))
+        return self._get_message(message.id)
 
     def update_message(self, message_id: int, content: str) -> None:
         """Edit a message's text."""
@@ -214,22 +227,22 @@ class ConversationStore:
     # for the model and for export
 
     def chat_messages(self, conversation_id: int, include_system: bool = True) -> list[ChatMessage]:
-        """The history to send to a model: complete messages only, system prompt first."""
+        """The history to send to a model: complete messages only, system prompt first;
+        a tool call never answered (the app closed meanwhile) gets a "not run" result."""
         conversation = self.get_conversation(conversation_id)
-        history = [
-            m.to_chat_message() for m in self.messages(conversation_id) if m.status == "complete"
-        ]
+        history = with_missing_results(
+            [m.to_chat_message() for m in self.messages(conversation_id) if m.status == "complete"]
+        )
         if include_system and conversation.system_prompt.strip():
             history.insert(0, ChatMessage("system", conversation.system_prompt))
         return history
 
     def to_openai_messages(
         self, conversation_id: int, include_system: bool = True
-    ) -> list[dict[str, str]]:
-        return [
-            {"role": m.role, "content": m.content}
-            for m in self.chat_messages(conversation_id, include_system)
-        ]
+    ) -> list[dict[str, Any]]:
+        """OpenAI's `messages`: tool calls as `tool_calls` (arguments as JSON text), their
+        results as `tool` messages with the call's id."""
+        return [openai_message(m) for m in self.chat_messages(conversation_id, include_system)]
 
     def export_jsonl(self, conversation_ids: Iterable[int], path: str | Path) -> int:
         """Write OpenAI fine-tuning JSONL, one conversation per line; returns lines written.
@@ -283,3 +296,15 @@ class ConversationStore:
         if row is None:
             raise KeyError(f"no message {message_id}")
         return message_from_row(row)
+
+
+def openai_message(message: ChatMessage) -> dict[str, Any]:
+    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        data["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in message.tool_calls
+        ]
+    if message.role == "tool":
+        data["tool_call_id"] = message.tool_call_id
+    return data

@@ -127,3 +127,26 @@ def threads_for_request(
     while the app trains, one fewer while other programs keep a core half busy."""
     threads = loaded - (1 if training else 0) - (1 if other_cores >= busy_at else 0)
     return max(1, threads)
+
+
+def cpu_model_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's name as the system gives it ("AMD EPYC 9B14"), with the instruction
+    sets that decide llama.cpp's speed (AVX-512, AMX): a figure means little without it."""
+    import platform
+
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or platform.machine() or "unknown"
+    fields = dict(
+        (key.strip(), value.strip())
+        for line in text.splitlines()
+        if ":" in line
+        for key, value in [line.split(":", 1)]
+    )
+    name = fields.get("model name") or platform.processor() or platform.machine() or "unknown"
+    flags = set(fields.get("flags", "").split())
+    if not flags:  # not x86, or not Linux: no flags to tell
+        return name
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{name} ({vector}, {'AMX' if 'amx_int8' in flags else 'no AMX'})"

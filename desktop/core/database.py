@@ -279,12 +279,73 @@ def _create_quiz_prompts(conn: sqlite3.Connection) -> None:
     )
 
 
+def _add_tools_and_documents(conn: sqlite3.Connection) -> None:
+    """Version 5: a message's tool calls or tool result (`tool_json`, NULL for every older
+    message, so old conversations load as they were), and the documents attached to each
+    conversation."""
+    conn.execute("ALTER TABLE messages ADD COLUMN tool_json TEXT")
+    conn.execute(
+        """CREATE TABLE conversation_documents (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL
+                REFERENCES conversations(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            added_at REAL NOT NULL)"""
+    )
+
+
+def _create_preferences(conn: sqlite3.Connection) -> None:
+    """Version 6: preference pairs (two replies, the one a person chose), for RLHF: the
+    Chat tab's compare votes now, the Reinforce tab's later (`preferences.py`)."""
+    conn.execute(
+        """CREATE TABLE preferences (
+            id INTEGER PRIMARY KEY,
+            prompt TEXT NOT NULL,
+            context_json TEXT NOT NULL DEFAULT '[]',
+            chosen TEXT NOT NULL,
+            rejected TEXT NOT NULL,
+            tie INTEGER NOT NULL DEFAULT 0,
+            chosen_model TEXT NOT NULL DEFAULT '',
+            rejected_model TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL,
+            created_at REAL NOT NULL)"""
+    )
+    conn.execute("CREATE INDEX preferences_by_source ON preferences(source, created_at)")
+
+
+def _create_posttrain_runs(conn: sqlite3.Connection) -> None:
+    """Version 7: fine-tuning runs (the Post-train tab). As for training runs, the weights,
+    data and curves live in the run's folder; the table is the list the tab shows."""
+    conn.execute(
+        """CREATE TABLE posttrain_runs (
+            id INTEGER PRIMARY KEY,
+            folder TEXT NOT NULL UNIQUE,
+            model_path TEXT NOT NULL,
+            data_label TEXT NOT NULL,
+            method TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'running',
+            step INTEGER NOT NULL DEFAULT 0,
+            steps INTEGER NOT NULL DEFAULT 0,
+            val_loss REAL,
+            exported_path TEXT,
+            quiz_run_id INTEGER,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL)"""
+    )
+
+
 # MIGRATIONS[i] upgrades a database from user_version i to i + 1. Only ever append.
 MIGRATIONS: tuple[Migration, ...] = (
     _create_chat_tables,
     _create_training_runs,
     _create_quiz_runs,
     _create_quiz_prompts,
+    _add_tools_and_documents,
+    _create_preferences,
+    _create_posttrain_runs,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

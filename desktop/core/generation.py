@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Role = Literal["system", "user", "assistant"]
+from desktop.core.api.tool_calls import ToolCall
+
+Role = Literal["system", "user", "assistant", "tool"]
 StopReason = Literal["eos", "stop", "length", "context", "cancelled", "crashed", "error"]
 
 
@@ -36,8 +38,14 @@ class LoadSettings:
 
 @dataclass(frozen=True)
 class ChatMessage:
+    """One turn. An assistant turn may carry the tool calls it made (`content` is then the
+    text around them); a "tool" turn is one call's result, tied to it by `tool_call_id`."""
+
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+    name: str = ""  # a tool turn: the tool's name
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ CHATML_TEMPLATE = (
     "{%- endif %}\n"
 )
 
-_FILE_TYPES: dict[str, tuple[LlamaFileType, GGMLQuantizationType]] = {
+FILE_TYPES: dict[str, tuple[LlamaFileType, GGMLQuantizationType]] = {
     "F32": (LlamaFileType.ALL_F32, GGMLQuantizationType.F32),
     "F16": (LlamaFileType.MOSTLY_F16, GGMLQuantizationType.F16),
     "Q8_0": (LlamaFileType.MOSTLY_Q8_0, GGMLQuantizationType.Q8_0),
@@ -134,13 +134,13 @@ def write_llama_gguf(
     `pre` names the pre-tokenizer regex llama.cpp must split text with (a trained
     tokenizer says which: `TrainedTokenizer.gguf_pre`)."""
     _validate(shape, weights, vocab)
-    ftype, matrix_type = _FILE_TYPES[file_type]
+    ftype, matrix_type = FILE_TYPES[file_type]
     with replacing(path) as temporary:
         writer = GGUFWriter(temporary, "llama")
         try:
             _add_metadata(writer, shape, vocab, name, chat_template, ftype, pre)
             for tensor_name, array in _ordered(shape, weights):
-                data, raw_type = _encode(np.asarray(array, dtype=np.float32), matrix_type)
+                data, raw_type = encode_weights(np.asarray(array, dtype=np.float32), matrix_type)
                 writer.add_tensor(tensor_name, data, raw_dtype=raw_type)
             writer.write_header_to_file()
             writer.write_kv_data_to_file()
@@ -162,7 +162,7 @@ def write_vocab_gguf(
     what llama.cpp loads with `vocab_only` (the Tokens tab; a trained tokenizer)."""
     if len(vocab.tokens) != shape.vocab_size:
         raise ValueError(f"vocab has {len(vocab.tokens)} tokens, shape says {shape.vocab_size}")
-    ftype, _ = _FILE_TYPES["F32"]
+    ftype, _ = FILE_TYPES["F32"]
     with replacing(path) as temporary:
         writer = GGUFWriter(temporary, "llama")
         try:
@@ -192,7 +192,7 @@ def _ordered(shape: LlamaShape, weights: Mapping[str, np.ndarray]) -> list[tuple
     return [(n, weights[n]) for n in expected_tensor_shapes(shape)]
 
 
-def _encode(
+def encode_weights(
     array: FloatArray, matrix_type: GGMLQuantizationType
 ) -> tuple[np.ndarray, GGMLQuantizationType]:
     """Quantize matrices; keep 1-D norms F32, as llama.cpp's own quantizer does."""

@@ -14,9 +14,9 @@ time- and memory-limited renderer (desktop/engine/template_renderer.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from desktop.core.base_prompt import BASE_STOPS, DEFAULT_STYLE, BasePromptStyle, build_base_prompt
 from desktop.core.chat_template import ChatTemplateError, render_chat_template
@@ -62,7 +62,7 @@ def default_mode(model: TemplateInfo) -> PromptMode:
 def without_reasoning(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     """Earlier replies go back without their `<think>` part, as reasoning models expect."""
     return [
-        ChatMessage(m.role, split_reasoning(m.content).answer) if m.role == "assistant" else m
+        replace(m, content=split_reasoning(m.content).answer) if m.role == "assistant" else m
         for m in messages
     ]
 
@@ -72,7 +72,9 @@ def merge_same_role(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     templates (Mistral, Gemma) refuse a conversation whose roles do not alternate."""
     merged: list[ChatMessage] = []
     for message in messages:
-        if merged and merged[-1].role == message.role:
+        # Tool turns stay apart: each result answers its own call.
+        plain = message.role != "tool" and not message.tool_calls
+        if merged and merged[-1].role == message.role and plain and not merged[-1].tool_calls:
             merged[-1] = ChatMessage(message.role, f"{merged[-1].content}\n\n{message.content}")
         else:
             merged.append(message)
@@ -102,9 +104,11 @@ def build_prompt(
     *,
     render: Render = render_chat_template,
     style: BasePromptStyle = DEFAULT_STYLE,
+    tools: Sequence[Mapping[str, Any]] = (),
 ) -> PromptPlan:
     """The prompt for `messages` in `mode` (the model's own default when None). A template
-    that is missing or fails falls back to the base-model prompt, and the note says why."""
+    that is missing or fails falls back to the base-model prompt, and the note says why.
+    `tools` (OpenAI function schemas) go to the template as its `tools` variable."""
     mode = mode or default_mode(model)
     if mode == "raw":
         return PromptPlan(raw_text(messages), (), "raw")
@@ -115,11 +119,13 @@ def build_prompt(
             note = "this model has no chat template, so the base-model prompt was used"
         else:
             try:
+                extra = {"tools": list(tools)} if tools else {}
                 text = render(
                     model.chat_template,
                     messages,
                     bos_token=model.bos_token,
                     eos_token=model.eos_token,
+                    **extra,
                 )
                 stops = (model.eos_token,) if model.eos_token else ()
                 return PromptPlan(text=text, stops=stops, mode="template")

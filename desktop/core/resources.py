@@ -13,3 +13,9 @@ def resources_dir() -> Path:
     if frozen_root:
         return Path(frozen_root) / "resources"
     return Path(__file__).resolve().parents[2] / "resources"
+
+
+def bundled_models() -> list[Path]:
+    """The models that ship with the app (the starter model): there on the first launch,
+    with no download."""
+    return sorted((resources_dir() / "models").glob("*.gguf"))

@@ -15,16 +15,37 @@ from dataclasses import replace
 
 from desktop.core.base_prompt import BasePromptStyle
 from desktop.core.chat_request import ChatReply, ChatRequest, RequestCancelled
+from desktop.core.chat_template import ChatTemplateError
 from desktop.core.context_fit import ContextFull, FittedPrompt, fit_to_context
+from desktop.core.documents.fitting import fit_documents
 from desktop.core.generation import ChatMessage, GenerationRequest, TokenEvent
-from desktop.core.prompt_builder import PromptPlan, Render, build_prompt
+from desktop.core.model_info import ModelInfo
+from desktop.core.model_kind import detect_kind, model_names
+from desktop.core.prompt_builder import PromptMode, PromptPlan, Render, TemplateInfo, build_prompt
 from desktop.core.remote.endpoint import approximate_tokens
 from desktop.core.remote.remote_prompt import plan_messages, remote_plan
+from desktop.core.tools.tool_format import (
+    ToolFormat,
+    as_plain_turns,
+    fenced_instruction,
+    with_instruction,
+)
+from desktop.core.tools.tool_loop import tools_left
+from desktop.core.tools.tool_specs import TOOL_NAMES, tool_schemas
 from desktop.engine.host_session import HostSession, SessionError
+from desktop.engine.protocol import LoadedModel
 from desktop.engine.template_renderer import render_safely
 
 # Request ids of the engine's own requests; the host echoes them in its answers.
 _request_ids = itertools.count(1)
+
+
+def default_prompt_mode(model: LoadedModel) -> PromptMode:
+    """The Chat tab's and the CLI's mode when none is chosen: a base model (by its name, or
+    having no template) gets the base-model prompt, an instruct model its chat template."""
+    header_name = model.info.name if isinstance(model.info, ModelInfo) else ""
+    kind, _why = detect_kind(model.template, model_names(model.path, header_name))
+    return "template" if kind == "instruct" else "base"
 
 
 def fit_prompt(
@@ -37,6 +58,7 @@ def fit_prompt(
         raise SessionError("No model is loaded. Pick a model and load it first.")
     counted: dict[str, int] = {}
     remote = model.endpoint
+    mode = request.mode or (None if remote else default_prompt_mode(model))
 
     def count(text: str) -> int:
         if remote:
@@ -45,17 +67,33 @@ def fit_prompt(
             counted[text] = len(session.tokenize(0, text, True, add_bos=True)[0])
         return counted[text]
 
-    def fit(style: BasePromptStyle) -> FittedPrompt:
-        def build(messages: Sequence[ChatMessage]) -> PromptPlan:
+    base = mode == "base"
+    offered, tool_format = tools_and_format(request, model, mode, render)
+    messages = prompt_messages(request, offered, tool_format, base)
+    schemas = tool_schemas(offered) if tool_format == "template" else []
+
+    def build_with(style: BasePromptStyle) -> Callable[[Sequence[ChatMessage]], PromptPlan]:
+        def build(chosen: Sequence[ChatMessage]) -> PromptPlan:
             if remote:
-                return remote_plan(messages, remote, request.mode, style)
-            return build_prompt(messages, model.template, request.mode, render=render,
-                                style=style)  # fmt: skip
+                return remote_plan(chosen, remote, mode, style)
+            return build_prompt(chosen, model.template, mode, render=render, style=style,
+                                tools=schemas)  # fmt: skip
 
-        return fit_to_context(request.messages, build, count, model.context_size,
-                              request.sampling.max_tokens, request.overflow)  # fmt: skip
+        return build
 
-    base = request.mode == "base" or (request.mode is None and not model.template.chat_template)
+    placed = None
+    if request.documents:
+        build = build_with(request.style)
+        messages, placed = fit_documents(
+            messages, request.documents, lambda chosen: count(build(chosen).text),
+            model.context_size, request.sampling.max_tokens,
+        )  # fmt: skip
+
+    def fit(style: BasePromptStyle) -> FittedPrompt:
+        fitted = fit_to_context(messages, build_with(style), count, model.context_size,
+                                request.sampling.max_tokens, request.overflow)  # fmt: skip
+        return replace(fitted, tools=offered, tool_format=tool_format, documents=placed)
+
     examples = request.style.examples if base else ()
     for keep in range(len(examples), -1, -1):
         # A small context (the Train tab's models): the base-model prompt sheds its
@@ -72,6 +110,58 @@ def fit_prompt(
                     f"out to fit the model's context of {model.context_size:,} tokens")  # fmt: skip
         return replace(fitted, note="; ".join(n for n in (left_out, fitted.note) if n))
     raise AssertionError("unreachable")
+
+
+def tools_and_format(
+    request: ChatRequest, model: LoadedModel, mode: PromptMode | None, render: Render
+) -> tuple[tuple[str, ...], ToolFormat | None]:
+    """The tools this request may still offer (none in raw text, none once the question's
+    rounds are used up), and the form the model is asked to call them in: its template's
+    own where the template writes tools (a local model in chat-template mode), else the
+    fenced blocks."""
+    offered = tools_left(request.messages, request.tools)
+    mode = mode or "template"  # None: a remote model's own chat
+    if not offered or mode == "raw":
+        return (), None
+    if mode == "template" and not model.endpoint and template_takes_tools(model.template, render):
+        return offered, "template"
+    return offered, "fenced"
+
+
+def prompt_messages(request: ChatRequest, offered: tuple[str, ...],
+                    tool_format: ToolFormat | None, base: bool) -> list[ChatMessage]:  # fmt: skip
+    """The conversation as this prompt writes it: tool turns as the template's own
+    messages, or as plain text with the fenced-block instruction."""
+    if tool_format == "template":
+        return list(request.messages)
+    messages = as_plain_turns(request.messages)
+    if tool_format == "fenced":
+        identity = request.style.identity if base else ""
+        messages = with_instruction(messages, fenced_instruction(offered), identity)
+    return messages
+
+
+_takes_tools: dict[tuple[str, str, str], bool] = {}
+
+
+def template_takes_tools(template: TemplateInfo, render: Render = render_safely) -> bool:
+    """Whether the chat template writes a `tools` list into the prompt: the same message
+    rendered with and without one differs. (Looking for the word "tools" in the template
+    would be fooled by comments and by templates that only mention it.)"""
+    source = template.chat_template
+    if not source:
+        return False
+    key = (source, template.bos_token, template.eos_token)
+    if key not in _takes_tools:
+        probe = [ChatMessage("user", "Hello")]
+        options = {"bos_token": template.bos_token, "eos_token": template.eos_token}
+        try:
+            plain = render(source, probe, **options)
+            with_tools = render(source, probe, tools=tool_schemas(TOOL_NAMES), **options)
+            _takes_tools[key] = plain != with_tools
+        except ChatTemplateError:
+            _takes_tools[key] = False
+    return _takes_tools[key]
 
 
 def generation_request(request: ChatRequest, fitted: FittedPrompt) -> GenerationRequest:

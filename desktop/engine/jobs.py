@@ -3,8 +3,9 @@ ConcurrentMixin: a widget owns a `Jobs`, and starts work by kind.
 
 * Starting a job of a kind cancels the one of that kind still running, and its answers are
   never delivered: a widget never shows a stale search result or an old tokenization.
-* Answers (the result, a failure, progress, partial results) arrive as plain callbacks, in
-  the GUI thread, for the current job only - no `sender()` checks, no `_job` fields.
+* Answers (the result, a failure, progress, partial results, status lines) arrive as plain
+  callbacks, in the GUI thread, for the current job only - no `sender()` checks, no `_job`
+  fields.
 * The work is a core function that gets a `JobControl` (cancelled(), paused(),
   progress(), publish()); cancellation is that one token.
 * Every `Jobs` is listed, so the window ends all background work from one call
@@ -25,6 +26,9 @@ Done = Callable[[Any], None]
 Failed = Callable[[BaseException], None]
 Progress = Callable[[int, int], None]
 Partial = Callable[[Sequence[Any]], None]
+Status = Callable[[str], None]
+Answers = tuple[Done | None, Failed | None, Progress | None, Partial | None, Status | None]
+NO_ANSWERS: Answers = (None, None, None, None, None)
 
 
 class Jobs(QObject):
@@ -33,8 +37,7 @@ class Jobs(QObject):
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
         self._current: dict[str, BackgroundJob] = {}
-        self._answers: dict[BackgroundJob, tuple[Done | None, Failed | None, Progress | None,
-                                                 Partial | None]] = {}  # fmt: skip
+        self._answers: dict[BackgroundJob, Answers] = {}
         Jobs._all.add(self)
 
     def start(
@@ -46,15 +49,17 @@ class Jobs(QObject):
         failed: Failed | None = None,
         progress: Progress | None = None,
         partial: Partial | None = None,
+        status: Status | None = None,
     ) -> BackgroundJob:
         """Run `work` on a worker thread; the previous job of `kind` is cancelled first."""
         self.cancel(kind)
         job = BackgroundJob(work, name=kind)
-        self._answers[job] = (done, failed, progress, partial)
+        self._answers[job] = (done, failed, progress, partial, status)
         job.succeeded.connect(self._on_succeeded)
         job.failed.connect(self._on_failed)
         job.progressed.connect(self._on_progressed)
         job.partial.connect(self._on_partial)
+        job.status_changed.connect(self._on_status)
         self._current[kind] = job
         return job.start()
 
@@ -102,11 +107,11 @@ class Jobs(QObject):
 
     # ---- answers, in the GUI thread ----------------------------------------------------
 
-    def _answer(self) -> tuple[BackgroundJob | None, tuple[Any, ...]]:
+    def _answer(self) -> tuple[BackgroundJob | None, Answers]:
         job = self.sender()
         if not isinstance(job, BackgroundJob) or job not in self._current.values():
-            return None, (None, None, None, None)
-        return job, self._answers.get(job, (None, None, None, None))
+            return None, NO_ANSWERS
+        return job, self._answers.get(job, NO_ANSWERS)
 
     def _finish(self, job: BackgroundJob) -> None:
         for name, current in list(self._current.items()):
@@ -116,7 +121,7 @@ class Jobs(QObject):
 
     @Slot(object)
     def _on_succeeded(self, value: object) -> None:
-        job, (done, _failed, _progress, _partial) = self._answer()
+        job, (done, _failed, _progress, _partial, _status) = self._answer()
         if job is not None:
             self._finish(job)
             if done is not None:
@@ -124,7 +129,7 @@ class Jobs(QObject):
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
-        job, (_done, failed, _progress, _partial) = self._answer()
+        job, (_done, failed, _progress, _partial, _status) = self._answer()
         if job is not None:
             self._finish(job)
             if failed is not None:
@@ -132,12 +137,18 @@ class Jobs(QObject):
 
     @Slot(object, object)
     def _on_progressed(self, done_count: int, total: int) -> None:
-        job, (_done, _failed, progress, _partial) = self._answer()
+        job, (_done, _failed, progress, _partial, _status) = self._answer()
         if job is not None and progress is not None:
             progress(done_count, total)
 
     @Slot(object)
     def _on_partial(self, items: Sequence[Any]) -> None:
-        job, (_done, _failed, _progress, partial) = self._answer()
+        job, (_done, _failed, _progress, partial, _status) = self._answer()
         if job is not None and partial is not None:
             partial(items)
+
+    @Slot(str)
+    def _on_status(self, text: str) -> None:
+        job, (_done, _failed, _progress, _partial, status) = self._answer()
+        if job is not None and status is not None:
+            status(text)

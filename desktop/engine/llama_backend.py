@@ -160,6 +160,9 @@ class LlamaCppBackend:
             ),
             vocabulary=vocab.all_pieces() if settings.vocab_only else (),
             special_ids=vocab.control_ids() if settings.vocab_only else frozenset(),
+            end_ids=frozenset(int(t) for t in vocab.end_ids)
+            if settings.vocab_only
+            else frozenset(),
         )
 
     def _ban_end_tokens(self, _input_ids: Any, scores: Any) -> Any:

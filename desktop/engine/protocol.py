@@ -63,6 +63,7 @@ class LoadedModel:
     # vocab-only loads: every token's bytes, and which ids are control tokens
     vocabulary: tuple[bytes, ...] = ()
     special_ids: frozenset[int] = frozenset()
+    end_ids: frozenset[int] = frozenset()  # tokens that end a reply (end of turn, of text)
     # a remote model: the base URL of the server that runs it ("" for a local GGUF)
     endpoint: str = ""
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from desktop.core.chat_request import ChatReply, ChatRequest, RequestCancelled
 from desktop.core.generation import TokenEvent
 from desktop.core.model_info import ModelInfo
-from desktop.core.quiz.quiz_prompts import ModelKind, detect_kind, request_stops, resolve_kind
+from desktop.core.model_kind import ModelKind, detect_kind, model_names
+from desktop.core.quiz.quiz_prompts import request_stops, resolve_kind
 from desktop.engine.chat_turn import fit_prompt, generation_request
 from desktop.engine.host_session import HostSession
 from desktop.engine.protocol import LoadedModel
@@ -52,4 +52,4 @@ def model_kind(model: LoadedModel, ask_as: str = "auto") -> tuple[ModelKind, str
     if ask_as in ("base", "instruct"):
         return resolve_kind(ask_as, model.template, ()), "chosen in the settings"
     header_name = model.info.name if isinstance(model.info, ModelInfo) else ""
-    return detect_kind(model.template, [Path(model.path).stem, header_name])
+    return detect_kind(model.template, model_names(model.path, header_name))

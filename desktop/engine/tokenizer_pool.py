@@ -22,6 +22,7 @@ from desktop.core.tokens.chat_format import tiktoken_chat_prompt
 from desktop.core.tokens.tiktoken_source import load_encoding
 from desktop.core.tokens.tiktoken_tokenizer import TiktokenTokenizer
 from desktop.core.tokens.tokenized import Tokenized
+from desktop.engine.chat_turn import default_prompt_mode
 from desktop.engine.gguf_tokenizer import GGUFTokenizer
 from desktop.engine.host_session import ModelCrashed
 from desktop.engine.template_renderer import render_safely
@@ -135,7 +136,9 @@ class TokenizerPool:
                 assert tokenizer.model is not None
                 # the prompt the Chat tab would send: the template, or for a base model the
                 # base-model transcript; templates run in the limited renderer process
-                plan = build_prompt(messages, tokenizer.model.template, render=render_safely)
+                model = tokenizer.model
+                plan = build_prompt(messages, model.template, default_prompt_mode(model),
+                                    render=render_safely)  # fmt: skip
                 return tokenizer.tokenize(plan.text, parse_special=True, as_prompt=True)
             specials = list(tokenizer.chat_encoding()._special_tokens)
             if not tokenizer.has_chat_tokens():

@@ -33,6 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "lessons/progress": "{}",  # JSON: lesson file -> the step it was left at
     "lessons/shown": False,  # the main window's place and size (base64 of saveGeometry)
     "chat/last_model": "",
+    # JSON: remote servers, their picked models (desktop/core/remote/servers.py); never a key
+    "remote/servers": "[]",
+    "server/port": 8484,  # the app's own API server (the main window's switch)
+    "server/allow_network": False,
+    "compare/model_a": "",
+    "compare/model_b": "",
     # the Quiz tab: QuizSettings' own defaults, so there is one source for them
     **{f"quiz/{name}": value for name, value in QuizSettings().to_dict().items()},
     "quiz/unsure_refuses": True,

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.core.conversations import ConversationStore
 from desktop.core.lessons import Step
@@ -19,11 +27,16 @@ from desktop.ui.chat.chat_tab import ChatTab
 from desktop.ui.lessons_panel import LessonsPanel
 from desktop.ui.models.models_tab import ModelsTab
 from desktop.ui.presenter import Presenter
+from desktop.ui.server.server_switch import ServerSwitch
 from desktop.ui.tokens.tokens_tab import TokensTab
 from desktop.ui.widgets.lazy_tab import LazyTab
 
 if TYPE_CHECKING:
+    from desktop.core.quiz.sft_export import QuizTrainingSet
+    from desktop.ui.compare.compare_window import CompareWindow
+    from desktop.ui.posttrain.posttrain_tab import PosttrainTab
     from desktop.ui.quiz.quiz_tab import QuizTab
+    from desktop.ui.server.server_panel import ServerPanel
     from desktop.ui.train.train_tab import TrainTab
 
 
@@ -37,6 +50,12 @@ def _quiz_tab(engine: InferenceEngine) -> QuizTab:
     from desktop.ui.quiz.quiz_tab import QuizTab
 
     return QuizTab(engine)
+
+
+def _posttrain_tab() -> PosttrainTab:
+    from desktop.ui.posttrain.posttrain_tab import PosttrainTab
+
+    return PosttrainTab()
 
 
 class MainWindow(QMainWindow):
@@ -62,11 +81,15 @@ class MainWindow(QMainWindow):
         self.train_page.created.connect(self._on_train_tab)
         self.quiz_page = LazyTab(lambda: _quiz_tab(self.engine))
         self.quiz_page.created.connect(self._on_quiz_tab)
+        self.posttrain_page = LazyTab(_posttrain_tab)
+        self.posttrain_page.created.connect(self._on_posttrain_tab)
+        self._training: dict[str, bool] = {}  # which tabs are training now
         self.tabs.addTab(self.models_tab, "Models")
         self.tabs.addTab(self.tokens_tab, "Tokens")
         self.tabs.addTab(self.train_page, "Train")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.tabs.addTab(self.quiz_page, "Quiz")
+        self.tabs.addTab(self.posttrain_page, "Post-train")
         self.notice = QLabel()  # what start-up did (read-only, another folder), and refusals
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
@@ -82,6 +105,17 @@ class MainWindow(QMainWindow):
         self.models_tab.chat_requested.connect(self.chat_with)
         self.models_tab.library_changed.connect(self._on_library_changed)
         self.models_tab.library.in_use = self.model_in_use
+        self.models_tab.servers.changed.connect(self._on_servers_changed)
+        self._on_servers_changed()
+        self.chat_tab.model_bar.refresh(select=AppSettings().get("chat/last_model") or None)
+        self.chat_tab.model_bar.compare_requested.connect(self.open_compare)
+        # a model loaded from elsewhere (a Compare round) is the one the Chat tab shows
+        self.engine.load_started.connect(self._on_load_started)
+        self._compare: CompareWindow | None = None
+        self.server_switch = ServerSwitch(self.engine, self)
+        self.server_switch.running_changed.connect(self._on_server_running)
+        self._server_panel: ServerPanel | None = None
+        self.chat_tab.sidebar.train_requested.connect(self.train_on_conversation)
         self.tabs.setCurrentWidget(self.chat_tab)
         self.presenter = Presenter(self, AppSettings())
         self.presenter.restore()
@@ -91,7 +125,21 @@ class MainWindow(QMainWindow):
         self.lessons_button.setText("Lessons (F1)")
         self.lessons_button.setToolTip("The talk's steps, one at a time, beside the tab")
         self.lessons_button.clicked.connect(self.toggle_lessons)
-        self.tabs.setCornerWidget(self.lessons_button)
+        self.about_button = QToolButton()
+        self.about_button.setText("About")
+        self.about_button.setToolTip("Versions, this CPU and the llama.cpp variant it runs")
+        self.about_button.clicked.connect(self.show_about)
+        self.server_button = QToolButton()
+        self.server_button.setText("API server: off")
+        self.server_button.setToolTip("Serve the loaded model as an OpenAI-compatible API")
+        self.server_button.clicked.connect(self.show_server_panel)
+        corner = QWidget()
+        corner_row = QHBoxLayout(corner)
+        corner_row.setContentsMargins(0, 0, 0, 0)
+        corner_row.addWidget(self.server_button)
+        corner_row.addWidget(self.about_button)
+        corner_row.addWidget(self.lessons_button)
+        self.tabs.setCornerWidget(corner)
         if AppSettings().get("lessons/shown"):
             self.toggle_lessons()
 
@@ -108,6 +156,48 @@ class MainWindow(QMainWindow):
             self.notice.setText("\n".join([*lines, sentence]))
         self.notice.show()
 
+    # ---- remote models, compare, the API server ----------------------------------------
+
+    @Slot()
+    def _on_servers_changed(self) -> None:
+        self.chat_tab.model_bar.set_remote(self.models_tab.servers.remote_models())
+
+    @Slot(str)
+    def _on_load_started(self, path: str) -> None:
+        self.chat_tab.model_bar.select_loaded(path)
+
+    @Slot()
+    def open_compare(self) -> CompareWindow:
+        """The Compare window (one, reused): two models, the Chat tab's conversation."""
+        from desktop.ui.compare.compare_window import CompareWindow
+
+        if self._compare is None:
+            self._compare = CompareWindow(self.engine, self.chat_tab, self)
+        self._compare.start_from_chat()
+        self._compare.show()
+        self._compare.raise_()
+        self._compare.activateWindow()
+        return self._compare
+
+    @property
+    def compare(self) -> CompareWindow | None:
+        return self._compare
+
+    @Slot()
+    def show_server_panel(self) -> ServerPanel:
+        from desktop.ui.server.server_panel import ServerPanel
+
+        if self._server_panel is None:
+            self._server_panel = ServerPanel(self.server_switch, AppSettings(), self)
+        self._server_panel.show()
+        self._server_panel.raise_()
+        return self._server_panel
+
+    @Slot(bool)
+    def _on_server_running(self, running: bool) -> None:
+        port = self.server_switch.server.port if self.server_switch.server else 0
+        self.server_button.setText(f"API server: on ({port})" if running else "API server: off")
+
     @property
     def train_tab(self) -> TrainTab:
         return cast("TrainTab", self.train_page.ensure())
@@ -116,11 +206,11 @@ class MainWindow(QMainWindow):
     def _on_train_tab(self, tab: TrainTab) -> None:
         tab.exported.connect(lambda _path: self.models_tab.library.refresh())
         tab.chat_requested.connect(self.chat_with)
-        tab.running_changed.connect(self._on_training)
+        tab.running_changed.connect(lambda running: self._on_training("train", running))
 
-    @Slot(bool)
-    def _on_training(self, running: bool) -> None:
-        self.engine.training = running  # llama.cpp then leaves the training run a core
+    def _on_training(self, tab: str, running: bool) -> None:
+        self._training[tab] = running
+        self.engine.training = any(self._training.values())  # llama.cpp leaves it a core
 
     @property
     def quiz_tab(self) -> QuizTab:
@@ -129,12 +219,52 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_quiz_tab(self, tab: QuizTab) -> None:
         tab.chat_tab_requested.connect(lambda: self.tabs.setCurrentWidget(self.chat_tab))
+        tab.posttrain_requested.connect(self.posttrain_on)
+
+    @property
+    def posttrain_tab(self) -> PosttrainTab:
+        return cast("PosttrainTab", self.posttrain_page.ensure())
+
+    @Slot(object)
+    def _on_posttrain_tab(self, tab: PosttrainTab) -> None:
+        tab.exported.connect(lambda _path: self.models_tab.library.refresh())
+        tab.chat_requested.connect(self.chat_with)
+        tab.running_changed.connect(lambda running: self._on_training("posttrain", running))
+        tab.quiz_again_requested.connect(self.quiz_again)
+        tab.set_library([path for path, _ in self._library_models()])
+
+    @Slot(object)
+    def posttrain_on(self, training_set: QuizTrainingSet) -> None:
+        """ "Post-train on this" in the Quiz tab: its training set, in the Post-train tab."""
+        self.tabs.setCurrentWidget(self.posttrain_page)
+        self.posttrain_tab.use_quiz_set(list(training_set.examples), training_set.quiz_run_id,
+                                        training_set.model_path, training_set.title)  # fmt: skip
+
+    @Slot(int)
+    def train_on_conversation(self, conversation_id: int) -> None:
+        """ "Train on this conversation" in the Chat tab: into the Post-train tab's data."""
+        messages = self.store.to_openai_messages(conversation_id)
+        self.tabs.setCurrentWidget(self.posttrain_page)
+        self.posttrain_tab.add_conversation(messages)
+
+    @Slot(int, str)
+    def quiz_again(self, quiz_run_id: int, model_path: str) -> None:
+        """The quiz that made a refusal set, asked again of the fine-tuned model (loaded in
+        the Chat tab, as the quiz always asks), then the two runs compared."""
+        self.chat_tab.load_model(model_path)
+        self.tabs.setCurrentWidget(self.quiz_page)
+        self.quiz_tab.quiz_again(quiz_run_id, model_path)
+
+    def _library_models(self) -> list[tuple[Path, int]]:
+        return [(e.path, e.size) for e in self.models_tab.library.entries if e.info]
 
     @Slot()
     def _on_library_changed(self) -> None:
-        usable = [(e.path, e.size) for e in self.models_tab.library.entries if e.info]
+        usable = self._library_models()
         self.chat_tab.model_bar.set_library(usable)
         self.tokens_tab.set_gguf_models([path for path, _ in usable])
+        if self.posttrain_page.widget is not None:
+            self.posttrain_tab.set_library([path for path, _ in usable])
 
     def model_in_use(self, path: Path) -> bool:
         model = self.chat_tab.model
@@ -145,6 +275,14 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(index)
             self.tabs.currentWidget().grab()  # paints the tab once: a broken tab fails here
         return self.tabs.count()
+
+    @Slot()
+    def show_about(self) -> None:
+        from desktop.ui.about_dialog import AboutDialog
+
+        model = self.engine.loaded_model
+        dialog = AboutDialog(model.runtime if model is not None else "", self)
+        dialog.open()
 
     @Slot()
     def toggle_lessons(self) -> None:
@@ -165,7 +303,8 @@ class MainWindow(QMainWindow):
     def show_step(self, step: Step) -> None:
         """A lesson's step: its tab, with its example in the tab's text box."""
         pages = {"models": self.models_tab, "tokens": self.tokens_tab, "train": self.train_page,
-                 "chat": self.chat_tab, "quiz": self.quiz_page}  # fmt: skip
+                 "chat": self.chat_tab, "quiz": self.quiz_page,
+                 "posttrain": self.posttrain_page}  # fmt: skip
         self.tabs.setCurrentWidget(pages[step.tab])
         if step.tab == "tokens" and step.example:
             self.tokens_tab.text_page.editor.setPlainText(step.example)
@@ -174,9 +313,14 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.presenter.save()
+        self.server_switch.stop()  # first: its requests run on the engine
+        if self._compare is not None:
+            self._compare.shutdown()
         AppSettings().set("lessons/shown", bool(self._lessons and self._lessons.isVisible()))
         if self.train_page.widget is not None:  # first: it waits for its step to end
             self.train_tab.shutdown()
+        if self.posttrain_page.widget is not None:  # it, too, waits for its step to end
+            self.posttrain_tab.shutdown()
         if self.quiz_page.widget is not None:
             self.quiz_tab.shutdown()
         self.models_tab.shutdown()  # a running download pauses, to resume next time

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from desktop.core.job_state import CancelToken
 from desktop.core.reinforce.advantages import group_advantages, zero_signal_share
 from desktop.core.reinforce.chat_format import task_tokenizer
 from desktop.core.reinforce.judges import Scored
@@ -20,8 +21,7 @@ from desktop.core.reinforce.rl_run import RLSettings, rl_job
 from desktop.core.reinforce.rollouts import Rollout, RolloutSettings, policy_batch
 from desktop.core.reinforce.start_model import StartModel, StartRecipe
 from desktop.core.reinforce.tasks import TRAIN, get_task
-from desktop.core.train.job_state import CancelToken
-from desktop.core.train.kv_sampler import Samples
+from desktop.core.train.kv_decode import Samples
 from desktop.core.train.model import forward, init_params
 from desktop.core.train.run_training import Finished, run_training
 from desktop.core.train.step import NEXT_TOKEN, Accumulator

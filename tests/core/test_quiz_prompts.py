@@ -11,6 +11,7 @@ import pytest
 from desktop.core.chat_request import ChatReply, ChatRequest
 from desktop.core.context_fit import ContextFull
 from desktop.core.generation import ChatMessage, GenerationStats, TokenEvent
+from desktop.core.model_kind import detect_kind
 from desktop.core.prompt_builder import TemplateInfo, build_prompt
 from desktop.core.quiz.articles import bundled_articles
 from desktop.core.quiz.cloze import cloze_pairs
@@ -19,7 +20,6 @@ from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.quiz_prompts import (
     QA_EXAMPLES,
     QuizRequest,
-    detect_kind,
     prompt_form,
     quiz_messages,
     request_stops,

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop.core.job_state import CancelToken
 from desktop.core.reinforce.chat_format import task_tokenizer
 from desktop.core.reinforce.pair_files import read_pairs, write_pairs
 from desktop.core.reinforce.reward_model import (
@@ -30,7 +31,6 @@ from desktop.core.reinforce.scripted_preference import (
 )
 from desktop.core.reinforce.start_model import StartRecipe
 from desktop.core.reinforce.writer import answer, request
-from desktop.core.train.job_state import CancelToken
 from desktop.core.train.model import init_params
 from desktop.core.train.run_training import Finished, TrainingJob, run_training
 from desktop.core.train.step import Accumulator
@@ -94,8 +94,7 @@ def test_the_reward_model_learns_a_scripted_preference() -> None:
     recipe = StartRecipe(dim=32, n_layers=2, n_heads=4, context=96)
     config = recipe.config(TOKENIZER.n_vocab, steps=120, batch=32, decay=True)
     shape_run = TrainingRun.start(config, TOKENIZER.n_vocab)
-    run = TrainingRun.start(config, TOKENIZER.n_vocab,
-                            params=reward_params(shape_run.params, 32))  # fmt: skip
+    run = TrainingRun.start_from(config, reward_params(shape_run.params, 32))
     before = accuracy(run.params, run.shape, held_out, TOKENIZER)
     job = TrainingJob(config, tokenizer=TOKENIZER, resume=run, data=PairData(train, TOKENIZER),
                       objective=PREFERENCE_LOSS,

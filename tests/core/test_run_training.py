@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop.core.job_state import CancelToken
 from desktop.core.train.batches import Batch
 from desktop.core.train.blas import blas_threads
 from desktop.core.train.checkpoint import load_checkpoint
 from desktop.core.train.compute import Compute, ThreadPolicy
 from desktop.core.train.config import preset
-from desktop.core.train.job_state import CancelToken
 from desktop.core.train.run_training import (
     Finished,
     Ready,

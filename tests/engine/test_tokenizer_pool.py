@@ -56,3 +56,20 @@ def test_encodings_without_chat_tokens_say_so(pool) -> None:
         pool.chat(tiktoken_key("r50k_like"), [ChatMessage("user", "hi")])
     chat = pool.chat(tiktoken_key("cl100k_base"), [ChatMessage("user", "hi")])
     assert chat.special_count == 3
+
+
+def test_the_chat_format_is_what_the_chat_tab_sends(pool, tiny_gguf: Path, tiny_base_gguf: Path,
+                                                    tmp_path: Path) -> None:  # fmt: skip
+    """An instruct model: its template; a base model - no template, or a name that says
+    "base" though the file carries ChatML (the Train tab's exports) - the base-model
+    transcript, as the Chat tab sends it."""
+    from desktop.core.base_prompt import USER_LABEL
+
+    messages = [ChatMessage("user", "Capital of France?")]
+    instruct = pool.chat(gguf_key(tiny_gguf), messages).text
+    assert "<|im_start|>user\nCapital of France?<|im_end|>" in instruct
+    named_base = tmp_path / "my-run-base.gguf"
+    shutil.copy(tiny_gguf, named_base)  # the same file, ChatML and all
+    for base in (tiny_base_gguf, named_base):
+        text = pool.chat(gguf_key(base), messages).text
+        assert f"{USER_LABEL}: Capital of France?" in text and "<|im_start|>" not in text

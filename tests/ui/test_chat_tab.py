@@ -386,7 +386,7 @@ def test_a_full_disk_at_send_is_said_and_the_message_stays_in_the_box(
 
 
 def test_the_built_in_model_is_one_click_away_on_a_first_launch(qtbot, make_chat) -> None:
-    from desktop.ui.chat.model_bar import bundled_models
+    from desktop.core.resources import bundled_models
     from desktop.ui.chat.transcript import BUILT_IN_LINK
 
     tab = make_chat(load=False)
@@ -401,3 +401,27 @@ def test_the_built_in_model_is_one_click_away_on_a_first_launch(qtbot, make_chat
     qtbot.waitUntil(lambda: tab.model is not None, timeout=10_000)
     assert tab.model.path == str(starter)
     assert "Try the built-in model" not in tab.transcript._hint.text()  # loaded: what to try
+
+
+def test_each_reply_shows_the_prompt_it_came_from(qtbot, make_chat) -> None:
+    """A reply's Prompt button: the exact text sent for that reply (stored with it), not
+    the latest one, and the next message's prompt beside it."""
+    from desktop.ui.chat.prompt_dialog import PromptDialog
+
+    tab = make_chat(replies=["Paris.", "Rome."], chat_template=CHATML)
+    send_and_wait(qtbot, tab, "Capital of France?")
+    send_and_wait(qtbot, tab, "And of Italy?")
+    first_reply, second_reply = [w for w in tab.transcript.messages if w.role == "assistant"]
+    assert first_reply.prompt_button.isVisible() and second_reply.prompt_button.isVisible()
+    assert not tab.transcript.messages[0].prompt_button.isVisible()  # a question has none
+    first_reply.prompt_button.click()
+    dialog = tab.findChildren(PromptDialog)[-1]
+    shown = dialog.last.text.toPlainText()
+    assert shown.endswith("Capital of France?<|im_end|>\n<|im_start|>assistant\n")
+    assert "And of Italy?" not in shown  # that question came after this reply
+    assert dialog.pages.tabText(0) == "This reply's prompt"
+    dialog.close()
+    second_reply.prompt_button.click()
+    dialog = tab.findChildren(PromptDialog)[-1]
+    assert "And of Italy?<|im_end|>" in dialog.last.text.toPlainText()
+    assert dialog.pages.tabText(0) == "Latest reply's prompt"

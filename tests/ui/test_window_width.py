@@ -59,4 +59,6 @@ def test_every_tab_fits_a_1024_by_700_screen(qtbot: Any, make_engine: Any, store
         hint = window.minimumSizeHint()
         assert hint.width() <= 1024 and hint.height() <= 700, window.tabs.tabText(index)
         assert (window.width(), window.height()) == (1024, 700), window.tabs.tabText(index)
+    window.chat_tab.model_bar.set_loading(True)  # a progress bar and "Cancel" appear
+    assert window.minimumSizeHint().width() <= 1024
     window.close()

@@ -19,7 +19,6 @@ from desktop.core.atomic_files import PARTIAL_SUFFIX
 from desktop.core.hub.download_types import (
     NOTE_SUFFIX,
     DownloadCancelled,
-    DownloadControl,
     DownloadPaused,
     DownloadTarget,
     RetryPolicy,
@@ -28,6 +27,7 @@ from desktop.core.hub.download_types import (
 from desktop.core.hub.endpoint import offline_mode
 from desktop.core.hub.file_download import FileDownload
 from desktop.core.hub.hub_errors import HubError, explain
+from desktop.core.job_state import JobState
 
 __all__ = [
     "DownloadCancelled",
@@ -47,7 +47,7 @@ LONGEST_ADDITION = len("." + NOTE_SUFFIX + ".12345678" + PARTIAL_SUFFIX)
 def download_files(
     targets: list[DownloadTarget],
     models_dir: Path,
-    control: DownloadControl,
+    control: JobState,
     *,
     token: str | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
@@ -70,7 +70,7 @@ def download_files(
 def _download(
     targets: list[DownloadTarget],
     models_dir: Path,
-    control: DownloadControl,
+    control: JobState,
     token: str | None,
     policy: RetryPolicy,
 ) -> list[Path]:
@@ -126,7 +126,7 @@ def _fetch_all(
     targets: list[DownloadTarget],
     pending: list[DownloadTarget],
     models_dir: Path,
-    control: DownloadControl,
+    control: JobState,
     token: str | None,
     policy: RetryPolicy,
 ) -> None:
@@ -155,7 +155,7 @@ def _publish(pending: list[DownloadTarget], models_dir: Path) -> None:
         target.note_path(models_dir).unlink(missing_ok=True)
 
 
-def _check(control: DownloadControl) -> None:
+def _check(control: JobState) -> None:
     if control.paused():
         raise DownloadPaused()
     if control.cancelled():

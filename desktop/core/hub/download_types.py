@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from desktop.core.hub.gguf_files import HubFile
 
@@ -22,15 +21,6 @@ class DownloadCancelled(Exception):
 
 class DownloadPaused(Exception):
     """Paused by the user (or the app closing): the partial files stay, to be resumed."""
-
-
-class DownloadControl(Protocol):
-    """What a running download asks its owner, at every chunk."""
-
-    def cancelled(self) -> bool: ...
-    def paused(self) -> bool: ...
-    def progress(self, done: int, total: int) -> None: ...
-    def status(self, text: str) -> None: ...
 
 
 @dataclass(frozen=True)

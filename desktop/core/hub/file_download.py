@@ -5,7 +5,6 @@ into the library) is the caller's job, once every part of the model has passed."
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -14,7 +13,6 @@ from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from desktop.core.hub.download_types import (
     DownloadCancelled,
-    DownloadControl,
     DownloadPaused,
     DownloadTarget,
     PartNote,
@@ -25,6 +23,7 @@ from desktop.core.hub.download_types import (
 from desktop.core.hub.endpoint import hub_endpoint
 from desktop.core.hub.hub_errors import HubError, explain
 from desktop.core.hub.overlapped_hash import OverlappedHash
+from desktop.core.job_state import JobState
 
 if TYPE_CHECKING:
     from huggingface_hub import HfFileMetadata
@@ -41,7 +40,7 @@ class FileDownload:
         target: DownloadTarget,
         model_parts: tuple[DownloadTarget, ...],
         models_dir: Path,
-        control: DownloadControl,
+        control: JobState,
         report: Callable[[int], None],
         token: str | None,
         policy: RetryPolicy,
@@ -138,6 +137,7 @@ class FileDownload:
                     out.truncate()
                     for chunk in response.iter_raw():  # as it arrives: live progress
                         self._append(out, chunk, size)
+                    self._start_writeback(out)  # the tail too, while the hash catches up
         except (HubError, DownloadCancelled, DownloadPaused):
             raise
         except (httpx2.TransportError, httpx2.StreamError) as exc:
@@ -164,11 +164,9 @@ class FileDownload:
 
     def _start_writeback(self, out: BinaryIO) -> None:
         """Let the OS start writing to disk now, so the fsync before publishing has little
-        left to wait for (Linux: fadvise starts writeback of dirty pages, no waiting)."""
+        left to wait for; the hasher's thread asks it, off this loop (overlapped_hash)."""
         out.flush()
-        if hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(out.fileno(), self._flushed, self.have - self._flushed,
-                             os.POSIX_FADV_DONTNEED)  # fmt: skip
+        self.hasher.write_back(out.fileno(), self._flushed, self.have - self._flushed)
         self._flushed = self.have
 
     def _restart(self) -> None:

@@ -34,12 +34,14 @@ class Article:
     invented: bool = False  # made up for the app, so no model can know it
 
 
-def load_article(path: str | Path) -> Article:
+def load_article(path: str | Path, max_bytes: int = MAX_BYTES) -> Article:
+    """The article in a file, or ArticleError with a sentence (too big, binary, unknown
+    encoding, no text). `max_bytes`: the Chat tab's documents may be larger."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ArticleError(f"{path.name}: unsupported file type (use {', '.join(SUFFIXES)})")
-    raw = _decode(path, _read_bytes(path))
+    raw = _decode(path, _read_bytes(path, max_bytes))
     # The mark sits near the top, so a sentence quoting it further down doesn't count.
     invented = INVENTED_MARK in "\n".join(raw.splitlines()[:5])
     if suffix in (".html", ".htm"):
@@ -65,17 +67,24 @@ def bundled_articles() -> list[Article]:
     return sorted(articles, key=lambda a: (a.title.casefold(), a.title))
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         if not path.exists():
             raise ArticleError(f"{path.name}: no such file")
         if not path.is_file():
             raise ArticleError(f"{path.name} is not a file")
-        if path.stat().st_size > MAX_BYTES:
-            raise ArticleError(f"{path.name} is larger than 2 MB; use a shorter article")
-        return path.read_bytes()
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ArticleError(f"{path.name} is {size:,} bytes, larger than the "
+                               f"{_size(max_bytes)} allowed; use a shorter text")  # fmt: skip
+        with path.open("rb") as file:  # no more than allowed, even if it grows meanwhile
+            return file.read(max_bytes)
     except OSError as error:
         raise ArticleError(f"Cannot read {path.name}: {error.strerror or error}") from error
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.3g} MB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def _decode(path: Path, data: bytes) -> str:

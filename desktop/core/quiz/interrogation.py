@@ -19,6 +19,7 @@ from typing import Literal
 from desktop.core.chat_request import ChatReply, ChatRequest
 from desktop.core.context_fit import ContextFull
 from desktop.core.generation import ChatMessage, SamplingSettings
+from desktop.core.model_kind import ModelKind
 from desktop.core.prompt_builder import PromptMode, raw_text
 from desktop.core.quiz.cloze import split_sentences
 from desktop.core.quiz.excerpt import article_excerpt
@@ -34,7 +35,6 @@ from desktop.core.quiz.grading import (
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.quiz_prompts import (
     ANSWER_INSTRUCTION,
-    ModelKind,
     PromptForm,
     QuizRequest,
     prompt_form,

@@ -17,17 +17,16 @@ questions, not continuations).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from desktop.core.chat_request import ChatRequest
 from desktop.core.generation import ChatMessage
+from desktop.core.model_kind import ModelKind, detect_kind
 from desktop.core.prompt_builder import PromptMode, TemplateInfo
 from desktop.core.quiz.qa import QAPair
 
-ModelKind = Literal["base", "instruct"]
 AskAs = Literal["auto", "base", "instruct"]
 PromptForm = Literal["continuation", "question list", "chat"]
 FORM_LABELS: dict[PromptForm, str] = {
@@ -52,11 +51,6 @@ QA_EXAMPLES: tuple[tuple[str, str], ...] = (
 REFUSAL_EXAMPLE = ("What did the first mayor of Brenholt eat on 2 May 1712?", REFUSAL)
 LINE_END = ("\n",)  # a base model's answer is one line: generation stops at its end
 
-# Words in a model's file name or header name that say what it is. "it" (Gemma's
-# "-it"), "instruct", "chat" …: trained to chat; "base" or Gemma's "pt": pretrained only.
-_INSTRUCT_WORDS = frozenset({"it", "instruct", "chat", "sft", "dpo", "rlhf", "assistant"})
-_BASE_WORDS = frozenset({"base", "pt", "pretrained"})
-
 
 @dataclass(frozen=True)
 class QuizRequest(ChatRequest):
@@ -68,20 +62,6 @@ class QuizRequest(ChatRequest):
 
 def request_stops(request: ChatRequest) -> tuple[str, ...]:
     return request.stops if isinstance(request, QuizRequest) else ()
-
-
-def detect_kind(template: TemplateInfo, names: Sequence[str]) -> tuple[ModelKind, str]:
-    """Base or instruct, and why: the name decides if it says (a base model's GGUF often
-    carries a chat template it was never trained on), else whether there is a template."""
-    for name in names:
-        words = set(re.split(r"[^a-z0-9]+", name.casefold()))
-        if hit := sorted(words & _INSTRUCT_WORDS):
-            return "instruct", f"its name says “{hit[0]}”"
-        if hit := sorted(words & _BASE_WORDS):
-            return "base", f"its name says “{hit[0]}”"
-    if template.chat_template:
-        return "instruct", "it has a chat template"
-    return "base", "it has no chat template"
 
 
 def a_kind(kind: str) -> str:

@@ -16,6 +16,7 @@ from desktop.core.quiz.interrogation import AskedPrompt, Mode, SampleAnswer
 from desktop.core.quiz.qa import QAPair, QASource
 from desktop.core.quiz.quiz_prompts import FORM_LABELS, PromptForm
 from desktop.core.quiz.settings import QuizSettings
+from desktop.core.remote.servers import display_name
 
 RunStatus = str  # running, stopped, done, failed
 UNREADABLE = QAPair("(a question that could not be read)", "", "manual")
@@ -34,7 +35,7 @@ class QuizRun:
 
     @property
     def model_name(self) -> str:
-        return Path(self.model_path).name
+        return display_name(self.model_path)  # a file's name, or "model at host"
 
 
 class QuizStore:

@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from desktop.core.atomic_files import write_text_atomically
 from desktop.core.quiz.results import QuestionResult
 from desktop.core.quiz.settings import QuizSettings
+
+
+@dataclass(frozen=True)
+class QuizTrainingSet:
+    """A run's training set on its way to the Post-train tab ("Post-train on this"), with
+    what "Quiz again" needs: which run made it, on which model."""
+
+    examples: tuple[dict[str, Any], ...]
+    quiz_run_id: int
+    model_path: str
+    title: str  # the article's
 
 
 def sft_examples(

@@ -21,7 +21,8 @@ Rewards = npt.NDArray[np.floating[Any]]
 def group_advantages(rewards: Rewards) -> Rewards:
     """`rewards` (groups, K) -> advantages (groups, K): each minus its group's mean."""
     rewards = np.asarray(rewards, dtype=np.float64)
-    return rewards - rewards.mean(axis=1, keepdims=True)
+    advantages: Rewards = rewards - rewards.mean(axis=1, keepdims=True)
+    return advantages
 
 
 def zero_signal_share(rewards: Rewards) -> float:

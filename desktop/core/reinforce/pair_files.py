@@ -36,7 +36,8 @@ def read_pairs(path: Path) -> list[Pair]:
             if not all(isinstance(v, str) for v in fields):
                 raise ValueError(f"{path}, line {number}: needs prompt, chosen and rejected "
                                  "as text")  # fmt: skip
-            pairs.append(Pair(*fields, tie=bool(item.get("tie", False))))  # type: ignore[arg-type]
+            prompt, chosen, rejected = (str(v) for v in fields)
+            pairs.append(Pair(prompt, chosen, rejected, tie=bool(item.get("tie", False))))
     return pairs
 
 

@@ -109,7 +109,8 @@ class PreferenceLoss:
         d_final = (batch.weights[:, :, None] * d_picked[:, None, :]).reshape(rows * time, -1)
         grads = backward_hidden(params, shape, cache, d_final.astype(picked.dtype))
         grads[HEAD] = picked.T @ d_rewards
-        return loss, {name: grads[name] for name in params}
+        # The unused language-model head (untied) gets no gradient: a zero, for AdamW.
+        return loss, {name: grads.get(name, np.zeros_like(p)) for name, p in params.items()}
 
     def loss(
         self, params: Params, shape: LlamaShape, batch: Batch, normaliser: float | None

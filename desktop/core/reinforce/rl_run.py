@@ -25,7 +25,7 @@ from desktop.core.reinforce.start_model import StartModel, StopWhen
 from desktop.core.reinforce.task_data import TaskExamples
 from desktop.core.reinforce.tasks import get_task
 from desktop.core.train.compute import ThreadPolicy
-from desktop.core.train.job_state import JobState
+from desktop.core.job_state import JobState
 from desktop.core.train.run_training import TrainingEvent, TrainingJob, run_training
 from desktop.core.train.trainer import Evaluation, StepMetrics, TrainingRun
 
@@ -77,7 +77,7 @@ def rl_job(
         warmup_steps=max(1, min(10, s.steps // 10)), weight_decay=0.0,
         eval_every=s.eval_every, seed=s.seed,
     )  # fmt: skip
-    run = TrainingRun.start(config, start.tokenizer.n_vocab, params=start.params)
+    run = TrainingRun.start_from(config, {n: p.copy() for n, p in start.params.items()})
     if judge is None:
         judge = VerifierJudge(get_task(recipe.task), recipe.difficulty)
     rollouts = RolloutSettings(s.prompts_per_step, s.samples, recipe.max_new, s.kl)

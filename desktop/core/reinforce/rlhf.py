@@ -38,7 +38,7 @@ from desktop.core.reinforce.start_model import StartModel
 from desktop.core.reinforce.writer import Request, request
 from desktop.core.train.batches import Batch
 from desktop.core.train.compute import ThreadPolicy
-from desktop.core.train.kv_sampler import sample_batch
+from desktop.core.train.kv_decode import sample_batch
 from desktop.core.train.model import Params
 from desktop.core.train.run_training import TrainingJob
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
@@ -122,7 +122,7 @@ def reward_model_job(
                      warmup_steps=max(1, min(10, steps // 10)), weight_decay=0.0,
                      eval_every=max(1, steps // 10))  # fmt: skip
     params = reward_params(start.params, start.config.dim)
-    run = TrainingRun.start(config, start.tokenizer.n_vocab, params=params)
+    run = TrainingRun.start_from(config, params)
     return TrainingJob(config, folder=folder, tokenizer=start.tokenizer, resume=run,
                        data=PairData(train, start.tokenizer), objective=PREFERENCE_LOSS,
                        evaluation=RewardAccuracy(held_out, train, start.tokenizer),

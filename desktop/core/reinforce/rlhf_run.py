@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from desktop.core.job_state import JobState
 from desktop.core.reinforce.pair_files import read_pairs
 from desktop.core.reinforce.reward_model import PairLike
 from desktop.core.reinforce.rl_run import Baseline, RLSettings, rl_job, run_rl
@@ -34,7 +35,6 @@ from desktop.core.reinforce.start_model import (
     load_start_model,
     make_start_model,
 )
-from desktop.core.train.job_state import JobState
 from desktop.core.train.run_training import Finished, run_training
 from desktop.core.train.trainer import StepMetrics
 
@@ -117,12 +117,12 @@ def run_rlhf(plan: RLHFPlan, state: JobState, log: TextIO | None = None
         pairs = make_pairs(writer, plan.preference, plan.pair_count, plan.seed)
     _say(log, f"{len(pairs)} pairs; training the reward model…")
     reward = None
-    for event in run_training(reward_model_job(writer, pairs, steps=plan.reward_steps,
+    for step in run_training(reward_model_job(writer, pairs, steps=plan.reward_steps,
                                                folder=out / "reward"), state):  # fmt: skip
-        if isinstance(event, StepMetrics) and event.evaluated:
-            yield "reward_model", event.step, event.figures | {"loss": event.loss}
-        elif isinstance(event, Finished):
-            reward = event.outcome.run.params
+        if isinstance(step, StepMetrics) and step.evaluated:
+            yield "reward_model", step.step, step.figures | {"loss": step.loss}
+        elif isinstance(step, Finished):
+            reward = step.outcome.run.params
     if reward is None or state.cancelled():
         return
     judge = RewardModelJudge(reward, writer)
@@ -130,11 +130,11 @@ def run_rlhf(plan: RLHFPlan, state: JobState, log: TextIO | None = None
     settings = RLSettings(steps=plan.steps, samples=plan.samples, kl=plan.kl, eval_every=10)
     job = rl_job(writer, settings, out / "rl", judge=judge, evaluation=evaluation)
     _say(log, "RL against the reward model…")
-    for event in run_rl(job, state):
-        if isinstance(event, Baseline):
-            yield "rl", 0, event.figures
-        elif isinstance(event, StepMetrics) and event.evaluated:
-            yield "rl", event.step, event.figures | {"train_s": event.elapsed_s}
+    for rl_event in run_rl(job, state):
+        if isinstance(rl_event, Baseline):
+            yield "rl", 0, rl_event.figures
+        elif isinstance(rl_event, StepMetrics) and rl_event.evaluated:
+            yield "rl", rl_event.step, rl_event.figures | {"train_s": rl_event.elapsed_s}
 
 
 def _say(log: TextIO | None, text: str) -> None:

@@ -30,7 +30,7 @@ from desktop.core.reinforce.chat_format import answer_text, end_id, pad_id, prom
 from desktop.core.reinforce.judges import Judge, Scored
 from desktop.core.reinforce.task_data import padded_batch
 from desktop.core.train.batches import Batch
-from desktop.core.train.kv_sampler import Samples, sample_batch
+from desktop.core.train.kv_decode import Samples, sample_batch
 from desktop.core.train.model import Params, forward
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
 from desktop.core.train.trainer import TrainingRun
@@ -161,7 +161,8 @@ def log_ratios(
     """Per answer: Σ over its tokens of log π(token) − log π_start(token). The policy's
     log-probabilities are the sampler's own (drawn at temperature 1)."""
     sampled = np.array([lp.sum() for lp in rollout.samples.logprobs])
-    return sampled - sequence_logprobs(reference, shape, tokenizer, rollout)
+    ratios: np.ndarray = sampled - sequence_logprobs(reference, shape, tokenizer, rollout)
+    return ratios
 
 
 def rollout_figures(rollout: Rollout, samples: int, kl: np.ndarray | None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.atomic_files import write_text_atomically
+from desktop.core.job_state import JobState
 from desktop.core.reinforce.chat_format import task_tokenizer
 from desktop.core.reinforce.evaluation import PassAtK
 from desktop.core.reinforce.task_data import ReferenceText, TaskExamples
@@ -30,7 +31,6 @@ from desktop.core.reinforce.tasks import get_task
 from desktop.core.train.checkpoint import Checkpoint, load_checkpoint
 from desktop.core.train.compute import ThreadPolicy
 from desktop.core.train.config import TrainConfig, ffn_width, preset
-from desktop.core.train.job_state import JobState
 from desktop.core.train.model import Params
 from desktop.core.train.run_training import (
     CHECKPOINT,
@@ -167,7 +167,10 @@ def make_start_model(
     yield Stage("fine-tuning", recipe.sft_steps)
     config = recipe.config(tokenizer.n_vocab, steps=recipe.sft_steps, batch=recipe.sft_batch,
                            decay=False)
-    run = TrainingRun.start(config, tokenizer.n_vocab, params=params)
+    if params is None:  # no pretraining: fine-tuning starts from random weights
+        run = TrainingRun.start(config, tokenizer.n_vocab)
+    else:
+        run = TrainingRun.start_from(config, {n: p.copy() for n, p in params.items()})
     stop = StopWhen(state)
     figures: dict[str, Any] = {}
     job = TrainingJob(config, folder=folder, tokenizer=tokenizer, resume=run,

@@ -42,12 +42,18 @@ class TrainConfig:
     sample_every: int = 50
     sample_tokens: int = 48
     temperature: float = 0.8
+    # The rest of a model's shape: the Train tab's own models keep llama's defaults; a
+    # model loaded for fine-tuning brings its own (SmolLM2: theta 100000, a tied head).
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+    tie_embeddings: bool = False
 
     def shape(self) -> LlamaShape:
         return LlamaShape(
             vocab_size=self.vocab_size, dim=self.dim, n_layers=self.n_layers,
             n_heads=self.n_heads, n_kv_heads=self.n_kv_heads, ffn_dim=self.ffn_dim,
-            context_length=self.context,
+            context_length=self.context, rope_theta=self.rope_theta, norm_eps=self.norm_eps,
+            tie_embeddings=self.tie_embeddings,
         )  # fmt: skip
 
     @property

@@ -74,8 +74,21 @@ STDLIB = "stdlib"
 
 
 def load_corpus(spec: str) -> str:
-    """`stdlib` (the built-in corpus) or the path of a text file."""
-    return stdlib_corpus() if spec == STDLIB else read_corpus_files([Path(spec)])
+    """`stdlib` (the built-in corpus) or the path of a text file. A file that cannot be
+    read is a ValueError whose text is a sentence (not "[Errno 2] …")."""
+    if spec == STDLIB:
+        return stdlib_corpus()
+    path = Path(spec)
+    try:
+        return read_corpus_files([path])
+    except FileNotFoundError:
+        raise ValueError(f"There is no corpus file {path}: check the path.") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder: give a text file as the corpus.") from None
+    except PermissionError:
+        raise ValueError(f"{path} cannot be read (no permission).") from None
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read: {exc.strerror or exc}.") from None
 
 
 def new_run_folder() -> Path:

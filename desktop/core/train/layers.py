@@ -212,10 +212,14 @@ def attention_forward(
 
 
 def attention_backward(
-    dy: Array, cache: AttentionCache
-) -> tuple[Array, tuple[Array, Array, Array, Array]]:
+    dy: Array, cache: AttentionCache, want: tuple[bool, bool, bool, bool] = (True,) * 4
+) -> tuple[Array, tuple[Array | None, Array | None, Array | None, Array | None]]:
     """Returns (dx, (dwq, dwk, dwv, dwo)), running `attention_forward` backwards, block by
-    block: a block's keys and values get gradient from every later block too."""
+    block: a block's keys and values get gradient from every later block too.
+
+    `want` says which weight gradients to compute (q, k, v, o); the others come back None.
+    A frozen weight (fine-tuning with LoRA) still passes the gradient on to `x`, but its
+    own gradient — a matrix product as big as the forward's — is skipped."""
     c = cache
     batch, n_kv_heads, group_time, head_dim = c.q.shape
     n_tokens, dim = c.x.shape
@@ -223,7 +227,7 @@ def attention_backward(
     group = group_time // time
 
     # y = mixed @ wo.T
-    dwo = dy.T @ c.mixed
+    dwo = dy.T @ c.mixed if want[3] else None
     dout = (
         (dy @ c.wo)
         .reshape(batch, time, n_heads, head_dim)
@@ -260,7 +264,10 @@ def attention_backward(
     dx = dq_flat @ c.wq
     dx += dk_flat @ c.wk
     dx += dv_flat @ c.wv
-    return dx, (dq_flat.T @ c.x, dk_flat.T @ c.x, dv_flat.T @ c.x, dwo)
+    dwq = dq_flat.T @ c.x if want[0] else None
+    dwk = dk_flat.T @ c.x if want[1] else None
+    dwv = dv_flat.T @ c.x if want[2] else None
+    return dx, (dwq, dwk, dwv, dwo)
 
 
 def softmax_(scores: Array) -> Array:
@@ -311,14 +318,16 @@ def swiglu_forward(
     return hidden @ w_down.T, SwiGLUCache(x, w_gate, w_up, w_down, sig, silu, up, hidden)
 
 
-def swiglu_backward(dy: Array, cache: SwiGLUCache) -> tuple[Array, tuple[Array, Array, Array]]:
-    """Returns (dx, (dw_gate, dw_up, dw_down)).
+def swiglu_backward(
+    dy: Array, cache: SwiGLUCache, want: tuple[bool, bool, bool] = (True,) * 3
+) -> tuple[Array, tuple[Array | None, Array | None, Array | None]]:
+    """Returns (dx, (dw_gate, dw_up, dw_down)); `want` as in `attention_backward`.
 
     hidden = silu(gate) * up, and silu'(g) = sig + g * sig * (1 - sig)
     = sig + silu * (1 - sig), where sig = sigmoid(g).
     """
     c = cache
-    dw_down = dy.T @ c.hidden
+    dw_down = dy.T @ c.hidden if want[2] else None
     dhidden = dy @ c.w_down
     dup = dhidden * c.silu
     dsilu_dgate = 1.0 - c.sig
@@ -328,7 +337,9 @@ def swiglu_backward(dy: Array, cache: SwiGLUCache) -> tuple[Array, tuple[Array, 
     dgate *= dsilu_dgate
     dx = dgate @ c.w_gate
     dx += dup @ c.w_up
-    return dx, (dgate.T @ c.x, dup.T @ c.x, dw_down)
+    dw_gate = dgate.T @ c.x if want[0] else None
+    dw_up = dup.T @ c.x if want[1] else None
+    return dx, (dw_gate, dw_up, dw_down)
 
 
 # --- Cross-entropy: the mean of -log p(correct next token) ---

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Container
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,16 +147,30 @@ def forward_hidden(
     return final, ForwardCache(tokens, layers, out_norm, final)
 
 
-def backward(params: Params, shape: LlamaShape, cache: ForwardCache, dlogits: Array) -> Params:
+def backward(
+    params: Params,
+    shape: LlamaShape,
+    cache: ForwardCache,
+    dlogits: Array,
+    trainable: Container[str] | None = None,
+) -> Params:
     """Gradients of the loss for every parameter, given d loss / d logits (batch, time, vocab).
 
     Runs the forward pass in reverse. At each residual `x = x + f(x)` the gradient flows
     both straight through and through f, and the two are added.
+
+    `trainable` names the parameters whose gradients are wanted (None: all of them); the
+    others are frozen and left out of the result, and their weight gradients — a third of
+    the backward's work — are never computed. Fine-tuning with LoRA freezes everything
+    but the matrices it adapts.
     """
+    wanted = (lambda name: True) if trainable is None else trainable.__contains__
     dlogits = dlogits.reshape(-1, shape.vocab_size)
+    head = "token_embd.weight" if shape.tie_embeddings else "output.weight"
     # logits = final @ w_out.T
-    d_out = dlogits.T @ cache.final
-    return backward_hidden(params, shape, cache, dlogits @ output_weight(params, shape), d_out)
+    d_out = dlogits.T @ cache.final if wanted(head) else None
+    d_final = dlogits @ output_weight(params, shape)
+    return backward_hidden(params, shape, cache, d_final, d_out, trainable)
 
 
 def backward_hidden(
@@ -164,42 +179,48 @@ def backward_hidden(
     cache: ForwardCache,
     d_final: Array,
     d_out: Array | None = None,
+    trainable: Container[str] | None = None,
 ) -> Params:
-    """Gradients of every parameter of the network, given d loss / d (final state)
+    """Gradients of the network's parameters, given d loss / d (final state)
     (batch * time, dim) and the output head's own gradient `d_out` (None: the head was
-    not used, as in a reward model; its gradient is 0). Parameters that are not the
-    network's (a reward model's head) are left to the caller."""
+    not used, as in a reward model, or is frozen: it is left out). Parameters that are
+    not the network's (a reward model's head) are left to the caller."""
+    wanted = (lambda name: True) if trainable is None else trainable.__contains__
     grads: Params = {}
-    if d_out is None:
-        d_out = np.zeros_like(output_weight(params, shape))
-    dx, grads["output_norm.weight"] = rmsnorm_backward(d_final, cache.output_norm)
+    dx, d_norm = rmsnorm_backward(d_final, cache.output_norm)
+    grads["output_norm.weight"] = d_norm
 
     for i in reversed(range(shape.n_layers)):
         p, layer = f"blk.{i}.", cache.layers[i]
         # x = x + swiglu(rmsnorm(x))
-        dh, (d_gate, d_up, d_down) = swiglu_backward(dx, layer.ffn)
+        ffn = tuple(wanted(p + n) for n in ("ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"))
+        dh, (d_gate, d_up, d_down) = swiglu_backward(dx, layer.ffn, ffn)  # type: ignore[arg-type]
         dh, d_norm = rmsnorm_backward(dh, layer.ffn_norm)
         dx = dx + dh
-        grads[p + "ffn_norm.weight"], grads[p + "ffn_gate.weight"] = d_norm, d_gate
-        grads[p + "ffn_up.weight"], grads[p + "ffn_down.weight"] = d_up, d_down
+        grads |= _named(p, ffn_norm=d_norm, ffn_gate=d_gate, ffn_up=d_up, ffn_down=d_down)
         # x = x + attention(rmsnorm(x))
-        dh, (d_q, d_k, d_v, d_o) = attention_backward(dx, layer.attn)
+        attn = tuple(wanted(p + f"attn_{n}.weight") for n in ("q", "k", "v", "output"))
+        dh, (d_q, d_k, d_v, d_o) = attention_backward(dx, layer.attn, attn)  # type: ignore[arg-type]
         dh, d_norm = rmsnorm_backward(dh, layer.attn_norm)
         dx = dx + dh
-        grads[p + "attn_norm.weight"], grads[p + "attn_q.weight"] = d_norm, d_q
-        grads[p + "attn_k.weight"], grads[p + "attn_v.weight"] = d_k, d_v
-        grads[p + "attn_output.weight"] = d_o
+        grads |= _named(p, attn_norm=d_norm, attn_q=d_q, attn_k=d_k, attn_v=d_v, attn_output=d_o)
 
-    # The embedding is a row lookup, so its gradient adds each position's dx into the
-    # row of that position's token (a token used twice collects both).
-    d_embd = np.zeros_like(params["token_embd.weight"])
-    np.add.at(d_embd, cache.tokens.reshape(-1), dx)
-    if shape.tie_embeddings:
-        d_embd += d_out  # the same matrix, used twice: the gradients add up
-    else:
+    if wanted("token_embd.weight"):
+        # The embedding is a row lookup, so its gradient adds each position's dx into the
+        # row of that position's token (a token used twice collects both).
+        d_embd = np.zeros_like(params["token_embd.weight"])
+        np.add.at(d_embd, cache.tokens.reshape(-1), dx)
+        if shape.tie_embeddings and d_out is not None:
+            d_embd += d_out  # the same matrix, used twice: the gradients add up
+        grads["token_embd.weight"] = d_embd
+    if not shape.tie_embeddings and d_out is not None:
         grads["output.weight"] = d_out
-    grads["token_embd.weight"] = d_embd
-    return {name: grads[name] for name in params if name in grads}  # in the file's order
+    return {name: grads[name] for name in params if name in grads and wanted(name)}
+
+
+def _named(prefix: str, **grads: Array | None) -> Params:
+    """A layer's gradients under their parameter names, the skipped (None) ones left out."""
+    return {f"{prefix}{name}.weight": g for name, g in grads.items() if g is not None}
 
 
 def loss_and_grads(
@@ -209,17 +230,19 @@ def loss_and_grads(
     targets: IntArray,
     weights: Array | None = None,
     normaliser: float | None = None,
+    trainable: Container[str] | None = None,
 ) -> tuple[float, Params]:
     """Mean cross-entropy of predicting `targets` (batch, time) and its gradients.
 
     For language modelling `targets` is `tokens` shifted by one: each position learns to
     predict the token that follows it. `weights` (batch, time) and `normaliser` make it a
     weighted sum instead (see `cross_entropy_forward`): a loss mask, or a micro-batch's
-    share of a bigger batch.
+    share of a bigger batch. `trainable`: only these parameters' gradients (see `backward`).
     """
     logits, cache = forward(params, shape, tokens)
     loss, ce = _cross_entropy(logits, shape, targets, weights, normaliser)
-    return loss, backward(params, shape, cache, cross_entropy_backward(ce))
+    del logits  # the softmax in `ce` is all the backward needs: one (tokens, vocab) array less
+    return loss, backward(params, shape, cache, cross_entropy_backward(ce), trainable)
 
 
 def loss_only(

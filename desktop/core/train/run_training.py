@@ -27,16 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.core.atomic_files import write_text_atomically
+from desktop.core.job_state import JobState
 from desktop.core.train.batches import DataSource
 from desktop.core.train.checkpoint import save_checkpoint
 from desktop.core.train.compute import Compute, ThreadPolicy, applied, plan_compute
 from desktop.core.train.config import TrainConfig
 from desktop.core.train.corpus import STDLIB, load_corpus
-from desktop.core.train.job_state import JobState
 from desktop.core.train.sampling import RegurgitationMeter
 from desktop.core.train.step import NEXT_TOKEN, Accumulator, Objective
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
-from desktop.core.train.trainer import Evaluation, StepMetrics, TrainingRun, train
+from desktop.core.train.trainer import Evaluation, Sampler, StepMetrics, TrainingRun, train
 
 PAUSE_POLL_S = 0.05
 CHECKPOINT = "checkpoint.npz"
@@ -53,13 +53,17 @@ class TrainingJob:
     corpus: str = STDLIB  # "stdlib" or a text file; read and tokenized unless `data` is given
     folder: Path | None = None  # tokenizer.json, checkpoint.npz, corpus.sha256 are saved here
     tokenizer: TrainedTokenizer | None = None  # reuse this one; None: train one on the corpus
-    resume: TrainingRun | None = None  # go on from this run's step
+    # go on from this run's step; fine-tuning passes its start (loaded weights, step 0)
+    resume: TrainingRun | None = None
     prompt: str = ""  # what the samples continue
     policy: ThreadPolicy = ThreadPolicy.ALL_CORES  # the app's tabs: LEAVE_A_CORE
-    data: DataSource | None = None  # given batches (fine-tuning): needs `tokenizer`
+    # given batches (fine-tuning): with `tokenizer` (a Train-tab one), or with `resume`
+    # and a `sampler` when the model's own tokenizer made them (a downloaded GGUF)
+    data: DataSource | None = None
     objective: Objective = field(default=NEXT_TOKEN)
     compute: Compute | None = None  # None: planned from the policy and this CPU's cache
     evaluation: Evaluation | None = None  # None: held-out loss and a text sample
+    sampler: Sampler | None = None  # samples of the job's own kind (see `trainer.train`)
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,7 +71,7 @@ class Ready:
     """Everything is prepared; the first step comes next."""
 
     run: TrainingRun
-    tokenizer: TrainedTokenizer
+    tokenizer: TrainedTokenizer | None  # None: the data came with a tokenizer of its own
     data: DataSource
     corpus_tokens: int | None  # tokens of the corpus (None: the data was given)
     compute: Compute
@@ -77,7 +81,7 @@ class Ready:
 @dataclass(frozen=True, eq=False)
 class TrainingOutcome:
     run: TrainingRun
-    tokenizer: TrainedTokenizer
+    tokenizer: TrainedTokenizer | None  # as in `Ready`
     folder: Path | None
     stopped_early: bool
 
@@ -103,7 +107,8 @@ def run_training(job: TrainingJob, state: JobState) -> Generator[TrainingEvent, 
         stopped, saved_at = False, None
         with Accumulator(job.objective, compute.micro_rows, compute.workers) as accumulator:
             steps = train(run, ready.data, ready.tokenizer, prompt=job.prompt, meter=meter,
-                          accumulator=accumulator, evaluation=job.evaluation)  # fmt: skip
+                          accumulator=accumulator, sampler=job.sampler,
+                          evaluation=job.evaluation)  # fmt: skip
             for metrics in steps:
                 if folder is not None and metrics.evaluated:
                     save_checkpoint(folder / CHECKPOINT, run.checkpoint())
@@ -126,9 +131,11 @@ def _prepare(
     from desktop.core.train.prepare import prepare
 
     config, note, meter = job.config, "", None
+    tokenizer: TrainedTokenizer | None
     if job.data is not None:
-        if job.tokenizer is None:
-            raise ValueError("a run on given data needs the tokenizer that made it")
+        if job.tokenizer is None and job.resume is None:
+            raise ValueError("a run on given data needs the tokenizer that made it, or a "
+                             "model to start from")  # fmt: skip
         tokenizer, data, corpus_tokens = job.tokenizer, job.data, None
     else:
         from desktop.core.train.bpe import TrainingCancelled
@@ -148,12 +155,17 @@ def _prepare(
         meter = RegurgitationMeter(prepared.data.train)
     if job.folder is not None:
         job.folder.mkdir(parents=True, exist_ok=True)
-        tokenizer.save(job.folder / TOKENIZER)
-    run = job.resume or TrainingRun.start(config, tokenizer.n_vocab)
+        if tokenizer is not None:
+            tokenizer.save(job.folder / TOKENIZER)
+    if job.resume is not None:
+        run = job.resume
+    else:
+        assert tokenizer is not None  # checked above: only a given start may go without
+        run = TrainingRun.start(config, tokenizer.n_vocab)
     if _hold(state):
         raise TrainingStopped("stopped before training began")
     size = f"{corpus_tokens:,} tokens" if corpus_tokens is not None else "the given data"
-    state.status(f"Training on {size} (vocabulary {tokenizer.n_vocab:,})…{note}")
+    state.status(f"Training on {size} (vocabulary {run.shape.vocab_size:,})…{note}")
     return Ready(run, tokenizer, data, corpus_tokens, compute, note.strip()), meter
 
 

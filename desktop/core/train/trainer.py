@@ -71,22 +71,26 @@ class TrainingRun:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, config: TrainConfig, n_vocab: int, params: Params | None = None) -> TrainingRun:
-        """A fresh model for a tokenizer of `n_vocab` tokens (what BPE really produced), or
-        a new run from `params` (copied: fine-tuning or RL from a finished model), with a
-        fresh optimiser and step 0."""
+    def start(cls, config: TrainConfig, n_vocab: int) -> TrainingRun:
+        """A fresh model for a tokenizer of `n_vocab` tokens (what BPE really produced)."""
         shape = replace(config.shape(), vocab_size=n_vocab)
-        if params is None:
-            params = init_params(shape, config.seed)
-        else:
-            params = {name: p.copy() for name, p in params.items()}
+        params = init_params(shape, config.seed)
         optimizer = AdamW(params, weight_decay=config.weight_decay)
         return cls(config, shape, params, optimizer, np.random.default_rng(config.seed))
 
     @classmethod
+    def start_from(cls, config: TrainConfig, params: Params) -> TrainingRun:
+        """A run that begins from given parameters instead of random ones: fine-tuning
+        starts from a loaded model's weights (full fine-tuning) or from fresh adapters
+        (LoRA, whose objective holds the frozen model). `config.shape()` is the model's."""
+        optimizer = AdamW(params, weight_decay=config.weight_decay)
+        return cls(config, config.shape(), params, optimizer, np.random.default_rng(config.seed))
+
+    @classmethod
     def resume(cls, checkpoint: Checkpoint) -> TrainingRun:
         config = checkpoint.config
-        vocab = checkpoint.params["token_embd.weight"].shape[0]
+        embd = checkpoint.params.get("token_embd.weight")  # absent: the run trains adapters
+        vocab = embd.shape[0] if embd is not None else config.vocab_size
         shape = replace(config.shape(), vocab_size=int(vocab))
         optimizer = AdamW(checkpoint.params, weight_decay=config.weight_decay)
         optimizer.m, optimizer.v = checkpoint.adam_m, checkpoint.adam_v
@@ -124,6 +128,7 @@ class TrainingRun:
 
 
 Evaluation = Callable[[TrainingRun], dict[str, Any]]
+Sampler = Callable[[TrainingRun], str]  # what the model writes now, shown as a sample
 
 
 def train(
@@ -135,8 +140,11 @@ def train(
     meter: RegurgitationMeter | None = None,
     accumulator: Accumulator | None = None,
     evaluation: Evaluation | None = None,
+    sampler: Sampler | None = None,
 ) -> Generator[StepMetrics, None, None]:
-    """Train until `run.config.steps`; one yield per step. Samples need `tokenizer`.
+    """Train until `run.config.steps`; one yield per step. Samples need `tokenizer`, or a
+    `sampler` of the run's own kind (fine-tuning: the model's replies to held-out
+    questions), which then replaces the continuation of `prompt`.
 
     `accumulator` says what loss is minimised and how a batch is cut into micro-batches
     and spread over threads (`step.py`); by default, next-token prediction on the whole
@@ -186,8 +194,10 @@ def train(
                     val_loss=evaluate(run, data, validation=True, accumulator=step_of),
                     train_eval_loss=evaluate(run, data, validation=False, accumulator=step_of),
                 )
-            sampling = run.step % c.sample_every == 0 or run.done
-            if tokenizer is not None and evaluation is None and sampling:
+            sample_step = run.step % c.sample_every == 0 or run.done
+            if sampler is not None and sample_step:
+                metrics = replace(metrics, sample=sampler(run))
+            elif tokenizer is not None and evaluation is None and sample_step:
                 ids = sample_ids(run, tokenizer, prompt)
                 copied = meter.share_copied(ids) if meter is not None else None
                 text = readable_text(tokenizer.decode_bytes(ids))
@@ -238,9 +248,12 @@ def export_gguf(
     path: Path,
     *,
     file_type: FileType = "F32",
-    name: str = "deepdive-tiny",
+    name: str = "deepdive-tiny-base",
 ) -> Path:
-    """The trained model as a GGUF llama.cpp runs: weights, the BPE tokenizer, ChatML."""
+    """The trained model as a GGUF llama.cpp runs: weights, the BPE tokenizer, ChatML.
+
+    Pretrained only, so the name says "base": the Chat and Quiz tabs then ask it as the
+    base model it is, although it carries ChatML for post-training (desktop/core/model_kind.py)."""
     write_llama_gguf(
         path,
         run.shape,

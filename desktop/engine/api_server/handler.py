@@ -50,6 +50,16 @@ class ApiHandler(BaseHTTPRequestHandler):
     api: ApiServer  # set on the class the server makes
     _future: Future[None] | None = None
 
+    def setup(self) -> None:
+        super().setup()
+        self.api.connection_opened(self.connection)  # closed by the server's stop
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.api.connection_closed(self.connection)
+
     def handle(self) -> None:
         # a client that went away between two requests: nothing to answer, no traceback
         with contextlib.suppress(ConnectionResetError, BrokenPipeError, TimeoutError):

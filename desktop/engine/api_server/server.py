@@ -10,7 +10,9 @@ Loopback only unless `allow_network` (the person's explicit choice); an optional
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from desktop.engine.api_server.runner import Runner
 
 DEFAULT_PORT = 8484
 LOOPBACK = "127.0.0.1"
+STOP_GRACE_S = 1.0  # how long a stop waits for requests in flight to end their answers
 
 
 class ServerError(RuntimeError):
@@ -62,6 +65,7 @@ class ApiServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._jobs: set[Job] = set()
+        self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
 
     @property
@@ -96,7 +100,9 @@ class ApiServer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop listening and stop every request in flight (their clients get an end)."""
+        """Stop listening and stop every request in flight (their clients get an end),
+        then close the kept-alive connections: a client's pooled connection must not go
+        on reaching the model after the server was switched off."""
         self.stopping = True
         with self._lock:
             for job in self._jobs:
@@ -107,6 +113,22 @@ class ApiServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._httpd = self._thread = None
+        deadline = time.monotonic() + STOP_GRACE_S  # requests in flight write their end
+        while self._jobs and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:  # an idle handler's read then ends at once
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def connection_opened(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(connection)
+
+    def connection_closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
 
     def jobs_started(self, job: Job) -> None:
         with self._lock:

@@ -18,22 +18,55 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop.core.chat_request import ChatReply, ChatRequest
 from desktop.core.context_fit import FittedPrompt
+from desktop.core.conversation_records import StoredMessage
 from desktop.core.conversations import ConversationStore
+from desktop.core.documents.citations import cited_passages
 from desktop.core.generation import ChatMessage, GenerationStats, TokenEvent
 from desktop.core.token_colours import events_to_json
+from desktop.core.tools.tool_format import read_reply
 from desktop.engine.engine_task import ReplyTask
 from desktop.engine.inference_engine import InferenceEngine
+from desktop.engine.tool_runner import ToolKit
+from desktop.ui.chat.tool_steps import ToolSteps
 
 PERSIST_MS = 500
 MakeRequest = Callable[[Sequence[ChatMessage]], ChatRequest]
 
 
 def prompt_record(fitted: FittedPrompt) -> dict[str, Any]:
-    """What is stored with a reply about the prompt that produced it."""
+    """What is stored with a reply about the prompt that produced it: the text, and where
+    in it the documents are (for View prompt), which tools it offered and how."""
     plan = fitted.plan
-    return {"text": plan.text, "mode": plan.mode, "tokens": fitted.prompt_tokens,
-            "context": fitted.context_size, "stops": list(plan.stops),
-            "note": "; ".join(n for n in (plan.note, fitted.note) if n)}  # fmt: skip
+    record = {"text": plan.text, "mode": plan.mode, "tokens": fitted.prompt_tokens,
+              "context": fitted.context_size, "stops": list(plan.stops),
+              "note": "; ".join(n for n in (plan.note, fitted.note) if n)}  # fmt: skip
+    if fitted.tools:
+        record["tools"], record["tool_format"] = list(fitted.tools), fitted.tool_format
+    documents = fitted.documents
+    if documents is not None:
+        start = plan.text.find(documents.block[:200]) if documents.block else -1
+        record["documents"] = {
+            "note": documents.note, "start": start,
+            "end": start + len(documents.block) if start >= 0 else -1,
+            "passages": [{"id": p.id, "title": p.title, "source": p.source, "text": p.text}
+                         for p in documents.chosen],
+        }  # fmt: skip
+    return record
+
+
+def known_passages(messages: Sequence[StoredMessage], fitted: FittedPrompt | None) -> list[Any]:
+    """The passages put before the model for the latest question: its searches' results
+    and the documents' chosen passages (what an answer may cite)."""
+    known: list[Any] = []
+    for message in reversed(messages):
+        if message.role == "user":
+            break
+        if message.role == "tool" and message.tool:
+            known += (message.tool.get("record") or {}).get("hits") or []
+    if fitted is not None and fitted.documents is not None:
+        known += [{"id": p.id, "title": p.title, "source": p.source, "text": p.text}
+                  for p in fitted.documents.chosen]  # fmt: skip
+    return known
 
 
 class ChatSession(QObject):
@@ -42,14 +75,23 @@ class ChatSession(QObject):
     reply_tokens = Signal(object)  # a batch of TokenEvents
     reply_finished = Signal(object)  # GenerationStats (complete or stopped)
     reply_failed = Signal(str)  # a sentence
+    tool_calls = Signal(int, object)  # the reply's message id, its ToolCalls: to be answered
+    tools_ended = Signal()  # the tool steps were stopped (no new reply follows)
     context_counted = Signal(object)  # FittedPrompt of the next reply (the counter)
     preview_ready = Signal(object)  # FittedPrompt for "View prompt"
     preview_failed = Signal(str)
 
     def __init__(
-        self, engine: InferenceEngine, store: ConversationStore, make_request: MakeRequest
+        self,
+        engine: InferenceEngine,
+        store: ConversationStore,
+        make_request: MakeRequest,
+        make_kit: Callable[[], ToolKit] = lambda: ToolKit(()),
     ) -> None:
         super().__init__()
+        self.tool_steps = ToolSteps(store, make_kit)
+        self.tool_steps.all_done.connect(self._on_tools_done)
+        self.tool_steps.stopped.connect(self.tools_ended)
         self.engine = engine
         self.store = store
         self.make_request = make_request
@@ -59,6 +101,7 @@ class ChatSession(QObject):
         self.text = ""  # ... and its text so far
         self.events: list[TokenEvent] = []
         self.prompt: FittedPrompt | None = None
+        self.sources: list[Any] = []  # the passages the latest answer cites
         self._count: ReplyTask | None = None
         self._preview: ReplyTask | None = None
         self._persist = QTimer(self, interval=PERSIST_MS)
@@ -66,7 +109,7 @@ class ChatSession(QObject):
 
     @property
     def busy(self) -> bool:
-        return self.task is not None
+        return self.task is not None or self.tool_steps.active
 
     # ---- asking ----------------------------------------------------------------------
 
@@ -95,9 +138,17 @@ class ChatSession(QObject):
         self.engine.run_task(task)
 
     def stop(self) -> None:
-        """Stop this reply at its next token (what it wrote so far is kept)."""
+        """Stop this reply at its next token (what it wrote so far is kept), or the tool
+        steps (a run in the sandbox is stopped; no further reply is asked for)."""
         if self.task is not None:
             self.task.cancel()
+        else:
+            self.tool_steps.stop()
+
+    @Slot()
+    def _on_tools_done(self) -> None:
+        if self.conversation_id is not None and self.task is None:
+            self.start_reply()  # the model reads the results and goes on
 
     # ---- counting and previewing -------------------------------------------------------
 
@@ -169,8 +220,27 @@ class ChatSession(QObject):
         self.text = stats.text if stats.stop_reason != "cancelled" else self.text
         coloured = bool(self.events[:1] and self.events[0].alternatives)
         probs = events_to_json(self.events) if coloured else None
-        self._finish("complete", self._stats_record(stats), probs)
+        fitted = self.prompt
+        stopped = stats.stop_reason == "cancelled"  # a stopped reply's calls are not run
+        offered = fitted.tools if fitted is not None and not stopped else ()
+        read = read_reply(self.text, fitted.tool_format if fitted else None, offered)
+        record = self._stats_record(stats)
+        tool = None
+        if read.calls:
+            tool = {"calls": [{"id": c.id, "name": c.name, "arguments": c.arguments}
+                              for c in read.calls],
+                    "content": read.content, "format": read.format}  # fmt: skip
+        elif self.conversation_id is not None:
+            known = known_passages(self.store.messages(self.conversation_id), fitted)
+            if sources := cited_passages(self.text, known):
+                record["sources"] = sources
+        self.sources = record.get("sources", [])
+        message_id, conversation_id = self.message_id, self.conversation_id
+        self._finish("complete", record, probs, tool)
         self.reply_finished.emit(stats)
+        if read.calls and conversation_id is not None and fitted is not None:
+            self.tool_calls.emit(message_id, read.calls)
+            self.tool_steps.begin(conversation_id, read.calls, fitted.tools)
 
     @Slot(str, str)
     def _on_ended(self, status: str, message: str) -> None:
@@ -191,12 +261,13 @@ class ChatSession(QObject):
     def _prompt_part(self) -> dict[str, Any]:
         return {"prompt": prompt_record(self.prompt)} if self.prompt is not None else {}
 
-    def _finish(self, status: str, stats: dict[str, Any], probs: Any = None) -> None:
+    def _finish(self, status: str, stats: dict[str, Any], probs: Any = None,
+                tool: dict[str, Any] | None = None) -> None:  # fmt: skip
         if self.task is None:
             return
         self._persist.stop()
         self.task = None
-        self.store.finish_reply(self.message_id, self.text, status, stats, probs)  # type: ignore[arg-type]
+        self.store.finish_reply(self.message_id, self.text, status, stats, probs, tool)  # type: ignore[arg-type]
 
     @Slot()
     def persist(self) -> None:

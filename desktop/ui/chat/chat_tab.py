@@ -23,13 +23,19 @@ from desktop.core.context_fit import FittedPrompt
 from desktop.core.conversations import ConversationStore
 from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.generation import ChatMessage, GenerationStats
-from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode, default_mode
+from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode
+from desktop.core.sandbox.runtime_files import compiled_path
 from desktop.core.token_colours import legend_html
+from desktop.core.tools.tool_specs import RUN_PYTHON, SEARCH
+from desktop.engine.chat_turn import default_prompt_mode
 from desktop.engine.inference_engine import InferenceEngine
+from desktop.engine.jobs import Jobs
 from desktop.engine.protocol import LoadedModel
+from desktop.engine.tool_runner import CollectionCache, ToolKit
 from desktop.ui.app_settings import AppSettings
+from desktop.ui.chat.attachments import Attachments
 from desktop.ui.chat.chat_session import ChatSession
-from desktop.ui.chat.composer import Composer
+from desktop.ui.chat.composer import Composer, with_use_code
 from desktop.ui.chat.conversation_list import ConversationSidebar
 from desktop.ui.chat.message_actions import MessageActions
 from desktop.ui.chat.message_widget import MessageWidget
@@ -38,6 +44,7 @@ from desktop.ui.chat.model_loader import ModelLoader
 from desktop.ui.chat.prompt_dialog import PromptDialog
 from desktop.ui.chat.reply_stream import ReplyStream
 from desktop.ui.chat.settings_panel import ChatSettingsPanel
+from desktop.ui.chat.tool_cards import ToolCards
 from desktop.ui.chat.transcript import BUILT_IN_LINK, TranscriptView, empty_hint
 from desktop.ui.widgets.compact import scrolling
 from desktop.ui.widgets.message_label import MessageLabel
@@ -56,6 +63,7 @@ class ChatTab(QWidget):
         self.store = store
         self.settings = AppSettings()
         self.base_style = self._stored_style()
+        self._collections = CollectionCache()  # the search tool's index, kept between calls
         self.sidebar = ConversationSidebar(store)
         self.model_bar = ModelBar(self.settings.get("chat/recent_models"))
         self.model_bar.refresh(select=self.settings.get("chat/last_model") or None)
@@ -71,7 +79,12 @@ class ChatTab(QWidget):
         self.legend.setVisible(self.panel.show_probabilities.isChecked())
         self._layout()
 
-        self.session = ChatSession(engine, store, self.make_request)
+        self.session = ChatSession(engine, store, self.make_request, self.make_kit)
+        self.tool_cards = ToolCards(self.session, self.transcript, self.status.setText)
+        self.attachments = Attachments(store, self.composer.chips, lambda: self.conversation_id,
+                                       self.status.setText, self)  # fmt: skip
+        self.jobs = Jobs(self)  # kind: "sandbox" (compiling its interpreter, once)
+        self._sandbox_asked = False
         self.model_loader = ModelLoader(
             engine, self.settings, self.panel, self.model_bar, self.status, self
         )
@@ -80,6 +93,7 @@ class ChatTab(QWidget):
             self.session, self.transcript, self._can_ask,
             self.panel.show_probabilities.isChecked, self,
         )  # fmt: skip
+        self.message_actions.prompt_requested.connect(self.show_prompt_dialog)
         self.context_used = 0
         self._connect()
         QShortcut(QKeySequence.StandardKey.New, self).activated.connect(self._new_chat_clicked)
@@ -122,6 +136,12 @@ class ChatTab(QWidget):
         s.reply_finished.connect(self._on_reply_finished)
         s.reply_failed.connect(self._on_reply_failed)
         s.context_counted.connect(self._on_context_counted)
+        s.tool_calls.connect(self._on_tool_calls)
+        s.tools_ended.connect(self._on_tools_ended)
+        self.composer.attach_requested.connect(self.attachments.choose)
+        self.composer.search_requested.connect(self.open_search)
+        self.composer.use_code.toggled.connect(self._on_use_code)
+        self.composer.let_search.toggled.connect(self.count_context)
         self.model_loader.ready.connect(self._on_model_ready)
         self.model_loader.gone.connect(self._show_hint)
         self.engine.lease_changed.connect(self._on_lease)
@@ -154,7 +174,23 @@ class ChatTab(QWidget):
             overflow=self.panel.overflow_policy(),
             top_alternatives=TOP_ALTERNATIVES if probabilities else 0,
             threads=self.panel.threads.value(),
+            tools=self.offered_tools(),
+            documents=self.attachments.documents,
         )
+
+    def offered_tools(self) -> tuple[str, ...]:
+        tools = []
+        if self.composer.use_code.isChecked():
+            tools.append(RUN_PYTHON)
+        if self.composer.let_search.isChecked():
+            tools.append(SEARCH)
+        return tuple(tools)
+
+    def make_kit(self) -> ToolKit:
+        """What a tool call may use (the search sources as they are now)."""
+        kit = ToolKit(self.offered_tools(), sources=self.attachments.sources(),
+                      collections=self._collections)  # fmt: skip
+        return kit
 
     @property
     def prompt_mode(self) -> PromptMode:
@@ -188,8 +224,15 @@ class ChatTab(QWidget):
         conversation = self.store.get_conversation(conversation_id)
         self.panel.set_system_prompt(conversation.system_prompt)
         self.transcript.clear()
+        self.tool_cards.clear()
         for message in self.store.messages(conversation_id):
-            self.message_actions.add_stored(message)
+            widget = None if message.role == "tool" else self.message_actions.add_stored(message)
+            self.tool_cards.show_stored(message, widget)
+            sources = (message.stats or {}).get("sources")
+            if widget is not None and sources:
+                widget.set_sources(sources)
+        self.tool_cards.close_unanswered()
+        self.attachments.reload()
         self.sidebar.reload(conversation_id)
         self.count_context()
 
@@ -225,7 +268,7 @@ class ChatTab(QWidget):
     @Slot(object)
     def _on_model_ready(self, model: LoadedModel) -> None:
         modes = json.loads(self.settings.get("chat/prompt_modes") or "{}")
-        mode = modes.get(model.path) or default_mode(model.template)
+        mode = modes.get(model.path) or default_prompt_mode(model)
         if mode == "template" and not model.template.chat_template:
             mode = "base"
         self.panel.set_mode(mode, has_template=bool(model.template.chat_template))
@@ -311,6 +354,9 @@ class ChatTab(QWidget):
         if self.conversation_id is None or not self._can_ask():
             return
         assert self.model is not None
+        typed = text
+        if self.composer.use_code.isChecked():
+            text = with_use_code(text)
         try:
             message_id = self.session.send(text)
         except WRITE_ERRORS as exc:  # the disk is full, or the database is read-only
@@ -319,7 +365,7 @@ class ChatTab(QWidget):
             return
         if message_id is None:
             return
-        if self.composer.edit.toPlainText().strip() == text:
+        if self.composer.edit.toPlainText().strip() == typed:
             self.composer.edit.clear()
         self.store.set_model(self.conversation_id, self.model.path)
         self.sidebar.reload(self.conversation_id)
@@ -357,6 +403,8 @@ class ChatTab(QWidget):
     @Slot(object)
     def _on_reply_finished(self, stats: GenerationStats | None) -> None:
         widget = self._end_reply()
+        if self.session.sources:
+            widget.set_sources(self.session.sources)
         fitted = self.session.prompt
         if stats is not None:
             prefix = f"{fitted.plan.label} · " if fitted is not None else ""
@@ -370,6 +418,50 @@ class ChatTab(QWidget):
                 f"{stats.tokens_per_s:.1f} tokens/s · stopped: {stats.stop_reason}"
             )
         self.reply_finished.emit(stats)
+
+    @Slot(int, object)
+    def _on_tool_calls(self, _message_id: int, _calls: object) -> None:
+        """The reply asked for tools: the tab stays busy until they are answered (Stop
+        ends the steps)."""
+        self.composer.set_busy(True)
+        self.model_bar.setEnabled(False)
+        self.sidebar.locked_id = self.conversation_id
+
+    @Slot()
+    def _on_tools_ended(self) -> None:
+        self._end_tools()
+        self.status.setText("Stopped: the model was not asked again.")
+
+    def _end_tools(self) -> None:
+        self.composer.set_busy(False)
+        self.model_bar.setEnabled(not self.engine.holder)
+        self.sidebar.locked_id = None
+
+    @Slot(bool)
+    def _on_use_code(self, on: bool) -> None:
+        """The first time: compile the sandbox's interpreter in the background (10-25 s
+        once per machine), so the first run does not wait for it."""
+        if on and not self._sandbox_asked and not sandbox_is_compiled():
+            from desktop.engine.sandbox.run_code import prepare_sandbox
+
+            self._sandbox_asked = True
+            self.jobs.start("sandbox", lambda _c: prepare_sandbox())
+        self.count_context()
+
+    @Slot()
+    def open_search(self) -> None:
+        from desktop.ui.chat.search_dialog import SearchDialog
+
+        dialog = SearchDialog(self.attachments, self._collections, self)
+        dialog.quote_requested.connect(self._quote)
+        dialog.setText(self.composer.edit.toPlainText().strip())
+        dialog.open()
+        self.search_dialog = dialog
+
+    @Slot(str)
+    def _quote(self, text: str) -> None:
+        current = self.composer.edit.toPlainText().rstrip()
+        self.composer.edit.setPlainText(f"{current}\n\n{text}" if current else text)
 
     @Slot(str)
     def _on_reply_failed(self, message: str) -> None:
@@ -404,7 +496,7 @@ class ChatTab(QWidget):
 
     @Slot(str)
     def _on_hint_link(self, link: str) -> None:
-        from desktop.ui.chat.model_bar import bundled_models
+        from desktop.core.resources import bundled_models
 
         if link == BUILT_IN_LINK and bundled_models():
             self.load_model(str(bundled_models()[0]))
@@ -414,14 +506,18 @@ class ChatTab(QWidget):
         self.transcript.set_hint(empty_hint(model_loaded=self.model is not None))
 
     @Slot()
-    def show_prompt_dialog(self) -> None:
-        """The prompt of the latest reply (as stored with it) and of the next message."""
-        last = None
+    @Slot(int)
+    def show_prompt_dialog(self, reply_id: int = 0) -> None:
+        """The prompt of a reply (`reply_id`'s, or the latest: as stored with it) and of the
+        next message."""
+        replies = []
         if self.conversation_id is not None:
             replies = [m for m in self.store.messages(self.conversation_id)
                        if m.role == "assistant" and m.stats and m.stats.get("prompt")]  # fmt: skip
-            last = replies[-1].stats["prompt"] if replies and replies[-1].stats else None
-        dialog = PromptDialog(last, self)
+        chosen = [m for m in replies if m.id == reply_id] if reply_id else replies[-1:]
+        shown = chosen[0].stats["prompt"] if chosen and chosen[0].stats else None
+        latest = not reply_id or (bool(replies) and replies[-1].id == reply_id)
+        dialog = PromptDialog(shown, self, latest=latest)
         self.session.preview_ready.connect(dialog.show_next)
         self.session.preview_failed.connect(dialog.show_next_error)
         if self.model is None:
@@ -437,6 +533,8 @@ class ChatTab(QWidget):
         example = CHAT_EXAMPLES[index]
         if example.mode is not None and self.model is not None:
             self._on_mode_chosen(example.mode)
+        if example.use_code:
+            self.composer.use_code.setChecked(True)
         self.composer.edit.setPlainText(example.text)
         self.composer.edit.setFocus()
         self.status.setText(f"💡 {example.note}")
@@ -490,3 +588,7 @@ class ChatTab(QWidget):
             self.stream.end()
         self.panel.save_values()
         self.settings.sync()
+
+
+def sandbox_is_compiled() -> bool:
+    return compiled_path().exists()

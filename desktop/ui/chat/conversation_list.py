@@ -64,6 +64,7 @@ class ConversationSidebar(QWidget):
     new_requested = Signal()
     selected = Signal(int)
     deleted = Signal(int)
+    train_requested = Signal(int)  # "Train on this conversation" (the Post-train tab)
 
     def __init__(self, store: ConversationStore) -> None:
         super().__init__()
@@ -107,6 +108,8 @@ class ConversationSidebar(QWidget):
         menu = QMenu(self)
         menu.addAction("Rename…", lambda: self.rename(conversation_id))
         menu.addAction("Export as JSONL…", lambda: self.export([conversation_id]))
+        menu.addAction("Train on this conversation",
+                       lambda: self.train_requested.emit(conversation_id))  # fmt: skip
         menu.addSeparator()
         menu.addAction("Delete…", lambda: self.delete(conversation_id))
         menu.exec(self.view.viewport().mapToGlobal(pos))

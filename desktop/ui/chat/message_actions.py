@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from desktop.core.conversation_records import StoredMessage
@@ -39,6 +39,8 @@ def stored_note(message: StoredMessage) -> str:
 
 
 class MessageActions(QObject):
+    prompt_requested = Signal(int)  # a reply's message id: show the prompt it came from
+
     def __init__(
         self,
         session: ChatSession,
@@ -60,6 +62,7 @@ class MessageActions(QObject):
         widget.set_show_probabilities(self.show_probabilities())
         widget.edit_requested.connect(self.edit_message)
         widget.regenerate_requested.connect(self.regenerate)
+        widget.prompt_requested.connect(self.prompt_requested)
         return self.transcript.add(widget)
 
     def add_stored(self, message: StoredMessage) -> MessageWidget:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QTextCharFormat, QTextCursor
@@ -15,6 +16,7 @@ from desktop.core.token_colours import probability_underline, token_colour, toke
 from desktop.ui.chat.reply_browser import ReplyBrowser
 from desktop.ui.chat.scrolling_plain_view import ScrollingPlainView
 from desktop.ui.chat.streaming_view import StreamingView
+from desktop.ui.widgets.plain_text import html_text
 
 UNDERLINE_STYLES = {
     "none": None,
@@ -38,6 +40,7 @@ class MessageWidget(QFrame):
     copy_requested = Signal()
     edit_requested = Signal(int)  # message id
     regenerate_requested = Signal(int)  # message id
+    prompt_requested = Signal(int)  # message id: the prompt this reply came from
 
     def __init__(self, message_id: int, role: Role, text: str = "") -> None:
         super().__init__()
@@ -70,10 +73,17 @@ class MessageWidget(QFrame):
             "Ask again for a new reply",
             lambda: self.regenerate_requested.emit(self.message_id),
         )
-        for button in (self.copy_button, self.edit_button, self.regenerate_button):
+        self.prompt_button = self._tool(
+            "Prompt",
+            "The exact text the model was given for this reply",
+            lambda: self.prompt_requested.emit(self.message_id),
+        )
+        for button in (self.prompt_button, self.copy_button, self.edit_button,
+                       self.regenerate_button):  # fmt: skip
             header.addWidget(button)
         self.edit_button.setVisible(role == "user")
         self.regenerate_button.setVisible(role == "assistant")
+        self.prompt_button.setVisible(role == "assistant")
         layout.addLayout(header)
 
         self.reasoning_toggle = QToolButton()
@@ -103,6 +113,15 @@ class MessageWidget(QFrame):
         self.error_label.setStyleSheet("color: #a40000;")
         self.error_label.hide()
         layout.addWidget(self.error_label)
+        self.tool_area = QVBoxLayout()  # the cards of the tools this reply called
+        layout.addLayout(self.tool_area)
+        self.sources_label = QLabel()  # the passages the answer cites, each a link
+        self.sources_label.setWordWrap(True)
+        self.sources_label.setTextFormat(Qt.TextFormat.RichText)  # our links, titles escaped
+        self.sources_label.linkActivated.connect(self._show_source)
+        self.sources_label.hide()
+        layout.addWidget(self.sources_label)
+        self.sources: dict[str, dict[str, Any]] = {}
         self.stats_label = QLabel()
         self.stats_label.setTextFormat(Qt.TextFormat.PlainText)
         self.stats_label.setStyleSheet("color: #888; font-size: 11px;")
@@ -150,6 +169,30 @@ class MessageWidget(QFrame):
     def set_error(self, message: str) -> None:
         self.error_label.setText(f"⚠ {message}")
         self.error_label.setVisible(bool(message))
+
+    def add_tool_card(self, card: QWidget) -> None:
+        self.tool_area.addWidget(card)
+
+    def set_sources(self, passages: Sequence[dict[str, Any]]) -> None:
+        """The cited passages under the answer: id and title; a click shows the text."""
+        self.sources = {str(p.get("id")): dict(p) for p in passages}
+        links = " · ".join(
+            f'<a href="{html_text(key)}">[{html_text(key)}] {html_text(str(p.get("title")))}</a>'
+            for key, p in self.sources.items()
+        )
+        self.sources_label.setText(f"Sources: {links}" if links else "")
+        self.sources_label.setVisible(bool(links))
+
+    def _show_source(self, key: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        passage = self.sources.get(key)
+        if passage is not None:
+            where = f"{passage.get('title', '')} · {passage.get('source', '')}"
+            box = QMessageBox(QMessageBox.Icon.NoIcon, f"[{key}]",
+                              f"{where}\n\n{passage.get('text', '')}", parent=self)  # fmt: skip
+            box.setTextFormat(Qt.TextFormat.PlainText)  # document text, shown as written
+            box.open()
 
     def set_stats(self, summary: str) -> None:
         self.stats_label.setText(summary)

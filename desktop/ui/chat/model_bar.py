@@ -19,17 +19,11 @@ from PySide6.QtWidgets import (
 from desktop.core.formatting import format_bytes, format_count
 from desktop.core.library_folders import library_folders
 from desktop.core.model_info import ModelInfo
+from desktop.core.remote.endpoint import RemoteModel, is_remote, parse_remote, what_is_sent
+from desktop.core.resources import bundled_models
 from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.plain_text import html_text, warning_html
-
-
-def bundled_models() -> list[Path]:
-    """The models that ship with the app (the starter model): there on the first launch,
-    with no download."""
-    from desktop.core.resources import resources_dir
-
-    return sorted((resources_dir() / "models").glob("*.gguf"))
 
 
 def local_models(library: list[Path], extra: list[str]) -> list[Path]:
@@ -59,15 +53,19 @@ def describe(info: ModelInfo) -> str:
 class ModelBar(QWidget):
     load_requested = Signal(str)
     stop_load_requested = Signal()
+    compare_requested = Signal()  # "Compare…": two models side by side (desktop/ui/compare)
 
     def __init__(self, recent: list[str]) -> None:
         super().__init__()
         self.recent = list(recent)
         self.library: list[tuple[Path, int]] = []
+        self.remote: list[RemoteModel] = []  # picked in the Models tab's Servers page
         self.combo = compact(QComboBox(), 16)
         self.combo.setPlaceholderText("No models yet: open a GGUF file")
         self.open_button = QPushButton("Open GGUF…")
         self.load_button = QPushButton("Load")
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("Two models side by side on the same message; vote")
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(160)
@@ -81,19 +79,29 @@ class ModelBar(QWidget):
         row.addWidget(self.combo, 1)
         row.addWidget(self.open_button)
         row.addWidget(self.load_button)
-        row.addWidget(self.progress)
+        # under the buttons: loading does not widen the window; Compare sits there too
+        status = QHBoxLayout()
+        status.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignTop)
+        status.addWidget(self.info, 1)
+        status.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
-        layout.addWidget(self.info)
+        layout.addLayout(status)
         self.open_button.clicked.connect(self._open)
         self.load_button.clicked.connect(self._load_clicked)
+        self.compare_button.clicked.connect(self.compare_requested)
         self._loading = False
         self.refresh()
 
     def set_library(self, models: list[tuple[Path, int]]) -> None:
         """The library's usable models as (path, size), from its latest scan."""
         self.library = models
+        self.refresh()
+
+    def set_remote(self, models: list[RemoteModel]) -> None:
+        """The remote models to offer, after the local ones."""
+        self.remote = list(models)
         self.refresh()
 
     def refresh(self, select: str | None = None) -> None:
@@ -107,6 +115,8 @@ class ModelBar(QWidget):
             if path in bundled_models():
                 label = f"{path.name}  (built in)"
             self.combo.addItem(label, str(path))
+        for remote in self.remote:
+            self.combo.addItem(f"{remote.label}  (remote)", remote.path)
         self.combo.blockSignals(False)
         index = self.combo.findData(current) if current else -1
         self.combo.setCurrentIndex(index if index >= 0 else min(0, self.combo.count() - 1))
@@ -114,6 +124,14 @@ class ModelBar(QWidget):
     def current_path(self) -> str:
         data = self.combo.currentData()
         return str(data) if data else ""
+
+    def select_loaded(self, path: str) -> None:
+        """The model the engine is loading, whoever asked for it (Compare loads models too)."""
+        index = self.combo.findData(path)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+        else:
+            self.add_and_select(path)
 
     def add_and_select(self, path: str) -> None:
         if path not in self.recent:
@@ -153,7 +171,13 @@ class ModelBar(QWidget):
         self.progress.setValue(int(fraction * 100))
 
     def show_model(self, info: ModelInfo | None, context_size: int) -> None:
-        if info is None:
+        if info is None and is_remote(self.current_path()):  # where the messages go, kept in view
+            remote = parse_remote(self.current_path())
+            sent = html_text(what_is_sent(remote.base_url))
+            self.info.setText(
+                f"<b>{html_text(remote.label)}</b> · remote · context {context_size:,} · {sent}"
+            )
+        elif info is None:
             self.info.setText(f"Loaded · context {context_size:,} tokens")
         else:
             self.info.setText(f"{describe(info)} · using context {context_size:,}")

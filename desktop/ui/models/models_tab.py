@@ -1,5 +1,5 @@
-"""The Models tab: Discover (the Hub) and Library (this computer), with the download
-queue below both, so a download can be watched from either."""
+"""The Models tab: Discover (the Hub), Library (this computer) and Servers (remote models),
+with the download queue below them, so a download can be watched from any page."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from desktop.engine.jobs import Jobs
 from desktop.ui.models.discover_panel import DiscoverPanel
 from desktop.ui.models.download_list import DownloadList
 from desktop.ui.models.library_panel import LibraryPanel
+from desktop.ui.models.servers_panel import ServersPanel
 from desktop.ui.widgets.plain_text import html_text, warning_html
 
 
@@ -31,9 +32,11 @@ class ModelsTab(QWidget):
         self.discover = DiscoverPanel()
         self.library = LibraryPanel()
         self.downloads = DownloadList(self.queue)
+        self.servers = ServersPanel()
         self.pages = QTabWidget()
         self.pages.addTab(self.discover, "Discover")
         self.pages.addTab(self.library, "Library")
+        self.pages.addTab(self.servers, "Servers")
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.pages)
         splitter.addWidget(self.downloads)
@@ -43,6 +46,7 @@ class ModelsTab(QWidget):
         self.discover.download_requested.connect(self.download)
         self.library.chat_requested.connect(self.chat_requested.emit)
         self.library.changed.connect(self.library_changed.emit)
+        self.servers.chat_requested.connect(self.chat_requested.emit)
         self.queue.item_finished.connect(self._on_downloaded)
         self.queue.item_failed.connect(self._on_download_failed)
         self.downloads.token_requested.connect(lambda: self.ask_for_token())
@@ -104,5 +108,6 @@ class ModelsTab(QWidget):
         """Closing: a running download pauses (it resumes next time); every Hub call ends."""
         self.discover.shutdown()
         self.library.shutdown()
+        self.servers.shutdown()
         self.queue.shutdown()
         self.jobs.cancel()

@@ -57,6 +57,7 @@ HOLDER = "the Quiz tab"  # how the Chat tab names who has the model
 
 class QuizTab(QWidget):
     chat_tab_requested = Signal()
+    posttrain_requested = Signal(object)  # QuizTrainingSet: "Post-train on this"
 
     def __init__(self, engine: InferenceEngine, store: QuizStore | None = None) -> None:
         super().__init__()
@@ -71,6 +72,8 @@ class QuizTab(QWidget):
         self.summary: QuizSummary | None = None
         self._cache: dict[tuple[int, Mode, int], ModeResult] = {}  # see summarize()
         self._started = (0.0, 0)  # when this session's asking began, answers then
+        self._again: tuple[int, str] | None = None  # "Quiz again": the run, the new model
+        self._compare_with: int | None = None  # the run a quiz-again run is compared with
         self._redraw_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
         self.stored_settings = AppSettings()
@@ -113,6 +116,7 @@ class QuizTab(QWidget):
         self.runs.open_requested.connect(self.open_run)
         self.runs.resume_requested.connect(self.resume_run)
         self.runs.delete_requested.connect(self.delete_run)
+        self.results.posttrain_requested.connect(self._posttrain)
 
     @property
     def busy(self) -> bool:
@@ -122,6 +126,8 @@ class QuizTab(QWidget):
     def _on_model(self, model: LoadedModel | None) -> None:
         self.panel.show_model(model)
         self.settings_panel.set_model(model)
+        if model is not None and self._again is not None:
+            self._start_again()
 
     @Slot(str)
     def _on_model_gone(self, _message: str) -> None:
@@ -222,6 +228,56 @@ class QuizTab(QWidget):
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
+    # ---- post-training and quizzing again ------------------------------------------
+
+    @Slot(object)
+    def _posttrain(self, examples: list[dict[str, object]]) -> None:
+        from desktop.core.quiz.sft_export import QuizTrainingSet
+
+        if self.run is None or not examples:
+            return
+        self.posttrain_requested.emit(QuizTrainingSet(tuple(examples), self.run.id,
+                                                      self.run.model_path,
+                                                      self.run.article_title))  # fmt: skip
+
+    def quiz_again(self, run_id: int, model_path: str) -> None:
+        """Ask `run_id`'s questions, the same way, of the model at `model_path` (which the
+        Chat tab is loading), then show the two runs side by side. A fine-tuned model was
+        taught to answer chat questions: it is asked as an instruct model."""
+        self._again = (run_id, model_path)
+        model = self.engine.loaded_model
+        if model is not None and Path(model.path) == Path(model_path):
+            self._start_again()
+        else:
+            self.status.setText(f"Loading {Path(model_path).name} to quiz it again…")
+
+    def _start_again(self) -> None:
+        if self._again is None or self.task is not None:
+            return
+        run_id, path = self._again
+        model = self.engine.loaded_model
+        if model is None or Path(model.path) != Path(path):
+            return
+        self._again = None
+        old = self.store.get(run_id)
+        settings = replace(old.settings, ask_as="instruct", asked_as="instruct")
+        new_id = self.store.add_run(model.path, old.article_title, old.article_text, old.pairs,
+                                    settings)  # fmt: skip
+        self._compare_with = run_id
+        self._show_questions(old)
+        self._show_run(self.store.get(new_id), [])
+        self._ask(self.store.get(new_id))
+
+    def _show_comparison(self, old_id: int) -> None:
+        if self.run is None:
+            return
+        wanted = {old_id, self.run.id}
+        self.refresh_runs()
+        rows = [row for row in self.runs.model.records if row.run.id in wanted]
+        rows.sort(key=lambda row: row.run.id)
+        self.runs.comparison.show_runs(rows)
+        self.pages.setCurrentWidget(self.runs)
+
     # ---- task plumbing -----------------------------------------------------------
 
     def _ready(self, *, need_text: bool) -> bool:
@@ -259,6 +315,9 @@ class QuizTab(QWidget):
             self.refresh_runs()
         words = {"done": "Done.", "stopped": "Stopped.", "failed": "Failed:"}[status]
         self.status.setText(f"{words} {message}".strip())
+        compare_with, self._compare_with = self._compare_with, None
+        if compare_with is not None and isinstance(task, InterrogationTask):
+            self._show_comparison(compare_with)
 
     def _set_running(self, running: bool) -> None:
         self.panel.set_running(running)

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -68,6 +69,8 @@ COLUMNS: list[Column[QuestionResult]] = [
 
 
 class ResultsPage(QWidget):
+    posttrain_requested = Signal(object)  # the training set: list of `messages` dicts
+
     def __init__(self, stored: AppSettings) -> None:
         super().__init__()
         self._stored = stored
@@ -104,11 +107,17 @@ class ResultsPage(QWidget):
         self.unsure_refuses.setChecked(stored.get("quiz/unsure_refuses"))
         self.export_button = QPushButton("Export training set…")
         self.export_button.setEnabled(False)
+        self.posttrain_button = QPushButton("Post-train on this")
+        self.posttrain_button.setToolTip("Fine-tune the model on this training set in the "
+                                         "Post-train tab")  # fmt: skip
+        self.posttrain_button.setEnabled(False)
         self.export_status = MessageLabel("")
         self._answers: list[SampleAnswer] = []
         self._layout()
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_answers())
         self.export_button.clicked.connect(self._choose_export)
+        self.posttrain_button.clicked.connect(lambda: self.posttrain_requested.emit(
+            self.training_examples()))  # fmt: skip
 
     def _layout(self) -> None:
         top = QWidget()
@@ -130,6 +139,7 @@ class ResultsPage(QWidget):
         export.addWidget(self.refusal, 1)
         export.addWidget(self.unsure_refuses)
         export.addWidget(self.export_button)
+        export.addWidget(self.posttrain_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split, 1)
@@ -156,6 +166,7 @@ class ResultsPage(QWidget):
         self.asking_label.setText(asking_text(settings))
         self.charts.show_summary(summary)
         self.export_button.setEnabled(any(q.verdict for q in summary.questions))
+        self.posttrain_button.setEnabled(self.export_button.isEnabled())
         if 0 <= row < len(summary.questions):
             self.table.selectRow(row)
         self._show_answers()
@@ -202,14 +213,20 @@ class ResultsPage(QWidget):
         if path:
             self.export_training_set(Path(path))
 
-    def export_training_set(self, path: Path) -> int:
+    def training_examples(self) -> list[dict[str, Any]]:
         """The shown run's fine-tuning set, with the refusal and 'unsure' choice shown."""
         if self._summary is None:
-            return 0
+            return []
         self.save_values()
         refusal = self.refusal.text().strip() or DEFAULT_REFUSAL
-        examples = sft_examples(self._summary.questions, replace(self._settings, refusal=refusal),
-                                unsure_refuses=self.unsure_refuses.isChecked())  # fmt: skip
+        return sft_examples(self._summary.questions, replace(self._settings, refusal=refusal),
+                            unsure_refuses=self.unsure_refuses.isChecked())  # fmt: skip
+
+    def export_training_set(self, path: Path) -> int:
+        examples = self.training_examples()
+        if not examples:
+            return 0
+        refusal = self.refusal.text().strip() or DEFAULT_REFUSAL
         try:
             write_sft_jsonl(path, examples)
         except OSError as exc:

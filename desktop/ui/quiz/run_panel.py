@@ -3,8 +3,6 @@ progress with speed and time left."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -15,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.remote.servers import display_name
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.quiz.settings_panel import QuizSettingsPanel
 from desktop.ui.widgets.message_label import MessageLabel
@@ -56,9 +55,9 @@ class RunPanel(QWidget):
 
     def show_model(self, model: LoadedModel | None, loading: str = "") -> None:
         if loading:
-            self.model_label.setText(f"Loading {Path(loading).name}…")
+            self.model_label.setText(f"Loading {display_name(loading)}…")
         else:
-            self.model_label.setText(Path(model.path).name if model else NO_MODEL)
+            self.model_label.setText(display_name(model.path) if model else NO_MODEL)
         self.to_chat.setVisible(model is None and not loading)
 
     def set_running(self, running: bool) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.reinforce.folders import RUNS_PREFIX, new_folder, reinforce_dir
 from desktop.core.reinforce.rl_run import Baseline, more_sft, rl_job, run_rl
-from desktop.core.reinforce.start_model import StartModel, Stage, load_start_model, make_start_model
+from desktop.core.reinforce.start_model import Stage, StartModel, load_start_model, make_start_model
 from desktop.core.train.compute import ThreadPolicy
 from desktop.core.train.run_training import Finished, TrainingOutcome
 from desktop.core.train.runs_store import RunsStore
@@ -91,7 +92,7 @@ class RLPage(QWidget):
         self.jobs.start("start", work, done=self._on_start_made, failed=self._failed,
                         partial=self._on_start_events)  # fmt: skip
 
-    def _on_start_events(self, events: list[Any]) -> None:
+    def _on_start_events(self, events: Sequence[Any]) -> None:
         for event in events:
             if isinstance(event, Stage):
                 self._stage = event.name
@@ -158,7 +159,7 @@ class RLPage(QWidget):
         self.jobs.start("rl", work, done=self._on_rl_done, failed=self._failed,
                         partial=self._on_rl_events)  # fmt: skip
 
-    def _on_rl_events(self, events: list[Any]) -> None:
+    def _on_rl_events(self, events: Sequence[Any]) -> None:
         for event in events:
             if isinstance(event, Baseline):
                 self.progress.baseline(event.figures)
@@ -194,8 +195,12 @@ class RLPage(QWidget):
         self.progress.compare.clear("more SFT")
         self._begin("sft", f"More SFT for {seconds:.0f} s of training, as RL had…")
         self.jobs.start("sft", work, done=lambda _: self._on_compared(), failed=self._failed,
-                        partial=lambda events: [self.progress.more_sft(e) for e in events
-                                                if isinstance(e, StepMetrics)])  # fmt: skip
+                        partial=self._on_sft_events)  # fmt: skip
+
+    def _on_sft_events(self, events: Sequence[Any]) -> None:
+        for event in events:
+            if isinstance(event, StepMetrics):
+                self.progress.more_sft(event)
 
     def _on_compared(self) -> None:
         self._end()
@@ -224,8 +229,9 @@ class RLPage(QWidget):
         self.controls.status.setText(f"Exporting {target.name}…")
         self.jobs.start(
             "export",
-            lambda _c: export_gguf(outcome.run, outcome.tokenizer, target,
-                                   name=f"deepdive-rl-{start.recipe.task}"),  # fmt: skip
+            lambda _c: export_gguf(
+                outcome.run, start.tokenizer, target, name=f"deepdive-rl-{start.recipe.task}"
+            ),
             done=lambda path: self._on_exported(path, run_id),
             failed=lambda exc: self.controls.status.setText(f"⚠ Export failed: {exc}"),
         )

@@ -39,12 +39,12 @@ class GgufExport(QObject):
         row of the runs table is updated whatever run is opened meanwhile."""
         from desktop.core.train.trainer import export_gguf
 
-        name = f"deepdive-{run_name(outcome)}"
+        name = f"deepdive-{run_name(outcome)}-base"  # pretrained only: asked as a base model
+        tokenizer = outcome.tokenizer
+        assert tokenizer is not None  # a pretraining run always has its own tokenizer
         self.jobs.start(
             "export",
-            lambda _c: export_gguf(
-                outcome.run, outcome.tokenizer, target, name=name, file_type=file_type
-            ),
+            lambda _c: export_gguf(outcome.run, tokenizer, target, name=name, file_type=file_type),
             done=lambda path: self.written.emit(path, run_id),
             failed=self.failed.emit,
         )

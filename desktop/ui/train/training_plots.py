@@ -151,8 +151,10 @@ class TrainingPlots(QWidget):
         super().changeEvent(event)
 
     def _fit_lr_height(self) -> None:
-        """Room for four tick numbers and the axis, at any zoom."""
-        self._lr_plot.setMinimumHeight(7 * QFontMetrics(self.font()).height())
+        """Room for four tick numbers, the axis and its whole label, at any zoom."""
+        metrics = QFontMetrics(self.font())
+        label = metrics.horizontalAdvance("learning rate") + 3 * metrics.height()
+        self._lr_plot.setMinimumHeight(max(7 * metrics.height(), label))
 
     def clear(self) -> None:
         self._settled = False

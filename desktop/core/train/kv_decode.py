@@ -1,5 +1,6 @@
-"""Sampling many continuations at once, with a KV cache: the rollouts of reinforcement
-learning, where sampling is most of the time a step takes.
+"""Generating with the numpy model, with a KV cache: many continuations at once (the
+rollouts of reinforcement learning, where sampling is most of the time a step takes) or
+one greedy reply (the samples shown while fine-tuning).
 
 `sample` in `sampling.py` runs the whole window through the model for every new token:
 fine for one sample every fifty training steps, far too slow for 64 answers a step. Here
@@ -25,7 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop.core.gguf_writer import LlamaShape
-from desktop.core.train.layers import Array, IntArray, rmsnorm_forward, rope_forward, rope_rotations
+from desktop.core.train.layers import (
+    Array,
+    ComplexArray,
+    IntArray,
+    rmsnorm_forward,
+    rope_forward,
+    rope_rotations,
+)
 from desktop.core.train.model import Params, output_weight
 
 COMPACT_BELOW = 0.5  # drop finished rows once fewer than this share of the batch is running
@@ -144,7 +152,7 @@ def _prefill(
     params: Params,
     shape: LlamaShape,
     tokens: IntArray,
-    rotations: Array,
+    rotations: ComplexArray,
     visible: Array,
     cache: KVCache,
 ) -> Array:
@@ -174,7 +182,7 @@ def _decode(
     shape: LlamaShape,
     chosen: IntArray,
     column: int,
-    rotations: Array,
+    rotations: ComplexArray,
     visible: Array,
     cache: KVCache,
 ) -> Array:
@@ -197,17 +205,23 @@ def _decode(
 
 
 def _qkv(
-    params: Params, shape: LlamaShape, p: str, h: Array, rows: int, time: int, rotations: Array
+    params: Params,
+    shape: LlamaShape,
+    p: str,
+    h: Array,
+    rows: int,
+    time: int,
+    rotations: ComplexArray,
 ) -> tuple[Array, Array, Array]:
     """Roped, scaled queries (rows, kv_heads, group, time, head_dim), roped keys and values
     (rows, kv_heads, time, head_dim)."""
     hd, kvh = shape.head_dim, shape.n_kv_heads
     group = shape.n_heads // kvh
     per_row = rotations[:, None]  # (rows, 1, time, head_dim // 2): broadcasts over heads
-    q = (h @ params[p + "attn_q.weight"].T).reshape(rows, time, shape.n_heads, hd)
-    q = rope_forward(q.swapaxes(1, 2), per_row) * hd**-0.5
-    k = (h @ params[p + "attn_k.weight"].T).reshape(rows, time, kvh, hd)
-    k = rope_forward(k.swapaxes(1, 2), per_row)
+    q_in = (h @ params[p + "attn_q.weight"].T).reshape(rows, time, shape.n_heads, hd)
+    q = rope_forward(q_in.swapaxes(1, 2), per_row) * hd**-0.5
+    k_in = (h @ params[p + "attn_k.weight"].T).reshape(rows, time, kvh, hd)
+    k = rope_forward(k_in.swapaxes(1, 2), per_row)
     v = (h @ params[p + "attn_v.weight"].T).reshape(rows, time, kvh, hd).swapaxes(1, 2)
     return q.reshape(rows, kvh, group, time, hd), k, v
 
@@ -243,3 +257,20 @@ def _logits(params: Params, shape: LlamaShape, x: Array) -> Array:
     final, _ = rmsnorm_forward(x, params["output_norm.weight"], shape.norm_eps)
     out: Array = final @ output_weight(params, shape).T
     return out
+
+
+def greedy(
+    params: Params,
+    shape: LlamaShape,
+    prompt: Sequence[int],
+    end_ids: frozenset[int],
+    max_tokens: int,
+) -> list[int]:
+    """The most likely continuation of `prompt`, until an end token (left out) or
+    `max_tokens`: a batch of one row at temperature 0."""
+    if not prompt:
+        return []
+    drawn = sample_batch(params, shape, [prompt], max_new=max_tokens,
+                         rng=np.random.default_rng(0), temperature=0.0, stop_ids=end_ids)  # fmt: skip
+    reply = drawn.tokens[0]
+    return reply[:-1] if drawn.stopped[0] else reply

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from desktop.core.gguf_writer import LlamaShape
-from desktop.core.train.kv_sampler import sample_batch
+from desktop.core.train.kv_decode import sample_batch
 from desktop.core.train.model import forward, init_params
 
 SHAPE = LlamaShape(vocab_size=40, dim=32, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=64,

@@ -1,8 +1,10 @@
-"""What a running training job asks its owner: stop? hold? — and where it reports.
+"""What every long job in core asks its owner - stop? hold? - and where it reports: one
+protocol for downloads, training (and the post-training and RL runs built on it), imports.
 
-The engine's `JobControl` (a GUI job) has these methods already; `CancelToken` is the
-Qt-free one for the command line and tests. Both are asked between steps (and between a
-tokenizer's merges), never in the middle of an optimiser update.
+The engine's `JobControl` (a GUI job) has these methods; `CancelToken` is the Qt-free one
+for the command line and tests. A job asks at its own safe points: between a download's
+chunks, between training steps and a tokenizer's merges (never inside an optimiser
+update).
 """
 
 from __future__ import annotations
