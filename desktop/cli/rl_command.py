@@ -15,7 +15,6 @@ stderr. Ctrl+C stops after the step under way. Everything runs on all cores.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -23,8 +22,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from desktop.cli.output import json_text
 
 if TYPE_CHECKING:
-    from desktop.core.reinforce.start_model import StartModel, StartRecipe
     from desktop.core.job_state import CancelToken
+    from desktop.core.reinforce.start_model import StartModel, StartRecipe
 
 FIGURES = ("pass_at_1", "pass_at_k", "mean_reward", "mean_length", "shows_work", "zero_signal",
            "reward_accuracy", "train_accuracy", "judge_score", "agreement", "kl")  # fmt: skip
@@ -44,7 +43,7 @@ def add_rl_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignor
     rl.add_argument("--steps", type=int, default=300, help="RL steps")
     rl.add_argument("--samples", type=int, default=8, help="answers per prompt (K)")
     rl.add_argument("--prompts", type=int, default=4, help="prompts per step")
-    rl.add_argument("--lr", type=float, default=1e-3, help="RL learning rate")
+    rl.add_argument("--lr", type=float, default=1e-4, help="RL learning rate")
     rl.add_argument("--kl", type=float, default=0.0, help="KL penalty to the start model")
     rl.add_argument("--out", type=Path, help="folder for the start model and the RL run")
     rl.add_argument("--export", type=Path, help="write the RL'd model to this .gguf")
@@ -97,9 +96,9 @@ def show_samples(title: str, figures: dict[str, Any], err: TextIO) -> None:
 
 def rl_command(args: argparse.Namespace, out: TextIO = sys.stdout,
                err: TextIO = sys.stderr) -> int:  # fmt: skip
+    from desktop.core.job_state import CancelToken
     from desktop.core.reinforce.rl_run import Baseline, RLSettings, rl_job, run_rl
     from desktop.core.reinforce.tasks import get_task
-    from desktop.core.job_state import CancelToken
     from desktop.core.train.run_training import Finished
     from desktop.core.train.trainer import StepMetrics, export_gguf
 
@@ -140,11 +139,18 @@ def rl_command(args: argparse.Namespace, out: TextIO = sys.stdout,
         stop.restore()
     assert outcome is not None
     if outcome.stopped_early:
-        printer.line(evaluation_line("rl", outcome.run.step, last, stopped=True,
-                                     start={k: v for k, v in baseline.items() if k != "samples"}))  # fmt: skip
+        printer.line(
+            evaluation_line(
+                "rl",
+                outcome.run.step,
+                last,
+                stopped=True,
+                start={k: v for k, v in baseline.items() if k != "samples"},
+            )
+        )
     show_samples("after RL", last, err)
     if args.export:
-        export_gguf(outcome.run, outcome.tokenizer, args.export, name=f"deepdive-rl-{args.task}")
+        export_gguf(outcome.run, start.tokenizer, args.export, name=f"deepdive-rl-{args.task}")
         print(f"exported {args.export}", file=err)
     return 0
 
@@ -171,7 +177,7 @@ def make_start(
 ) -> StartModel | None:
     import tempfile
 
-    from desktop.core.reinforce.start_model import StartModel, Stage, make_start_model
+    from desktop.core.reinforce.start_model import Stage, StartModel, make_start_model
     from desktop.core.train.trainer import StepMetrics
 
     folder = out / "start" if out else Path(tempfile.mkdtemp(prefix="deepdive-start-"))
@@ -193,8 +199,8 @@ def make_start(
 
 def rlhf_command(args: argparse.Namespace, out: TextIO = sys.stdout,
                  err: TextIO = sys.stderr) -> int:  # fmt: skip
-    from desktop.core.reinforce.rlhf_run import RLHFPlan, run_rlhf
     from desktop.core.job_state import CancelToken
+    from desktop.core.reinforce.rlhf_run import RLHFPlan, run_rlhf
 
     printer, token = Printer(args.json, out), CancelToken()
     stop = _StopOnInterrupt(token)
@@ -225,5 +231,3 @@ class _StopOnInterrupt:
         import signal
 
         signal.signal(signal.SIGINT, self._previous)
-
-

@@ -119,7 +119,7 @@ def test_rules_and_agreement() -> None:
 
 def test_pair_files_round_trip_and_name_bad_lines(tmp_path: Path) -> None:
     path = tmp_path / "pairs.jsonl"
-    write_pairs(path, PAIRS + [Pair("p", "a", "b", tie=True)])
+    write_pairs(path, [*PAIRS, Pair("p", "a", "b", tie=True)])
     assert read_pairs(path)[-1].tie and read_pairs(path)[:3] == PAIRS
     path.write_text(json.dumps({"prompt": "p", "chosen": "a", "rejected": "b"}) + "\n{oops\n")
     with pytest.raises(ValueError, match="line 2: not JSON"):

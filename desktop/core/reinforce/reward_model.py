@@ -65,9 +65,7 @@ def conversation(tokenizer: TrainedTokenizer, prompt: str, answer: str) -> list[
     return prompt_ids(tokenizer, prompt) + answer_ids(tokenizer, answer)
 
 
-def pair_batch(
-    pairs: Sequence[PairLike], tokenizer: TrainedTokenizer, context: int
-) -> Batch:
+def pair_batch(pairs: Sequence[PairLike], tokenizer: TrainedTokenizer, context: int) -> Batch:
     """Rows 2i and 2i+1 are pair i's chosen and rejected conversations, right-padded; the
     weight 1 marks the position whose state is scored (the last token that fits)."""
     rows = [conversation(tokenizer, p.prompt, answer)[:context]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from desktop.core.job_state import JobState
 from desktop.core.reinforce.evaluation import PassAtK
 from desktop.core.reinforce.judges import Judge, VerifierJudge
 from desktop.core.reinforce.rollouts import RolloutSettings, RolloutSource
@@ -25,10 +26,8 @@ from desktop.core.reinforce.start_model import StartModel, StopWhen
 from desktop.core.reinforce.task_data import TaskExamples
 from desktop.core.reinforce.tasks import get_task
 from desktop.core.train.compute import ThreadPolicy
-from desktop.core.job_state import JobState
 from desktop.core.train.run_training import TrainingEvent, TrainingJob, run_training
 from desktop.core.train.trainer import Evaluation, StepMetrics, TrainingRun
-
 
 UNBOUNDED_STEPS = 10**9  # more SFT stops on time, not steps
 
@@ -38,7 +37,7 @@ class RLSettings:
     steps: int = 300
     prompts_per_step: int = 4
     samples: int = 8  # K
-    learning_rate: float = 1e-3
+    learning_rate: float = 1e-4  # Adam: 1e-3 collapses the policy to empty answers
     kl: float = 0.0
     eval_every: int = 20
     eval_problems: int = 32

@@ -181,8 +181,10 @@ class RLHFEvaluation:
         figures: dict[str, Any] = {
             "mean_reward": float(rewards.mean()),
             "mean_length": float(np.mean([len(t) for t in rollout.samples.tokens])),
-            "kl": float(np.mean([lp.sum() for lp in rollout.samples.logprobs])
-                        - self._start_logprob(rollout)),  # fmt: skip
+            "kl": float(
+                np.mean([lp.sum() for lp in rollout.samples.logprobs])
+                - self._start_logprob(rollout)
+            ),
         }
         labels = [s.label for s in rollout.scores]
         if self.preference is not None:

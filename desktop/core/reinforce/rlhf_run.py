@@ -65,7 +65,7 @@ class RLHFPlan:
 
 
 def parse_preference(text: str) -> ScriptedPreference:
-    """"word:cat" or "shorter"."""
+    """ "word:cat" or "shorter"."""
     if text == "shorter":
         return ScriptedPreference("shorter")
     kind, _, word = text.partition(":")

@@ -56,7 +56,7 @@ class ScriptedPreference:
         return 2.0 if self.word in words_of(answer) else 1.0
 
     def judge(self, a: str, b: str) -> str:
-        """"a", "b" or "tie"."""
+        """ "a", "b" or "tie"."""
         sa, sb = self.score(a), self.score(b)
         return "tie" if sa == sb else "a" if sa > sb else "b"
 

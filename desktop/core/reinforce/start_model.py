@@ -143,7 +143,10 @@ class StopWhen:
 
 
 def make_start_model(
-    recipe: StartRecipe, folder: Path, state: JobState, policy: ThreadPolicy = ThreadPolicy.ALL_CORES
+    recipe: StartRecipe,
+    folder: Path,
+    state: JobState,
+    policy: ThreadPolicy = ThreadPolicy.ALL_CORES,
 ) -> Generator[StartEvent, None, None]:
     """Pretrain, then fine-tune until held-out pass@1 reaches `recipe.target`; the model
     is saved in `folder`. Stopped by `state`, it ends after the stage under way with
@@ -165,8 +168,9 @@ def make_start_model(
             elif isinstance(event, Finished):
                 params = event.outcome.run.params
     yield Stage("fine-tuning", recipe.sft_steps)
-    config = recipe.config(tokenizer.n_vocab, steps=recipe.sft_steps, batch=recipe.sft_batch,
-                           decay=False)
+    config = recipe.config(
+        tokenizer.n_vocab, steps=recipe.sft_steps, batch=recipe.sft_batch, decay=False
+    )
     if params is None:  # no pretraining: fine-tuning starts from random weights
         run = TrainingRun.start(config, tokenizer.n_vocab)
     else:
@@ -205,5 +209,10 @@ def load_start_model(folder: Path) -> StartModel:
                                            if k in StartRecipe.__dataclass_fields__})  # fmt: skip
     except (KeyError, TypeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{folder} holds no start model ({exc})") from exc
-    return StartModel(folder, recipe, TrainedTokenizer.load(folder / TOKENIZER),
-                      load_checkpoint(folder / CHECKPOINT), dict(info.get("figures", {})))  # fmt: skip
+    return StartModel(
+        folder,
+        recipe,
+        TrainedTokenizer.load(folder / TOKENIZER),
+        load_checkpoint(folder / CHECKPOINT),
+        dict(info.get("figures", {})),
+    )

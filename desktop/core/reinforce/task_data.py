@@ -53,7 +53,10 @@ class TaskExamples:
     def conversation(self, rng: np.random.Generator, split: str) -> tuple[list[int], list[float]]:
         problem = self.task.problem(rng, self.difficulty, split)
         answer = problem.worked if rng.random() < self.worked_share else problem.direct
-        prompt, reply = prompt_ids(self.tokenizer, problem.prompt), answer_ids(self.tokenizer, answer)
+        prompt, reply = (
+            prompt_ids(self.tokenizer, problem.prompt),
+            answer_ids(self.tokenizer, answer),
+        )
         return prompt + reply, [0.0] * len(prompt) + [1.0] * len(reply)
 
     def train_batch(self, rng: np.random.Generator, rows: int, context: int) -> Batch:
@@ -77,7 +80,9 @@ class ReferenceText:
     tokenizer: TrainedTokenizer
     difficulty: int
 
-    def row(self, rng: np.random.Generator, context: int, split: str) -> tuple[list[int], list[float]]:
+    def row(
+        self, rng: np.random.Generator, context: int, split: str
+    ) -> tuple[list[int], list[float]]:
         ids: list[int] = []
         while len(ids) < context + 1:
             problem = self.task.problem(rng, self.difficulty, split)

@@ -131,9 +131,7 @@ def sample_batch(
     return Samples(out, [np.array(lp, dtype=np.float64) for lp in logprobs], stopped)
 
 
-def _draw(
-    logits: Array, temperature: float, rng: np.random.Generator
-) -> tuple[IntArray, Array]:
+def _draw(logits: Array, temperature: float, rng: np.random.Generator) -> tuple[IntArray, Array]:
     """One token per row, and its log-probability under the distribution it came from."""
     z = logits.astype(np.float64)
     if temperature <= 0:
@@ -231,7 +229,7 @@ def _attend(
 ) -> Array:
     """softmax(q kᵀ + mask) v for each query head (its group's key/value head), then
     the output projection; (rows * time, dim)."""
-    rows, kvh, group, time, hd = q.shape
+    rows, _, _, time, hd = q.shape
     scores = q @ k[:, :, None].swapaxes(-1, -2)  # (rows, kvh, group, time, keys)
     scores += mask
     scores -= scores.max(axis=-1, keepdims=True)
@@ -270,7 +268,14 @@ def greedy(
     `max_tokens`: a batch of one row at temperature 0."""
     if not prompt:
         return []
-    drawn = sample_batch(params, shape, [prompt], max_new=max_tokens,
-                         rng=np.random.default_rng(0), temperature=0.0, stop_ids=end_ids)  # fmt: skip
+    drawn = sample_batch(
+        params,
+        shape,
+        [prompt],
+        max_new=max_tokens,
+        rng=np.random.default_rng(0),
+        temperature=0.0,
+        stop_ids=end_ids,
+    )
     reply = drawn.tokens[0]
     return reply[:-1] if drawn.stopped[0] else reply

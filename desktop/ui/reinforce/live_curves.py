@@ -46,8 +46,14 @@ class LiveCurves(QWidget):
         for name, (colour, dashed) in curves.items():
             pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine if dashed
                            else pg.QtCore.Qt.PenStyle.SolidLine)  # fmt: skip
-            self._curves[name] = item.plot(name=name, pen=pen, symbol="o", symbolSize=4,
-                                           symbolPen=pg.mkPen(colour), symbolBrush=colour)  # fmt: skip
+            self._curves[name] = item.plot(
+                name=name,
+                pen=pen,
+                symbol="o",
+                symbolSize=4,
+                symbolPen=pg.mkPen(colour),
+                symbolBrush=colour,
+            )
             self._points[name] = ([], [])
         follow_app_font(self.plot, left_width=LEFT_AXIS_WIDTH)
         layout = QVBoxLayout(self)

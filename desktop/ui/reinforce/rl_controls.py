@@ -52,8 +52,10 @@ class RLControls(QWidget):
         self.difficulty.setSuffix("")
         self.target = _spin(5, 95, round(recipe.target * 100), 5)
         self.target.setSuffix(" %")
-        self.target.setToolTip("Fine-tuning stops when the model gets this share of held-out "
-                               "questions right at the first try: room for RL to improve")  # fmt: skip
+        self.target.setToolTip(
+            "Fine-tuning stops when the model gets this share of held-out "
+            "questions right at the first try: room for RL to improve"
+        )
         self.pretrain_steps = _spin(0, 20_000, recipe.pretrain_steps, 50)
         self.sft_steps = _spin(10, 50_000, recipe.sft_steps, 100)
         self.start = QComboBox()
@@ -63,8 +65,9 @@ class RLControls(QWidget):
         self.steps = _spin(1, 100_000, defaults.steps, 50)
         self.samples = _spin(2, 64, defaults.samples)
         self.prompts = _spin(1, 64, defaults.prompts_per_step)
-        self.learning_rate = QDoubleSpinBox(decimals=4, minimum=1e-4, maximum=0.05,
-                                            singleStep=5e-4, value=defaults.learning_rate)  # fmt: skip
+        self.learning_rate = QDoubleSpinBox(
+            decimals=5, minimum=1e-5, maximum=0.01, singleStep=5e-5, value=defaults.learning_rate
+        )
         self.kl = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1.0, singleStep=0.01,
                                  value=defaults.kl)  # fmt: skip
         self.kl.setToolTip("How much moving away from the start model costs (0: nothing)")
@@ -72,8 +75,10 @@ class RLControls(QWidget):
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
         self.compare_button = QPushButton("Same time on more SFT")
-        self.compare_button.setToolTip("The AlphaGo comparison: continue the start model's "
-                                       "fine-tuning for as long as RL trained, on one plot")  # fmt: skip
+        self.compare_button.setToolTip(
+            "The AlphaGo comparison: continue the start model's "
+            "fine-tuning for as long as RL trained, on one plot"
+        )
         self.export_button = QPushButton("Export GGUF and chat with it")
         self.status = MessageLabel("Pick a task, make a start model, then Run RL.")
         self.status.setWordWrap(True)

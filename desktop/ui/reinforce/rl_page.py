@@ -101,9 +101,11 @@ class RLPage(QWidget):
                 if "pass_at_1" in f:
                     self.controls.status.setText(
                         f"Fine-tuning: step {event.step}, first try right {f['pass_at_1']:.0%} "
-                        f"of held-out questions (stops at {self.controls.target.value()} %)")  # fmt: skip
-                    self.progress.samples.show_now(f.get("samples", []),
-                                                   f"Start model at SFT step {event.step}")  # fmt: skip
+                        f"of held-out questions (stops at {self.controls.target.value()} %)"
+                    )
+                    self.progress.samples.show_now(
+                        f.get("samples", []), f"Start model at SFT step {event.step}"
+                    )
                 else:
                     self.controls.status.setText(
                         f"Pretraining: step {event.step}/{event.total_steps}, loss "

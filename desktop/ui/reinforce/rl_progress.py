@@ -108,10 +108,12 @@ class RLProgress(QSplitter):
             self._last_eval = f
         last = getattr(self, "_last_eval", None)
         if last is not None:
-            held = (f" · held out: pass@1 {last['pass_at_1']:.0%} (start "
-                    f"{base.get('pass_at_1', 0):.0%}), pass@{last.get('k', '?')} "
-                    f"{last['pass_at_k']:.0%}, shows its working "
-                    f"{last.get('shows_work', 0):.0%}, {last['mean_length']:.0f} tokens")  # fmt: skip
+            held = (
+                f" · held out: pass@1 {last['pass_at_1']:.0%} (start "
+                f"{base.get('pass_at_1', 0):.0%}), pass@{last.get('k', '?')} "
+                f"{last['pass_at_k']:.0%}, shows its working "
+                f"{last.get('shows_work', 0):.0%}, {last['mean_length']:.0f} tokens"
+            )
         self.figures.setText(
             f"step {m.step}/{m.total_steps} · {format_duration(m.elapsed_s)} training"
             f"{held} · ETA {format_duration(m.eta_s)}"
