@@ -1,6 +1,6 @@
 """`deepdive-lab rl` and `deepdive-lab rlhf`: the Reinforce tab's runs, headless.
 
-    rl --task count-letters|add|sort [--start DIR | --make-start] [--steps N]
+    rl --task count-letters|add|sort [--start MODEL.gguf|DIR | --make-start] [--steps N]
        [--samples K] [--out DIR] [--export OUT.gguf] [--json]
     rlhf (--pairs P.jsonl | --scripted word:cat|shorter) [--writer DIR | --make-writer]
        [--steps N] [--out DIR] [--json]
@@ -34,12 +34,14 @@ def add_rl_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignor
     rl.add_argument("--task", default="count-letters", help="count-letters, add or sort")
     rl.add_argument("--difficulty", type=int, default=2, choices=[1, 2, 3, 4])
     start = rl.add_mutually_exclusive_group()
-    start.add_argument("--start", type=Path, help="a start model's folder (made by --make-start)")
+    start.add_argument("--start", type=Path,
+                       help="a .gguf this tab exported, or a start model's folder")  # fmt: skip
     start.add_argument("--make-start", action="store_true",
                        help="pretrain and fine-tune a start model first (the default)")  # fmt: skip
     rl.add_argument("--target", type=float, default=0.4,
                     help="stop the start model's fine-tuning at this held-out pass@1")  # fmt: skip
     rl.add_argument("--pretrain-steps", type=int, help="the start model's pretraining steps")
+    rl.add_argument("--sft-steps", type=int, help="the start model's most fine-tuning steps")
     rl.add_argument("--steps", type=int, default=300, help="RL steps")
     rl.add_argument("--samples", type=int, default=8, help="answers per prompt (K)")
     rl.add_argument("--prompts", type=int, default=4, help="prompts per step")
@@ -159,16 +161,28 @@ def _start(
     args: argparse.Namespace, printer: Printer, token: CancelToken, err: TextIO
 ) -> StartModel | None:
     """The start model: loaded from --start, or made (in --out/start if given)."""
+    from dataclasses import replace
+
     from desktop.core.reinforce.start_model import StartRecipe, load_start_model
 
     if args.start is not None:
         if args.start.suffix.lower() == ".gguf":
-            raise ValueError("RL starts from a start model's folder; loading a GGUF into "
-                             "numpy comes with the post-training tab (issue 14)")  # fmt: skip
+            import tempfile
+
+            from desktop.core.reinforce.gguf_start import start_from_gguf
+
+            if not args.start.is_file():
+                raise ValueError(f"there is no model file {args.start}")
+            folder = args.out / "start" if args.out else Path(tempfile.mkdtemp())
+            return start_from_gguf(args.start, args.task, args.difficulty, folder)
+        if not args.start.is_dir():
+            raise ValueError(f"{args.start} is neither a .gguf file nor a start model's folder")
         return load_start_model(args.start)
     recipe = StartRecipe(task=args.task, difficulty=args.difficulty, target=args.target)
     if args.pretrain_steps is not None:
-        recipe = StartRecipe(**{**recipe.__dict__, "pretrain_steps": args.pretrain_steps})
+        recipe = replace(recipe, pretrain_steps=args.pretrain_steps)
+    if args.sft_steps is not None:
+        recipe = replace(recipe, sft_steps=args.sft_steps)
     return make_start(recipe, args.out, printer, token, err)
 
 

@@ -92,6 +92,8 @@ def make_pairs(
 
 def run_rlhf(plan: RLHFPlan, state: JobState, log: TextIO | None = None
              ) -> Generator[Phase, None, None]:  # fmt: skip
+    # A pairs file is read first: a bad one is refused before minutes of training.
+    given = read_pairs(plan.pairs_file) if plan.pairs_file is not None else None
     out = plan.out or Path(tempfile.mkdtemp(prefix="deepdive-rlhf-"))
     if plan.writer is not None:
         writer = load_start_model(plan.writer)
@@ -109,8 +111,8 @@ def run_rlhf(plan: RLHFPlan, state: JobState, log: TextIO | None = None
     if state.cancelled():
         return
     pairs: Sequence[PairLike]
-    if plan.pairs_file is not None:
-        pairs = read_pairs(plan.pairs_file)
+    if given is not None:
+        pairs = given
     else:
         assert plan.preference is not None
         _say(log, f"making {plan.pair_count} pairs: the rule {plan.preference.title}…")
