@@ -5,19 +5,15 @@ training loop; pair files are read strictly."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from desktop.core.job_state import CancelToken
+from desktop.core.preferences import PreferencePair as Pair
 from desktop.core.reinforce.chat_format import task_tokenizer
-from desktop.core.reinforce.pair_files import read_pairs, write_pairs
 from desktop.core.reinforce.reward_model import (
     HEAD,
     PREFERENCE_LOSS,
-    Pair,
     accuracy,
     pair_batch,
     reward_params,
@@ -115,15 +111,3 @@ def test_rules_and_agreement() -> None:
     answers = ["A cat.", "A dog.", "A cat sat."]
     assert agreement(cat, answers, np.array([1.0, 0.0, 2.0])) == 1.0
     assert agreement(cat, answers, np.array([0.0, 1.0, -1.0])) == 0.0
-
-
-def test_pair_files_round_trip_and_name_bad_lines(tmp_path: Path) -> None:
-    path = tmp_path / "pairs.jsonl"
-    write_pairs(path, [*PAIRS, Pair("p", "a", "b", tie=True)])
-    assert read_pairs(path)[-1].tie and read_pairs(path)[:3] == PAIRS
-    path.write_text(json.dumps({"prompt": "p", "chosen": "a", "rejected": "b"}) + "\n{oops\n")
-    with pytest.raises(ValueError, match="line 2: not JSON"):
-        read_pairs(path)
-    path.write_text(json.dumps({"prompt": "p", "chosen": 3}) + "\n")
-    with pytest.raises(ValueError, match="line 1: needs prompt, chosen and rejected"):
-        read_pairs(path)

@@ -17,7 +17,6 @@ every answer scores 0 and the loss starts at log 2.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -33,8 +32,9 @@ SCORE_ROWS = 64  # answers scored per forward pass
 
 
 class PairLike(Protocol):
-    """A preference pair as the preference store keeps it (desktop/core/preferences.py
-    on the remote-ui branch): only these fields are read."""
+    """A preference pair as the preference store keeps it (`PreferencePair`, from the
+    Chat tab's compare window, the Reinforce tab's votes or a JSONL file): only these
+    fields are read."""
 
     @property
     def prompt(self) -> str: ...
@@ -44,14 +44,6 @@ class PairLike(Protocol):
     def rejected(self) -> str: ...
     @property
     def tie(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Pair:
-    prompt: str
-    chosen: str
-    rejected: str
-    tie: bool = False
 
 
 def reward_params(policy: Params, dim: int) -> Params:

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from desktop.core.job_state import JobState
-from desktop.core.reinforce.pair_files import read_pairs
+from desktop.core.preference_jsonl import read_pairs
 from desktop.core.reinforce.reward_model import PairLike
 from desktop.core.reinforce.rl_run import Baseline, RLSettings, rl_job, run_rl
 from desktop.core.reinforce.rlhf import (

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop.core.reinforce.reward_model import Pair
+from desktop.core.preferences import PreferencePair
+
+SOURCE_SCRIPTED = "scripted"  # PreferencePair.source of a rule's pairs
 
 MAX_LINES = 3
 _WORD = re.compile(r"[a-z']+")
@@ -65,15 +67,15 @@ def scripted_pairs(
     preference: ScriptedPreference,
     prompts: Sequence[str],
     answers: Sequence[tuple[str, str]],
-) -> list[Pair]:
+) -> list[PreferencePair]:
     """Pairs from two answers to each prompt, chosen by the rule; ties are left out."""
     out = []
     for prompt, (a, b) in zip(prompts, answers, strict=True):
         verdict = preference.judge(a, b)
         if verdict == "a":
-            out.append(Pair(prompt, a, b))
+            out.append(PreferencePair(prompt, a, b, source=SOURCE_SCRIPTED))
         elif verdict == "b":
-            out.append(Pair(prompt, b, a))
+            out.append(PreferencePair(prompt, b, a, source=SOURCE_SCRIPTED))
     return out
 
 
