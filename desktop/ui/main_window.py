@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from desktop.ui.compare.compare_window import CompareWindow
     from desktop.ui.posttrain.posttrain_tab import PosttrainTab
     from desktop.ui.quiz.quiz_tab import QuizTab
+    from desktop.ui.reinforce.reinforce_tab import ReinforceTab
     from desktop.ui.server.server_panel import ServerPanel
     from desktop.ui.train.train_tab import TrainTab
 
@@ -56,6 +57,12 @@ def _posttrain_tab() -> PosttrainTab:
     from desktop.ui.posttrain.posttrain_tab import PosttrainTab
 
     return PosttrainTab()
+
+
+def _reinforce_tab() -> ReinforceTab:
+    from desktop.ui.reinforce.reinforce_tab import ReinforceTab
+
+    return ReinforceTab()
 
 
 class MainWindow(QMainWindow):
@@ -83,6 +90,8 @@ class MainWindow(QMainWindow):
         self.quiz_page.created.connect(self._on_quiz_tab)
         self.posttrain_page = LazyTab(_posttrain_tab)
         self.posttrain_page.created.connect(self._on_posttrain_tab)
+        self.reinforce_page = LazyTab(_reinforce_tab)
+        self.reinforce_page.created.connect(self._on_reinforce_tab)
         self._training: dict[str, bool] = {}  # which tabs are training now
         self.tabs.addTab(self.models_tab, "Models")
         self.tabs.addTab(self.tokens_tab, "Tokens")
@@ -90,6 +99,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.chat_tab, "Chat")
         self.tabs.addTab(self.quiz_page, "Quiz")
         self.tabs.addTab(self.posttrain_page, "Post-train")
+        self.tabs.addTab(self.reinforce_page, "Reinforce")
         self.notice = QLabel()  # what start-up did (read-only, another folder), and refusals
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
@@ -233,6 +243,16 @@ class MainWindow(QMainWindow):
         tab.quiz_again_requested.connect(self.quiz_again)
         tab.set_library([path for path, _ in self._library_models()])
 
+    @property
+    def reinforce_tab(self) -> ReinforceTab:
+        return cast("ReinforceTab", self.reinforce_page.ensure())
+
+    @Slot(object)
+    def _on_reinforce_tab(self, tab: ReinforceTab) -> None:
+        tab.exported.connect(lambda _path: self.models_tab.library.refresh())
+        tab.chat_requested.connect(self.chat_with)
+        tab.running_changed.connect(lambda running: self._on_training("reinforce", running))
+
     @Slot(object)
     def posttrain_on(self, training_set: QuizTrainingSet) -> None:
         """ "Post-train on this" in the Quiz tab: its training set, in the Post-train tab."""
@@ -304,7 +324,8 @@ class MainWindow(QMainWindow):
         """A lesson's step: its tab, with its example in the tab's text box."""
         pages = {"models": self.models_tab, "tokens": self.tokens_tab, "train": self.train_page,
                  "chat": self.chat_tab, "quiz": self.quiz_page,
-                 "posttrain": self.posttrain_page}  # fmt: skip
+                 "posttrain": self.posttrain_page,
+                 "reinforce": self.reinforce_page}  # fmt: skip
         self.tabs.setCurrentWidget(pages[step.tab])
         if step.tab == "tokens" and step.example:
             self.tokens_tab.text_page.editor.setPlainText(step.example)
@@ -321,6 +342,8 @@ class MainWindow(QMainWindow):
             self.train_tab.shutdown()
         if self.posttrain_page.widget is not None:  # it, too, waits for its step to end
             self.posttrain_tab.shutdown()
+        if self.reinforce_page.widget is not None:  # its runs, too, end at a step
+            self.reinforce_tab.shutdown()
         if self.quiz_page.widget is not None:
             self.quiz_tab.shutdown()
         self.models_tab.shutdown()  # a running download pauses, to resume next time

@@ -38,6 +38,8 @@ class GradedSamples(QWidget):
         self.now = QTextBrowser()
         self.before.setAccessibleName("Answers before RL, with verdicts")
         self.now.setAccessibleName("Answers now, with verdicts")
+        for view in (self.before, self.now):
+            view.setTabChangesFocus(True)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         for title, view in ((self.before_title, self.before), (self.now_title, self.now)):
