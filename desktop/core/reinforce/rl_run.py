@@ -22,7 +22,7 @@ from desktop.core.job_state import JobState
 from desktop.core.reinforce.evaluation import PassAtK
 from desktop.core.reinforce.judges import Judge, VerifierJudge
 from desktop.core.reinforce.rollouts import RolloutSettings, RolloutSource
-from desktop.core.reinforce.start_model import StartModel, StopWhen
+from desktop.core.reinforce.start_model import StartModel
 from desktop.core.reinforce.task_data import TaskExamples
 from desktop.core.reinforce.tasks import get_task
 from desktop.core.train.compute import ThreadPolicy
@@ -121,11 +121,14 @@ def more_sft(
         evaluation = recipe.evaluation(start.tokenizer)
     task = get_task(recipe.task)
     data = TaskExamples(task, start.tokenizer, recipe.difficulty, recipe.worked_share)
-    stop = StopWhen(state)
     job = TrainingJob(config, tokenizer=start.tokenizer, resume=run, data=data,
                       evaluation=evaluation, policy=policy)  # fmt: skip
-    for event in run_training(job, stop):
+    ending = False
+    for event in run_training(job, state):
         if isinstance(event, StepMetrics):
             event = replace(event, figures=event.figures | {"train_s": event.elapsed_s - began})
-            stop.stop = stop.stop or event.elapsed_s - began >= seconds
+            if not ending and event.elapsed_s - began >= seconds:
+                # Time is up: one more step, the run's last, so it ends with an evaluation.
+                run.config = replace(run.config, steps=run.step + 1)
+                ending = True
         yield event
