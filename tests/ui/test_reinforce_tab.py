@@ -83,6 +83,11 @@ def test_make_a_start_model_run_rl_stop_export_and_compare(
     assert exported.is_file() and exported.suffix == ".gguf"
     assert exported.parent == tmp_path / "library" / "trained"
 
+    page.start_from_file(exported)  # RL can go on from the exported model
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert c.start.count() == 2 and "Start model ready" in c.status.text()
+    assert page.start_model is not None and page.start_model.figures["pass_at_1"] >= 0
+
     c.compare_button.click()  # the same training time on more SFT
     qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
     assert progress.compare.data("more SFT")[0] and progress.compare.data("RL")[0]

@@ -62,6 +62,8 @@ class RLControls(QWidget):
         self.start.setAccessibleName("Start model")
         self.start.setPlaceholderText("none yet: make one")
         self.make_button = QPushButton("Make start model")
+        self.file_button = QPushButton("Start from a GGUF…")
+        self.file_button.setToolTip("A model this tab exported (or a Post-train run of one)")
         self.steps = _spin(1, 100_000, defaults.steps, 50)
         self.samples = _spin(2, 64, defaults.samples)
         self.prompts = _spin(1, 64, defaults.prompts_per_step)
@@ -98,6 +100,7 @@ class RLControls(QWidget):
         start_form.addRow("SFT steps at most:", self.sft_steps)
         start_form.addRow("Start model:", self.start)
         start_form.addRow(self.make_button)
+        start_form.addRow(self.file_button)
         rl_box = QGroupBox("2. Reinforcement learning")
         rl_form = QFormLayout(rl_box)
         rl_form.addRow("Steps:", self.steps)
@@ -157,8 +160,9 @@ class RLControls(QWidget):
 
     def set_busy(self, busy: bool, *, running_rl: bool = False, has_result: bool = False) -> None:
         for widget in (self.task, self.difficulty, self.target, self.pretrain_steps,
-                       self.sft_steps, self.start, self.make_button, self.steps, self.samples,
-                       self.prompts, self.learning_rate, self.kl, self.run_button):  # fmt: skip
+                       self.sft_steps, self.start, self.make_button, self.file_button,
+                       self.steps, self.samples, self.prompts, self.learning_rate, self.kl,
+                       self.run_button):  # fmt: skip
             widget.setEnabled(not busy)
         self.pause_button.setEnabled(busy)
         self.stop_button.setEnabled(busy)

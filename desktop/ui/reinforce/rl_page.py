@@ -62,6 +62,7 @@ class RLPage(QWidget):
         layout.addWidget(splitter)
         c = self.controls
         c.make_button.clicked.connect(self.make_start)
+        c.file_button.clicked.connect(lambda: self.start_from_file())
         c.run_button.clicked.connect(self.run_rl)
         c.pause_button.clicked.connect(self.toggle_pause)
         c.stop_button.clicked.connect(self.stop)
@@ -110,6 +111,27 @@ class RLPage(QWidget):
                     self.controls.status.setText(
                         f"Pretraining: step {event.step}/{event.total_steps}, loss "
                         f"{event.loss:.3f}")  # fmt: skip
+
+    def start_from_file(self, path: Path | None = None) -> None:
+        """A GGUF exported earlier as the start model (its pass@1 measured first)."""
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            name, _ = QFileDialog.getOpenFileName(
+                self, "Start RL from a model", "", "GGUF models (*.gguf)"
+            )
+            if not name:
+                return
+            path = Path(name)
+        from desktop.core.reinforce.gguf_start import start_from_gguf
+
+        c = self.controls
+        task, difficulty = c.task_name, c.difficulty.value()
+        folder = new_folder(reinforce_dir(), f"start-{task}")
+        self._begin("start", f"Reading {path.name} and measuring its first tries…")
+        self.jobs.start("start",
+                        lambda _c: start_from_gguf(path, task, difficulty, folder).folder,
+                        done=self._on_start_made, failed=self._failed)  # fmt: skip
 
     def _on_start_made(self, folder: Path) -> None:
         self._end()
