@@ -81,6 +81,15 @@ QUICK_BENCHMARKS: dict[str, tuple[str, ...]] = {
     "bench_tokens_typing.py": ("stall", "goal_met", "contended", "foreign_load"),
     "bench_train.py": ("throughput", "preset_shapes", "tiny_run", "learning", "gui_stall", "goals"),
     "bench_sft.py": ("throughput", "memory", "gui_stall", "goals"),
+    "bench_rl.py": (
+        "start_pass_at_1",
+        "rl_curve",
+        "sft_curve",
+        "rl_lift",
+        "sft_lift",
+        "sampling",
+        "goals",
+    ),
 }
 
 
