@@ -3,7 +3,7 @@
 
     # Lesson title
     ## Step: Step title
-    tab: tokens            (models, tokens, train, chat, quiz or posttrain: the tab it opens)
+    tab: tokens            (models, tokens, train, chat, quiz, posttrain or reinforce)
     example: some text     (optional: put in the tab's text box)
     mode: raw              (optional, Chat: raw, base or template)
     What to look at, in a paragraph or two.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-TABS = ("models", "tokens", "train", "chat", "quiz", "posttrain")
+TABS = ("models", "tokens", "train", "chat", "quiz", "posttrain", "reinforce")
 MAX_STEPS = 10
 
 
