@@ -178,14 +178,19 @@ def finetune(
     yield from run_training(job, state)
 
 
+def finetuned_name(source: str) -> str:
+    """The exported model's name. It says "chat": every tab then asks it as an instruct
+    model (`model_kind`'s one rule), although the source's name said "base"."""
+    return f"{source} (chat fine-tuned)"
+
+
 def export_run(
     prepared: Prepared, run: TrainingRun, target: Path, file_type: FileType = "F16"
 ) -> Path:
     """The fine-tuned model as a GGUF (LoRA merged in), with the template it trained on."""
     params = trained_params(run, prepared.info.settings, prepared.base)
-    name = f"{prepared.facts.name} (fine-tuned)"
     return write_finetuned_gguf(prepared.facts.path, target, prepared.facts.shape, params,
-                                file_type=file_type, name=name,
+                                file_type=file_type, name=finetuned_name(prepared.facts.name),
                                 chat_template=prepared.info.chat_template)  # fmt: skip
 
 
@@ -199,5 +204,5 @@ def export_folder(folder: Path, target: Path, file_type: FileType = "F16") -> Pa
     base = load_llama_weights(facts) if info.settings.method == "lora" else None
     params = trained_params(run, info.settings, base)
     return write_finetuned_gguf(facts.path, target, facts.shape, params, file_type=file_type,
-                                name=f"{facts.name} (fine-tuned)",
+                                name=finetuned_name(facts.name),
                                 chat_template=info.chat_template)  # fmt: skip

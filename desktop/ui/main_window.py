@@ -230,6 +230,13 @@ class MainWindow(QMainWindow):
     def _on_quiz_tab(self, tab: QuizTab) -> None:
         tab.chat_tab_requested.connect(lambda: self.tabs.setCurrentWidget(self.chat_tab))
         tab.posttrain_requested.connect(self.posttrain_on)
+        tab.article_chat_requested.connect(self.chat_about_article)
+
+    @Slot(str, str)
+    def chat_about_article(self, title: str, text: str) -> None:
+        """The Quiz tab's open book, as a chat: a new conversation with the article attached."""
+        if self.chat_tab.open_with_document(title, text):
+            self.tabs.setCurrentWidget(self.chat_tab)
 
     @property
     def posttrain_tab(self) -> PosttrainTab:

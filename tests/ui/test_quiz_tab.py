@@ -525,3 +525,41 @@ def test_class_mode_on_the_whole_screen_played_with_keys(qtbot: Any, make_quiz: 
     assert mode.window() is tab.window() and mode.full is None
     assert tab.pages.count() == 4 and mode.question.font().pointSizeF() == size_in_tab
     assert mode.full_screen.text() == "Full screen (F)"
+
+
+def test_chat_with_the_article_opens_the_open_book_as_a_conversation(
+    qtbot: Any, make_engine: Any, tiny_gguf: Path, store: Any
+) -> None:
+    """Closed vs open book is the measured version of "provide context": one click takes
+    the run's article to the Chat tab, attached to a new conversation, in the next prompt."""
+    from desktop.ui.main_window import MainWindow
+
+    from_article = ("in 1889.", "From the article: Ines Marrow.")  # only an open book says it
+    engine = make_engine(replies_by_prompt=[from_article, *REPLIES])
+    window = MainWindow(engine=engine, store=store)
+    qtbot.addWidget(window)
+    chat = window.chat_tab
+    chat.load_model(str(tiny_gguf))
+    qtbot.waitUntil(lambda: chat.model is not None, timeout=10_000)
+    before = chat.conversation_id
+    quiz = window.quiz_tab
+    article = "Velmora\n\nThe Halvard Deep expedition was led by Ines Marrow in 1889."
+    quiz.questions.show_text("Velmora", article)
+    quiz.questions.set_pairs(PAIRS)
+    assert not quiz.results.article_chat_button.isEnabled()  # no run yet
+    quiz.run_button.click()
+    qtbot.waitUntil(lambda: not quiz.busy, timeout=20_000)
+    assert quiz.results.article_chat_button.isEnabled()
+    quiz.results.article_chat_button.click()
+    assert window.tabs.currentWidget() is chat
+    assert chat.conversation_id != before
+    assert chat.store.get_conversation(chat.conversation_id).title == "Open book: Velmora"
+    [document] = chat.attachments.documents
+    assert document.title == "Velmora" and "Ines Marrow in 1889" in document.text
+    assert chat.composer.chips.isVisibleTo(chat) and chat.composer.chips.chips
+    chat.send("Who led the Halvard Deep expedition?")
+    qtbot.waitUntil(lambda: not chat.busy, timeout=10_000)
+    reply = chat.store.messages(chat.conversation_id)[-1]
+    assert reply.content == "From the article: Ines Marrow."  # the book was open
+    assert reply.stats and "Ines Marrow in 1889" in reply.stats["prompt"]["text"]
+    window.close()

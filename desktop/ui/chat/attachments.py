@@ -56,7 +56,11 @@ class Attachments(QObject):
         self.jobs.start("read", lambda control: _read_all(paths, control), done=self._on_read)
 
     def _on_read(self, read: tuple[list[Document], list[str]]) -> None:
-        documents, problems = read
+        self.add(*read)
+
+    def add(self, documents: list[Document], problems: list[str] | None = None) -> None:
+        """Store `documents` with the open conversation and say what happened."""
+        problems = list(problems or [])
         conversation = self.conversation()
         if conversation is None:
             return

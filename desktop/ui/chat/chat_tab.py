@@ -22,6 +22,7 @@ from desktop.core.chat_request import ChatRequest
 from desktop.core.context_fit import FittedPrompt
 from desktop.core.conversations import ConversationStore
 from desktop.core.data_problems import ReadOnlyDatabase
+from desktop.core.documents.document import Document
 from desktop.core.generation import ChatMessage, GenerationStats
 from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode
 from desktop.core.sandbox.runtime_files import compiled_path
@@ -213,6 +214,23 @@ class ChatTab(QWidget):
         conversation = self.store.create_conversation(system_prompt=system)
         self.sidebar.reload(conversation.id)
         return conversation.id
+
+    def open_with_document(self, title: str, text: str) -> bool:
+        """A new conversation with `text` attached: the Quiz tab's article, open book."""
+        if self.busy:
+            self.status.setText("Stop the reply before opening the article in a new chat.")
+            return False
+        try:
+            conversation = self.new_chat()
+        except sqlite3.Error as exc:  # read-only, a full disk: said, nothing lost
+            self.status.setText(f"⚠ No new conversation could be made: {exc}")
+            return False
+        name = title.strip() or "Article"
+        self.store.rename(conversation, f"Open book: {name}")
+        self.open_conversation(conversation)
+        self.attachments.add([Document(name, name, text, source="the Quiz tab's article")])
+        self.composer.edit.setFocus()
+        return True
 
     @Slot(int)
     def open_conversation(self, conversation_id: int) -> None:

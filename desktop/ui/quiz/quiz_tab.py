@@ -58,6 +58,7 @@ HOLDER = "the Quiz tab"  # how the Chat tab names who has the model
 class QuizTab(QWidget):
     chat_tab_requested = Signal()
     posttrain_requested = Signal(object)  # QuizTrainingSet: "Post-train on this"
+    article_chat_requested = Signal(str, str)  # the run's article: title, text
 
     def __init__(self, engine: InferenceEngine, store: QuizStore | None = None) -> None:
         super().__init__()
@@ -117,6 +118,7 @@ class QuizTab(QWidget):
         self.runs.resume_requested.connect(self.resume_run)
         self.runs.delete_requested.connect(self.delete_run)
         self.results.posttrain_requested.connect(self._posttrain)
+        self.results.article_chat_requested.connect(self._chat_with_article)
 
     @property
     def busy(self) -> bool:
@@ -239,6 +241,14 @@ class QuizTab(QWidget):
         self.posttrain_requested.emit(QuizTrainingSet(tuple(examples), self.run.id,
                                                       self.run.model_path,
                                                       self.run.article_title))  # fmt: skip
+
+    @Slot()
+    def _chat_with_article(self) -> None:
+        title, text = (self.run.article_title, self.run.article_text) if self.run else ("", "")
+        if text.strip():
+            self.article_chat_requested.emit(title, text)
+        else:
+            self.status.setText("This run has no article to chat with.")
 
     def quiz_again(self, run_id: int, model_path: str) -> None:
         """Ask `run_id`'s questions, the same way, of the model at `model_path` (which the

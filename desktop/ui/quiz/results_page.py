@@ -70,6 +70,7 @@ COLUMNS: list[Column[QuestionResult]] = [
 
 class ResultsPage(QWidget):
     posttrain_requested = Signal(object)  # the training set: list of `messages` dicts
+    article_chat_requested = Signal()  # "Chat with the article": open book, your questions
 
     def __init__(self, stored: AppSettings) -> None:
         super().__init__()
@@ -111,6 +112,14 @@ class ResultsPage(QWidget):
         self.posttrain_button.setToolTip("Fine-tune the model on this training set in the "
                                          "Post-train tab")  # fmt: skip
         self.posttrain_button.setEnabled(False)
+        self.article_chat_button = QPushButton("Chat with the article")
+        self.article_chat_button.setToolTip(
+            "Open book in the Chat tab: a new conversation with this article attached, to "
+            "ask your own questions. Rereading beats remembering; the open-book column "
+            "measures how much."
+        )
+        self.article_chat_button.setEnabled(False)
+        self.article_chat_button.clicked.connect(self.article_chat_requested)
         self.export_status = MessageLabel("")
         self._answers: list[SampleAnswer] = []
         self._layout()
@@ -123,7 +132,10 @@ class ResultsPage(QWidget):
         top = QWidget()
         tv = QVBoxLayout(top)
         tv.setContentsMargins(0, 0, 0, 0)
-        tv.addWidget(self.summary_label)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary_label, 1)
+        summary_row.addWidget(self.article_chat_button, 0, Qt.AlignmentFlag.AlignTop)
+        tv.addLayout(summary_row)
         tv.addWidget(self.asking_label)
         tv.addWidget(self.table, 1)
         bottom = QSplitter(Qt.Orientation.Horizontal)
@@ -167,6 +179,7 @@ class ResultsPage(QWidget):
         self.charts.show_summary(summary)
         self.export_button.setEnabled(any(q.verdict for q in summary.questions))
         self.posttrain_button.setEnabled(self.export_button.isEnabled())
+        self.article_chat_button.setEnabled(bool(summary.questions))
         if 0 <= row < len(summary.questions):
             self.table.selectRow(row)
         self._show_answers()
