@@ -35,7 +35,7 @@ def test_selftest_runs_offline_and_reports_one_json_line(tmp_path: Path) -> None
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"] is True and result["frozen"] is False
     assert result["model"]["tokens"] == 8 and "CPU variant" in result["model"]["runtime"]
-    assert result["tokens"]["encoding"] == "cl100k_base" and result["tabs"]["tabs"] == 6
+    assert result["tokens"]["encoding"] == "cl100k_base" and result["tabs"]["tabs"] == 7
     assert result["versions"]["llama-cpp-python"]
 
 

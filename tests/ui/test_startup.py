@@ -107,7 +107,7 @@ def test_a_read_only_session_shows_the_conversations_and_refuses_writes_with_a_s
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
     show_refused_writes(window.show_notice)
     assert len(window.store.list_conversations()) == 12
-    assert window.visit_every_tab() == 6
+    assert window.visit_every_tab() == 7
     assert window.quiz_tab.store.runs() == [] and window.train_tab.store.runs() == []
     assert "Not saved" not in window.notice.text()  # the tabs opened without writing
     window.resize(1000, 600)

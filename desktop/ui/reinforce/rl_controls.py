@@ -32,7 +32,7 @@ DIFFICULTY_HINTS = {
 }
 
 
-def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
+def spin_box(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
     spin = QSpinBox()
     spin.setRange(low, high)
     spin.setSingleStep(step)
@@ -48,25 +48,25 @@ class RLControls(QWidget):
         self.task = QComboBox()
         for name, task in TASKS.items():
             self.task.addItem(task.title, name)
-        self.difficulty = _spin(1, 4, recipe.difficulty)
+        self.difficulty = spin_box(1, 4, recipe.difficulty)
         self.difficulty.setSuffix("")
-        self.target = _spin(5, 95, round(recipe.target * 100), 5)
+        self.target = spin_box(5, 95, round(recipe.target * 100), 5)
         self.target.setSuffix(" %")
         self.target.setToolTip(
             "Fine-tuning stops when the model gets this share of held-out "
             "questions right at the first try: room for RL to improve"
         )
-        self.pretrain_steps = _spin(0, 20_000, recipe.pretrain_steps, 50)
-        self.sft_steps = _spin(10, 50_000, recipe.sft_steps, 100)
+        self.pretrain_steps = spin_box(0, 20_000, recipe.pretrain_steps, 50)
+        self.sft_steps = spin_box(10, 50_000, recipe.sft_steps, 100)
         self.start = QComboBox()
         self.start.setAccessibleName("Start model")
         self.start.setPlaceholderText("none yet: make one")
         self.make_button = QPushButton("Make start model")
         self.file_button = QPushButton("Start from a GGUF…")
         self.file_button.setToolTip("A model this tab exported (or a Post-train run of one)")
-        self.steps = _spin(1, 100_000, defaults.steps, 50)
-        self.samples = _spin(2, 64, defaults.samples)
-        self.prompts = _spin(1, 64, defaults.prompts_per_step)
+        self.steps = spin_box(1, 100_000, defaults.steps, 50)
+        self.samples = spin_box(2, 64, defaults.samples)
+        self.prompts = spin_box(1, 64, defaults.prompts_per_step)
         self.learning_rate = QDoubleSpinBox(
             decimals=5, minimum=1e-5, maximum=0.01, singleStep=5e-5, value=defaults.learning_rate
         )

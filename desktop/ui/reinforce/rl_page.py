@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout
 
 from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.reinforce.folders import RUNS_PREFIX, new_folder, reinforce_dir
@@ -27,28 +27,25 @@ from desktop.core.train.run_training import Finished, TrainingOutcome
 from desktop.core.train.runs_store import RunsStore
 from desktop.core.train.trainer import StepMetrics
 from desktop.engine.background import JobControl
-from desktop.engine.jobs import Jobs
+from desktop.ui.reinforce.job_page import JobPage
 from desktop.ui.reinforce.rl_controls import RLControls
 from desktop.ui.reinforce.rl_progress import RLProgress
 
 APP = ThreadPolicy.LEAVE_A_CORE
 
 
-class RLPage(QWidget):
+class RLPage(JobPage):
     exported = Signal(str)
     chat_requested = Signal(str)
-    running_changed = Signal(bool)
 
     def __init__(self, store: RunsStore) -> None:
         super().__init__()
         self.store = store
         self.controls = RLControls()
         self.progress = RLProgress()
-        self.jobs = Jobs(self)
         self.start_model: StartModel | None = None
         self.outcome: TrainingOutcome | None = None  # the last RL run
         self.run_id: int | None = None
-        self._kind = ""  # the job under way: start, rl, sft
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
@@ -71,10 +68,6 @@ class RLPage(QWidget):
         c.start.currentIndexChanged.connect(self._on_start_chosen)
         self._set_busy(False)
         self._on_start_chosen()
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._kind)
 
     # ---- the start model -------------------------------------------------------------
 
@@ -285,20 +278,8 @@ class RLPage(QWidget):
             self.controls.pause_button.setText("Resume")
             self.controls.status.setText("Paused: Resume continues, Stop ends (and saves).")
 
-    @Slot()
-    def stop(self) -> None:
-        if self._kind:
-            self.jobs.stop(self._kind)
-
-    def _begin(self, kind: str, status: str) -> None:
-        self._kind = kind
-        self.controls.status.setText(status)
-        self._set_busy(True)
-        self.running_changed.emit(True)
-
-    def _end(self) -> None:
-        self._kind = ""
-        self.running_changed.emit(False)
+    def status_label(self) -> QLabel:
+        return self.controls.status
 
     def _failed(self, exc: BaseException) -> None:
         self._end()

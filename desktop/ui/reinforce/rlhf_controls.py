@@ -10,31 +10,23 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.reinforce.rlhf_run import RLHFPlan, parse_preference
 from desktop.core.reinforce.scripted_preference import ScriptedPreference
+from desktop.ui.reinforce.rl_controls import spin_box
 from desktop.ui.widgets.message_label import MessageLabel
 
 RULES = {"word:cat": "prefers answers with “cat”", "shorter": "prefers shorter answers"}
-
-
-def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
-    spin.setValue(value)
-    return spin
 
 
 class RLHFControls(QWidget):
     def __init__(self) -> None:
         super().__init__()
         plan = RLHFPlan()
-        self.writer_steps = _spin(20, 20_000, plan.writer_steps, 50)
+        self.writer_steps = spin_box(20, 20_000, plan.writer_steps, 50)
         self.make_writer_button = QPushButton("Make the writer")
         self.make_writer_button.setToolTip(
             "A tiny model fine-tuned to write jokes, two-line poems and story openings"
@@ -45,15 +37,15 @@ class RLHFControls(QWidget):
         for key, text in RULES.items():
             self.rule.addItem(text, key)
         self.rule.setAccessibleName("Scripted preference")
-        self.pair_count = _spin(10, 5000, plan.pair_count, 50)
+        self.pair_count = spin_box(10, 5000, plan.pair_count, 50)
         self.scripted_button = QPushButton("Add scripted pairs")
         self.scripted_button.setToolTip("For demos without a person: the rule votes")
         self.import_button = QPushButton("Import JSONL…")
         self.export_button = QPushButton("Export JSONL…")
-        self.reward_steps = _spin(10, 5000, plan.reward_steps, 10)
+        self.reward_steps = spin_box(10, 5000, plan.reward_steps, 10)
         self.reward_button = QPushButton("Train the reward model")
         self.reward_status = MessageLabel("")
-        self.rl_steps = _spin(1, 5000, plan.steps, 10)
+        self.rl_steps = spin_box(1, 5000, plan.steps, 10)
         self.kl = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1.0, singleStep=0.01,
                                  value=plan.kl)  # fmt: skip
         self.rl_button = QPushButton("RL against the reward model")

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
+    QLabel,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -52,8 +53,8 @@ from desktop.core.train.model import Params
 from desktop.core.train.run_training import Finished, run_training
 from desktop.core.train.trainer import StepMetrics
 from desktop.engine.background import JobControl
-from desktop.engine.jobs import Jobs
 from desktop.ui.reinforce.graded_samples import GradedSamples
+from desktop.ui.reinforce.job_page import JobPage
 from desktop.ui.reinforce.live_curves import LiveCurves
 from desktop.ui.reinforce.preference_picker import PreferencePicker
 from desktop.ui.reinforce.rlhf_controls import RLHFControls
@@ -74,20 +75,16 @@ WHY = (
 )
 
 
-class RLHFPage(QWidget):
-    running_changed = Signal(bool)
-
+class RLHFPage(JobPage):
     def __init__(self, preferences: PreferenceStore | None = None) -> None:
         super().__init__()
         self.preferences = preferences or PreferenceStore()
         self.controls = RLHFControls()
         self.picker = PreferencePicker()
-        self.jobs = Jobs(self)
         self.writer: StartModel | None = None
         self.reward: Params | None = None
         self._pair: tuple[str, str, str] | None = None
         self._rng = np.random.default_rng()
-        self._kind = ""
         self.reward_curves = LiveCurves("Reward model", "accuracy", "step",
                                         {"held out": (BLUE, False), "training": (ORANGE, True)},
                                         y_range=(0, 1))  # fmt: skip
@@ -369,21 +366,8 @@ class RLHFPage(QWidget):
 
     # ---- running -----------------------------------------------------------------------
 
-    @Slot()
-    def stop(self) -> None:
-        if self._kind:
-            self.jobs.stop(self._kind)
-
-    def _begin(self, kind: str, status: str) -> None:
-        self._kind = kind
-        self.controls.status.setText(status)
-        self._set_busy(True)
-        self.running_changed.emit(True)
-
-    def _end(self) -> None:
-        self._kind = ""
-        self._set_busy(False)
-        self.running_changed.emit(False)
+    def status_label(self) -> QLabel:
+        return self.controls.status
 
     def _failed(self, exc: BaseException) -> None:
         self._end()
@@ -393,10 +377,6 @@ class RLHFPage(QWidget):
         self.controls.set_busy(busy, has_writer=self.writer is not None,
                                has_reward=self.reward is not None)  # fmt: skip
         self.picker.set_enabled(not busy and self.writer is not None)
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._kind)
 
     def shutdown(self) -> None:
         self.jobs.shutdown(timeout=5.0)
