@@ -20,9 +20,9 @@ def main(out: str) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop.core.bpe_vocab import byte_level_bpe_vocab
-    from desktop.core.gguf_writer import LlamaShape, random_llama_weights, write_llama_gguf
-    from desktop.core.paths import models_dir
+    from desktop.core.models.bpe_vocab import byte_level_bpe_vocab
+    from desktop.core.models.gguf_writer import LlamaShape, random_llama_weights, write_llama_gguf
+    from desktop.core.storage.paths import models_dir
     from desktop.ui.main_window import MainWindow
 
     shape = LlamaShape(

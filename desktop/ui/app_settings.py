@@ -9,8 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
-from desktop.core.paths import data_dir
 from desktop.core.quiz.settings import QuizSettings
+from desktop.core.storage.paths import data_dir
 
 DEFAULTS: dict[str, Any] = {
     "chat/temperature": 0.7,

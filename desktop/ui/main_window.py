@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.conversations import ConversationStore
 from desktop.core.lessons import Step
-from desktop.core.paths import database_path
+from desktop.core.storage.conversations import ConversationStore
+from desktop.core.storage.paths import database_path
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.jobs import Jobs
 from desktop.ui.app_settings import AppSettings
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
             self.engine.start()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.models_tab = ModelsTab()
+        self.models_tab = ModelsTab(in_use=self.model_in_use)
         self.chat_tab = ChatTab(self.engine, self.store)
         self.tokens_tab = TokensTab()
         self.train_page = LazyTab(_train_tab)
@@ -104,7 +104,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.models_tab.chat_requested.connect(self.chat_with)
         self.models_tab.library_changed.connect(self._on_library_changed)
-        self.models_tab.library.in_use = self.model_in_use
         self.models_tab.servers.changed.connect(self._on_servers_changed)
         self._on_servers_changed()
         self.chat_tab.model_bar.refresh(select=AppSettings().get("chat/last_model") or None)

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 
-from desktop.core.base_prompt import USER_LABEL
+from desktop.core.chat.base_prompt import USER_LABEL
 from desktop.engine.scripted_backend import pieces
 
 CHATML = (
@@ -336,7 +336,7 @@ def test_a_failed_reply_leaves_a_prompt_the_template_accepts(qtbot, make_chat) -
 
 
 def test_an_example_sets_its_mode_and_says_what_to_look_at(qtbot, make_chat) -> None:
-    from desktop.core.chat_examples import CHAT_EXAMPLES
+    from desktop.core.chat.chat_examples import CHAT_EXAMPLES
 
     tab = make_chat(chat_template=CHATML)
     index = next(i for i, e in enumerate(CHAT_EXAMPLES) if e.mode == "raw")

@@ -38,7 +38,7 @@ def test_a_broken_lesson_file_is_one_sentence_and_hides_no_other(tmp_path: Path)
 def test_steps_open_their_tab_fill_the_example_and_are_remembered(
     qtbot: Any, make_engine: Any, store: Any, fresh_home: Path
 ) -> None:
-    from desktop.core.conversations import ConversationStore
+    from desktop.core.storage.conversations import ConversationStore
     from desktop.ui.main_window import MainWindow
 
     window = MainWindow(engine=make_engine(), store=store)

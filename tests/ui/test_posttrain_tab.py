@@ -163,7 +163,7 @@ def test_quiz_again_asks_the_same_questions_and_compares_the_runs(
     model the Chat tab loads, asked as an instruct model, then both runs compared."""
     import shutil
 
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.generation import LoadSettings
     from desktop.core.quiz.qa import QAPair
     from desktop.core.quiz.quiz_store import QuizStore
     from desktop.core.quiz.settings import QuizSettings

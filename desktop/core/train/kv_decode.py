@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.train.layers import Array, rmsnorm_forward, rope_forward, rope_rotations, softmax_
 from desktop.core.train.model import Params, output_weight
 

@@ -16,17 +16,17 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from desktop.core.base_prompt import DEFAULT_STYLE, BasePromptStyle
-from desktop.core.chat_examples import CHAT_EXAMPLES
-from desktop.core.chat_request import ChatRequest
-from desktop.core.context_fit import FittedPrompt
-from desktop.core.conversations import ConversationStore
-from desktop.core.data_problems import ReadOnlyDatabase
+from desktop.core.chat.base_prompt import DEFAULT_STYLE, BasePromptStyle
+from desktop.core.chat.chat_examples import CHAT_EXAMPLES
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.context_fit import FittedPrompt
+from desktop.core.chat.generation import ChatMessage, GenerationStats
+from desktop.core.chat.prompt_builder import MODE_LABELS, MODES, PromptMode
+from desktop.core.chat.token_colours import legend_html
 from desktop.core.documents.document import Document
-from desktop.core.generation import ChatMessage, GenerationStats
-from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode
 from desktop.core.sandbox.runtime_files import compiled_path
-from desktop.core.token_colours import legend_html
+from desktop.core.storage.conversations import ConversationStore
+from desktop.core.storage.data_problems import ReadOnlyDatabase
 from desktop.core.tools.tool_specs import RUN_PYTHON, SEARCH
 from desktop.engine.chat_turn import default_prompt_mode
 from desktop.engine.inference_engine import InferenceEngine
