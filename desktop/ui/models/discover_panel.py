@@ -296,9 +296,6 @@ class DiscoverPanel(QWidget):
                 return True
         return False
 
-    def shutdown(self) -> None:
-        self.jobs.cancel()
-
 
 def _recommended(rated: list[tuple[GGUFModelFile, Any]]) -> str | None:
     return next((m.name for m, _ in rated if m.recommended), None)

@@ -288,6 +288,3 @@ class LibraryPanel(QWidget):
             chosen = item.data(Qt.ItemDataRole.UserRole)
             set_library_folders([f for f in folders if str(f) != chosen])
             self.refresh()
-
-    def shutdown(self) -> None:
-        self.jobs.cancel()

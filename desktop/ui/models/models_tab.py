@@ -111,9 +111,6 @@ class ModelsTab(QWidget):
                 self.queue.resume(item.id)
 
     def shutdown(self) -> None:
-        """Closing: a running download pauses (it resumes next time); every Hub call ends."""
-        self.discover.shutdown()
-        self.library.shutdown()
-        self.servers.shutdown()
+        """Closing: a running download pauses (it resumes next time). Searches, scans and
+        listings are jobs: `Jobs.shutdown_all` ends them with every other widget's."""
         self.queue.shutdown()
-        self.jobs.cancel()
