@@ -250,6 +250,8 @@ class PosttrainTab(QWidget):
             + ("its own chat template." if facts.chat_template else "no chat template: ChatML.")
         )
         self.method.set_model(facts)
+        if not self.session.running:
+            self.status.setText("Ready: Start fine-tunes it on the data shown.")
         self._schedule_preview()
 
     def _on_facts_failed(self, exc: BaseException) -> None:
