@@ -51,7 +51,7 @@ def models() -> dict[str, Path]:
     """A 135M-shaped F16 model (random weights), quantized by llama.cpp itself. (Its 576-wide
     rows are not whole K-quant blocks, so in Q4_K_M the FFN down matrices are Q4_K/Q6_K and
     the rest falls back to Q5_0/Q8_0, as in the real SmolLM2-135M files.)"""
-    from desktop.core import bpe_vocab, gguf_writer
+    from desktop.core.models import bpe_vocab, gguf_writer
 
     folder = Path(os.environ["DEEPDIVE_HOME"]) if QUICK else CACHE_DIR
     folder.mkdir(parents=True, exist_ok=True)

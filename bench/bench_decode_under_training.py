@@ -4,7 +4,7 @@ llama.cpp's threads meet at a barrier after every layer: when another process ta
 every thread waits for the one that lost it, and with as many threads as cores decoding
 collapses (1.1 tokens/s against 30 with one thread, measured on a contended 2-core machine).
 The app therefore runs llama.cpp on the physical cores less one while it trains
-(desktop/core/cpu.py). This benchmark decodes a SmolLM2-135M-shaped Q8_0 model through the
+(desktop/core/models/cpu.py). This benchmark decodes a SmolLM2-135M-shaped Q8_0 model through the
 app's model host, on a quiet machine and while a training run takes a core, with 1 and with
 all cores' threads.
 
@@ -93,7 +93,7 @@ def process_ticks(pid: int) -> int:
 
 
 def decode(session: Any, threads: int, trainer: int | None) -> Decode:
-    from desktop.core.generation import GenerationRequest, SamplingSettings
+    from desktop.core.chat.generation import GenerationRequest, SamplingSettings
 
     request = GenerationRequest(
         1, "The history of the printing press begins", SamplingSettings(
@@ -176,8 +176,8 @@ def medians(rounds: Sequence[Mapping[int, Decode]]) -> dict[int, float]:
 
 def main() -> int:
     isolate_home()
-    from desktop.core.cpu import auto_threads, physical_cores
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.generation import LoadSettings
+    from desktop.core.models.cpu import auto_threads, physical_cores
     from desktop.engine.host_session import HostSession
 
     model = bench_gguf()

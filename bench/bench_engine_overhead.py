@@ -117,7 +117,7 @@ def prompt(round_no: int) -> str:
 
 
 def generation_request(text: str, request_id: int) -> Any:
-    from desktop.core.generation import GenerationRequest, SamplingSettings
+    from desktop.core.chat.generation import GenerationRequest, SamplingSettings
 
     sampling = SamplingSettings(max_tokens=N_TOKENS, **SAMPLING)  # type: ignore[arg-type]
     return GenerationRequest(request_id=request_id, prompt=text, sampling=sampling)
@@ -208,7 +208,7 @@ def run_lowlevel(llm: Any, text: str, _request_id: int) -> Run:
 
 
 def run_backend(backend: Any, text: str, request_id: int) -> Run:
-    from desktop.core.generation import GenerationStats
+    from desktop.core.chat.generation import GenerationStats
 
     run = Run("backend")
     request = generation_request(text, request_id)
@@ -230,7 +230,7 @@ def run_backend(backend: Any, text: str, request_id: int) -> Run:
 def receiver_class() -> Any:
     from PySide6.QtCore import Slot
 
-    from desktop.core.generation import GenerationStats, TokenEvent
+    from desktop.core.chat.generation import GenerationStats, TokenEvent
 
     class Receiver(receiver_base()):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -319,7 +319,7 @@ def main() -> int:
     llama_cpp = llama_module()  # the CPU backend the app's host loads
     from PySide6.QtWidgets import QApplication
 
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.generation import LoadSettings
     from desktop.engine.llama_backend import LlamaCppBackend
 
     app = QApplication.instance() or QApplication(sys.argv)

@@ -173,7 +173,7 @@ def main() -> int:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from PySide6.QtWidgets import QApplication
 
-    from desktop.core.conversations import ConversationStore
+    from desktop.core.storage.conversations import ConversationStore
     from desktop.engine.inference_engine import InferenceEngine
     from desktop.ui.chat.chat_tab import ChatTab
     from desktop.ui.chat.message_widget import MessageWidget

@@ -178,9 +178,9 @@ def quiz_material(questions: int) -> tuple[Any, list[Any], Any]:
 def plain_asks(pairs: Sequence[Any], article_text: str, settings: Any, template: Any) -> list:
     """The app's asks, in its order: `interrogate()` run with an `ask` that only records
     what it is asked, then each prompt built exactly as `chat_turn.ask` builds it."""
-    from desktop.core.chat_request import ChatReply
-    from desktop.core.generation import GenerationStats
-    from desktop.core.prompt_builder import build_prompt
+    from desktop.core.chat.chat_request import ChatReply
+    from desktop.core.chat.generation import GenerationStats
+    from desktop.core.chat.prompt_builder import build_prompt
     from desktop.core.quiz.interrogation import interrogate
     from desktop.core.quiz.quiz_prompts import request_stops
 

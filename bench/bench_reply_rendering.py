@@ -10,7 +10,7 @@ through the app's `ReplyStream` in 50 ms batches, and the timer's p99 and max ar
 Goals (the app's responsiveness goal): no single stall > 100 ms from rendering a reply;
 p99 ≤ 30 ms while streaming. Replies: the issue's 1,000×20 table, a 2,000-column table,
 1 MB of Markdown prose, a 100 KB "word" without spaces, a typical 4 KB answer (which must
-stay formatted), a reply just inside all the Markdown limits of core/reply_rendering.py
+stay formatted), a reply just inside all the Markdown limits of core/chat/reply_rendering.py
 (prose and a 9-column table), and a 4,000-token reply with token probabilities shown.
 
 Quick mode (`--quick`): one run each, a 100×20 table, 200 columns, 100 KB of prose, 10 KB
@@ -77,7 +77,7 @@ def typical_answer() -> str:
 
 def at_the_limits() -> str:
     """Just inside every Markdown limit: the most formatting one reply may ask for."""
-    from desktop.core.reply_rendering import MARKDOWN_MAX_CHARS, MARKDOWN_MAX_TABLE_CELLS
+    from desktop.core.chat.reply_rendering import MARKDOWN_MAX_CHARS, MARKDOWN_MAX_TABLE_CELLS
 
     rows = MARKDOWN_MAX_TABLE_CELLS // 10 - 2  # 10 "|" a row of 9 columns
     cells = table(rows, 9)
@@ -116,7 +116,7 @@ def open_message(transcript: Any, text: str, meter: Any) -> dict[str, Any]:
 
 
 def open_with_probabilities(transcript: Any, tokens: int, meter: Any) -> dict[str, Any]:
-    from desktop.core.generation import TokenAlternative, TokenEvent
+    from desktop.core.chat.generation import TokenAlternative, TokenEvent
     from desktop.ui.chat.message_widget import MessageWidget
 
     rng = random.Random(4)
@@ -143,7 +143,7 @@ def open_with_probabilities(transcript: Any, tokens: int, meter: Any) -> dict[st
 
 def stream(transcript: Any, meter: Any) -> dict[str, Any]:
     """A long Markdown reply through the app's ReplyStream, ~20 tokens per 50 ms batch."""
-    from desktop.core.generation import TokenEvent
+    from desktop.core.chat.generation import TokenEvent
     from desktop.ui.chat.message_widget import MessageWidget
     from desktop.ui.chat.reply_stream import ReplyStream
 

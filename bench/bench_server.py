@@ -203,7 +203,7 @@ def main() -> int:
     llama_cpp = llama_module()
     import openai
 
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.generation import LoadSettings
     from desktop.engine.api_server import ApiServer, SessionRunner
     from desktop.engine.host_session import HostSession
 

@@ -74,7 +74,7 @@ def smollm2_gguf() -> Path:
     to either (or to the shape or seed) writes a new file instead of benchmarking a stale
     one.
     """
-    from desktop.core import bpe_vocab, gguf_writer
+    from desktop.core.models import bpe_vocab, gguf_writer
 
     shape = gguf_writer.SMOLLM2_135M_SHAPE
     sources = b"".join(Path(str(m.__file__)).read_bytes() for m in (gguf_writer, bpe_vocab))
@@ -103,7 +103,7 @@ def smollm2_gguf() -> Path:
 def tiny_shape() -> Any:
     """Quick mode's model shape: a 2-layer, 64-wide llama with a 4096-token vocabulary (a
     49152-wide output layer would dominate the quiz's all-logits baseline)."""
-    from desktop.core.gguf_writer import LlamaShape
+    from desktop.core.models.gguf_writer import LlamaShape
 
     return LlamaShape(
         vocab_size=4096, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128,
@@ -115,7 +115,7 @@ def tiny_gguf(file_type: str = "Q8_0") -> Path:
     """Quick mode's model: `tiny_shape()` with random weights and a byte-level BPE
     vocabulary, written in well under a second into this run's DEEPDIVE_HOME (call
     isolate_home() first), never cached."""
-    from desktop.core import bpe_vocab, gguf_writer
+    from desktop.core.models import bpe_vocab, gguf_writer
 
     shape = tiny_shape()
     path = Path(os.environ["DEEPDIVE_HOME"]) / f"tiny-random-{file_type.lower()}.gguf"
@@ -254,7 +254,7 @@ class ForeignLoad:
 
 def machine() -> dict[str, object]:
     """Context for the figures: other load on the machine makes every figure worse."""
-    from desktop.core.cpu import cpu_model_name
+    from desktop.core.models.cpu import cpu_model_name
 
     load1, _load5, _load15 = os.getloadavg()
     return {"cpu": cpu_model_name(), "cpu_count": os.cpu_count(), "loadavg_1m": load1,

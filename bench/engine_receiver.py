@@ -53,7 +53,7 @@ def receiver_base() -> Any:
 def start_engine(engine: Any, receiver: Any, path: str, context: int, threads: int) -> None:
     """Start `engine` (its other signals already connected to `receiver`) and load `path`;
     exit the benchmark with the reason if the model does not load."""
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.generation import LoadSettings
 
     engine.model_loaded.connect(receiver.on_loaded)
     engine.load_failed.connect(receiver.on_load_failed)

@@ -58,8 +58,8 @@ def cpu_name() -> str:
 
 def completions(session: Any) -> list[dict[str, object]]:
     """Raw completions at temperature 0, as `deepdive-lab chat --mode raw` makes them."""
-    from desktop.core.chat_request import ChatRequest
-    from desktop.core.generation import ChatMessage, SamplingSettings
+    from desktop.core.chat.chat_request import ChatRequest
+    from desktop.core.chat.generation import ChatMessage, SamplingSettings
     from desktop.engine.chat_turn import ask
 
     found = []
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] = ()) -> int:
     args = parser.parse_args(argv)
     isolate_home()
     path = str(gemma_gguf())
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.generation import LoadSettings
     from desktop.core.quiz.articles import bundled_articles
     from desktop.core.quiz.quiz_prompts import a_kind
     from desktop.core.quiz.quiz_store import QuizStore

@@ -31,7 +31,7 @@ def _peak_mb() -> float:
 def _child(method: str, policy_name: str, conn: Any) -> None:
     from sft_throughput import BATCH, CONTEXT, NumpySft, bench_shape, sft_batches
 
-    from desktop.core.gguf_writer import random_llama_weights
+    from desktop.core.models.gguf_writer import random_llama_weights
     from desktop.core.posttrain.lora import LoraSpec
     from desktop.core.posttrain.memory_plan import planned_memory
     from desktop.core.posttrain.sft_settings import SftSettings, sft_config

@@ -36,7 +36,7 @@ CORES = os.cpu_count() or 1
 def bench_shape() -> Any:
     from common import tiny_shape
 
-    from desktop.core.gguf_writer import SMOLLM2_135M_SHAPE
+    from desktop.core.models.gguf_writer import SMOLLM2_135M_SHAPE
 
     return replace(tiny_shape() if QUICK else SMOLLM2_135M_SHAPE, context_length=CONTEXT)
 
@@ -173,7 +173,7 @@ def compare_method(method: str, initial: Any, shape: Any, batches: list[Any]) ->
 
 
 def throughput() -> dict[str, Any]:
-    from desktop.core.gguf_writer import random_llama_weights
+    from desktop.core.models.gguf_writer import random_llama_weights
     from desktop.core.train.model import keep_freed_memory
 
     keep_freed_memory()  # as run_training does; PyTorch's steps get it too

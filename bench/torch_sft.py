@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 import torch_llama
 
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 
 
 def masked_loss(logits: torch.Tensor, targets: Any, weights: Any) -> torch.Tensor:

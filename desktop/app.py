@@ -31,6 +31,7 @@ def run_app(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from desktop.ui.file_open import ModelFileOpener
     from desktop.ui.main_window import MainWindow
     from desktop.ui.startup import settle_at_start, show_refused_writes
 
@@ -48,6 +49,8 @@ def run_app(
         window.show_notice(note)
     show_refused_writes(window.show_notice)
     window.show()
+    opener = ModelFileOpener(window.chat_with, window)  # macOS: a double-clicked .gguf
+    app.installEventFilter(opener)
     if open_model:
         window.chat_with(os.path.abspath(open_model))
     if smoke or screenshot:

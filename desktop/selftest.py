@@ -36,7 +36,7 @@ def _timed(name: str, results: dict[str, Any], step: Callable[[], dict[str, Any]
 
 
 def _model() -> dict[str, Any]:
-    from desktop.core.generation import GenerationRequest, LoadSettings, SamplingSettings
+    from desktop.core.chat.generation import GenerationRequest, LoadSettings, SamplingSettings
     from desktop.engine.host_session import HostSession
 
     path = starter_model()

@@ -4,7 +4,8 @@
     python packaging/build_package.py --check    # only run --selftest on an existing build
 
 Linux: `dist/DeepDiveLab/` and `dist/deepdive-lab-<version>-linux-<arch>.tar.gz` with a
-`.desktop` entry (opens .gguf files too) and the icon. Windows (Inno Setup,
+`.desktop` entry (opens .gguf files too), the icon and `install-desktop-entry.sh`, which puts
+both in the user's menu with full paths and registers `*.gguf`. Windows (Inno Setup,
 packaging/windows/deepdive-lab.iss) and macOS (`.app` + `.dmg`, packaging/macos/make_dmg.sh)
 are prepared but cannot be built on these Linux machines: see the README's "Installers".
 
@@ -82,13 +83,22 @@ def strip_symbols() -> float:
     return before - folder_mb(APP_DIR)
 
 
-def archive_linux() -> Path:
-    icon = APP_DIR / "_internal" / "resources" / "icon.png"
-    (APP_DIR / "deepdive-lab.desktop").write_text(
-        DESKTOP_ENTRY.format(exec="deepdive-lab", icon=icon.name if icon.exists() else "")
-    )
+def add_desktop_files(app_dir: Path) -> None:
+    """The `.desktop` entry, its icon and the script that installs both with full paths
+    (a menu entry inside an unpacked folder cannot know where the folder is)."""
+    icon = app_dir / "_internal" / "resources" / "icon.png"
     if icon.exists():
-        shutil.copy(icon, APP_DIR / "deepdive-lab.png")
+        shutil.copy(icon, app_dir / "deepdive-lab.png")
+    (app_dir / "deepdive-lab.desktop").write_text(
+        DESKTOP_ENTRY.format(exec="deepdive-lab", icon="deepdive-lab")
+    )
+    script = app_dir / "install-desktop-entry.sh"
+    shutil.copy(REPO / "packaging" / "linux" / "install-desktop-entry.sh", script)
+    script.chmod(0o755)
+
+
+def archive_linux() -> Path:
+    add_desktop_files(APP_DIR)
     name = f"deepdive-lab-{version()}-linux-{platform.machine().lower()}.tar.gz"
     target = DIST / name
     with tarfile.open(target, "w:gz") as tar:

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from desktop.core.conversations import ConversationStore
-from desktop.core.paths import DATABASE_NAME
+from desktop.core.storage.conversations import ConversationStore
+from desktop.core.storage.paths import DATABASE_NAME
 
 CASES = (
     "random_bytes",

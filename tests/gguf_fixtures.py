@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.core.bpe_vocab import byte_level_bpe_vocab
-from desktop.core.gguf_writer import (
+from desktop.core.models.bpe_vocab import byte_level_bpe_vocab
+from desktop.core.models.gguf_writer import (
     CHATML_TEMPLATE,
     FileType,
     LlamaShape,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.core.gguf_writer import FileType
+from desktop.core.models.gguf_writer import FileType
 
 CORPUS = (
     "What is your name? My name is Ada. Who made you? I was made by a lab. I am an assistant "
@@ -41,8 +41,12 @@ def pretrained_tiny_gguf(folder: Path, steps: int = 30) -> Path:
 def smollm2_shaped_gguf(path: Path, file_type: FileType = "Q8_0") -> Path:
     """SmolLM2-135M's shape (30 layers, 576 wide, 9 heads sharing 3, a tied 49152-token
     head) with random weights and a byte-level BPE vocabulary; ~10 s to write."""
-    from desktop.core.bpe_vocab import byte_level_bpe_vocab
-    from desktop.core.gguf_writer import SMOLLM2_135M_SHAPE, random_llama_weights, write_llama_gguf
+    from desktop.core.models.bpe_vocab import byte_level_bpe_vocab
+    from desktop.core.models.gguf_writer import (
+        SMOLLM2_135M_SHAPE,
+        random_llama_weights,
+        write_llama_gguf,
+    )
 
     shape = SMOLLM2_135M_SHAPE
     write_llama_gguf(path, shape, random_llama_weights(shape, seed=0),

@@ -71,7 +71,7 @@ def test_identity_set_then_sft_stopped_resumed_and_exported(
     steps = [json.loads(line)["step"] for line in resumed.stdout.splitlines()]
     assert steps[0] > stopped and steps[-1] == json.loads(resumed.stdout.splitlines()[-1])[
         "total_steps"]  # fmt: skip
-    from desktop.core.model_info import read_model_info
+    from desktop.core.models.model_info import read_model_info
 
     info = read_model_info(model)
     assert info.architecture == "llama" and info.quantization == "Q8_0"

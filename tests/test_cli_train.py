@@ -26,7 +26,7 @@ def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.timeout(900)  # a hang guard: two runs of the tiny preset on a shared machine
 def test_train_resume_and_export(tmp_path: Path) -> None:
-    from desktop.core.model_info import read_model_info
+    from desktop.core.models.model_info import read_model_info
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(TEXT)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,52 @@ def test_without_a_compiler_the_llama_build_says_what_to_install_before_building
         assert "Building llama.cpp needs a C compiler and a C++ compiler" in done.stderr
         assert "sudo apt install build-essential" in done.stderr
     assert not (tmp_path / "wheels").exists() or not any((tmp_path / "wheels").rglob("*.whl"))
+
+
+def test_the_linux_archive_installs_a_menu_entry_that_opens_gguf_files(tmp_path: Path) -> None:
+    """The unpacked folder's script writes the menu entry with full paths (program, icon)
+    and registers *.gguf, under $XDG_DATA_HOME only."""
+    sys.path.insert(0, str(ROOT / "packaging"))
+    try:
+        from build_package import add_desktop_files
+    finally:
+        sys.path.remove(str(ROOT / "packaging"))
+    app = tmp_path / "Deep Dive Lab"  # a space in the path, as a Desktop folder may have
+    (app / "_internal" / "resources").mkdir(parents=True)
+    (app / "_internal" / "resources" / "icon.png").write_bytes(
+        (ROOT / "resources" / "icon.png").read_bytes()
+    )
+    (app / "deepdive-lab").write_text("#!/bin/sh\n")
+    add_desktop_files(app)
+    data = tmp_path / "xdg"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "XDG_DATA_HOME": str(data)}
+    out = subprocess.run([str(app / "install-desktop-entry.sh")], env=env, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    entry = (data / "applications" / "deepdive-lab.desktop").read_text()
+    assert f'Exec="{app}/deepdive-lab" %f' in entry
+    assert f"Icon={app}/deepdive-lab.png" in entry and (app / "deepdive-lab.png").exists()
+    assert "MimeType=application/x-gguf;" in entry
+    mime = (data / "mime" / "packages" / "deepdive-lab-gguf.xml").read_text()
+    assert 'type="application/x-gguf"' in mime and '<glob pattern="*.gguf"/>' in mime
+    assert not (tmp_path / "home").exists()  # nothing outside XDG_DATA_HOME
+
+
+def test_a_model_file_opened_by_the_os_goes_to_the_chat_tab(qtbot: Any) -> None:
+    """macOS sends a double-clicked file as a FileOpen event to the running app."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.file_open import ModelFileOpener
+
+    opened: list[str] = []
+    opener = ModelFileOpener(opened.append)
+    app = QApplication.instance()
+    app.installEventFilter(opener)
+    try:
+        QCoreApplication.sendEvent(app, QFileOpenEvent("/models/Some Model.Q8_0.GGUF"))
+        QCoreApplication.sendEvent(app, QFileOpenEvent("/notes/article.txt"))  # not a model
+    finally:
+        app.removeEventFilter(opener)
+    assert opened == ["/models/Some Model.Q8_0.GGUF"]

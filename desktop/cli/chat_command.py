@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from desktop.core.chat_request import ChatRequest
-from desktop.core.context_fit import ContextFull
-from desktop.core.generation import ChatMessage, LoadSettings, SamplingSettings, TokenEvent
-from desktop.core.prompt_builder import MODES
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.context_fit import ContextFull
+from desktop.core.chat.generation import ChatMessage, LoadSettings, SamplingSettings, TokenEvent
+from desktop.core.chat.prompt_builder import MODES
 from desktop.engine.chat_turn import ask
 from desktop.engine.host_session import HostSession, SessionError
 

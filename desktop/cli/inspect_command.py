@@ -12,8 +12,8 @@ from typing import TextIO
 
 from desktop.cli.output import json_text, shown
 from desktop.core.formatting import format_bytes, format_count_exact
-from desktop.core.gguf_check import check_gguf
-from desktop.core.model_info import ModelInfo
+from desktop.core.models.gguf_check import check_gguf
+from desktop.core.models.model_info import ModelInfo
 
 EXIT_BROKEN_FILE = 2
 

@@ -83,7 +83,7 @@ def _search(args: argparse.Namespace, out: TextIO) -> int:
 def _files(args: argparse.Namespace, out: TextIO) -> int:
     from desktop.core.hub.catalogue import list_gguf_models
     from desktop.core.hub.fit import rate_models
-    from desktop.core.system_memory import available_memory_bytes
+    from desktop.core.models.system_memory import available_memory_bytes
 
     listing = list_gguf_models(args.repo)
     rated = rate_models(listing.models, args.context, available_memory_bytes())
@@ -109,7 +109,7 @@ def _files(args: argparse.Namespace, out: TextIO) -> int:
 def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from desktop.core.hub.catalogue import list_gguf_models
     from desktop.core.hub.download import DownloadTarget, download_files
-    from desktop.core.library_folders import MissingFolderError, download_folder
+    from desktop.core.models.library_folders import MissingFolderError, download_folder
 
     listing = list_gguf_models(args.repo)
     model = next((m for m in listing.models if args.file in (p.path for p in m.parts)), None)
@@ -166,8 +166,8 @@ class _StderrProgress(CancelToken):
 
 
 def _list(args: argparse.Namespace, out: TextIO) -> int:
-    from desktop.core.library import scan_library
-    from desktop.core.library_folders import library_folders
+    from desktop.core.models.library import scan_library
+    from desktop.core.models.library_folders import library_folders
 
     entries = scan_library(library_folders())
     if args.json:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from desktop.core.chat_request import ChatReply, ChatRequest
+    from desktop.core.chat.chat_request import ChatReply, ChatRequest
     from desktop.core.quiz.articles import Article
     from desktop.core.quiz.interrogation import Ask, SampleAnswer
     from desktop.core.quiz.qa import QAPair
@@ -78,9 +78,8 @@ def quiz_command(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     from desktop.cli.app_database import database_problem_line, store_error_line
-    from desktop.core.context_fit import ContextFull
-    from desktop.core.data_problems import DatabaseProblem
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.context_fit import ContextFull
+    from desktop.core.chat.generation import LoadSettings
     from desktop.core.quiz.articles import ArticleError
     from desktop.core.quiz.interrogation import interrogate
     from desktop.core.quiz.qa_io import QAFileError, read_pairs
@@ -89,6 +88,7 @@ def quiz_command(
     from desktop.core.quiz.results import summarize
     from desktop.core.quiz.settings import QuizSettings
     from desktop.core.quiz.sft_export import sft_examples, write_sft_jsonl
+    from desktop.core.storage.data_problems import DatabaseProblem
     from desktop.engine.host_session import HostSession, SessionError
     from desktop.engine.quiz_ask import ask, model_kind
 

@@ -11,7 +11,7 @@ import sys
 import threading
 from typing import TextIO
 
-from desktop.core.generation import LoadSettings
+from desktop.core.chat.generation import LoadSettings
 
 KEY_ENV = "DEEPDIVE_API_KEY"
 

@@ -54,8 +54,8 @@ def sft_command(
 ) -> int:
     from desktop.cli.app_database import database_problem_line, store_error_line
     from desktop.cli.train_command import _StopBetweenSteps
-    from desktop.core.data_problems import DatabaseProblem
     from desktop.core.job_state import CancelToken
+    from desktop.core.storage.data_problems import DatabaseProblem
     from desktop.core.train.run_training import Finished, TrainingStopped
     from desktop.core.train.trainer import StepMetrics
     from desktop.engine.finetune import Prepared, export_run, finetune

@@ -44,8 +44,8 @@ def train_command(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     from desktop.cli.app_database import database_problem_line, store_error_line
-    from desktop.core.data_problems import DatabaseProblem
     from desktop.core.job_state import CancelToken
+    from desktop.core.storage.data_problems import DatabaseProblem
     from desktop.core.train.run_training import (
         Finished,
         Ready,

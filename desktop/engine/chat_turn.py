@@ -13,15 +13,21 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from desktop.core.base_prompt import BasePromptStyle
-from desktop.core.chat_request import ChatReply, ChatRequest, RequestCancelled
-from desktop.core.chat_template import ChatTemplateError
-from desktop.core.context_fit import ContextFull, FittedPrompt, fit_to_context
+from desktop.core.chat.base_prompt import BasePromptStyle
+from desktop.core.chat.chat_request import ChatReply, ChatRequest, RequestCancelled
+from desktop.core.chat.chat_template import ChatTemplateError
+from desktop.core.chat.context_fit import ContextFull, FittedPrompt, fit_to_context
+from desktop.core.chat.generation import ChatMessage, GenerationRequest, TokenEvent
+from desktop.core.chat.prompt_builder import (
+    PromptMode,
+    PromptPlan,
+    Render,
+    TemplateInfo,
+    build_prompt,
+)
 from desktop.core.documents.fitting import fit_documents
-from desktop.core.generation import ChatMessage, GenerationRequest, TokenEvent
-from desktop.core.model_info import ModelInfo
-from desktop.core.model_kind import detect_kind, model_names
-from desktop.core.prompt_builder import PromptMode, PromptPlan, Render, TemplateInfo, build_prompt
+from desktop.core.models.model_info import ModelInfo
+from desktop.core.models.model_kind import detect_kind, model_names
 from desktop.core.remote.endpoint import approximate_tokens
 from desktop.core.remote.remote_prompt import plan_messages, remote_plan
 from desktop.core.tools.tool_format import (

@@ -15,9 +15,9 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.core.chat_request import ChatReply, ChatRequest, RequestCancelled
-from desktop.core.context_fit import ContextFull
-from desktop.core.generation import GenerationRequest, TokenEvent
+from desktop.core.chat.chat_request import ChatReply, ChatRequest, RequestCancelled
+from desktop.core.chat.context_fit import ContextFull
+from desktop.core.chat.generation import GenerationRequest, TokenEvent
 from desktop.engine.chat_turn import fit_prompt, generation_request
 from desktop.engine.host_session import (
     HostSession,

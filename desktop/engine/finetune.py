@@ -16,8 +16,8 @@ from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from desktop.core.gguf_writer import FileType
 from desktop.core.job_state import JobState
+from desktop.core.models.gguf_writer import FileType
 from desktop.core.posttrain.chat_data import BadLine, Conversation
 from desktop.core.posttrain.finetuned_export import write_finetuned_gguf
 from desktop.core.posttrain.gguf_weights import (

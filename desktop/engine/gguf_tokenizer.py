@@ -9,7 +9,7 @@ import itertools
 import threading
 from pathlib import Path
 
-from desktop.core.generation import LoadSettings
+from desktop.core.chat.generation import LoadSettings
 from desktop.core.tokens.tokenized import Tokenized
 from desktop.engine.host_session import HostSession, SessionError
 from desktop.engine.protocol import LoadedModel

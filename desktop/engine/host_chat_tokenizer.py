@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from desktop.core.gguf_writer import CHATML_TEMPLATE
-from desktop.core.prompt_builder import TemplateInfo
+from desktop.core.chat.prompt_builder import TemplateInfo
+from desktop.core.models.gguf_writer import CHATML_TEMPLATE
 from desktop.engine.gguf_tokenizer import GGUFTokenizer
 from desktop.engine.host_session import SessionError
 from desktop.engine.protocol import LoadedModel

@@ -16,7 +16,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from desktop.core.generation import GenerationStats, TokenEvent
+from desktop.core.chat.generation import GenerationStats, TokenEvent
 from desktop.engine.protocol import (
     Backend,
     Failed,

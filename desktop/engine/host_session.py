@@ -12,7 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from desktop.core.generation import GenerationRequest, GenerationStats, LoadSettings, TokenEvent
+from desktop.core.chat.generation import (
+    GenerationRequest,
+    GenerationStats,
+    LoadSettings,
+    TokenEvent,
+)
 from desktop.core.remote.endpoint import EndpointError, is_remote, parse_remote, what_is_sent
 from desktop.engine.model_host import LLAMA_BACKEND, HostDied, ModelHost
 from desktop.engine.preflight import preflight

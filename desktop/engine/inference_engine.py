@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.core.cpu import OtherLoad, threads_for_request
-from desktop.core.generation import LoadSettings
+from desktop.core.chat.generation import LoadSettings
+from desktop.core.models.cpu import OtherLoad, threads_for_request
 from desktop.engine.engine_task import EngineTask
 from desktop.engine.host_session import (
     HARD_STOP_AFTER_S,

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop.core.cpu import auto_threads
-from desktop.core.generation import (
+from desktop.core.chat.generation import (
     GenerationRequest,
     GenerationStats,
     LoadSettings,
@@ -26,9 +25,10 @@ from desktop.core.generation import (
     TokenAlternative,
     TokenEvent,
 )
-from desktop.core.prompt_builder import TemplateInfo
-from desktop.core.stop_strings import TokenStopFilter
-from desktop.core.stream_timing import StreamTiming
+from desktop.core.chat.prompt_builder import TemplateInfo
+from desktop.core.chat.stop_strings import TokenStopFilter
+from desktop.core.chat.stream_timing import StreamTiming
+from desktop.core.models.cpu import auto_threads
 from desktop.engine.llama_runtime import llama_runtime
 from desktop.engine.llama_vocab import LlamaVocab
 from desktop.engine.protocol import GenerationError, LoadedModel

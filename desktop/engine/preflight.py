@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from desktop.core.generation import LoadSettings
-from desktop.core.gguf_check import check_gguf
-from desktop.core.model_info import ModelInfo
+from desktop.core.chat.generation import LoadSettings
+from desktop.core.models.gguf_check import check_gguf
+from desktop.core.models.model_info import ModelInfo
 
 
 @dataclass(frozen=True)

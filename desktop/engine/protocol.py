@@ -9,8 +9,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from desktop.core.generation import GenerationRequest, GenerationStats, LoadSettings, TokenEvent
-from desktop.core.prompt_builder import TemplateInfo
+from desktop.core.chat.generation import (
+    GenerationRequest,
+    GenerationStats,
+    LoadSettings,
+    TokenEvent,
+)
+from desktop.core.chat.prompt_builder import TemplateInfo
 
 
 class GenerationError(RuntimeError):

@@ -12,10 +12,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from desktop.core.chat_request import ChatReply, ChatRequest, RequestCancelled
-from desktop.core.generation import TokenEvent
-from desktop.core.model_info import ModelInfo
-from desktop.core.model_kind import ModelKind, detect_kind, model_names
+from desktop.core.chat.chat_request import ChatReply, ChatRequest, RequestCancelled
+from desktop.core.chat.generation import TokenEvent
+from desktop.core.models.model_info import ModelInfo
+from desktop.core.models.model_kind import ModelKind, detect_kind, model_names
 from desktop.core.quiz.quiz_prompts import request_stops, resolve_kind
 from desktop.engine.chat_turn import fit_prompt, generation_request
 from desktop.engine.host_session import HostSession

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import Signal
 
-from desktop.core.chat_request import ChatReply, ChatRequest
+from desktop.core.chat.chat_request import ChatReply, ChatRequest
 from desktop.core.quiz.interrogation import interrogate
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.settings import QuizSettings

@@ -12,14 +12,15 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-from desktop.core.generation import (
+from desktop.core.chat.generation import (
     GenerationRequest,
     GenerationStats,
     LoadSettings,
     StopReason,
     TokenEvent,
 )
-from desktop.core.prompt_builder import TemplateInfo
+from desktop.core.chat.prompt_builder import TemplateInfo
+from desktop.core.chat.stop_strings import TokenStopFilter
 from desktop.core.remote.chunks import ChunkReader, chat_body, completion_body
 from desktop.core.remote.client import RemoteClient, StreamInterrupted
 from desktop.core.remote.endpoint import (
@@ -28,7 +29,6 @@ from desktop.core.remote.endpoint import (
     parse_remote,
 )
 from desktop.core.remote.errors import RemoteError, cut_short, error_in_stream, host_of
-from desktop.core.stop_strings import TokenStopFilter
 from desktop.engine.protocol import GenerationError, LoadedModel
 
 MODELS_SHOWN = 8  # in "it has: a, b, …" when the asked model is not listed

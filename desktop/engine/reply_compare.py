@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.core.chat_request import ChatRequest
-from desktop.core.generation import ChatMessage, LoadSettings, SamplingSettings
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.generation import ChatMessage, LoadSettings, SamplingSettings
 from desktop.engine.chat_turn import ask
 from desktop.engine.host_session import HostSession, SessionError
 

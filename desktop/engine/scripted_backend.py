@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.core.generation import (
+from desktop.core.chat.generation import (
     GenerationRequest,
     GenerationStats,
     LoadSettings,
@@ -22,9 +22,9 @@ from desktop.core.generation import (
     TokenAlternative,
     TokenEvent,
 )
-from desktop.core.prompt_builder import TemplateInfo
-from desktop.core.stop_strings import TokenStopFilter
-from desktop.core.stream_timing import StreamTiming
+from desktop.core.chat.prompt_builder import TemplateInfo
+from desktop.core.chat.stop_strings import TokenStopFilter
+from desktop.core.chat.stream_timing import StreamTiming
 from desktop.engine.protocol import GenerationError, LoadedModel
 
 _WORD = re.compile(r"\s*\S+|\s+")

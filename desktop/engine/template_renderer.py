@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from desktop.core.chat_template import ChatTemplateError, render_chat_template
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.chat_template import ChatTemplateError, render_chat_template
+from desktop.core.chat.generation import ChatMessage
 
 TIME_LIMIT_S = 2.0
 MEMORY_LIMIT_BYTES = 1 << 30

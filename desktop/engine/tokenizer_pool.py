@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from desktop.core.generation import ChatMessage
-from desktop.core.prompt_builder import build_prompt
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.chat.prompt_builder import build_prompt
 from desktop.core.tokens.chat_format import tiktoken_chat_prompt
 from desktop.core.tokens.tiktoken_source import load_encoding
 from desktop.core.tokens.tiktoken_tokenizer import TiktokenTokenizer
@@ -160,7 +160,7 @@ class TokenizerPool:
     def describe(self, key: str) -> str:
         """The tokenizer's kind and vocabulary size, for a reader ("SentencePiece (llama) ·
         vocabulary 262,144 tokens"). Call once the tokenizer has been loaded."""
-        from desktop.core.model_info import ModelInfo
+        from desktop.core.models.model_info import ModelInfo
         from desktop.core.tokens.tokenizer_kinds import describe_vocabulary, tokenizer_kind
 
         tokenizer = self.get(key)

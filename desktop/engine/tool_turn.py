@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from desktop.core.api.tool_calls import ToolCall
-from desktop.core.chat_request import ChatReply, ChatRequest
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.chat_request import ChatReply, ChatRequest
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.tools.tool_format import read_reply
 from desktop.core.tools.tool_loop import needs_approval
 from desktop.core.tools.tool_results import ToolOutcome, refused_outcome, unknown_tool

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.cpu import cpu_model_name
+from desktop.core.models.cpu import cpu_model_name
 from desktop.engine.background import JobControl
 from desktop.engine.jobs import Jobs
 
@@ -42,7 +42,7 @@ def version_of(package: str) -> str:
 
 def probe_runtime(_control: JobControl) -> str:
     """The llama.cpp build and CPU variant, from a model host of its own."""
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.generation import LoadSettings
     from desktop.core.resources import bundled_models
     from desktop.engine.host_session import HostSession
 

@@ -5,23 +5,20 @@ The file lives in the app's data folder, so `DEEPDIVE_HOME` (tests) redirects it
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from PySide6.QtCore import QSettings
 
-from desktop.core.paths import data_dir
+from desktop.core.chat.generation import LoadSettings, SamplingSettings
 from desktop.core.quiz.settings import QuizSettings
+from desktop.core.storage.paths import data_dir
 
 DEFAULTS: dict[str, Any] = {
-    "chat/temperature": 0.7,
-    "chat/top_p": 0.95,
-    "chat/top_k": 40,
-    "chat/min_p": 0.05,
-    "chat/repeat_penalty": 1.1,
-    "chat/max_tokens": 512,
-    "chat/seed": -1,
-    "chat/context_size": 4096,
-    "chat/threads": 0,  # 0: automatic
+    # the Chat tab's sampling and loading: the core's own defaults, one source for them
+    **{f"chat/{name}": value for name, value in asdict(SamplingSettings()).items()},
+    "chat/context_size": LoadSettings().context_size,
+    "chat/threads": LoadSettings().threads,  # 0: automatic
     "chat/overflow": "drop oldest",
     "chat/prompt_modes": "{}",  # JSON: model path -> the prompt mode last chosen for it
     "chat/base_style": "",  # JSON: the base-model prompt's identity and examples

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.core.data_problems import Choice, DataProblem, choice_text
+from desktop.core.storage.data_problems import Choice, DataProblem, choice_text
 
 
 class DataProblemDialog(QDialog):

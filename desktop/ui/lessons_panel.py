@@ -6,6 +6,7 @@ tab with its example filled in. Where each lesson was left is remembered.
 
 from __future__ import annotations
 
+import html
 import json
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -98,8 +99,8 @@ class LessonsPanel(QDockWidget):
             return
         self.index = index
         step: Step = lesson.steps[index]
-        self.title.setText(f"<b>{index + 1}. {step.title}</b>")
-        self.text.setPlainText(step.text)
+        self.title.setText(f"<b>{index + 1}. {html.escape(step.title)}</b>")
+        self.text.setMarkdown(step.text)  # *words* in italics, a paragraph per blank line
         self.position.setText(f"{index + 1} / {len(lesson.steps)}")
         self.back_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(lesson.steps) - 1)

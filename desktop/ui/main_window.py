@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.conversations import ConversationStore
 from desktop.core.lessons import Step
-from desktop.core.paths import database_path
+from desktop.core.storage.conversations import ConversationStore
+from desktop.core.storage.paths import database_path
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.jobs import Jobs
 from desktop.ui.app_settings import AppSettings
@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
             self.engine.start()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.models_tab = ModelsTab()
+        self.models_tab = ModelsTab(in_use=self.model_in_use)
         self.chat_tab = ChatTab(self.engine, self.store)
         self.tokens_tab = TokensTab()
         self.train_page = LazyTab(_train_tab)
@@ -114,18 +114,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.models_tab.chat_requested.connect(self.chat_with)
         self.models_tab.library_changed.connect(self._on_library_changed)
-        self.models_tab.library.in_use = self.model_in_use
         self.models_tab.servers.changed.connect(self._on_servers_changed)
         self._on_servers_changed()
-        self.chat_tab.model_bar.refresh(select=AppSettings().get("chat/last_model") or None)
-        self.chat_tab.model_bar.compare_requested.connect(self.open_compare)
-        # a model loaded from elsewhere (a Compare round) is the one the Chat tab shows
-        self.engine.load_started.connect(self._on_load_started)
+        self.chat_tab.select_last_model()
+        self.chat_tab.compare_requested.connect(self.open_compare)
         self._compare: CompareWindow | None = None
         self.server_switch = ServerSwitch(self.engine, self)
         self.server_switch.running_changed.connect(self._on_server_running)
         self._server_panel: ServerPanel | None = None
-        self.chat_tab.sidebar.train_requested.connect(self.train_on_conversation)
+        self.chat_tab.train_requested.connect(self.train_on_conversation)
         self.tabs.setCurrentWidget(self.chat_tab)
         self.presenter = Presenter(self, AppSettings())
         self.presenter.restore()
@@ -170,11 +167,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_servers_changed(self) -> None:
-        self.chat_tab.model_bar.set_remote(self.models_tab.servers.remote_models())
-
-    @Slot(str)
-    def _on_load_started(self, path: str) -> None:
-        self.chat_tab.model_bar.select_loaded(path)
+        self.chat_tab.set_remote(self.models_tab.servers.remote_models())
 
     @Slot()
     def open_compare(self) -> CompareWindow:
@@ -288,7 +281,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_library_changed(self) -> None:
         usable = self._library_models()
-        self.chat_tab.model_bar.set_library(usable)
+        self.chat_tab.set_library(usable)
         self.tokens_tab.set_gguf_models([path for path, _ in usable])
         if self.posttrain_page.widget is not None:
             self.posttrain_tab.set_library([path for path, _ in usable])

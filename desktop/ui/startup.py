@@ -10,8 +10,8 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QFileDialog
 
-from desktop.core.data_folder import Settled, settle_data_folder
-from desktop.core.data_problems import Choice, DataProblem, ReadOnlyDatabase
+from desktop.core.storage.data_folder import Settled, settle_data_folder
+from desktop.core.storage.data_problems import Choice, DataProblem, ReadOnlyDatabase
 from desktop.ui.data_problem_dialog import DataProblemDialog
 
 

@@ -86,7 +86,7 @@ def test_streaming_holds_back_only_what_may_be_a_call() -> None:
 
 
 def test_a_template_sees_the_tools_and_tool_messages_but_never_an_empty_list() -> None:
-    from desktop.core.chat_template import render_chat_template
+    from desktop.core.chat.chat_template import render_chat_template
 
     names = "{{ tools | map(attribute='function.name') | join(',') }}"
     template = ("{% if tools is defined %}[" + names + "]{% endif %}"

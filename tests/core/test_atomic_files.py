@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.atomic_files import replacing, write_text_atomically
+from desktop.core.storage.atomic_files import replacing, write_text_atomically
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:

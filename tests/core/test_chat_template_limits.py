@@ -7,13 +7,13 @@ import tracemalloc
 
 import pytest
 
-from desktop.core.chat_template import (
+from desktop.core.chat.chat_template import (
     MAX_OUTPUT_CHARS,
     MAX_TEMPLATE_CHARS,
     ChatTemplateError,
     render_chat_template,
 )
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 
 HI = [ChatMessage("user", "hi")]
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from desktop.core.context_fit import ContextFull, fit_to_context, turns
-from desktop.core.generation import ChatMessage
-from desktop.core.prompt_builder import PromptPlan, TemplateInfo, build_prompt
+from desktop.core.chat.context_fit import ContextFull, fit_to_context, turns
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.chat.prompt_builder import PromptPlan, TemplateInfo, build_prompt
 
 TEMPLATE = TemplateInfo("{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}")
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core import paths
-from desktop.core.conversation_records import DEFAULT_TITLE, title_from_first_message
-from desktop.core.conversations import ConversationStore
-from desktop.core.database import MIGRATIONS, SCHEMA_VERSION, migrate
-from desktop.core.generation import GenerationStats, TokenAlternative, TokenEvent
-from desktop.core.presets import DEFAULT_PRESETS
+from desktop.core.chat.generation import GenerationStats, TokenAlternative, TokenEvent
+from desktop.core.chat.presets import DEFAULT_PRESETS
+from desktop.core.storage import paths
+from desktop.core.storage.conversation_records import DEFAULT_TITLE, title_from_first_message
+from desktop.core.storage.conversations import ConversationStore
+from desktop.core.storage.database import MIGRATIONS, SCHEMA_VERSION, migrate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -291,7 +291,7 @@ def test_migration_from_user_version_0(db_path: Path) -> None:
 
 _STREAMING_CHILD = """
 import sys
-from desktop.core.conversations import ConversationStore
+from desktop.core.storage.conversations import ConversationStore
 
 store = ConversationStore(sys.argv[1])
 conv = store.create_conversation()

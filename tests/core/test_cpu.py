@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.core.cpu import OtherLoad, physical_cores, threads_for_request
+from desktop.core.models.cpu import OtherLoad, physical_cores, threads_for_request
 
 
 def test_threads_for_a_request() -> None:

@@ -11,11 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core import database, paths
-from desktop.core.conversations import ConversationStore
-from desktop.core.data_folder import Ask, check_data_folder, move_aside, settle_data_folder
-from desktop.core.data_problems import Choice, DatabaseProblem, DataProblem, ReadOnlyDatabase
-from desktop.core.database import open_database
+from desktop.core.storage import database, paths
+from desktop.core.storage.conversations import ConversationStore
+from desktop.core.storage.data_folder import Ask, check_data_folder, move_aside, settle_data_folder
+from desktop.core.storage.data_problems import (
+    Choice,
+    DatabaseProblem,
+    DataProblem,
+    ReadOnlyDatabase,
+)
+from desktop.core.storage.database import open_database
 from tests.data_folder_cases import CASES, build, healthy_database
 
 DAMAGED = ("move_aside", "choose_folder", "quit")

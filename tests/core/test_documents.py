@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.conversations import ConversationStore
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.documents.bm25 import PassageIndex, words
 from desktop.core.documents.citations import cited_passages
 from desktop.core.documents.collection import CollectionSources, build_collection
@@ -16,7 +16,7 @@ from desktop.core.documents.document import Document, DocumentError, read_docume
 from desktop.core.documents.fitting import fit_documents
 from desktop.core.documents.in_prompt import HEADER, all_passages, chosen_passages
 from desktop.core.documents.passages import HARD_LIMIT, TARGET_CHARS, document_key, split_passages
-from desktop.core.generation import ChatMessage
+from desktop.core.storage.conversations import ConversationStore
 
 FILLER = [f"Paragraph {n} is about gardening, soil and the weather of spring." for n in range(40)]
 FACT = "The lighthouse of Karrow was built in 1873 by the engineer Ada Brennet."

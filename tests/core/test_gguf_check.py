@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core import system_memory
-from desktop.core.bpe_vocab import byte_level_bpe_vocab
-from desktop.core.gguf_check import CheckResult, check_gguf, tensor_bytes
-from desktop.core.gguf_header import read_gguf_header
-from desktop.core.gguf_writer import write_llama_gguf
+from desktop.core.models import system_memory
+from desktop.core.models.bpe_vocab import byte_level_bpe_vocab
+from desktop.core.models.gguf_check import CheckResult, check_gguf, tensor_bytes
+from desktop.core.models.gguf_header import read_gguf_header
+from desktop.core.models.gguf_writer import write_llama_gguf
 from tests.gguf_fixtures import BROKEN_KINDS, TINY_SHAPE, layout, tiny_weights
 
 EXPECTED_MESSAGES = {
@@ -68,9 +68,9 @@ def test_memory_warnings_do_not_fail_the_check(tiny_gguf: Path) -> None:
 
 
 def test_asks_the_system_when_not_told(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("desktop.core.gguf_check.available_memory_bytes", lambda: 1000)
+    monkeypatch.setattr("desktop.core.models.gguf_check.available_memory_bytes", lambda: 1000)
     assert check_gguf(tiny_gguf).exceeds_memory
-    monkeypatch.setattr("desktop.core.gguf_check.available_memory_bytes", lambda: None)
+    monkeypatch.setattr("desktop.core.models.gguf_check.available_memory_bytes", lambda: None)
     assert check_gguf(tiny_gguf).warnings == []  # unknown memory: no guess
 
 

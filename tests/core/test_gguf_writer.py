@@ -10,14 +10,14 @@ import pytest
 from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
 
-from desktop.core import gguf_writer
-from desktop.core.bpe_vocab import (
+from desktop.core.models import gguf_writer
+from desktop.core.models.bpe_vocab import (
     byte_level_bpe_vocab,
     bytes_to_unicode,
     token_text,
     vocab_from_byte_merges,
 )
-from desktop.core.gguf_writer import (
+from desktop.core.models.gguf_writer import (
     CHATML_TEMPLATE,
     LlamaShape,
     expected_tensor_shapes,

@@ -16,8 +16,8 @@ import pytest
 from desktop.cli import build_parser
 from desktop.cli.inspect_command import inspect_command
 from desktop.cli.models_command import models_command
-from desktop.core.gguf_check import check_gguf
-from desktop.core.library import model_files, scan_library
+from desktop.core.models.gguf_check import check_gguf
+from desktop.core.models.library import model_files, scan_library
 
 
 def _loop(folder: Path) -> None:

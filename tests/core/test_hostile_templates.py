@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from desktop.cli.inspect_command import inspect_command
-from desktop.core import gguf_check, template_check
-from desktop.core.bpe_vocab import byte_level_bpe_vocab
-from desktop.core.chat_template import MAX_TEMPLATE_CHARS
-from desktop.core.gguf_check import check_gguf, template_errors
-from desktop.core.gguf_writer import write_llama_gguf
-from desktop.core.library import scan_library
+from desktop.core.chat import template_check
+from desktop.core.chat.chat_template import MAX_TEMPLATE_CHARS
+from desktop.core.models import gguf_check
+from desktop.core.models.bpe_vocab import byte_level_bpe_vocab
+from desktop.core.models.gguf_check import check_gguf, template_errors
+from desktop.core.models.gguf_writer import write_llama_gguf
+from desktop.core.models.library import scan_library
 from tests.gguf_fixtures import TINY_SHAPE, tiny_weights
 
 NESTED_IFS = "{% if x %}" * 2000 + "{% endif %}" * 2000
@@ -68,7 +69,7 @@ def test_any_failure_of_the_compiler_is_one_sentence(
 
 
 def test_real_templates_still_pass() -> None:
-    from desktop.core.gguf_writer import CHATML_TEMPLATE
+    from desktop.core.models.gguf_writer import CHATML_TEMPLATE
 
     assert template_errors("m.gguf", CHATML_TEMPLATE) == []
     generation = (

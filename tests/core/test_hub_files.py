@@ -6,7 +6,7 @@ import pytest
 
 from desktop.core.hub.fit import estimate_fit, mark_recommended, rate_models
 from desktop.core.hub.gguf_files import HubFile, group_gguf_files, quantization_from_name
-from desktop.core.model_info import ModelInfo
+from desktop.core.models.model_info import ModelInfo
 
 GB = 1_000_000_000
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.gguf_header import GGUFError
-from desktop.core.gguf_writer import expected_tensor_shapes
-from desktop.core.library import delete_entry, import_gguf, model_files, scan_library
+from desktop.core.models.gguf_header import GGUFError
+from desktop.core.models.gguf_writer import expected_tensor_shapes
+from desktop.core.models.library import delete_entry, import_gguf, model_files, scan_library
 from tests.gguf_fixtures import TINY_SHAPE
 
 

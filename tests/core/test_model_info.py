@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from gguf import GGUFReader
 
-from desktop.core.gguf_header import GGUFError, GGUFHeader, TensorInfo, read_gguf_header
-from desktop.core.gguf_writer import CHATML_TEMPLATE, FileType
-from desktop.core.model_info import quantization_label, read_model_info
+from desktop.core.models.gguf_header import GGUFError, GGUFHeader, TensorInfo, read_gguf_header
+from desktop.core.models.gguf_writer import CHATML_TEMPLATE, FileType
+from desktop.core.models.model_info import quantization_label, read_model_info
 from tests.gguf_fixtures import TINY_SHAPE, make_tiny_gguf, tiny_weights
 
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pytest
 
-from desktop.core.chat_template import render_chat_template
-from desktop.core.gguf_writer import CHATML_TEMPLATE
+from desktop.core.chat.chat_template import render_chat_template
+from desktop.core.models.gguf_writer import CHATML_TEMPLATE
 from desktop.core.posttrain.chat_data import Conversation, Message, conversation, parse_chat_lines
 from desktop.core.posttrain.chat_masking import MaskingError, mask_conversation
 from desktop.core.posttrain.chat_tokenizer import TrainedChatTokenizer

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop.core.bpe_vocab import byte_level_bpe_vocab
-from desktop.core.gguf_writer import LlamaShape, random_llama_weights, write_llama_gguf
+from desktop.core.models.bpe_vocab import byte_level_bpe_vocab
+from desktop.core.models.gguf_writer import LlamaShape, random_llama_weights, write_llama_gguf
 from desktop.core.posttrain import gguf_weights
 from desktop.core.posttrain.finetuned_export import write_finetuned_gguf
 from desktop.core.posttrain.gguf_weights import (

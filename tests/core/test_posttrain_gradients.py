@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.posttrain.lora import (
     A_SUFFIX,
     B_SUFFIX,

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop.core.chat_template import render_chat_template
-from desktop.core.gguf_writer import CHATML_TEMPLATE
+from desktop.core.chat.chat_template import render_chat_template
 from desktop.core.job_state import CancelToken
+from desktop.core.models.gguf_writer import CHATML_TEMPLATE
 from desktop.core.posttrain.chat_tokenizer import TrainedChatTokenizer
 from desktop.core.posttrain.identity import Identity, identity_conversations
 from desktop.core.posttrain.lora import LoraSpec

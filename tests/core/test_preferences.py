@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.database import MIGRATIONS, migrate
-from desktop.core.generation import ChatMessage
-from desktop.core.preference_jsonl import PreferenceFileError, read_pairs
-from desktop.core.preferences import PreferencePair, PreferenceStore, pair_from_vote
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.storage.database import MIGRATIONS, migrate
+from desktop.core.storage.preference_jsonl import PreferenceFileError, read_pairs
+from desktop.core.storage.preferences import PreferencePair, PreferenceStore, pair_from_vote
 
 TALK = [
     ChatMessage("system", "Be brief."),

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.base_prompt import (
+from desktop.core.chat.base_prompt import (
     BASE_STOPS,
     DEFAULT_IDENTITY,
     DEFAULT_STYLE,
     BasePromptStyle,
     build_base_prompt,
 )
-from desktop.core.chat_template import ChatTemplateError, render_chat_template
-from desktop.core.generation import ChatMessage
-from desktop.core.gguf_writer import CHATML_TEMPLATE
-from desktop.core.prompt_builder import TemplateInfo, build_prompt
-from desktop.core.reasoning import split_reasoning
+from desktop.core.chat.chat_template import ChatTemplateError, render_chat_template
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.chat.prompt_builder import TemplateInfo, build_prompt
+from desktop.core.chat.reasoning import split_reasoning
+from desktop.core.models.gguf_writer import CHATML_TEMPLATE
 from tests.llama_child import in_child
 
 CHAT = [

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.chat_request import ChatReply, ChatRequest
-from desktop.core.context_fit import ContextFull
-from desktop.core.generation import ChatMessage, GenerationStats, SamplingSettings, TokenEvent
+from desktop.core.chat.chat_request import ChatReply, ChatRequest
+from desktop.core.chat.context_fit import ContextFull
+from desktop.core.chat.generation import ChatMessage, GenerationStats, SamplingSettings, TokenEvent
 from desktop.core.quiz.interrogation import (
     SampleAnswer,
     answer_confidence,

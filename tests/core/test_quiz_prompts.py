@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from desktop.core.chat_request import ChatReply, ChatRequest
-from desktop.core.context_fit import ContextFull
-from desktop.core.generation import ChatMessage, GenerationStats, TokenEvent
-from desktop.core.model_kind import detect_kind
-from desktop.core.prompt_builder import TemplateInfo, build_prompt
+from desktop.core.chat.chat_request import ChatReply, ChatRequest
+from desktop.core.chat.context_fit import ContextFull
+from desktop.core.chat.generation import ChatMessage, GenerationStats, TokenEvent
+from desktop.core.chat.prompt_builder import TemplateInfo, build_prompt
+from desktop.core.models.model_kind import detect_kind
 from desktop.core.quiz.articles import bundled_articles
 from desktop.core.quiz.cloze import cloze_pairs
 from desktop.core.quiz.interrogation import continuation_answer, interrogate

@@ -8,11 +8,11 @@ import json
 import sqlite3
 from pathlib import Path
 
-from desktop.core.database import MIGRATIONS, migrate
 from desktop.core.quiz.interrogation import AskedPrompt, SampleAnswer
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.quiz_store import QuizStore
 from desktop.core.quiz.settings import QuizSettings
+from desktop.core.storage.database import MIGRATIONS, migrate
 
 PAIRS = [
     QAPair("Who was the commander of Apollo 11?", "Neil Armstrong", "rules",

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from desktop.core.chat_request import ChatReply, ChatRequest
-from desktop.core.generation import GenerationStats, TokenEvent
+from desktop.core.chat.chat_request import ChatReply, ChatRequest
+from desktop.core.chat.generation import GenerationStats, TokenEvent
 from desktop.core.quiz.interrogation import interrogate
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.results import VERDICTS, QuizSummary, summarize

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from desktop.core.generation import ChatMessage, GenerationRequest, SamplingSettings
+from desktop.core.chat.generation import ChatMessage, GenerationRequest, SamplingSettings
 from desktop.core.remote import keys
 from desktop.core.remote.chunks import ChunkReader, chat_body, completion_body
 from desktop.core.remote.endpoint import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core import reply_rendering as rr
-from desktop.core.reply_links import INERT_LINK, link_tooltip, openable_address
-from desktop.core.reply_rendering import (
+from desktop.core.chat import reply_rendering as rr
+from desktop.core.chat.reply_links import INERT_LINK, link_tooltip, openable_address
+from desktop.core.chat.reply_rendering import (
     ZERO_WIDTH_SPACE,
     break_long_runs,
     cut_long_lines,

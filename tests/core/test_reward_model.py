@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from desktop.core.job_state import CancelToken
-from desktop.core.preferences import PreferencePair as Pair
 from desktop.core.reinforce.chat_format import task_tokenizer
 from desktop.core.reinforce.reward_model import (
     HEAD,
@@ -27,6 +26,7 @@ from desktop.core.reinforce.scripted_preference import (
 )
 from desktop.core.reinforce.start_model import StartRecipe
 from desktop.core.reinforce.writer import answer, request
+from desktop.core.storage.preferences import PreferencePair as Pair
 from desktop.core.train.model import init_params
 from desktop.core.train.run_training import Finished, TrainingJob, run_training
 from desktop.core.train.step import Accumulator

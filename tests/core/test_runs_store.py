@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from desktop.core.database import MIGRATIONS, migrate
+from desktop.core.storage.database import MIGRATIONS, migrate
 from desktop.core.train.config import preset
 from desktop.core.train.runs_store import RunsStore
 

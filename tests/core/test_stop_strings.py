@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.generation import TokenEvent
-from desktop.core.stop_strings import StopStringFilter, TokenStopFilter
+from desktop.core.chat.generation import TokenEvent
+from desktop.core.chat.stop_strings import StopStringFilter, TokenStopFilter
 
 
 def feed_all(stops: tuple[str, ...], chunks: list[str]) -> tuple[str, bool]:

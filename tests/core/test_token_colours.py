@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from desktop.core.generation import TokenAlternative, TokenEvent
-from desktop.core.token_colours import (
+from desktop.core.chat.generation import TokenAlternative, TokenEvent
+from desktop.core.chat.token_colours import (
     PROBABILITY_COLOURS,
     events_from_json,
     events_to_json,
@@ -26,7 +26,7 @@ def test_colours_go_from_sure_to_guessing() -> None:
 
 
 def test_the_scale_reads_without_colour_vision_too() -> None:
-    from desktop.core.token_colours import probability_underline
+    from desktop.core.chat.token_colours import probability_underline
 
     assert [probability_underline(p) for p in (0.95, 0.5, 0.2, 0.05)] == [
         "none", "none", "dotted", "wavy"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.tokens.chat_format import chatml, harmony, tiktoken_chat_prompt
 from desktop.core.tokens.display import build_display
 from desktop.core.tokens.tiktoken_source import (

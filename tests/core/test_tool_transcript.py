@@ -9,9 +9,9 @@ import sqlite3
 from pathlib import Path
 
 from desktop.core.api.tool_calls import ToolCall
-from desktop.core.conversations import ConversationStore
-from desktop.core.database import MIGRATIONS
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.storage.conversations import ConversationStore
+from desktop.core.storage.database import MIGRATIONS
 from desktop.core.tools.tool_format import as_plain_turns, read_reply
 from desktop.core.tools.tool_loop import rounds_used, tools_left, with_missing_results
 from desktop.core.tools.tool_results import NOT_RUN, REFUSED, ToolOutcome, bounded

@@ -14,8 +14,8 @@ import pytest
 import regex
 from gguf import GGUFReader, TokenType
 
-from desktop.core.bpe_vocab import token_text
-from desktop.core.gguf_writer import write_vocab_gguf
+from desktop.core.models.bpe_vocab import token_text
+from desktop.core.models.gguf_writer import write_vocab_gguf
 from desktop.core.train.bpe import CHAT_SPECIALS, MAX_VOCAB_SIZE, TrainingCancelled, train_bpe
 from desktop.core.train.trained_tokenizer import (
     GPT2_PATTERN,

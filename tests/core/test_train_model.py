@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop.core.bpe_vocab import byte_level_bpe_vocab
-from desktop.core.gguf_writer import LlamaShape, expected_tensor_shapes, write_llama_gguf
+from desktop.core.models.bpe_vocab import byte_level_bpe_vocab
+from desktop.core.models.gguf_writer import LlamaShape, expected_tensor_shapes, write_llama_gguf
 from desktop.core.train import layers
 from desktop.core.train.model import (
     forward,

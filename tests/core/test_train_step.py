@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.train import layers
 from desktop.core.train.batches import Batch
 from desktop.core.train.model import init_params, loss_and_grads

@@ -173,8 +173,8 @@ def test_a_tiny_preset_model_holds_the_apps_prompts_and_llama_cpp_runs_its_whole
     example exchanges) plus three turns fits the tiny preset with room for a reply, in the
     preset's own vocabulary on the default corpus; and llama.cpp computes the exported
     model's logits at positions far past its 256-token minimum as the numpy model does."""
-    from desktop.core.base_prompt import build_base_prompt
-    from desktop.core.generation import ChatMessage
+    from desktop.core.chat.base_prompt import build_base_prompt
+    from desktop.core.chat.generation import ChatMessage
     from desktop.core.train.corpus import build_stdlib_corpus
     from desktop.core.train.model import forward
     from tests.core.test_train_model import realistic_params

@@ -15,8 +15,8 @@ from typing import Any
 import openai
 import pytest
 
-from desktop.core.chat_request import ChatRequest, RequestCancelled
-from desktop.core.generation import ChatMessage, LoadSettings
+from desktop.core.chat.chat_request import ChatRequest, RequestCancelled
+from desktop.core.chat.generation import ChatMessage, LoadSettings
 from desktop.core.remote.endpoint import remote_model
 from desktop.engine.api_server import ApiServer, ServerError, SessionRunner
 from desktop.engine.chat_turn import ask

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from desktop.core.chat_request import ChatRequest
-from desktop.core.context_fit import ContextFull
-from desktop.core.generation import ChatMessage, LoadSettings, SamplingSettings
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.context_fit import ContextFull
+from desktop.core.chat.generation import ChatMessage, LoadSettings, SamplingSettings
 from desktop.engine.chat_turn import ask, fit_prompt
 from desktop.engine.scripted_backend import pieces
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QObject, Slot
 
-from desktop.core.chat_request import ChatRequest
-from desktop.core.generation import ChatMessage, GenerationRequest, LoadSettings
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.generation import ChatMessage, GenerationRequest, LoadSettings
 from desktop.core.quiz.interrogation import quiz_request
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.settings import QuizSettings

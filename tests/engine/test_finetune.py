@@ -187,8 +187,8 @@ def test_a_fine_tuned_base_model_is_asked_as_an_instruct_model() -> None:
     """The export keeps the source's name ("…-base") and says it was chat fine-tuned: the one
     base-or-instruct rule must then pick the chat template, or every tab asks the new
     assistant as a base model (an empty reply: it never saw the few-shot transcript)."""
-    from desktop.core.model_kind import detect_kind
-    from desktop.core.prompt_builder import TemplateInfo
+    from desktop.core.chat.prompt_builder import TemplateInfo
+    from desktop.core.models.model_kind import detect_kind
     from desktop.engine.finetune import finetuned_name
 
     chatml = TemplateInfo(chat_template="{{ messages }}")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.bpe_vocab import byte_level_bpe_vocab
-from desktop.core.chat_template import render_chat_template
-from desktop.core.generation import ChatMessage
-from desktop.core.gguf_writer import write_vocab_gguf
-from desktop.core.model_info import read_model_info
+from desktop.core.chat.chat_template import render_chat_template
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.models.bpe_vocab import byte_level_bpe_vocab
+from desktop.core.models.gguf_writer import write_vocab_gguf
+from desktop.core.models.model_info import read_model_info
 from desktop.engine.gguf_tokenizer import GGUFTokenizer
 from desktop.engine.host_session import SessionError
 from tests.gguf_fixtures import TINY_SHAPE

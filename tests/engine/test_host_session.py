@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from desktop.core.generation import (
+from desktop.core.chat.generation import (
     GenerationRequest,
     GenerationStats,
     LoadSettings,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from desktop.core.generation import LoadSettings
+from desktop.core.chat.generation import LoadSettings
 from desktop.engine.host_session import SessionError
 from tests.conftest import EngineRecorder
 from tests.core.test_hostile_templates import NESTED_IFS, with_template

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from desktop.core.generation import GenerationRequest, LoadSettings, SamplingSettings
+from desktop.core.chat.generation import GenerationRequest, LoadSettings, SamplingSettings
 from tests.conftest import EngineRecorder
 
 LONG_REPLY = " ".join(f"w{i}" for i in range(40))

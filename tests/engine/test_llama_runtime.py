@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.generation import GenerationRequest, LoadSettings, SamplingSettings
+from desktop.core.chat.generation import GenerationRequest, LoadSettings, SamplingSettings
 from desktop.engine.host_session import HostSession
 from desktop.engine.llama_runtime import (
     AMX_VARIANTS,

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from desktop.core.chat_request import ChatRequest
-from desktop.core.generation import ChatMessage, LoadSettings, SamplingSettings
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.generation import ChatMessage, LoadSettings, SamplingSettings
 from desktop.core.resources import bundled_models
 from desktop.engine.chat_turn import ask, default_prompt_mode
 

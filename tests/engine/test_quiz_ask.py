@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from desktop.core.generation import ChatMessage, LoadSettings
+from desktop.core.chat.generation import ChatMessage, LoadSettings
 from desktop.core.quiz.interrogation import interrogate, quiz_request
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.settings import QuizSettings

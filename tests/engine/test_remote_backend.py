@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from desktop.core.chat_request import ChatRequest
-from desktop.core.generation import ChatMessage, LoadSettings
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.generation import ChatMessage, LoadSettings
 from desktop.core.remote import keys
 from desktop.core.remote.endpoint import remote_model
 from desktop.engine.chat_turn import ask
@@ -146,7 +146,7 @@ def test_stop_closes_the_connection(scripted_session, fake_openai, memory_keyrin
         cancelled.set()  # Stop, once the first tokens are on screen
 
     request = ChatRequest(QUESTION)
-    from desktop.core.chat_request import RequestCancelled
+    from desktop.core.chat.chat_request import RequestCancelled
 
     with pytest.raises(RequestCancelled):
         ask(session, request, on_tokens, cancelled)

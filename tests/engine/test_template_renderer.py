@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from desktop.core.chat_template import ChatTemplateError
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.chat_template import ChatTemplateError
+from desktop.core.chat.generation import ChatMessage
 from desktop.engine.template_renderer import TemplateRenderer
 
 HI = [ChatMessage("user", "hi")]

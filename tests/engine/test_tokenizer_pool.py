@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 from desktop.engine.tokenizer_pool import MAX_GGUF, TokenizerPool, gguf_key, tiktoken_key
 
 
@@ -63,7 +63,7 @@ def test_the_chat_format_is_what_the_chat_tab_sends(pool, tiny_gguf: Path, tiny_
     """An instruct model: its template; a base model - no template, or a name that says
     "base" though the file carries ChatML (the Train tab's exports) - the base-model
     transcript, as the Chat tab sends it."""
-    from desktop.core.base_prompt import USER_LABEL
+    from desktop.core.chat.base_prompt import USER_LABEL
 
     messages = [ChatMessage("user", "Capital of France?")]
     instruct = pool.chat(gguf_key(tiny_gguf), messages).text

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from desktop.core.api.tool_calls import ToolCall
-from desktop.core.chat_request import ChatRequest
-from desktop.core.generation import ChatMessage, LoadSettings
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.generation import ChatMessage, LoadSettings
 from desktop.core.sandbox.limits import SandboxLimits
 from desktop.core.tools.tool_loop import MAX_ROUNDS
 from desktop.core.tools.tool_results import REFUSED, ToolOutcome

@@ -20,14 +20,14 @@ import pytest
 from desktop.cli import build_parser
 from desktop.cli.inspect_command import inspect_command
 from desktop.cli.models_command import models_command
-from desktop.core.gguf_check import UNCHECKABLE, check_gguf
-from desktop.core.gguf_header import GGUFError
-from desktop.core.library import scan_library
-from desktop.core.model_info import ModelInfo, read_model_info
+from desktop.core.chat.template_check import template_errors
+from desktop.core.models.gguf_check import UNCHECKABLE, check_gguf
+from desktop.core.models.gguf_header import GGUFError
+from desktop.core.models.library import scan_library
+from desktop.core.models.model_info import ModelInfo, read_model_info
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.qa_io import QAFileError, read_pairs, write_pairs
 from desktop.core.quiz.qa_parse import parse_qa_pairs
-from desktop.core.template_check import template_errors
 from tests.fuzz.corpus import base_gguf, gguf_case, quiz_case, reply_case, template_case
 
 CASES = int(os.environ.get("FUZZ_CASES", "48"))

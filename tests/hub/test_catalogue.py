@@ -7,7 +7,7 @@ import pytest
 from desktop.core.hub.catalogue import SortKey, list_gguf_models, search_models
 from desktop.core.hub.hub_errors import HubError
 from desktop.core.hub.remote_header import read_remote_model_info
-from desktop.core.model_info import read_model_info
+from desktop.core.models.model_info import read_model_info
 from tests.fake_hub import FakeHub
 from tests.hub_fixtures import FILE, GATED, REPO, assert_says
 

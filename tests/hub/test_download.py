@@ -13,7 +13,7 @@ from desktop.core.hub.download_types import DownloadCancelled, DownloadPaused, D
 from desktop.core.hub.gguf_files import HubFile
 from desktop.core.hub.hub_errors import HubError
 from desktop.core.hub.partials import find_partial_downloads
-from desktop.core.library import scan_library
+from desktop.core.models.library import scan_library
 from tests.fake_hub import FakeHub, Fault
 from tests.hub_fixtures import FAST, FILE, GATED, REPO, Control, assert_says, fill_disk_after
 
@@ -252,7 +252,7 @@ def test_a_stale_partial_of_a_changed_file_starts_over(hub, models_dir) -> None:
 
 
 def test_two_downloads_of_one_model_do_not_share_a_part(hub, models_dir) -> None:
-    from desktop.core.file_lock import exclusive_lock
+    from desktop.core.storage.file_lock import exclusive_lock
 
     t = target(hub)
     lock = models_dir / ".downloads" / REPO / (FILE + ".lock")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.file_lock import exclusive_lock
 from desktop.core.hub.download import download_files
 from desktop.core.hub.download_types import DownloadCancelled, DownloadPaused, DownloadTarget
 from desktop.core.hub.gguf_files import HubFile
 from desktop.core.hub.hub_errors import HubError, explain
 from desktop.core.hub.partials import find_partial_downloads
+from desktop.core.storage.file_lock import exclusive_lock
 from tests.fake_hub import FakeHub, Fault
 from tests.hub_fixtures import FAST, FILE, REPO, Control
 
@@ -104,7 +104,7 @@ def test_a_lock_left_by_a_killed_process_is_cleaned_up(models_dir: Path) -> None
 def test_a_lock_removed_by_its_holder_is_not_shared(tmp_path: Path) -> None:
     """A taker that opened the file just before its holder removed it must not believe it
     holds the lock while a third process takes the new file."""
-    from desktop.core import file_lock
+    from desktop.core.storage import file_lock
 
     path = tmp_path / "m.lock"
     opened: list[int] = []

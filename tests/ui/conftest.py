@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from desktop.core.conversations import ConversationStore
+from desktop.core.storage.conversations import ConversationStore
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.core.cpu import cpu_model_name
+from desktop.core.models.cpu import cpu_model_name
 
 
 def test_about_names_the_parts_the_cpu_and_asks_llama_cpp_for_its_variant(

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 
-from desktop.core.base_prompt import USER_LABEL
+from desktop.core.chat.base_prompt import USER_LABEL
 from desktop.engine.scripted_backend import pieces
 
 CHATML = (
@@ -302,6 +302,35 @@ def test_each_model_load_sets_base_mode_from_its_template(qtbot, make_chat, tiny
     assert next_prompt(qtbot, tab).mode == "template"
 
 
+def test_the_prompt_mode_is_remembered_per_model_across_loads_and_restarts(
+    qtbot, make_chat, tiny_gguf, tiny_base_gguf
+) -> None:
+    """Unticking base-model mode once "ticked itself again on reload": the mode a person
+    picks for a model comes back with that model, also after a restart; another model
+    gets its own (by the one base-or-instruct rule)."""
+
+    def load(tab: Any, path: Path) -> None:
+        tab.load_model(str(path))
+        qtbot.waitUntil(
+            lambda: tab.model is not None and tab.model.path == str(path), timeout=10_000
+        )
+
+    tab = make_chat(load=False, chat_template=CHATML)
+    load(tab, tiny_gguf)
+    assert tab.prompt_mode == "template"  # tiny-chat: instruct by its name
+    raw = tab.panel.mode.findData("raw")
+    tab.panel.mode.setCurrentIndex(raw)
+    tab.panel.mode.activated.emit(raw)  # as a click picks it
+    load(tab, tiny_base_gguf)
+    assert tab.prompt_mode == "base"  # its name says base; the other model's choice stays there
+    load(tab, tiny_gguf)
+    assert tab.prompt_mode == "raw"
+    assert next_prompt(qtbot, tab).mode == "raw"
+    again = make_chat(load=False, chat_template=CHATML)  # the app started again
+    load(again, tiny_gguf)
+    assert again.prompt_mode == "raw"
+
+
 def test_regenerating_an_early_reply_asks_first(qtbot, make_chat, monkeypatch) -> None:
     from PySide6.QtWidgets import QMessageBox
 
@@ -336,7 +365,7 @@ def test_a_failed_reply_leaves_a_prompt_the_template_accepts(qtbot, make_chat) -
 
 
 def test_an_example_sets_its_mode_and_says_what_to_look_at(qtbot, make_chat) -> None:
-    from desktop.core.chat_examples import CHAT_EXAMPLES
+    from desktop.core.chat.chat_examples import CHAT_EXAMPLES
 
     tab = make_chat(chat_template=CHATML)
     index = next(i for i, e in enumerate(CHAT_EXAMPLES) if e.mode == "raw")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from desktop.core.generation import ChatMessage, LoadSettings
-from desktop.core.preferences import PreferenceStore
+from desktop.core.chat.generation import ChatMessage, LoadSettings
 from desktop.core.remote.endpoint import remote_model, what_is_sent
+from desktop.core.storage.preferences import PreferenceStore
 from desktop.ui.compare.compare_run import HOLDER
 from desktop.ui.compare.compare_source import CompareSource
 from tests.fake_openai import Fault

@@ -38,7 +38,7 @@ def test_a_broken_lesson_file_is_one_sentence_and_hides_no_other(tmp_path: Path)
 def test_steps_open_their_tab_fill_the_example_and_are_remembered(
     qtbot: Any, make_engine: Any, store: Any, fresh_home: Path
 ) -> None:
-    from desktop.core.conversations import ConversationStore
+    from desktop.core.storage.conversations import ConversationStore
     from desktop.ui.main_window import MainWindow
 
     window = MainWindow(engine=make_engine(), store=store)
@@ -56,6 +56,10 @@ def test_steps_open_their_tab_fill_the_example_and_are_remembered(
     panel.forward()
     panel.back()
     assert panel.index == 1 and "raspberry" in panel.text.toPlainText() + panel.title.text()
+    panel.picker.setCurrentIndex(1)  # training: "its *parameters*" is Markdown, shown as such
+    panel.show_step(0)
+    assert "its parameters" in panel.text.toPlainText() and "*" not in panel.text.toPlainText()
+    assert panel.text.document().find("parameters").charFormat().fontItalic()
     window.close()
     again = MainWindow(engine=make_engine(), store=ConversationStore(fresh_home / "b.sqlite3"))
     qtbot.addWidget(again)

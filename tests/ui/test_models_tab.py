@@ -147,7 +147,7 @@ def test_gated_download_says_what_to_do(qtbot: Any, models_tab: Any, hub: FakeHu
 def test_broken_model_in_the_library_is_shown_broken(
     qtbot: Any, models_tab: Any, broken_ggufs: Any
 ) -> None:
-    from desktop.core.library_folders import download_folder
+    from desktop.core.models.library_folders import download_folder
 
     broken = broken_ggufs("mid_tensor_data")
     (download_folder() / "cut.gguf").write_bytes(broken.read_bytes())
@@ -174,7 +174,7 @@ def test_chat_with_this_model_opens_it_in_the_chat_tab(
     assert window.chat_tab.model.path == str(tiny_gguf)
     assert window.chat_tab.model_bar.current_path() == str(tiny_gguf)
     # the library will not delete the model the Chat tab has loaded
-    from desktop.core.library import LibraryEntry
+    from desktop.core.models.library import LibraryEntry
 
     entry = LibraryEntry(tiny_gguf, tiny_gguf.parent, (tiny_gguf,), 1, None, "x")
     window.models_tab.library.table.records.set_records([entry])
@@ -189,7 +189,7 @@ def test_chat_with_this_model_opens_it_in_the_chat_tab(
 def test_an_interrupted_download_comes_back_paused(qtbot: Any, hub: FakeHub) -> None:
     from desktop.core.hub.download import DownloadPaused, DownloadTarget, download_files
     from desktop.core.hub.gguf_files import HubFile
-    from desktop.core.library_folders import download_folder
+    from desktop.core.models.library_folders import download_folder
     from desktop.engine.download_queue import DownloadQueue
     from desktop.ui.models.models_tab import ModelsTab
     from tests.hub_fixtures import Control
@@ -213,7 +213,7 @@ def test_an_interrupted_download_comes_back_paused(qtbot: Any, hub: FakeHub) -> 
 
 def test_cancel_in_the_queue_deletes_the_partial(qtbot: Any, models_tab: Any, hub: FakeHub) -> None:
     from desktop.core.hub.partials import find_partial_downloads
-    from desktop.core.library_folders import download_folder
+    from desktop.core.models.library_folders import download_folder
 
     tab = models_tab
     item = start_stalled_download(qtbot, tab, hub, 2)
@@ -227,7 +227,7 @@ def test_cancel_in_the_queue_deletes_the_partial(qtbot: Any, models_tab: Any, hu
 def test_a_missing_download_folder_is_said_not_filled(
     qtbot: Any, models_tab: Any, tmp_path: Path
 ) -> None:
-    from desktop.core.library_folders import library_folders, set_library_folders
+    from desktop.core.models.library_folders import library_folders, set_library_folders
 
     gone = tmp_path / "unplugged-drive" / "models"
     set_library_folders([gone, *library_folders()])

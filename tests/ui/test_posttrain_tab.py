@@ -163,7 +163,7 @@ def test_quiz_again_asks_the_same_questions_and_compares_the_runs(
     model the Chat tab loads, asked as an instruct model, then both runs compared."""
     import shutil
 
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.generation import LoadSettings
     from desktop.core.quiz.qa import QAPair
     from desktop.core.quiz.quiz_store import QuizStore
     from desktop.core.quiz.settings import QuizSettings
@@ -190,3 +190,19 @@ def test_quiz_again_asks_the_same_questions_and_compares_the_runs(
     )
     assert tab.pages.currentWidget() is tab.runs
     tab.shutdown()
+
+
+def test_a_first_run_can_give_the_built_in_model_a_name(qtbot: Any, make_tab: Any) -> None:
+    """An empty library still offers the starter model, after the library's own models,
+    and its identity data is tokenized with its tokenizer, ready to Start."""
+    from desktop.core.resources import bundled_models
+
+    tab = make_tab([])
+    starter = bundled_models()[0]
+    assert tab.sources.model_path() == starter
+    assert "(built in)" in tab.sources.model.currentText()
+    wait_for_preview(qtbot, tab)
+    assert tab.start_button.isEnabled() and tab.status.text().startswith("Ready")
+    tab.set_library([Path("/library/other.gguf")])  # the library's models come first
+    assert tab.sources.model.itemData(0) == "/library/other.gguf"
+    assert tab.sources.model_path() == starter  # the one chosen stays chosen

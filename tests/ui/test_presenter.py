@@ -20,7 +20,7 @@ def press(window: Any, keys: str) -> None:
 def test_zoom_scales_fonts_and_is_remembered_with_the_window(
     qtbot: Any, make_engine: Any, store: Any, fresh_home: Any
 ) -> None:
-    from desktop.core.conversations import ConversationStore
+    from desktop.core.storage.conversations import ConversationStore
     from desktop.ui.main_window import MainWindow
 
     app = QApplication.instance()

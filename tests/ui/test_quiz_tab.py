@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from desktop.core.generation import LoadSettings
+from desktop.core.chat.generation import LoadSettings
 from desktop.core.quiz.qa import QAPair
 from desktop.core.quiz.quiz_store import QuizStore
 

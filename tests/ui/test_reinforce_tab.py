@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from desktop.core.preferences import PreferenceStore
 from desktop.core.reinforce.rlhf_run import WRITER_RECIPE
+from desktop.core.storage.preferences import PreferenceStore
 from desktop.core.train.runs_store import RunsStore
 from tests.core.test_rl_end_to_end import WEAK
 

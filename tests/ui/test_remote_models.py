@@ -113,7 +113,7 @@ def test_the_sentence_comes_before_any_request_and_the_model_chats(
 def test_the_quiz_tab_asks_a_remote_model(
     qtbot: Any, make_engine: Any, fake_openai: Any, memory_keyring: Any, fresh_home: Path
 ) -> None:
-    from desktop.core.generation import LoadSettings
+    from desktop.core.chat.generation import LoadSettings
     from desktop.core.quiz.qa import QAPair
     from desktop.core.quiz.quiz_store import QuizStore
     from desktop.ui.quiz.quiz_tab import QuizTab

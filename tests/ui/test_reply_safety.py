@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QImage, QTextCursor, QTextDocument
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop.core.generation import TokenAlternative, TokenEvent
+from desktop.core.chat.generation import TokenAlternative, TokenEvent
 from desktop.ui.chat import link_opening
 from desktop.ui.chat.message_widget import SPANS_PER_PASS, MessageWidget
 from desktop.ui.widgets.plain_text import plain_tooltip
@@ -209,8 +209,8 @@ def test_while_streaming_finished_paragraphs_are_drawn_once(qtbot: Any) -> None:
 
 
 def test_gguf_metadata_is_shown_as_text_in_the_model_bar(qtbot: Any, tmp_path: Path) -> None:
-    from desktop.core.gguf_writer import write_llama_gguf
-    from desktop.core.model_info import read_model_info
+    from desktop.core.models.gguf_writer import write_llama_gguf
+    from desktop.core.models.model_info import read_model_info
     from desktop.ui.chat.model_bar import ModelBar
     from tests.gguf_fixtures import TINY_SHAPE, byte_level_bpe_vocab, tiny_weights
 

@@ -11,7 +11,7 @@ from typing import Any
 import openai
 import pytest
 
-from desktop.core.generation import LoadSettings
+from desktop.core.chat.generation import LoadSettings
 from tests.ui.test_accessible_names import unnamed_controls
 
 CHATML = (

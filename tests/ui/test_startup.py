@@ -14,9 +14,9 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from desktop.core import database
-from desktop.core.data_folder import check_data_folder
-from desktop.core.paths import DATABASE_NAME
+from desktop.core.storage import database
+from desktop.core.storage.data_folder import check_data_folder
+from desktop.core.storage.paths import DATABASE_NAME
 from desktop.ui.data_problem_dialog import DataProblemDialog
 from desktop.ui.startup import settle_at_start, show_refused_writes
 from tests.data_folder_cases import build

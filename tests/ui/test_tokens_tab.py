@@ -113,7 +113,7 @@ def test_chat_format_for_openai_encodings(qtbot: Any, tab: Any) -> None:
 
 
 def test_gguf_tokenizer_chat_format_and_lookup(qtbot: Any, tab: Any, tiny_gguf: Path) -> None:
-    from desktop.core.chat_template import render_chat_template
+    from desktop.core.chat.chat_template import render_chat_template
     from desktop.engine.tokenizer_pool import gguf_key
 
     tab.set_gguf_models([tiny_gguf])

@@ -31,7 +31,7 @@ def tab(qtbot: Any, tmp_path: Path) -> Any:
 
 
 def test_start_pause_resume_stop_export(qtbot: Any, tab: Any, tmp_path: Path) -> None:
-    from desktop.core.model_info import read_model_info
+    from desktop.core.models.model_info import read_model_info
 
     assert (
         "parameters" in tab.settings.summary.text()
@@ -89,7 +89,7 @@ def test_runs_are_listed_reopened_and_resumed(qtbot: Any, tab: Any) -> None:
 
 
 def test_reuse_a_tokenizer_and_export_q8(qtbot: Any, tab: Any, tmp_path: Path) -> None:
-    from desktop.core.model_info import read_model_info
+    from desktop.core.models.model_info import read_model_info
 
     tab.settings.spins["steps"].setValue(60)
     with qtbot.waitSignal(tab.session.finished, timeout=60_000):

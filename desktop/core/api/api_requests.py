@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.core.generation import SamplingSettings
+from desktop.core.chat.generation import SamplingSettings
 
 MAX_TOP_LOGPROBS = 20
 ROLES = {"system", "developer", "user", "assistant", "tool"}

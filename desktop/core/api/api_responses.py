@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from desktop.core.api.tool_calls import ToolCall
-from desktop.core.generation import StopReason, TokenEvent
+from desktop.core.chat.generation import StopReason, TokenEvent
 
 OWNER = "deepdive-lab"
 

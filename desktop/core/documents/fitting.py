@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.documents.bm25 import PassageIndex
 from desktop.core.documents.document import Document
 from desktop.core.documents.in_prompt import (
@@ -20,7 +21,6 @@ from desktop.core.documents.in_prompt import (
     whole_documents,
     with_documents,
 )
-from desktop.core.generation import ChatMessage
 
 CountMessages = Callable[[Sequence[ChatMessage]], int]
 CHARS_PER_TOKEN_GUESS = 4.0  # English in a BPE vocabulary; corrected by measuring

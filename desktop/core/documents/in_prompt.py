@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.documents.bm25 import PassageIndex
 from desktop.core.documents.document import Document
 from desktop.core.documents.passages import Passage, passages_of
-from desktop.core.generation import ChatMessage
 
 HEADER = "Documents for this question:"
 CITE = "When you use a passage, cite its id in square brackets, like [{example}]."

@@ -15,7 +15,6 @@ import os
 import shutil
 from pathlib import Path
 
-from desktop.core.atomic_files import PARTIAL_SUFFIX
 from desktop.core.hub.download_types import (
     NOTE_SUFFIX,
     DownloadCancelled,
@@ -28,6 +27,7 @@ from desktop.core.hub.endpoint import offline_mode
 from desktop.core.hub.file_download import FileDownload
 from desktop.core.hub.hub_errors import HubError, explain
 from desktop.core.job_state import JobState
+from desktop.core.storage.atomic_files import PARTIAL_SUFFIX
 
 __all__ = [
     "DownloadCancelled",
@@ -74,7 +74,7 @@ def _download(
     token: str | None,
     policy: RetryPolicy,
 ) -> list[Path]:
-    from desktop.core.file_lock import AlreadyLocked, exclusive_lock
+    from desktop.core.storage.file_lock import AlreadyLocked, exclusive_lock
 
     pending = [t for t in targets if not t.final_path(models_dir).exists()]
     if not pending:
@@ -144,7 +144,7 @@ def _fetch_all(
 
 def _publish(pending: list[DownloadTarget], models_dir: Path) -> None:
     """Every part has passed its check: move them into the library, durably."""
-    from desktop.core.atomic_files import fsync_path
+    from desktop.core.storage.atomic_files import fsync_path
 
     for target in pending:
         part, final = target.part_path(models_dir), target.final_path(models_dir)

@@ -235,7 +235,7 @@ class FileDownload:
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     def _write_note(self, note: PartNote) -> None:
-        from desktop.core.atomic_files import write_text_atomically
+        from desktop.core.storage.atomic_files import write_text_atomically
 
         self.part.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomically(self.note, json.dumps(asdict(note)))

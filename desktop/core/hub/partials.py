@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.core.file_lock import remove_stale_lock
 from desktop.core.hub.download_types import (
     DOWNLOADS_FOLDER,
     LOCK_SUFFIX,
@@ -15,6 +14,7 @@ from desktop.core.hub.download_types import (
     part_size,
     read_note,
 )
+from desktop.core.storage.file_lock import remove_stale_lock
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import io
 
-from desktop.core.gguf_header import parse_gguf_header
 from desktop.core.hub.endpoint import hub_endpoint
 from desktop.core.hub.hub_errors import explain
-from desktop.core.model_info import ModelInfo, model_info_from_header
+from desktop.core.models.gguf_header import parse_gguf_header
+from desktop.core.models.model_info import ModelInfo, model_info_from_header
 
 BLOCK = 1 << 20
 MAX_HEADER_BYTES = 64 << 20  # vocabularies are large, but not this large
@@ -92,7 +92,7 @@ def read_remote_model_info(
     except OSError as exc:
         raise explain(exc, filename) from exc
     except Exception as exc:
-        from desktop.core.gguf_header import GGUFError
+        from desktop.core.models.gguf_header import GGUFError
 
         if isinstance(exc, GGUFError):
             raise

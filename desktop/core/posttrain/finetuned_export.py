@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.core.atomic_files import replacing
-from desktop.core.gguf_writer import (
+from desktop.core.models.gguf_writer import (
     FILE_TYPES,
     FileType,
     LlamaShape,
     encode_weights,
     expected_tensor_shapes,
 )
+from desktop.core.storage.atomic_files import replacing
 
 # Keys the writer sets itself, or that describe the old weights rather than the model.
 _NOT_COPIED = {"general.architecture", "general.file_type", "general.quantization_version",

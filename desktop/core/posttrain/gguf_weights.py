@@ -28,8 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from desktop.core.gguf_header import ArrayValue, GGUFError, GGUFHeader, MetaValue, read_gguf_header
-from desktop.core.gguf_writer import LlamaShape, expected_tensor_shapes
+from desktop.core.models.gguf_header import (
+    ArrayValue,
+    GGUFError,
+    GGUFHeader,
+    MetaValue,
+    read_gguf_header,
+)
+from desktop.core.models.gguf_writer import LlamaShape, expected_tensor_shapes
 from desktop.core.train.model import Params, parameter_count
 
 MAX_PARAMETERS = 550_000_000  # "about 500M": SmolLM2-360M fits, a 1B model does not

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.train.batches import Batch
 from desktop.core.train.model import Params, loss_and_grads, loss_only
 

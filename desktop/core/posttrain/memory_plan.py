@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desktop.core.formatting import format_bytes
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.posttrain.lora import LoraSpec, adapter_count
 from desktop.core.posttrain.sft_settings import SftSettings, sft_config
 from desktop.core.train.compute import ThreadPolicy, plan_compute
@@ -82,7 +82,7 @@ def planned_memory(shape: LlamaShape, settings: SftSettings, policy: ThreadPolic
 
 def refusal(shape: LlamaShape, settings: SftSettings, policy: ThreadPolicy) -> str | None:
     """Why this run would not fit in the free memory now (None: it fits, or who knows)."""
-    from desktop.core.system_memory import available_memory_bytes
+    from desktop.core.models.system_memory import available_memory_bytes
 
     need = planned_memory(shape, settings, policy)
     what = "Full fine-tuning" if settings.method == "full" else "Fine-tuning with LoRA"

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.core.database import open_database
+from desktop.core.storage.database import open_database
 
 FIELDS = {"status", "step", "steps", "val_loss", "exported_path"}
 
@@ -111,7 +111,7 @@ def new_posttrain_folder() -> Path:
     """A folder of its own for a fine-tuning run, created here."""
     import secrets
 
-    from desktop.core.paths import data_dir
+    from desktop.core.storage.paths import data_dir
 
     runs = data_dir() / "posttrain"
     runs.mkdir(parents=True, exist_ok=True)

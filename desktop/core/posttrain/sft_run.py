@@ -21,14 +21,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop.core.atomic_files import write_text_atomically
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.posttrain.chat_data import ChatData, Conversation, read_chat_jsonl, to_jsonl
 from desktop.core.posttrain.chat_tokenizer import ChatTokenizer
 from desktop.core.posttrain.lora import LoraLoss, init_adapters, merged_params
 from desktop.core.posttrain.reply_samples import reply_sampler
 from desktop.core.posttrain.sft_data import ChatBatches, PreparedChat
 from desktop.core.posttrain.sft_settings import SftSettings, sft_config
+from desktop.core.storage.atomic_files import write_text_atomically
 from desktop.core.train.checkpoint import load_checkpoint
 from desktop.core.train.compute import ThreadPolicy
 from desktop.core.train.model import Params, parameter_count

@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.posttrain.lora import LoraSpec
 from desktop.core.posttrain.sft_data import Truncation
 from desktop.core.train.config import TrainConfig

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.quiz.answer_claims import content, corrected, hedged, listed
 from desktop.core.quiz.answer_normalisation import (
     DATE_TOKEN,

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Literal
 
-from desktop.core.chat_request import ChatReply, ChatRequest
-from desktop.core.context_fit import ContextFull
-from desktop.core.generation import ChatMessage, SamplingSettings
-from desktop.core.model_kind import ModelKind
-from desktop.core.prompt_builder import PromptMode, raw_text
+from desktop.core.chat.chat_request import ChatReply, ChatRequest
+from desktop.core.chat.context_fit import ContextFull
+from desktop.core.chat.generation import ChatMessage, SamplingSettings
+from desktop.core.chat.prompt_builder import PromptMode, raw_text
+from desktop.core.models.model_kind import ModelKind
 from desktop.core.quiz.cloze import split_sentences
 from desktop.core.quiz.excerpt import article_excerpt
 from desktop.core.quiz.grading import (

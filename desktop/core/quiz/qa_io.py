@@ -21,8 +21,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast, get_args
 
-from desktop.core.atomic_files import write_text_atomically
 from desktop.core.quiz.qa import QAPair, QASource
+from desktop.core.storage.atomic_files import write_text_atomically
 
 SUFFIXES = (".jsonl", ".csv")
 _SOURCES: frozenset[str] = frozenset(get_args(QASource))

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.quiz.qa import QAPair
 
 _SYSTEM = (

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from desktop.core.chat_request import ChatRequest
-from desktop.core.generation import ChatMessage
-from desktop.core.model_kind import ModelKind, detect_kind
-from desktop.core.prompt_builder import PromptMode, TemplateInfo
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.chat.prompt_builder import PromptMode, TemplateInfo
+from desktop.core.models.model_kind import ModelKind, detect_kind
 from desktop.core.quiz.qa import QAPair
 
 AskAs = Literal["auto", "base", "instruct"]

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from desktop.core.database import open_database, transaction
 from desktop.core.quiz.interrogation import AskedPrompt, Mode, SampleAnswer
 from desktop.core.quiz.qa import QAPair, QASource
 from desktop.core.quiz.quiz_prompts import FORM_LABELS, PromptForm
 from desktop.core.quiz.settings import QuizSettings
 from desktop.core.remote.servers import display_name
+from desktop.core.storage.database import open_database, transaction
 
 RunStatus = str  # running, stopped, done, failed
 UNREADABLE = QAPair("(a question that could not be read)", "", "manual")

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop.core.atomic_files import write_text_atomically
 from desktop.core.quiz.results import QuestionResult
 from desktop.core.quiz.settings import QuizSettings
+from desktop.core.storage.atomic_files import write_text_atomically
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ vocabulary without merges, so it has one, of two newlines, which the tasks never
 
 from __future__ import annotations
 
-from desktop.core.bpe_vocab import DEFAULT_SPECIALS
+from desktop.core.models.bpe_vocab import DEFAULT_SPECIALS
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
 
 NEWLINE = 0x0A

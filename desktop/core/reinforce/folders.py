@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.core.paths import data_dir
 from desktop.core.reinforce.start_model import START_FILE, WRITER
+from desktop.core.storage.paths import data_dir
 
 RUNS_PREFIX = "reinforce:"
 

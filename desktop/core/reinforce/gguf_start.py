@@ -16,7 +16,6 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from desktop.core.atomic_files import write_text_atomically
 from desktop.core.posttrain.gguf_weights import (
     UnsupportedModel,
     load_llama_weights,
@@ -29,6 +28,7 @@ from desktop.core.reinforce.start_model import (
     StartRecipe,
     load_start_model,
 )
+from desktop.core.storage.atomic_files import write_text_atomically
 from desktop.core.train.checkpoint import save_checkpoint
 from desktop.core.train.run_training import CHECKPOINT, TOKENIZER
 from desktop.core.train.trainer import TrainingRun

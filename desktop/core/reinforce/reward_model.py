@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.reinforce.chat_format import answer_ids, pad_id, prompt_ids
 from desktop.core.train.batches import Batch
 from desktop.core.train.model import Params, backward_hidden, forward_hidden

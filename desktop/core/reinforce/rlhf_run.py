@@ -18,7 +18,6 @@ from typing import Any, TextIO
 import numpy as np
 
 from desktop.core.job_state import JobState
-from desktop.core.preference_jsonl import read_pairs
 from desktop.core.reinforce.reward_model import PairLike
 from desktop.core.reinforce.rl_run import Baseline, RLSettings, rl_job, run_rl
 from desktop.core.reinforce.rlhf import (
@@ -35,6 +34,7 @@ from desktop.core.reinforce.start_model import (
     load_start_model,
     make_start_model,
 )
+from desktop.core.storage.preference_jsonl import read_pairs
 from desktop.core.train.run_training import Finished, run_training
 from desktop.core.train.trainer import StepMetrics
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.reinforce.advantages import group_advantages, zero_signal_share
 from desktop.core.reinforce.chat_format import answer_text, end_id, pad_id, prompt_ids
 from desktop.core.reinforce.judges import Judge, Scored

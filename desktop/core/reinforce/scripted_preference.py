@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop.core.preferences import PreferencePair
+from desktop.core.storage.preferences import PreferencePair
 
 SOURCE_SCRIPTED = "scripted"  # PreferencePair.source of a rule's pairs
 

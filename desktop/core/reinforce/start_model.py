@@ -22,12 +22,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from desktop.core.atomic_files import write_text_atomically
 from desktop.core.job_state import JobState
 from desktop.core.reinforce.chat_format import task_tokenizer
 from desktop.core.reinforce.evaluation import PassAtK
 from desktop.core.reinforce.task_data import ReferenceText, TaskExamples
 from desktop.core.reinforce.tasks import get_task
+from desktop.core.storage.atomic_files import write_text_atomically
 from desktop.core.train.checkpoint import Checkpoint, load_checkpoint
 from desktop.core.train.compute import ThreadPolicy
 from desktop.core.train.config import TrainConfig, ffn_width, preset

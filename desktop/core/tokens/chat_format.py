@@ -1,7 +1,7 @@
 """What a conversation really becomes before a model reads it.
 
 A GGUF model formats messages with its own chat template, or - a base model - as the
-Chat tab's base-model transcript (desktop/core/prompt_builder.py, so both tabs agree). A
+Chat tab's base-model transcript (desktop/core/chat/prompt_builder.py, so both tabs agree). A
 tiktoken encoding has no template: OpenAI's models use ChatML
 (`<|im_start|>role\\ncontent<|im_end|>`), and o200k_harmony its own "harmony" format
 (`<|start|>role<|message|>content<|end|>`); both are shown with their special tokens,
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 
 HARMONY_MARKERS = ("<|start|>", "<|message|>", "<|end|>")
 

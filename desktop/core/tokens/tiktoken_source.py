@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.core.paths import data_dir
+from desktop.core.storage.paths import data_dir
 
 if TYPE_CHECKING:
     import tiktoken

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from desktop.core.api.tool_calls import ToolCall, parse_tool_calls
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.tools.tool_specs import RUN_PYTHON, SEARCH, argument_text
 
 ToolFormat = Literal["template", "fenced"]

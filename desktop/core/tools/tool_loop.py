@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from desktop.core.api.tool_calls import ToolCall
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.tools.tool_results import NOT_RUN
 from desktop.core.tools.tool_specs import RUN_PYTHON
 

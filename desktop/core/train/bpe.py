@@ -29,7 +29,7 @@ from itertools import pairwise
 
 import regex
 
-from desktop.core.bpe_vocab import DEFAULT_SPECIALS
+from desktop.core.models.bpe_vocab import DEFAULT_SPECIALS
 from desktop.core.train.text_parts import text_parts
 from desktop.core.train.trained_tokenizer import (
     DEFAULT_PATTERN,

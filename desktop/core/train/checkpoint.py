@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from desktop.core.atomic_files import replacing
+from desktop.core.storage.atomic_files import replacing
 from desktop.core.train.config import TrainConfig
 
 Arrays = dict[str, npt.NDArray[np.float32]]

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
-from desktop.core.cpu import physical_cores, usable_cpus
+from desktop.core.models.cpu import physical_cores, usable_cpus
 from desktop.core.train.blas import blas_threads, set_blas_threads
 from desktop.core.train.config import TrainConfig
 from desktop.core.train.cpu_cache import CacheSizes, read_cache_sizes

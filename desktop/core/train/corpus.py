@@ -11,8 +11,8 @@ import sysconfig
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from desktop.core.atomic_files import write_text_atomically
-from desktop.core.paths import data_dir
+from desktop.core.storage.atomic_files import write_text_atomically
+from desktop.core.storage.paths import data_dir
 
 SKIP_FOLDERS = {"test", "tests", "idlelib", "lib2to3", "site-packages", "turtledemo", "__pycache__"}
 MIN_DOCSTRING = 40  # characters: one-word docstrings teach nothing

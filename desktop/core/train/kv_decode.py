@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop.core.gguf_writer import LlamaShape
+from desktop.core.models.gguf_writer import LlamaShape
 from desktop.core.train.layers import (
     Array,
     ComplexArray,

@@ -7,7 +7,7 @@
     logits = rmsnorm(x, output_norm) @ output.T       # or token_embd.T when tied
 
 The parameters are a plain dict named and shaped as in the GGUF file
-(`desktop.core.gguf_writer.expected_tensor_shapes`), so `write_llama_gguf` exports a
+(`desktop.core.models.gguf_writer.expected_tensor_shapes`), so `write_llama_gguf` exports a
 trained model as it is, and llama.cpp computes the same logits as `forward` (the tests
 check this). The backward pass is written out by hand from the layers in
 `desktop.core.train.layers`, with no autograd library.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop.core.gguf_writer import LlamaShape, expected_tensor_shapes
+from desktop.core.models.gguf_writer import LlamaShape, expected_tensor_shapes
 from desktop.core.train.layers import (
     Array,
     AttentionCache,

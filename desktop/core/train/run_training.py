@@ -26,8 +26,8 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop.core.atomic_files import write_text_atomically
 from desktop.core.job_state import JobState
+from desktop.core.storage.atomic_files import write_text_atomically
 from desktop.core.train.batches import DataSource
 from desktop.core.train.checkpoint import save_checkpoint
 from desktop.core.train.compute import Compute, ThreadPolicy, applied, plan_compute

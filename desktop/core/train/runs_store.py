@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.core.database import open_database
+from desktop.core.storage.database import open_database
 from desktop.core.train.config import TrainConfig
 
 

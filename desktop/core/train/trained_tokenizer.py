@@ -21,8 +21,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.core.atomic_files import write_text_atomically
-from desktop.core.bpe_vocab import BpeVocab, bytes_to_unicode, token_text, vocab_from_byte_merges
+from desktop.core.models.bpe_vocab import (
+    BpeVocab,
+    bytes_to_unicode,
+    token_text,
+    vocab_from_byte_merges,
+)
+from desktop.core.storage.atomic_files import write_text_atomically
 
 if TYPE_CHECKING:
     import tiktoken

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop.core.gguf_writer import CHATML_TEMPLATE, FileType, LlamaShape, write_llama_gguf
+from desktop.core.models.gguf_writer import CHATML_TEMPLATE, FileType, LlamaShape, write_llama_gguf
 from desktop.core.train.batches import DataSource
 from desktop.core.train.checkpoint import Checkpoint
 from desktop.core.train.config import TrainConfig
@@ -253,7 +253,8 @@ def export_gguf(
     """The trained model as a GGUF llama.cpp runs: weights, the BPE tokenizer, ChatML.
 
     Pretrained only, so the name says "base": the Chat and Quiz tabs then ask it as the
-    base model it is, although it carries ChatML for post-training (desktop/core/model_kind.py)."""
+    base model it is, although it carries ChatML for post-training
+    (desktop/core/models/model_kind.py)."""
     write_llama_gguf(
         path,
         run.shape,

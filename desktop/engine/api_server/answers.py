@@ -9,7 +9,7 @@ from typing import Any
 from desktop.core.api import api_responses as shapes
 from desktop.core.api.api_requests import ChatCall, CompletionCall
 from desktop.core.api.tool_calls import ToolCall, ToolCallHoldback, parse_tool_calls
-from desktop.core.generation import TokenEvent
+from desktop.core.chat.generation import TokenEvent
 from desktop.engine.api_server.jobs import Done
 
 

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from desktop.core.api.api_requests import ApiError, ChatCall, Common, CompletionCall
-from desktop.core.chat_template import ChatTemplateError
-from desktop.core.generation import ChatMessage, GenerationRequest, GenerationStats, TokenEvent
-from desktop.core.prompt_builder import build_prompt
+from desktop.core.chat.chat_template import ChatTemplateError
+from desktop.core.chat.generation import ChatMessage, GenerationRequest, GenerationStats, TokenEvent
+from desktop.core.chat.prompt_builder import build_prompt
 from desktop.core.remote.chunks import messages_text
 from desktop.core.remote.endpoint import approximate_tokens
 from desktop.engine.host_session import HostSession, ModelCrashed, SessionError, sentence

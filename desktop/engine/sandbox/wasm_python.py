@@ -17,9 +17,9 @@ from pathlib import Path
 
 import wasmtime
 
-from desktop.core.atomic_files import replacing
 from desktop.core.sandbox.guest_bootstrap import GUEST_FOLDER
 from desktop.core.sandbox.runtime_files import COMPILED_SUFFIX, read_wasm
+from desktop.core.storage.atomic_files import replacing
 
 Output = Callable[[bytes], None]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from desktop.core.conversations import ConversationStore
 from desktop.core.documents.collection import CollectionSources
 from desktop.core.documents.document import ACCEPTED, Document, DocumentError, read_document
 from desktop.core.quiz.articles import SUFFIXES
+from desktop.core.storage.conversations import ConversationStore
 from desktop.engine.background import JobControl
 from desktop.engine.jobs import Jobs
 from desktop.ui.chat.document_chips import DocumentChips

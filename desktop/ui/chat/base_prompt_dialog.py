@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.base_prompt import (
+from desktop.core.chat.base_prompt import (
     ASSISTANT_LABEL,
     DEFAULT_STYLE,
     USER_LABEL,

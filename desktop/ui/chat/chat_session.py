@@ -16,13 +16,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from desktop.core.chat_request import ChatReply, ChatRequest
-from desktop.core.context_fit import FittedPrompt
-from desktop.core.conversation_records import StoredMessage
-from desktop.core.conversations import ConversationStore
+from desktop.core.chat.chat_request import ChatReply, ChatRequest
+from desktop.core.chat.context_fit import FittedPrompt
+from desktop.core.chat.generation import ChatMessage, GenerationStats, TokenEvent
+from desktop.core.chat.token_colours import events_to_json
 from desktop.core.documents.citations import cited_passages
-from desktop.core.generation import ChatMessage, GenerationStats, TokenEvent
-from desktop.core.token_colours import events_to_json
+from desktop.core.storage.conversation_records import StoredMessage
+from desktop.core.storage.conversations import ConversationStore
 from desktop.core.tools.tool_format import read_reply
 from desktop.engine.engine_task import ReplyTask
 from desktop.engine.inference_engine import InferenceEngine

@@ -11,22 +11,24 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from desktop.core.base_prompt import DEFAULT_STYLE, BasePromptStyle
-from desktop.core.chat_examples import CHAT_EXAMPLES
-from desktop.core.chat_request import ChatRequest
-from desktop.core.context_fit import FittedPrompt
-from desktop.core.conversations import ConversationStore
-from desktop.core.data_problems import ReadOnlyDatabase
+from desktop.core.chat.base_prompt import DEFAULT_STYLE, BasePromptStyle
+from desktop.core.chat.chat_examples import CHAT_EXAMPLES
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.context_fit import FittedPrompt
+from desktop.core.chat.generation import ChatMessage, GenerationStats
+from desktop.core.chat.prompt_builder import MODE_LABELS, MODES, PromptMode
+from desktop.core.chat.token_colours import legend_html
 from desktop.core.documents.document import Document
-from desktop.core.generation import ChatMessage, GenerationStats
-from desktop.core.prompt_builder import MODE_LABELS, MODES, PromptMode
+from desktop.core.remote.endpoint import RemoteModel
 from desktop.core.sandbox.runtime_files import compiled_path
-from desktop.core.token_colours import legend_html
+from desktop.core.storage.conversations import ConversationStore
+from desktop.core.storage.data_problems import ReadOnlyDatabase
 from desktop.core.tools.tool_specs import RUN_PYTHON, SEARCH
 from desktop.engine.chat_turn import default_prompt_mode
 from desktop.engine.inference_engine import InferenceEngine
@@ -57,6 +59,8 @@ WRITE_ERRORS = (OSError, sqlite3.Error, ReadOnlyDatabase)
 
 class ChatTab(QWidget):
     reply_finished = Signal(object)  # GenerationStats (None: stopped before it began), or str
+    compare_requested = Signal()  # "Compare…": two models on this conversation
+    train_requested = Signal(int)  # "Train on this conversation": its id
 
     def __init__(self, engine: InferenceEngine, store: ConversationStore) -> None:
         super().__init__()
@@ -147,6 +151,10 @@ class ChatTab(QWidget):
         self.model_loader.gone.connect(self._show_hint)
         self.engine.lease_changed.connect(self._on_lease)
         self.model_bar.load_requested.connect(self.load_model)
+        self.model_bar.compare_requested.connect(self.compare_requested)
+        self.sidebar.train_requested.connect(self.train_requested)
+        # whoever asked for the load (a Compare round too), the list shows what is loading
+        self.engine.load_started.connect(self.model_bar.select_loaded)
         self.transcript.hint_link.connect(self._on_hint_link)
         self.model_bar.stop_load_requested.connect(self.stop)
         self.composer.send_requested.connect(self.send)
@@ -282,6 +290,18 @@ class ChatTab(QWidget):
             self.status.setText(self._lease_text(self.engine.holder))
         else:
             self.model_loader.load(path)
+
+    def set_library(self, models: list[tuple[Path, int]]) -> None:
+        """The library's usable models as (path, size), from its latest scan."""
+        self.model_bar.set_library(models)
+
+    def set_remote(self, models: list[RemoteModel]) -> None:
+        """Remote models picked in the Models tab, offered after the local ones."""
+        self.model_bar.set_remote(models)
+
+    def select_last_model(self) -> None:
+        """Select the model used last (at start-up, once every list of models is in)."""
+        self.model_bar.refresh(select=self.settings.get("chat/last_model") or None)
 
     @Slot(object)
     def _on_model_ready(self, model: LoadedModel) -> None:

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.conversation_records import Conversation
-from desktop.core.conversations import ConversationStore
+from desktop.core.storage.conversation_records import Conversation
+from desktop.core.storage.conversations import ConversationStore
 from desktop.ui.widgets.file_places import suggested
 from desktop.ui.widgets.plain_text import plain_tooltip
 

@@ -1,5 +1,5 @@
 """Clicking a link in a reply: a web address opens in the browser after the person has seen
-all of it and said yes; anything else opens nothing (see core/reply_links.py)."""
+all of it and said yes; anything else opens nothing (see core/chat/reply_links.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QCursor, QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QToolTip, QWidget
 
-from desktop.core.reply_links import INERT_LINK, openable_address
+from desktop.core.chat.reply_links import INERT_LINK, openable_address
 
 
 def shown_address(url: QUrl) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
-from desktop.core.conversation_records import StoredMessage
-from desktop.core.token_colours import events_from_json
+from desktop.core.chat.token_colours import events_from_json
+from desktop.core.storage.conversation_records import StoredMessage
 from desktop.ui.chat.chat_session import ChatSession
 from desktop.ui.chat.message_widget import MessageWidget
 from desktop.ui.chat.transcript import TranscriptView
@@ -25,7 +25,7 @@ def stored_note(message: StoredMessage) -> str:
     prompt = stats.get("prompt") or {}
     parts = []
     if prompt.get("mode"):
-        from desktop.core.prompt_builder import MODE_LABELS
+        from desktop.core.chat.prompt_builder import MODE_LABELS
 
         parts.append(MODE_LABELS.get(prompt["mode"], str(prompt["mode"])))
     if prompt.get("note"):

@@ -9,10 +9,14 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from desktop.core.generation import Role, TokenEvent
-from desktop.core.reasoning import split_reasoning
-from desktop.core.reply_rendering import INLINE_PLAIN_MAX_CHARS, break_long_runs, plan_rendering
-from desktop.core.token_colours import probability_underline, token_colour, token_tooltip
+from desktop.core.chat.generation import Role, TokenEvent
+from desktop.core.chat.reasoning import split_reasoning
+from desktop.core.chat.reply_rendering import (
+    INLINE_PLAIN_MAX_CHARS,
+    break_long_runs,
+    plan_rendering,
+)
+from desktop.core.chat.token_colours import probability_underline, token_colour, token_tooltip
 from desktop.ui.chat.reply_browser import ReplyBrowser
 from desktop.ui.chat.scrolling_plain_view import ScrollingPlainView
 from desktop.ui.chat.streaming_view import StreamingView

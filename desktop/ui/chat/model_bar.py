@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.formatting import format_bytes, format_count
-from desktop.core.library_folders import library_folders
-from desktop.core.model_info import ModelInfo
+from desktop.core.models.library_folders import library_folders
+from desktop.core.models.model_info import ModelInfo
 from desktop.core.remote.endpoint import RemoteModel, is_remote, parse_remote, what_is_sent
 from desktop.core.resources import bundled_models
 from desktop.ui.widgets.compact import compact

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QLabel
 
-from desktop.core.model_info import ModelInfo
+from desktop.core.models.model_info import ModelInfo
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.app_settings import AppSettings

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.chat_request import ChatReply, ChatRequest
-from desktop.core.context_fit import FittedPrompt
-from desktop.core.generation import ChatMessage, TokenEvent
-from desktop.core.prompt_builder import MODE_LABELS, PromptMode
+from desktop.core.chat.chat_request import ChatReply, ChatRequest
+from desktop.core.chat.context_fit import FittedPrompt
+from desktop.core.chat.generation import ChatMessage, TokenEvent
+from desktop.core.chat.prompt_builder import MODE_LABELS, PromptMode
 from desktop.engine.engine_task import ReplyTask
 from desktop.engine.inference_engine import InferenceEngine
 

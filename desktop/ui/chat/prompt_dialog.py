@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.base_prompt import stop_rule
-from desktop.core.context_fit import FittedPrompt
-from desktop.core.prompt_builder import MODE_LABELS
+from desktop.core.chat.base_prompt import stop_rule
+from desktop.core.chat.context_fit import FittedPrompt
+from desktop.core.chat.prompt_builder import MODE_LABELS
 from desktop.ui.widgets.plain_text import html_text
 
 NOT_YET = "No reply in this conversation yet."

@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QUrl
 from PySide6.QtGui import QColor, QHelpEvent, QImage, QPainter, QTextDocument
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QToolTip
 
-from desktop.core.reply_links import link_tooltip
+from desktop.core.chat.reply_links import link_tooltip
 from desktop.ui.chat.link_opening import open_reply_link
 from desktop.ui.widgets.plain_text import plain_tooltip
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QTimer
 
-from desktop.core.generation import TokenEvent
+from desktop.core.chat.generation import TokenEvent
 from desktop.ui.chat.message_widget import MessageWidget
 
 RENDER_MS = 50

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.chat_examples import CHAT_EXAMPLES
-from desktop.core.context_fit import OVERFLOW_POLICIES, OverflowPolicy
-from desktop.core.cpu import physical_cores
-from desktop.core.generation import LoadSettings, SamplingSettings
-from desktop.core.presets import PresetStore
-from desktop.core.prompt_builder import MODES, PromptMode
+from desktop.core.chat.chat_examples import CHAT_EXAMPLES
+from desktop.core.chat.context_fit import OVERFLOW_POLICIES, OverflowPolicy
+from desktop.core.chat.generation import LoadSettings, SamplingSettings
+from desktop.core.chat.presets import PresetStore
+from desktop.core.chat.prompt_builder import MODES, PromptMode
+from desktop.core.models.cpu import physical_cores
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.widgets.compact import compact
 

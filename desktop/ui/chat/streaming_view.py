@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from desktop.core.reply_rendering import next_kept_part, plan_rendering
+from desktop.core.chat.reply_rendering import next_kept_part, plan_rendering
 from desktop.ui.chat.reply_browser import ReplyBrowser
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Slot
 
 from desktop.core.api.tool_calls import ToolCall
-from desktop.core.conversation_records import StoredMessage
+from desktop.core.storage.conversation_records import StoredMessage
 from desktop.core.tools.tool_results import ToolOutcome
 from desktop.ui.chat.chat_session import ChatSession
 from desktop.ui.chat.message_widget import MessageWidget

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.core.api.tool_calls import ToolCall
-from desktop.core.conversations import ConversationStore
+from desktop.core.storage.conversations import ConversationStore
 from desktop.core.tools.tool_loop import needs_approval
 from desktop.core.tools.tool_results import ToolOutcome, failed_outcome, refused_outcome
 from desktop.engine.background import JobControl

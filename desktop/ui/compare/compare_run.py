@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from desktop.core.chat_request import ChatReply, ChatRequest
-from desktop.core.context_fit import FittedPrompt
-from desktop.core.generation import LoadSettings
+from desktop.core.chat.chat_request import ChatReply, ChatRequest
+from desktop.core.chat.context_fit import FittedPrompt
+from desktop.core.chat.generation import LoadSettings
 from desktop.engine.engine_task import ReplyTask
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel

@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from desktop.core.chat_request import ChatRequest
-from desktop.core.generation import ChatMessage, LoadSettings
-from desktop.core.prompt_builder import MODES, PromptMode
+from desktop.core.chat.chat_request import ChatRequest
+from desktop.core.chat.generation import ChatMessage, LoadSettings
+from desktop.core.chat.prompt_builder import MODES, PromptMode
 
 if TYPE_CHECKING:
     from desktop.ui.chat.chat_tab import ChatTab

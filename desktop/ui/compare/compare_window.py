@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.chat_request import ChatReply
-from desktop.core.data_problems import ReadOnlyDatabase
-from desktop.core.generation import ChatMessage
-from desktop.core.preference_jsonl import PreferenceFileError
-from desktop.core.preferences import PreferenceStore, Vote, pair_from_vote
+from desktop.core.chat.chat_request import ChatReply
+from desktop.core.chat.generation import ChatMessage
 from desktop.core.remote.servers import display_name
+from desktop.core.storage.data_problems import ReadOnlyDatabase
+from desktop.core.storage.preference_jsonl import PreferenceFileError
+from desktop.core.storage.preferences import PreferenceStore, Vote, pair_from_vote
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.compare.compare_run import CompareRun, Side

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from desktop.core.chat_request import ChatReply
-from desktop.core.context_fit import FittedPrompt
-from desktop.core.generation import TokenEvent
+from desktop.core.chat.chat_request import ChatReply
+from desktop.core.chat.context_fit import FittedPrompt
+from desktop.core.chat.generation import TokenEvent
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel

@@ -29,8 +29,8 @@ from desktop.core.hub.fit import rate_models
 from desktop.core.hub.gguf_files import GGUFModelFile, is_projector
 from desktop.core.hub.hub_errors import explain
 from desktop.core.hub.suggested import SUGGESTED
-from desktop.core.model_info import ModelInfo
-from desktop.core.system_memory import available_memory_bytes
+from desktop.core.models.model_info import ModelInfo
+from desktop.core.models.system_memory import available_memory_bytes
 from desktop.engine.background import JobControl
 from desktop.engine.jobs import Jobs
 from desktop.ui.models.hub_columns import FILE_COLUMNS, REPO_COLUMNS, RatedModel
@@ -295,9 +295,6 @@ class DiscoverPanel(QWidget):
                 self.files.select_source_row(row)
                 return True
         return False
-
-    def shutdown(self) -> None:
-        self.jobs.cancel()
 
 
 def _recommended(rated: list[tuple[GGUFModelFile, Any]]) -> str | None:

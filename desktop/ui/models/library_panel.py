@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 
 from desktop.core.formatting import format_bytes, format_count
 from desktop.core.hub.fit import FitEstimate, local_fit
-from desktop.core.library import LibraryEntry, delete_entry, import_gguf, scan_library
-from desktop.core.library_folders import library_folders, set_library_folders
-from desktop.core.system_memory import available_memory_bytes
+from desktop.core.models.library import LibraryEntry, delete_entry, import_gguf, scan_library
+from desktop.core.models.library_folders import library_folders, set_library_folders
+from desktop.core.models.system_memory import available_memory_bytes
 from desktop.core.tokens.tokenizer_kinds import tokenizer_kind
 from desktop.engine.background import JobControl
 from desktop.engine.jobs import Jobs
@@ -93,7 +93,7 @@ class LibraryPanel(QWidget):
     chat_requested = Signal(str)  # path of the model file
     changed = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, in_use: Callable[[Path], bool] = lambda _path: False) -> None:
         super().__init__()
         self.fits: dict[Path, LocalFit] = {}
         self.table = RecordView(RecordTableModel(library_columns(self.fits)))
@@ -139,7 +139,7 @@ class LibraryPanel(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         self.jobs = Jobs(self)  # kinds: "scan", "import"
         self._select_after: Path | None = None
-        self.in_use: Callable[[Path], bool] = lambda _path: False  # set by the main window
+        self.in_use = in_use  # is this file the loaded model? (not deleted then)
         self.refresh()
 
     @property
@@ -288,6 +288,3 @@ class LibraryPanel(QWidget):
             chosen = item.data(Qt.ItemDataRole.UserRole)
             set_library_folders([f for f in folders if str(f) != chosen])
             self.refresh()
-
-    def shutdown(self) -> None:
-        self.jobs.cancel()

@@ -3,6 +3,7 @@ with the download queue below them, so a download can be watched from any page."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -12,7 +13,7 @@ from desktop.core.hub.catalogue import RepoListing
 from desktop.core.hub.gguf_files import GGUFModelFile
 from desktop.core.hub.hub_errors import explain
 from desktop.core.hub.partials import find_partial_downloads
-from desktop.core.library_folders import MissingFolderError, download_folder, library_folders
+from desktop.core.models.library_folders import MissingFolderError, download_folder, library_folders
 from desktop.engine.download_queue import DownloadQueue
 from desktop.engine.jobs import Jobs
 from desktop.ui.models.discover_panel import DiscoverPanel
@@ -26,11 +27,16 @@ class ModelsTab(QWidget):
     chat_requested = Signal(str)  # a model file to open in the Chat tab
     library_changed = Signal()
 
-    def __init__(self, queue: DownloadQueue | None = None) -> None:
+    def __init__(
+        self,
+        queue: DownloadQueue | None = None,
+        in_use: Callable[[Path], bool] = lambda _path: False,
+    ) -> None:
+        """`in_use`: whether a file is the loaded model, which the library will not delete."""
         super().__init__()
         self.queue = queue or DownloadQueue()
         self.discover = DiscoverPanel()
-        self.library = LibraryPanel()
+        self.library = LibraryPanel(in_use)
         self.downloads = DownloadList(self.queue)
         self.servers = ServersPanel()
         self.pages = QTabWidget()
@@ -105,9 +111,6 @@ class ModelsTab(QWidget):
                 self.queue.resume(item.id)
 
     def shutdown(self) -> None:
-        """Closing: a running download pauses (it resumes next time); every Hub call ends."""
-        self.discover.shutdown()
-        self.library.shutdown()
-        self.servers.shutdown()
+        """Closing: a running download pauses (it resumes next time). Searches, scans and
+        listings are jobs: `Jobs.shutdown_all` ends them with every other widget's."""
         self.queue.shutdown()
-        self.jobs.cancel()

@@ -321,6 +321,3 @@ class ServersPanel(QWidget):
         if model not in server.models:
             self.toggle_pick()
         self.chat_requested.emit(RemoteModel(server.base_url, model).path)
-
-    def shutdown(self) -> None:
-        self.jobs.cancel()

@@ -157,7 +157,7 @@ class MethodSettings(QWidget):
 
     def cost_text(self) -> str:
         """Parameters, memory for both methods against what is free, tokens and steps."""
-        from desktop.core.system_memory import available_memory_bytes
+        from desktop.core.models.system_memory import available_memory_bytes
 
         facts = self._facts
         if facts is None:

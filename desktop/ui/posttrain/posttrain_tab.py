@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.data_problems import ReadOnlyDatabase
-from desktop.core.gguf_writer import FileType
+from desktop.core.models.gguf_writer import FileType
 from desktop.core.posttrain.chat_data import parse_conversation
 from desktop.core.posttrain.gguf_weights import LlamaFacts
 from desktop.core.posttrain.posttrain_runs import PosttrainRuns, new_posttrain_folder
+from desktop.core.storage.data_problems import ReadOnlyDatabase
 from desktop.core.train.compute import ThreadPolicy
 from desktop.core.train.run_training import TrainingOutcome
 from desktop.core.train.trainer import StepMetrics
@@ -250,6 +250,8 @@ class PosttrainTab(QWidget):
             + ("its own chat template." if facts.chat_template else "no chat template: ChatML.")
         )
         self.method.set_model(facts)
+        if not self.session.running:
+            self.status.setText("Ready: Start fine-tunes it on the data shown.")
         self._schedule_preview()
 
     def _on_facts_failed(self, exc: BaseException) -> None:
@@ -418,7 +420,7 @@ class PosttrainTab(QWidget):
 
     def export(self, library: Path | None = None) -> None:
         """Write the fine-tuned model (LoRA merged) as a GGUF into the library."""
-        from desktop.core.library_folders import download_folder
+        from desktop.core.models.library_folders import download_folder
 
         if self.outcome is None or self.run_folder is None:
             return
@@ -543,7 +545,7 @@ class PosttrainTab(QWidget):
 
 def new_preview_folder() -> Path:
     """A folder name for previews: never created, so never mistaken for a run to resume."""
-    from desktop.core.paths import data_dir
+    from desktop.core.storage.paths import data_dir
 
     return data_dir() / "posttrain" / ".preview"
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.posttrain.chat_data import BadLine, Conversation
+from desktop.core.resources import bundled_models
 
 IDENTITY = "identity"
 FILE = "file"
@@ -79,12 +80,15 @@ class SourcePanel(QWidget):
     # ---- the model ---------------------------------------------------------------
 
     def set_library(self, paths: list[Path]) -> None:
-        """The library's GGUF models; the one chosen stays chosen."""
+        """The library's GGUF models, then the built-in starter model (a first run has no
+        other: it is the one to give a name to); the one chosen stays chosen."""
         current = self.model_path()
+        built_in = [path for path in bundled_models() if path not in paths]
         self.model.blockSignals(True)
         self.model.clear()
-        for path in paths:
-            self.model.addItem(path.name, str(path))
+        for path in [*paths, *built_in]:
+            label = f"{path.name}  (built in)" if path in built_in else path.name
+            self.model.addItem(label, str(path))
             self.model.setItemData(self.model.count() - 1, str(path), 3)  # tooltip role
         self.model.blockSignals(False)
         if current is not None:

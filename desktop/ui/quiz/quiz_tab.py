@@ -21,10 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.atomic_files import write_text_atomically
-from desktop.core.chat_request import ChatReply
-from desktop.core.data_problems import ReadOnlyDatabase
-from desktop.core.paths import data_dir, database_path
+from desktop.core.chat.chat_request import ChatReply
 from desktop.core.quiz.interrogation import (
     AskedPrompt,
     Mode,
@@ -35,6 +32,9 @@ from desktop.core.quiz.interrogation import (
 from desktop.core.quiz.qa_parse import qa_generation_messages
 from desktop.core.quiz.quiz_store import QuizRun, QuizStore
 from desktop.core.quiz.results import ModeResult, QuizSummary, summarize
+from desktop.core.storage.atomic_files import write_text_atomically
+from desktop.core.storage.data_problems import ReadOnlyDatabase
+from desktop.core.storage.paths import data_dir, database_path
 from desktop.engine.engine_task import EngineTask, ReplyTask
 from desktop.engine.inference_engine import InferenceEngine
 from desktop.engine.protocol import LoadedModel

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from desktop.core.preferences import PreferenceStore
+from desktop.core.storage.preferences import PreferenceStore
 from desktop.core.train.runs_store import RunsStore
 from desktop.ui.reinforce.rl_page import RLPage
 from desktop.ui.reinforce.rlhf_page import RLHFPage

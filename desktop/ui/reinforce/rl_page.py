@@ -18,10 +18,10 @@ from typing import Any
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout
 
-from desktop.core.data_problems import ReadOnlyDatabase
 from desktop.core.reinforce.folders import RUNS_PREFIX, new_folder, reinforce_dir
 from desktop.core.reinforce.rl_run import Baseline, more_sft, rl_job, run_rl
 from desktop.core.reinforce.start_model import Stage, StartModel, load_start_model, make_start_model
+from desktop.core.storage.data_problems import ReadOnlyDatabase
 from desktop.core.train.compute import ThreadPolicy
 from desktop.core.train.run_training import Finished, TrainingOutcome
 from desktop.core.train.runs_store import RunsStore
@@ -233,7 +233,7 @@ class RLPage(JobPage):
 
     def export(self, folder: Path | None = None) -> None:
         """Write the RL'd model as a GGUF into the library, then open it in the Chat tab."""
-        from desktop.core.library_folders import download_folder
+        from desktop.core.models.library_folders import download_folder
         from desktop.core.train.trainer import export_gguf
 
         outcome, start = self.outcome, self.start_model

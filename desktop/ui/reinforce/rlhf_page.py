@@ -29,9 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.data_problems import ReadOnlyDatabase
-from desktop.core.preference_jsonl import PreferenceFileError
-from desktop.core.preferences import PreferencePair, PreferenceStore
 from desktop.core.reinforce.folders import new_folder, reinforce_dir, start_models
 from desktop.core.reinforce.rl_run import Baseline, RLSettings, rl_job, run_rl
 from desktop.core.reinforce.rlhf import (
@@ -48,6 +45,9 @@ from desktop.core.reinforce.start_model import (
     load_start_model,
     make_start_model,
 )
+from desktop.core.storage.data_problems import ReadOnlyDatabase
+from desktop.core.storage.preference_jsonl import PreferenceFileError
+from desktop.core.storage.preferences import PreferencePair, PreferenceStore
 from desktop.core.train.compute import ThreadPolicy
 from desktop.core.train.model import Params
 from desktop.core.train.run_training import Finished, run_training

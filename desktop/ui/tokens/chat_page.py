@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.generation import ChatMessage, Role
+from desktop.core.chat.generation import ChatMessage, Role
 from desktop.engine.tokenizer_pool import TokenizerPool, label
 from desktop.ui.tokens.token_view import TokenView
 from desktop.ui.tokens.tokenize_runner import EMPTY, Shown, TokenizeRunner, failure_text

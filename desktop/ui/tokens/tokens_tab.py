@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.paths import data_dir
+from desktop.core.storage.paths import data_dir
 from desktop.core.tokens.examples import EXAMPLES
 from desktop.core.tokens.tiktoken_source import NeedsDownload
 from desktop.engine.jobs import Jobs

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.core.gguf_writer import FileType
+from desktop.core.models.gguf_writer import FileType
 from desktop.core.train.run_training import TrainingOutcome
 from desktop.engine.jobs import Jobs
 

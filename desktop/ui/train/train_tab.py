@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.data_problems import ReadOnlyDatabase
-from desktop.core.gguf_writer import FileType
+from desktop.core.models.gguf_writer import FileType
+from desktop.core.storage.data_problems import ReadOnlyDatabase
 from desktop.core.train.config import problems
 from desktop.core.train.corpus import STDLIB, new_run_folder
 from desktop.core.train.run_training import TrainingOutcome
@@ -220,7 +220,7 @@ class TrainTab(QWidget):
 
     def export(self, folder: Path | None = None) -> None:
         """Write the model as a GGUF into the library, then open it in the Chat tab."""
-        from desktop.core.library_folders import download_folder
+        from desktop.core.models.library_folders import download_folder
 
         outcome = self.outcome
         if outcome is None:

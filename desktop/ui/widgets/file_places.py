@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
-from desktop.core.paths import data_dir
+from desktop.core.storage.paths import data_dir
 
 
 def documents_dir() -> Path:

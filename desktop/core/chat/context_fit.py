@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.chat.prompt_builder import PromptPlan
 from desktop.core.documents.in_prompt import DocumentsInPrompt
-from desktop.core.generation import ChatMessage
-from desktop.core.prompt_builder import PromptPlan
 from desktop.core.tools.tool_format import ToolFormat
 
 OverflowPolicy = Literal["drop oldest", "truncate middle", "stop"]

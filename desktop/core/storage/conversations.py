@@ -20,8 +20,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, cast, get_args
 
-from desktop.core.atomic_files import write_text_atomically
-from desktop.core.conversation_records import (
+from desktop.core.chat.generation import ChatMessage, GenerationStats, Role, TokenEvent
+from desktop.core.chat.presets import PresetStore
+from desktop.core.documents.document_store import DocumentStore
+from desktop.core.storage.atomic_files import write_text_atomically
+from desktop.core.storage.conversation_records import (
     DEFAULT_TITLE,
     Conversation,
     MessageStatus,
@@ -31,11 +34,8 @@ from desktop.core.conversation_records import (
     message_from_row,
     title_from_first_message,
 )
-from desktop.core.database import is_read_only, open_database, transaction
-from desktop.core.documents.document_store import DocumentStore
-from desktop.core.generation import ChatMessage, GenerationStats, Role, TokenEvent
-from desktop.core.paths import database_path
-from desktop.core.presets import PresetStore
+from desktop.core.storage.database import is_read_only, open_database, transaction
+from desktop.core.storage.paths import database_path
 from desktop.core.tools.tool_loop import with_missing_results
 from desktop.core.tools.tool_results import ToolOutcome
 

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.core.atomic_files import replacing
-from desktop.core.gguf_check import check_gguf
 from desktop.core.hub.gguf_files import split_name
-from desktop.core.model_info import ModelInfo, read_model_info
+from desktop.core.models.gguf_check import check_gguf
+from desktop.core.models.model_info import ModelInfo, read_model_info
+from desktop.core.storage.atomic_files import replacing
 
 COPY_CHUNK = 4 << 20
 

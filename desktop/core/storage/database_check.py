@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from desktop.core.data_problems import (
+from desktop.core.storage.data_problems import (
     DataProblem,
     make_problem,
     problem_from_sqlite_error,
@@ -65,7 +65,7 @@ def inspect_database(path: Path, *, thorough: bool = True) -> DataProblem | None
     `quick_check`, which reads every page (about 100 ms for 160 MB): the window runs it
     once at start-up, commands before their work.
     """
-    from desktop.core.database import SCHEMA_VERSION, tables_at_version
+    from desktop.core.storage.database import SCHEMA_VERSION, tables_at_version
 
     if path.is_dir():
         return make_problem("path_is_folder", path)
@@ -113,7 +113,7 @@ def inspect_database(path: Path, *, thorough: bool = True) -> DataProblem | None
 def readable(conn: sqlite3.Connection) -> bool:
     """Can this app show what is in the database: its tables are there, and it has at least
     one conversation (the Chat tab opens one; an empty database has nothing to read)."""
-    from desktop.core.database import SCHEMA_VERSION, tables_at_version
+    from desktop.core.storage.database import SCHEMA_VERSION, tables_at_version
 
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}

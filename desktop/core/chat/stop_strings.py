@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from desktop.core.generation import TokenEvent
+from desktop.core.chat.generation import TokenEvent
 
 
 class StopStringFilter:

@@ -21,15 +21,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from desktop.core.data_problems import (
+from desktop.core.chat.presets import seed_presets
+from desktop.core.storage.data_problems import (
     DatabaseProblem,
     ReadOnlyDatabase,
     problem_from_os_error,
     problem_from_sqlite_error,
     read_only_sentence,
 )
-from desktop.core.paths import database_path
-from desktop.core.presets import seed_presets
+from desktop.core.storage.paths import database_path
 
 Migration = Callable[[sqlite3.Connection], None]
 BUSY_TIMEOUT_MS = 5000
@@ -44,7 +44,7 @@ def open_database(path: str | Path | None = None) -> sqlite3.Connection:
     touched; that and every failure to open are raised as `DatabaseProblem`, whose
     message is a sentence for a person.
     """
-    from desktop.core.database_check import inspect_database
+    from desktop.core.storage.database_check import inspect_database
 
     path = Path(path) if path is not None else database_path()
     if is_read_only(path):
@@ -143,7 +143,7 @@ def _refusal(exc: sqlite3.OperationalError, conn: _RefusingConnection) -> sqlite
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
-    from desktop.core.database_check import connect_read_only
+    from desktop.core.storage.database_check import connect_read_only
 
     try:
         conn = connect_read_only(path, factory=_RefusingConnection)

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop.core.chat.template_check import template_errors
 from desktop.core.formatting import format_bytes
-from desktop.core.gguf_header import GGUFError, GGUFHeader, read_gguf_header
-from desktop.core.model_info import ModelInfo, model_info_from_header
-from desktop.core.system_memory import available_memory_bytes
-from desktop.core.template_check import template_errors
+from desktop.core.models.gguf_header import GGUFError, GGUFHeader, read_gguf_header
+from desktop.core.models.model_info import ModelInfo, model_info_from_header
+from desktop.core.models.system_memory import available_memory_bytes
 
 MAX_TENSOR_NAME = 63  # GGML_MAX_NAME is 64, including the terminating zero
 MEMORY_WARN_FRACTION = 0.7

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from desktop.core.gguf_header import ArrayValue, GGUFHeader, MetaValue, read_gguf_header
+from desktop.core.models.gguf_header import ArrayValue, GGUFHeader, MetaValue, read_gguf_header
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from desktop.core.base_prompt import DEFAULT_STYLE, BasePromptStyle
-from desktop.core.context_fit import FittedPrompt, OverflowPolicy
+from desktop.core.chat.base_prompt import DEFAULT_STYLE, BasePromptStyle
+from desktop.core.chat.context_fit import FittedPrompt, OverflowPolicy
+from desktop.core.chat.generation import ChatMessage, GenerationStats, SamplingSettings, TokenEvent
+from desktop.core.chat.prompt_builder import PromptMode
 from desktop.core.documents.document import Document
-from desktop.core.generation import ChatMessage, GenerationStats, SamplingSettings, TokenEvent
-from desktop.core.prompt_builder import PromptMode
 
 
 @dataclass(frozen=True)

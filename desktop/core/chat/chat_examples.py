@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.core.prompt_builder import PromptMode
+from desktop.core.chat.prompt_builder import PromptMode
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from desktop.core.atomic_files import write_text_atomically
-from desktop.core.paths import data_dir, models_dir
+from desktop.core.storage.atomic_files import write_text_atomically
+from desktop.core.storage.paths import data_dir, models_dir
 
 _FILE = "library.json"
 

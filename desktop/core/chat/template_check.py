@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from desktop.core.chat_template import MAX_TEMPLATE_CHARS
+from desktop.core.chat.chat_template import MAX_TEMPLATE_CHARS
 
 
 def template_errors(name: str, template: str) -> list[str]:

@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 
 MAX_TEMPLATE_CHARS = 256_000  # real templates are 1-40 KB
 MAX_OUTPUT_CHARS = 4_000_000  # a prompt larger than this fits no model's context

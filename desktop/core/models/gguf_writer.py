@@ -2,7 +2,7 @@
 
 One writer serves the test fixtures (a tiny random model), the benchmarks (a model shaped
 like SmolLM2-135M) and the Train tab's export, so all three exercise the same format path.
-The tokenizer vocabulary it writes (`BpeVocab`) is built by `desktop.core.bpe_vocab`.
+The tokenizer vocabulary it writes (`BpeVocab`) is built by `desktop.core.models.bpe_vocab`.
 
 Weights are given in llama.cpp's layout, which is also the layout the numpy trainer uses:
 
@@ -30,8 +30,8 @@ import numpy as np
 from gguf import GGMLQuantizationType, GGUFWriter, LlamaFileType
 from gguf.quants import quantize
 
-from desktop.core.atomic_files import replacing
-from desktop.core.bpe_vocab import BpeVocab
+from desktop.core.models.bpe_vocab import BpeVocab
+from desktop.core.storage.atomic_files import replacing
 
 FileType = Literal["F32", "F16", "Q8_0"]
 FloatArray = np.ndarray[tuple[int, ...], np.dtype[np.float32]]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from desktop.core.api.tool_calls import ToolCall
-from desktop.core.generation import ChatMessage, Role
+from desktop.core.chat.generation import ChatMessage, Role
 
 MessageStatus = Literal["complete", "partial", "error"]
 DEFAULT_TITLE = "New chat"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.core.generation import ChatMessage
+from desktop.core.chat.generation import ChatMessage
 
 USER_LABEL = "User"
 ASSISTANT_LABEL = "Assistant"

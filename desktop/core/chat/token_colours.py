@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from desktop.core.generation import TokenAlternative, TokenEvent
+from desktop.core.chat.generation import TokenAlternative, TokenEvent
 
 # (threshold, background): at or above the threshold, use the colour. Blue = confident,
 # through yellow, to red = guessing: ColorBrewer's RdYlBu, which people with red-green

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from desktop.core.atomic_files import write_text_atomically
-from desktop.core.generation import ChatMessage
-from desktop.core.preferences import PreferencePair
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.storage.atomic_files import write_text_atomically
+from desktop.core.storage.preferences import PreferencePair
 
 MAX_FILE_BYTES = 256 << 20  # a pair file bigger than this is not one
 ROLES = ("system", "user", "assistant")

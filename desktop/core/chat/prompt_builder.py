@@ -18,10 +18,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from desktop.core.base_prompt import BASE_STOPS, DEFAULT_STYLE, BasePromptStyle, build_base_prompt
-from desktop.core.chat_template import ChatTemplateError, render_chat_template
-from desktop.core.generation import ChatMessage
-from desktop.core.reasoning import split_reasoning
+from desktop.core.chat.base_prompt import (
+    BASE_STOPS,
+    DEFAULT_STYLE,
+    BasePromptStyle,
+    build_base_prompt,
+)
+from desktop.core.chat.chat_template import ChatTemplateError, render_chat_template
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.chat.reasoning import split_reasoning
 
 PromptMode = Literal["raw", "base", "template"]
 MODES: tuple[PromptMode, ...] = ("raw", "base", "template")

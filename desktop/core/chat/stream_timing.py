@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from desktop.core.generation import GenerationStats, StopReason
+from desktop.core.chat.generation import GenerationStats, StopReason
 
 
 class StreamTiming:

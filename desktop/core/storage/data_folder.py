@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from desktop.core.data_problems import (
+from desktop.core.storage.data_problems import (
     Choice,
     DatabaseProblem,
     DataProblem,
@@ -23,9 +23,9 @@ from desktop.core.data_problems import (
     problem_from_os_error,
     without,
 )
-from desktop.core.database import open_database, use_read_only
-from desktop.core.database_check import inspect_database, readable_file
-from desktop.core.paths import DATABASE_NAME, data_folder, use_data_folder
+from desktop.core.storage.database import open_database, use_read_only
+from desktop.core.storage.database_check import inspect_database, readable_file
+from desktop.core.storage.paths import DATABASE_NAME, data_folder, use_data_folder
 
 COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files that belong to a database
 

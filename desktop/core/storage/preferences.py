@@ -20,9 +20,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from desktop.core.database import is_read_only, open_database, transaction
-from desktop.core.generation import ChatMessage
-from desktop.core.paths import database_path
+from desktop.core.chat.generation import ChatMessage
+from desktop.core.storage.database import is_read_only, open_database, transaction
+from desktop.core.storage.paths import database_path
 
 Vote = Literal["a", "b", "tie"]
 SOURCE_COMPARE = "compare"
@@ -171,7 +171,7 @@ class PreferenceStore:
 
     def export_jsonl(self, path: str | Path, source: str | None = None) -> int:
         """Write the pairs as JSONL (whole or not at all); returns how many."""
-        from desktop.core.preference_jsonl import write_pairs
+        from desktop.core.storage.preference_jsonl import write_pairs
 
         pairs = self.pairs(source)
         write_pairs(path, pairs)
@@ -180,7 +180,7 @@ class PreferenceStore:
     def import_jsonl(self, path: str | Path) -> tuple[int, int]:
         """Read a JSONL file of pairs and store the new ones: (added, already there).
         A file with a bad line raises PreferenceFileError and adds nothing."""
-        from desktop.core.preference_jsonl import read_pairs
+        from desktop.core.storage.preference_jsonl import read_pairs
 
         incoming = read_pairs(path)
         seen = {pair.content_key() for pair in self.pairs()}

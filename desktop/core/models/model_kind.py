@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from desktop.core.prompt_builder import TemplateInfo
+from desktop.core.chat.prompt_builder import TemplateInfo
 
 ModelKind = Literal["base", "instruct"]
 
