@@ -41,7 +41,7 @@ from bench.common import (
 QUICK = quick_mode()
 TOKENS = 16 if QUICK else 96
 THREADS = 1 if QUICK else 2
-ROUNDS = 1 if QUICK else 2  # over the variants, alternating
+ROUNDS = 1 if QUICK else 4  # over the variants, alternating: process-to-process noise is ±10 %
 CHILD_ROUNDS = 1 if QUICK else 3  # in each child, the best of these
 GOAL = 0.95
 TYPES = ("Q8_0", "Q4_K_M")
