@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QObject, Signal, Slot
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from desktop.ui.app_settings import AppSettings
 
@@ -65,7 +65,10 @@ class Presenter(QObject):
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         app.setFont(font)
-        for widget in app.allWidgets():  # Qt keeps the old font where a style sheet is set
+        # Qt keeps the old font where a style sheet is set: set those again. Only this
+        # window's widgets (its dialogs and tool windows are its children): every widget of
+        # the application includes ones half-destroyed, and touching one of those crashed.
+        for widget in [self.window, *self.window.findChildren(QWidget)]:
             if widget.styleSheet():
                 widget.setStyleSheet(widget.styleSheet())
         self.zoom = percent
