@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.core.lessons import Lesson, Step, load_lessons
 from desktop.core.resources import resources_dir
 from desktop.ui.app_settings import AppSettings
+from desktop.ui.widgets.plain_text import NO_HTML_MARKDOWN
 
 
 class LessonsPanel(QDockWidget):
@@ -100,7 +101,9 @@ class LessonsPanel(QDockWidget):
         self.index = index
         step: Step = lesson.steps[index]
         self.title.setText(f"<b>{index + 1}. {html.escape(step.title)}</b>")
-        self.text.setMarkdown(step.text)  # *words* in italics, a paragraph per blank line
+        # *words* in italics, a paragraph per blank line; raw HTML shown as text (a lesson
+        # is a file anyone may add)
+        self.text.document().setMarkdown(step.text, NO_HTML_MARKDOWN)
         self.position.setText(f"{index + 1} / {len(lesson.steps)}")
         self.back_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(lesson.steps) - 1)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QToolTip
 
 from desktop.core.chat.reply_links import link_tooltip
 from desktop.ui.chat.link_opening import open_reply_link
-from desktop.ui.widgets.plain_text import plain_tooltip
+from desktop.ui.widgets.plain_text import NO_HTML_MARKDOWN, plain_tooltip
 
 NOT_LOADED = "image not loaded"
 
@@ -50,11 +50,7 @@ class ReplyBrowser(QTextBrowser):
     def set_markdown(self, text: str) -> None:
         """Markdown without raw HTML: a reply's `<img>`, `<style>` or 40 px red banner is
         shown as the text it is."""
-        features = (
-            QTextDocument.MarkdownFeature.MarkdownDialectGitHub
-            | QTextDocument.MarkdownFeature.MarkdownNoHTML
-        )
-        self.document().setMarkdown(text, features)
+        self.document().setMarkdown(text, NO_HTML_MARKDOWN)
 
     def loadResource(self, kind: int, name: QUrl | str) -> Any:
         # Never None: QTextDocument would then read the file itself.

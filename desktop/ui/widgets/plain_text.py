@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtGui import QTextDocument
+
 
 def plain_tooltip(text: str) -> str:
     """A tooltip that shows `text` exactly as written, line breaks included."""
@@ -22,3 +24,11 @@ def warning_html(message: str) -> str:
     """A red warning line for a rich-text label, its words (errors quoting a server, a file
     name, a model) escaped."""
     return f'<span style="color:#a40000">⚠ {html_text(message)}</span>'
+
+
+# Markdown without raw HTML: a reply's (or a lesson file's) `<img>`, `<style>` or 40 px red
+# banner is shown as the text it is.
+NO_HTML_MARKDOWN = (
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML
+)
