@@ -53,6 +53,7 @@ from desktop.ui.posttrain.method_settings import MethodSettings
 from desktop.ui.posttrain.source_panel import IDENTITY, DataSource, SourcePanel
 from desktop.ui.train.run_progress import RunProgress
 from desktop.ui.widgets.message_label import MessageLabel
+from desktop.ui.widgets.pause_button import toggle_pause
 
 PREVIEW_AFTER_MS = 400  # typing in the identity table: preview once it settles
 DB_EVERY_S = 10.0
@@ -335,14 +336,7 @@ class PosttrainTab(QWidget):
 
     @Slot()
     def toggle_pause(self) -> None:
-        if self.session.paused:
-            self.session.resume()
-            self.pause_button.setText("Pause")
-            self.status.setText("Training…")
-        else:
-            self.session.pause()
-            self.pause_button.setText("Resume")
-            self.status.setText("Paused: Resume continues, Stop saves and ends.")
+        toggle_pause(self.session, self.pause_button, self.status)
 
     @Slot(str)
     def _on_phase(self, text: str) -> None:

@@ -40,6 +40,7 @@ from desktop.ui.train.gguf_export import GgufExport, gguf_path
 from desktop.ui.train.run_progress import RunProgress
 from desktop.ui.train.run_settings import RunSettings
 from desktop.ui.widgets.message_label import MessageLabel
+from desktop.ui.widgets.pause_button import toggle_pause
 
 DB_EVERY_S = 10.0  # progress written to the runs table at most this often while training
 
@@ -160,14 +161,7 @@ class TrainTab(QWidget):
 
     @Slot()
     def toggle_pause(self) -> None:
-        if self.session.paused:
-            self.session.resume()
-            self.pause_button.setText("Pause")
-            self.status.setText("Training…")
-        else:
-            self.session.pause()
-            self.pause_button.setText("Resume")
-            self.status.setText("Paused: Resume continues, Stop saves and ends.")
+        toggle_pause(self.session, self.pause_button, self.status)
 
     @Slot(object)
     def _on_metrics(self, batch: list[StepMetrics]) -> None:
