@@ -2,9 +2,9 @@
 
 Loads the bundled starter model in the model host (a child process, as the app does),
 generates 8 tokens, tokenizes with cl100k_base from the bundled file, builds every tab
-offscreen, and prints versions, the llama.cpp CPU variant and timings as one JSON line.
-Exit 0 when everything worked. Runs the same in a source checkout and in the frozen app
-(where it is what a release engineer runs first).
+offscreen, checks the text services Qt takes from ICU, and prints versions, the llama.cpp
+CPU variant and timings as one JSON line. Exit 0 when everything worked. Runs the same in
+a source checkout and in the frozen app (where it is what a release engineer runs first).
 """
 
 from __future__ import annotations
@@ -87,6 +87,25 @@ def _tabs() -> dict[str, Any]:
     return {"tabs": visited}
 
 
+def _text_services() -> dict[str, Any]:
+    """What Qt asks ICU for (the installer trims ICU's data to it: packaging/trim_icu.py):
+    collation, case, time-zone names and legacy code pages; each fails without its data."""
+    from PySide6.QtCore import QCollator, QLocale, QStringDecoder, QTimeZone
+
+    checks = {
+        # without collation data Qt compares code points, and "B" (66) sorts before "a"
+        "collation": QCollator(QLocale("en_US")).compare("a", "B") < 0,
+        "case": QLocale("tr_TR").toUpper("i") == "\u0130",
+        "time_zone": bool(QTimeZone(b"Europe/Berlin").displayName(
+            QTimeZone.TimeType.StandardTime, QTimeZone.NameType.LongName, QLocale("en_US"))),
+        "code_page": QStringDecoder("windows-1252").isValid(),
+    }  # fmt: skip
+    failed = [name for name, ok in checks.items() if not ok]
+    if failed:
+        raise RuntimeError(f"Qt's text services fail: {', '.join(failed)}")
+    return {"checked": sorted(checks)}
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -106,8 +125,9 @@ def run_selftest() -> int:
     _timed("model", results, _model)
     _timed("tokens", results, _tokens)
     _timed("tabs", results, _tabs)
+    _timed("text", results, _text_services)
     results["versions"] = versions()
     results["seconds"] = round(time.perf_counter() - started, 3)
-    results["ok"] = all(results[step]["ok"] for step in ("model", "tokens", "tabs"))
+    results["ok"] = all(results[step]["ok"] for step in ("model", "tokens", "tabs", "text"))
     print(json.dumps(results, sort_keys=True), flush=True)
     return 0 if results["ok"] else 1

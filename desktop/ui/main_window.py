@@ -25,6 +25,7 @@ from desktop.engine.jobs import Jobs
 from desktop.ui.app_settings import AppSettings
 from desktop.ui.chat.chat_tab import ChatTab
 from desktop.ui.lessons_panel import LessonsPanel
+from desktop.ui.main_menu import add_main_menu
 from desktop.ui.models.models_tab import ModelsTab
 from desktop.ui.presenter import Presenter
 from desktop.ui.server.server_switch import ServerSwitch
@@ -132,10 +133,6 @@ class MainWindow(QMainWindow):
         self.lessons_button.setText("Lessons (F1)")
         self.lessons_button.setToolTip("The talk's steps, one at a time, beside the tab")
         self.lessons_button.clicked.connect(self.toggle_lessons)
-        self.about_button = QToolButton()
-        self.about_button.setText("About")
-        self.about_button.setToolTip("Versions, this CPU and the llama.cpp variant it runs")
-        self.about_button.clicked.connect(self.show_about)
         self.server_button = QToolButton()
         self.server_button.setText("API server: off")
         self.server_button.setToolTip("Serve the loaded model as an OpenAI-compatible API")
@@ -144,9 +141,9 @@ class MainWindow(QMainWindow):
         corner_row = QHBoxLayout(corner)
         corner_row.setContentsMargins(0, 0, 0, 0)
         corner_row.addWidget(self.server_button)
-        corner_row.addWidget(self.about_button)
         corner_row.addWidget(self.lessons_button)
         self.tabs.setCornerWidget(corner)
+        self.menu = add_main_menu(self, self.presenter)
         if AppSettings().get("lessons/shown"):
             self.toggle_lessons()
 

