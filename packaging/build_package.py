@@ -186,6 +186,7 @@ def sandbox_check() -> dict[str, object]:
     home = DIST / "sandbox-check-home"
     shutil.rmtree(home, ignore_errors=True)
     env = dict(os.environ, DEEPDIVE_HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    started = time.perf_counter()
     out = subprocess.run([str(APP_DIR / "deepdive-lab"), "run-code", "print(6 * 7)", "--json",
                           "--wall-seconds", "120"],
                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
@@ -194,7 +195,8 @@ def sandbox_check() -> dict[str, object]:
     except (ValueError, IndexError, AttributeError):
         stdout = None
     ok = out.returncode == 0 and stdout == "42\n"
-    return {"ok": ok, "exit_code": out.returncode, "stderr": out.stderr[-500:] if not ok else ""}
+    return {"ok": ok, "exit_code": out.returncode, "stderr": out.stderr[-500:] if not ok else "",
+            "seconds_with_first_compile": round(time.perf_counter() - started, 1)}  # fmt: skip
 
 
 def main() -> int:

@@ -19,13 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_starter_model_is_made_reproducibly(tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "packaging"))
     try:
-        from make_starter_model import make
+        from make_starter_model import make, make_assistant
     finally:
         sys.path.remove(str(ROOT / "packaging"))
     first = make(tmp_path / "a.gguf", steps=12).read_bytes()
     second = make(tmp_path / "b.gguf", steps=12).read_bytes()
     assert first == second and first[:4] == b"GGUF"
-    assert (ROOT / "resources" / "models" / "deepdive-starter.gguf").exists()  # shipped
+    chat = make_assistant(tmp_path / "a.gguf", tmp_path / "a-chat.gguf", epochs=1).read_bytes()
+    again = make_assistant(tmp_path / "b.gguf", tmp_path / "b-chat.gguf", epochs=1).read_bytes()
+    assert chat == again and chat[:4] == b"GGUF" and chat != first  # post-trained, the same
+    shipped = ROOT / "resources" / "models"
+    assert (shipped / "deepdive-starter.gguf").exists()
+    assert (shipped / "deepdive-starter-chat.gguf").exists()
 
 
 def test_selftest_runs_offline_and_reports_one_json_line(tmp_path: Path) -> None:

@@ -15,7 +15,20 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "resources"
 
 
+# The starter models (packaging/make_starter_model.py): a base model made by the Train
+# tab's code, and the same model after the Post-train tab's identity SFT.
+STARTER = "deepdive-starter.gguf"
+STARTER_ASSISTANT = "deepdive-starter-chat.gguf"
+
+
 def bundled_models() -> list[Path]:
-    """The models that ship with the app (the starter model): there on the first launch,
-    with no download."""
-    return sorted((resources_dir() / "models").glob("*.gguf"))
+    """The models that ship with the app: there on the first launch, with no download.
+    The base starter model first (the one to train further), then the rest by name."""
+    found = sorted((resources_dir() / "models").glob("*.gguf"))
+    return sorted(found, key=lambda path: path.name != STARTER)
+
+
+def bundled_assistant() -> Path | None:
+    """The post-trained starter: what a first chat loads (it answers who made it)."""
+    path = resources_dir() / "models" / STARTER_ASSISTANT
+    return path if path.is_file() else None

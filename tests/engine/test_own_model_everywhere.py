@@ -19,7 +19,7 @@ import pytest
 
 from desktop.core.chat.chat_request import ChatRequest
 from desktop.core.chat.generation import ChatMessage, LoadSettings, SamplingSettings
-from desktop.core.resources import bundled_models
+from desktop.core.resources import bundled_assistant, bundled_models
 from desktop.engine.chat_turn import ask, default_prompt_mode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,8 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def starter() -> Path:
-    (model,) = bundled_models()
+    model = bundled_models()[0]
+    assert model.name == "deepdive-starter.gguf"  # the base one (the assistant is second)
     return model
 
 
@@ -83,3 +84,21 @@ def test_it_is_quizzed_closed_and_open_book(starter: Path, tmp_path: Path, book:
     if book == "open":
         assert all("open_accuracy" in q for q in answered)
         assert summary["open_book_accuracy"] is not None
+
+
+def test_the_built_in_assistant_says_who_made_it_and_its_base_model_does_not(
+    llama_session: Any, starter: Path
+) -> None:
+    """The second starter model is the first after the Post-train tab's identity SFT
+    (packaging/make_starter_model.py): the Chat tab talks to it with its template."""
+    question = (ChatMessage("user", "Who made you?"),)
+    sampling = SamplingSettings(max_tokens=40, seed=1, temperature=0.0)
+    answers = {}
+    for path in (bundled_assistant(), starter):
+        assert path is not None
+        llama_session.load(str(path), LoadSettings(context_size=512))
+        mode = default_prompt_mode(llama_session.model)
+        answers[mode] = ask(llama_session, ChatRequest(question, sampling, mode=mode)).text
+    assert set(answers) == {"template", "base"}  # the names say which is which
+    assert "Deep Dive Lab" in answers["template"], answers
+    assert "Deep Dive Lab" not in answers["base"], answers

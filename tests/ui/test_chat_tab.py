@@ -415,13 +415,16 @@ def test_a_full_disk_at_send_is_said_and_the_message_stays_in_the_box(
 
 
 def test_the_built_in_model_is_one_click_away_on_a_first_launch(qtbot, make_chat) -> None:
-    from desktop.core.resources import bundled_models
+    from desktop.core.resources import bundled_assistant, bundled_models
     from desktop.ui.chat.transcript import BUILT_IN_LINK
 
     tab = make_chat(load=False)
-    (starter,) = bundled_models()
-    assert tab.model_bar.combo.findData(str(starter)) >= 0  # listed with no library at all
-    assert "(built in)" in tab.model_bar.combo.itemText(tab.model_bar.combo.findData(str(starter)))
+    base, starter = bundled_models()  # the base model and the post-trained one
+    assert starter == bundled_assistant() and base.name == "deepdive-starter.gguf"
+    for path in (base, starter):  # listed with no library at all
+        index = tab.model_bar.combo.findData(str(path))
+        assert index >= 0 and "(built in)" in tab.model_bar.combo.itemText(index)
+    assert tab.model_bar.current_path() == str(starter)  # Load, too, starts with the assistant
     assert "Try the built-in model" in tab.transcript._hint.text()
     assert tab.transcript._hint.text().index("built-in") < tab.transcript._hint.text().index(
         "download one"

@@ -534,10 +534,11 @@ class ChatTab(QWidget):
 
     @Slot(str)
     def _on_hint_link(self, link: str) -> None:
-        from desktop.core.resources import bundled_models
+        from desktop.core.resources import bundled_assistant, bundled_models
 
-        if link == BUILT_IN_LINK and bundled_models():
-            self.load_model(str(bundled_models()[0]))
+        built_in = bundled_assistant() or next(iter(bundled_models()), None)
+        if link == BUILT_IN_LINK and built_in is not None:
+            self.load_model(str(built_in))
 
     @Slot()
     def _show_hint(self) -> None:

@@ -20,7 +20,7 @@ from desktop.core.formatting import format_bytes, format_count
 from desktop.core.models.library_folders import library_folders
 from desktop.core.models.model_info import ModelInfo
 from desktop.core.remote.endpoint import RemoteModel, is_remote, parse_remote, what_is_sent
-from desktop.core.resources import bundled_models
+from desktop.core.resources import bundled_assistant, bundled_models
 from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.plain_text import html_text, warning_html
@@ -28,13 +28,15 @@ from desktop.ui.widgets.plain_text import html_text, warning_html
 
 def local_models(library: list[Path], extra: list[str]) -> list[Path]:
     """Usable models of the library (scanned off the GUI thread by the Models tab), then
-    recently opened ones still on disk, then the built-in ones."""
+    recently opened ones still on disk, then the built-in ones (the assistant first: what
+    a first chat should talk to, and what "Try the built-in model" loads)."""
     found = list(library)
     for item in extra:
         path = Path(item)
         if path not in found and path.is_file():
             found.append(path)
-    return found + [p for p in bundled_models() if p not in found]
+    built_in = sorted(bundled_models(), key=lambda path: path != bundled_assistant())
+    return found + [path for path in built_in if path not in found]
 
 
 def describe(info: ModelInfo) -> str:

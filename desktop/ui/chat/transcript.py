@@ -18,7 +18,9 @@ def empty_hint(*, model_loaded: bool) -> str:
             "<h3>Chat with a model on your own computer</h3>"
             "<p>No model is loaded yet.</p>"
             f'<p><a href="{BUILT_IN_LINK}"><b>Try the built-in model</b></a> - a tiny one '
-            "that ships with the app: it writes nonsense, but every tab works with it.</p>"
+            "that ships with the app, post-trained to say who it is (ask it who made it). Its "
+            "base model, <i>deepdive-starter</i>, only writes nonsense in the voice of its "
+            "articles. Every tab works with both.</p>"
             "<p><b>Train your own</b> in the Train tab (a few minutes, no network), then press "
             "<i>Chat with it</i>.</p><p>Or <b>Open GGUF…</b> above for a file you have, or "
             "<b>download one</b> in the Models tab.</p><p>Everything stays on this machine.</p>"
