@@ -24,7 +24,7 @@ def main(out: str) -> int:
     from desktop.core.resources import bundled_models
     from desktop.ui.main_window import MainWindow
 
-    model = bundled_models()[0]  # the starter model, as the first run offers it
+    model = bundled_models()[0]  # the base starter model: raw text shows what it learned
 
     app = QApplication(sys.argv)  # noqa: F841 (must outlive the window)
     window = MainWindow()
