@@ -107,16 +107,10 @@ def _text_services() -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+    from desktop.core.versions import part_versions
 
-    found = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in ("deepdive-lab", "llama-cpp-python", "PySide6-Essentials", "tiktoken",
-                    "numpy", "gguf", "huggingface-hub"):  # fmt: skip
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            found[package] = "bundled" if getattr(sys, "frozen", False) else "missing"
-    return found
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            **part_versions()}  # fmt: skip
 
 
 def run_selftest() -> int:

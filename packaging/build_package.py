@@ -199,6 +199,15 @@ def sandbox_check() -> dict[str, object]:
             "seconds_with_first_compile": round(time.perf_counter() - started, 1)}  # fmt: skip
 
 
+def versions_known(selftest_result: dict[str, object]) -> bool:
+    """The frozen app names the version of each of its parts (their metadata was bundled):
+    what About shows a person, and what a bug report needs."""
+    from desktop.core.versions import MISSING, PARTS
+
+    found = selftest_result.get("versions")
+    return isinstance(found, dict) and all(found.get(part, MISSING) != MISSING for part in PARTS)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only run the frozen --selftest")
@@ -227,9 +236,11 @@ def main() -> int:
         and float(test.get("wall_seconds", 999)) <= SELFTEST_LIMIT_S,  # type: ignore[arg-type]
         "hub_download": hub,
         "sandbox_run": sandbox,
+        "versions_known": versions_known(test),
     }
     print(json.dumps(figures, sort_keys=True))
-    return 0 if figures["selftest_ok"] and hub["ok"] and sandbox["ok"] else 1
+    passed = figures["selftest_ok"] and hub["ok"] and sandbox["ok"] and figures["versions_known"]
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

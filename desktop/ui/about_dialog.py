@@ -9,7 +9,6 @@ in a child process like every llama.cpp call."""
 from __future__ import annotations
 
 import platform
-from importlib import metadata
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -23,21 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.models.cpu import cpu_model_name
+from desktop.core.versions import part_versions
 from desktop.engine.background import JobControl
 from desktop.engine.jobs import Jobs
 
-PARTS = ("deepdive-lab", "PySide6-Essentials", "llama-cpp-python", "numpy", "tiktoken",
-         "huggingface-hub", "pyqtgraph", "gguf")  # fmt: skip
 NOT_YET = "not known until a model loads"
-
-
-def version_of(package: str) -> str:
-    """From the installed metadata (importing llama_cpp here would load llama.cpp into the
-    window's process, which the app never does)."""
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def probe_runtime(_control: JobControl) -> str:
@@ -62,8 +51,8 @@ class AboutDialog(QDialog):
         self.setWindowTitle("About Deep Dive Lab")
         self.jobs = Jobs(self)
         form = QFormLayout()
-        for package in PARTS:
-            form.addRow(package, QLabel(version_of(package)))
+        for package, version in part_versions().items():
+            form.addRow(package, QLabel(version))
         form.addRow("Python", QLabel(platform.python_version()))
         form.addRow("CPU", QLabel(cpu_model_name()))
         self.runtime = QLabel(runtime or NOT_YET)
