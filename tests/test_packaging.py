@@ -42,7 +42,10 @@ def test_selftest_runs_offline_and_reports_one_json_line(tmp_path: Path) -> None
     assert result["ok"] is True and result["frozen"] is False
     assert result["model"]["tokens"] == 8 and "CPU variant" in result["model"]["runtime"]
     assert result["tokens"]["encoding"] == "cl100k_base" and result["tabs"]["tabs"] == 7
-    assert result["versions"]["llama-cpp-python"]
+    from desktop.core.versions import MISSING, PARTS
+
+    assert all(result["versions"][part] not in ("", MISSING) for part in PARTS)
+    assert result["text"]["checked"] == ["case", "code_page", "collation", "time_zone"]
 
 
 def test_a_double_clicked_model_file_opens_in_the_chat_tab(monkeypatch: pytest.MonkeyPatch) -> None:
