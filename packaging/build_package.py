@@ -87,11 +87,13 @@ def strip_symbols() -> float:
 
 def trim_icu_data() -> str:
     """Qt's ICU data down to what Qt uses (packaging/trim_icu.py says what and why)."""
-    from trim_icu import TrimUnavailable, trim  # beside this script (sys.path[0])
+    from trim_icu import TrimUnavailable, trim  # beside this script (on sys.path)
 
-    libraries = [p for p in APP_DIR.rglob("libicudata.so.*") if not p.is_symlink()]
-    if not libraries:
-        return "no ICU data library (not a Linux Qt)"
+    # Qt's own ICU only: another ICU a system library pulled in is not Qt's to trim
+    qt_lib = APP_DIR / "_internal" / "PySide6" / "Qt" / "lib"
+    libraries = [p for p in qt_lib.glob("libicudata.so.*") if not p.is_symlink()]
+    if len(libraries) != 1:
+        return f"ICU data kept whole: {len(libraries)} ICU data libraries in {qt_lib}"
     try:
         before, after = trim(libraries[0])
     except TrimUnavailable as exc:
@@ -138,12 +140,22 @@ def archive_linux() -> Path:
     return target
 
 
-def selftest() -> dict[str, object]:
+def run_frozen(arguments: list[str], home: Path, timeout: float,
+               **extra_env: str) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """The frozen app with its own data folder, offscreen; a hang is a failed run (exit
+    code -1), not a crash of this script before it prints its figures."""
     executable = APP_DIR / ("deepdive-lab.exe" if sys.platform == "win32" else "deepdive-lab")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DEEPDIVE_HOME=str(DIST / "selftest-home"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DEEPDIVE_HOME=str(home), **extra_env)
+    try:
+        return subprocess.run([str(executable), *arguments], capture_output=True, text=True,
+                              env=env, timeout=timeout)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(arguments, -1, "", f"no answer in {timeout:.0f} s")
+
+
+def selftest() -> dict[str, object]:
     started = time.perf_counter()
-    out = subprocess.run([str(executable), "--selftest"], capture_output=True, text=True,
-                         env=env, timeout=SELFTEST_LIMIT_S * 2)  # fmt: skip
+    out = run_frozen(["--selftest"], DIST / "selftest-home", SELFTEST_LIMIT_S * 2)
     seconds = time.perf_counter() - started
     lines = out.stdout.strip().splitlines()
     try:
@@ -168,11 +180,13 @@ def hub_check() -> dict[str, object]:
     hub = FakeHub().start()
     try:
         hub.add_repo("check/tiny-GGUF", {"tiny-Q8_0.gguf": model.read_bytes()})
-        env = dict(os.environ, HF_ENDPOINT=hub.endpoint, DEEPDIVE_HOME=str(home),
-                   HF_HOME=str(home / "hf"), QT_QPA_PLATFORM="offscreen")  # fmt: skip
-        out = subprocess.run([str(APP_DIR / "deepdive-lab"), "models", "download",
-                              "check/tiny-GGUF", "tiny-Q8_0.gguf", "--json"],
-                             capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+        out = run_frozen(
+            ["models", "download", "check/tiny-GGUF", "tiny-Q8_0.gguf", "--json"],
+            home,
+            120,
+            HF_ENDPOINT=hub.endpoint,
+            HF_HOME=str(home / "hf"),
+        )
     finally:
         hub.stop()
     got = list(home.rglob("tiny-Q8_0.gguf"))
@@ -182,14 +196,11 @@ def hub_check() -> dict[str, object]:
 
 def sandbox_check() -> dict[str, object]:
     """The frozen app runs Python in its sandbox: wasmtime's library loads and the
-    compressed interpreter is read, checked and compiled (the first run's 15-25 s)."""
+    compressed interpreter is read, checked and compiled (the first run's few seconds)."""
     home = DIST / "sandbox-check-home"
     shutil.rmtree(home, ignore_errors=True)
-    env = dict(os.environ, DEEPDIVE_HOME=str(home), QT_QPA_PLATFORM="offscreen")
     started = time.perf_counter()
-    out = subprocess.run([str(APP_DIR / "deepdive-lab"), "run-code", "print(6 * 7)", "--json",
-                          "--wall-seconds", "120"],
-                         capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    out = run_frozen(["run-code", "print(6 * 7)", "--json", "--wall-seconds", "120"], home, 300)
     try:
         stdout = json.loads(out.stdout.strip().splitlines()[-1]).get("stdout")
     except (ValueError, IndexError, AttributeError):

@@ -10,6 +10,7 @@ writes nonsense in the voice of its corpus - the point of the Train tab's lesson
 the assistant answers who made it and little else: the point of post-training's.
 
     python packaging/make_starter_model.py [--steps N] [--out PATH.gguf]
+    # writes PATH.gguf and, beside it, PATH-chat.gguf (defaults: resources/models/)
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def make(out: Path, steps: int = STEPS) -> Path:
     return out
 
 
-def make_assistant(base: Path, out: Path, epochs: float = EPOCHS) -> Path:
+def make_assistant(base: Path, out: Path, epochs: int = EPOCHS) -> Path:
     """The base model after identity SFT (its name gains "(chat fine-tuned)", so every tab
     talks to it as an assistant)."""
     with tempfile.TemporaryDirectory() as scratch:

@@ -1,4 +1,4 @@
-"""Trim the ICU data that Qt brings on Linux (`libicudata.so.NN`, 31 MB) to what Qt uses.
+"""Trim the ICU data that Qt brings on Linux (`libicudata.so.NN`, 32 MB) to what Qt uses.
 
 Qt 6 calls ICU for four things only (the `u*_NN` symbols libQt6Core imports): case
 mapping (its tables are in libicuuc, not in the data), collation (QCollator: the root
@@ -13,11 +13,12 @@ takes it out (objcopy), drops items with ICU's own `icupkg`, and links a new dat
 around the smaller package (the C compiler's assembler, `.incbin`). Without those tools
 the library is left as it was, and the build says so.
 
-    python packaging/trim_icu.py libicudata.so.73 [out.so]    # by hand, prints the sizes
+    python packaging/trim_icu.py libicudata.so.73 OUT_DIR    # by hand: OUT_DIR/libicudata.so.73
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -25,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-TOOLS = ("objcopy", "icupkg", "cc")
+TOOLS = ("nm", "objcopy", "icupkg", "cc")
 # Package items kept at the top level: the resource indexes and pools, root and English,
 # and the supplemental tables that collation, calendars and time zones read.
 TOP_LEVEL = {
@@ -135,11 +136,16 @@ def trim(library: Path, target: Path | None = None) -> tuple[int, int]:
         _run("icupkg", "-r", removals, package, trimmed)
         built = work / library.name
         link_library(trimmed, data_symbol(library), library.name, built, work)
-        shutil.copy(built, target)
+        partial = target.with_name(target.name + ".partial")
+        shutil.copy(built, partial)
+        os.replace(partial, target)  # whole or not at all: never a half-copied library
     return before, target.stat().st_size
 
 
 if __name__ == "__main__":
-    source = Path(sys.argv[1])
-    before, after = trim(source, Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+    if len(sys.argv) != 3:  # an output folder always: trimming in place is the build's job
+        sys.exit(__doc__.rsplit("\n\n", 1)[-1])
+    source, out_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    before, after = trim(source, out_dir / source.name)
     print(f"{source.name}: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")

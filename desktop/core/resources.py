@@ -28,7 +28,7 @@ def bundled_models() -> list[Path]:
     return sorted(found, key=lambda path: path.name != STARTER)
 
 
-def bundled_assistant() -> Path | None:
-    """The post-trained starter: what a first chat loads (it answers who made it)."""
-    path = resources_dir() / "models" / STARTER_ASSISTANT
-    return path if path.is_file() else None
+def bundled_for_chat() -> list[Path]:
+    """The built-in models in the order the Chat tab offers them: the post-trained starter
+    first (what "Try the built-in model" loads: it answers who made it), then the rest."""
+    return sorted(bundled_models(), key=lambda path: path.name != STARTER_ASSISTANT)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -128,7 +128,10 @@ class MainWindow(QMainWindow):
         self.presenter = Presenter(self, AppSettings())
         self.presenter.restore()
         self._lessons: LessonsPanel | None = None
-        QShortcut(QKeySequence("F1"), self).activated.connect(self.toggle_lessons)
+        self.lessons_action = QAction("Lessons", self)
+        self.lessons_action.setShortcut(QKeySequence("F1"))
+        self.lessons_action.triggered.connect(self.toggle_lessons)
+        self.addAction(self.lessons_action)
         self.lessons_button = QToolButton()
         self.lessons_button.setText("Lessons (F1)")
         self.lessons_button.setToolTip("The talk's steps, one at a time, beside the tab")
@@ -146,6 +149,13 @@ class MainWindow(QMainWindow):
         self.menu = add_main_menu(self, self.presenter)
         if AppSettings().get("lessons/shown"):
             self.toggle_lessons()
+
+    @Slot()
+    def open_model_file(self) -> None:
+        """File → Open a model file…: the Chat tab's own Open GGUF… (its folder, its
+        list of recent files), in the Chat tab."""
+        self.tabs.setCurrentWidget(self.chat_tab)
+        self.chat_tab.open_model_file()
 
     @Slot(str)
     def chat_with(self, path: str) -> None:

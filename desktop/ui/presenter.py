@@ -4,8 +4,10 @@ and as large as it was. Both are remembered."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QByteArray, QObject, Signal, Slot
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from desktop.ui.app_settings import AppSettings
@@ -36,9 +38,18 @@ class Presenter(QObject):
         self.settings = settings
         self._base = base_font()
         self.zoom = 100
-        for keys, slot in (("Ctrl+=", self.zoom_in), ("Ctrl++", self.zoom_in),
-                           ("Ctrl+-", self.zoom_out), ("Ctrl+0", self.reset)):  # fmt: skip
-            QShortcut(QKeySequence(keys), window).activated.connect(slot)
+        # The keys belong to actions: the View menu shows these very actions, so a menu
+        # item and its key cannot drift apart (and macOS shows ⌘ where Linux shows Ctrl).
+        self.zoom_in_action = self._action("Zoom in", ("Ctrl+=", "Ctrl++"), self.zoom_in)
+        self.zoom_out_action = self._action("Zoom out", ("Ctrl+-",), self.zoom_out)
+        self.reset_action = self._action("Actual size", ("Ctrl+0",), self.reset)
+
+    def _action(self, text: str, keys: tuple[str, ...], slot: Callable[[], None]) -> QAction:
+        action = QAction(text, self.window)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.triggered.connect(slot)
+        self.window.addAction(action)  # the keys work with the menu bar hidden, too
+        return action
 
     def restore(self) -> None:
         """The zoom and the window's place and size, as they were last time."""

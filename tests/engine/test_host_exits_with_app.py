@@ -40,10 +40,13 @@ def test_the_model_host_ends_when_the_app_is_killed_mid_prompt(
     env = dict(os.environ, DEEPDIVE_HOME=str(tmp_path))
     code = APP.replace("MODEL", repr(str(tiny_gguf)))
     app = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    host = 0
     try:
-        assert app.stdout is not None
-        host = int(app.stdout.readline())
+        assert app.stdout is not None and app.stderr is not None
+        line = app.stdout.readline()
+        assert line.strip().isdigit(), f"the app did not start its host: {app.stderr.read()}"
+        host = int(line)
         time.sleep(1.0)  # the host is now inside the 60 s prompt
         assert running(host)
         app.send_signal(signal.SIGKILL)
@@ -55,3 +58,5 @@ def test_the_model_host_ends_when_the_app_is_killed_mid_prompt(
     finally:
         if app.poll() is None:
             app.kill()
+        if host and running(host):  # a failed run leaves no process behind
+            os.kill(host, signal.SIGKILL)

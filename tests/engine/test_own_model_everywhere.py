@@ -19,7 +19,7 @@ import pytest
 
 from desktop.core.chat.chat_request import ChatRequest
 from desktop.core.chat.generation import ChatMessage, LoadSettings, SamplingSettings
-from desktop.core.resources import bundled_assistant, bundled_models
+from desktop.core.resources import bundled_for_chat, bundled_models
 from desktop.engine.chat_turn import ask, default_prompt_mode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,8 +94,7 @@ def test_the_built_in_assistant_says_who_made_it_and_its_base_model_does_not(
     question = (ChatMessage("user", "Who made you?"),)
     sampling = SamplingSettings(max_tokens=40, seed=1, temperature=0.0)
     answers = {}
-    for path in (bundled_assistant(), starter):
-        assert path is not None
+    for path in (bundled_for_chat()[0], starter):
         llama_session.load(str(path), LoadSettings(context_size=512))
         mode = default_prompt_mode(llama_session.model)
         answers[mode] = ask(llama_session, ChatRequest(question, sampling, mode=mode)).text

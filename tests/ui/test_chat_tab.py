@@ -415,12 +415,12 @@ def test_a_full_disk_at_send_is_said_and_the_message_stays_in_the_box(
 
 
 def test_the_built_in_model_is_one_click_away_on_a_first_launch(qtbot, make_chat) -> None:
-    from desktop.core.resources import bundled_assistant, bundled_models
+    from desktop.core.resources import STARTER_ASSISTANT, bundled_models
     from desktop.ui.chat.transcript import BUILT_IN_LINK
 
     tab = make_chat(load=False)
     base, starter = bundled_models()  # the base model and the post-trained one
-    assert starter == bundled_assistant() and base.name == "deepdive-starter.gguf"
+    assert starter.name == STARTER_ASSISTANT and base.name == "deepdive-starter.gguf"
     for path in (base, starter):  # listed with no library at all
         index = tab.model_bar.combo.findData(str(path))
         assert index >= 0 and "(built in)" in tab.model_bar.combo.itemText(index)

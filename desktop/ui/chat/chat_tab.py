@@ -282,6 +282,10 @@ class ChatTab(QWidget):
     def model(self) -> LoadedModel | None:
         return self.model_loader.model
 
+    def open_model_file(self) -> None:
+        """Open GGUF…: a file dialog; the file joins the model list and loads."""
+        self.model_bar.open_file()
+
     @Slot(str)
     def load_model(self, path: str) -> None:
         if self.busy:
@@ -534,11 +538,10 @@ class ChatTab(QWidget):
 
     @Slot(str)
     def _on_hint_link(self, link: str) -> None:
-        from desktop.core.resources import bundled_assistant, bundled_models
+        from desktop.core.resources import bundled_for_chat
 
-        built_in = bundled_assistant() or next(iter(bundled_models()), None)
-        if link == BUILT_IN_LINK and built_in is not None:
-            self.load_model(str(built_in))
+        if link == BUILT_IN_LINK and (built_in := bundled_for_chat()):
+            self.load_model(str(built_in[0]))
 
     @Slot()
     def _show_hint(self) -> None:

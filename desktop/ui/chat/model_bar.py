@@ -20,7 +20,7 @@ from desktop.core.formatting import format_bytes, format_count
 from desktop.core.models.library_folders import library_folders
 from desktop.core.models.model_info import ModelInfo
 from desktop.core.remote.endpoint import RemoteModel, is_remote, parse_remote, what_is_sent
-from desktop.core.resources import bundled_assistant, bundled_models
+from desktop.core.resources import bundled_for_chat, bundled_models
 from desktop.ui.widgets.compact import compact
 from desktop.ui.widgets.message_label import MessageLabel
 from desktop.ui.widgets.plain_text import html_text, warning_html
@@ -35,8 +35,7 @@ def local_models(library: list[Path], extra: list[str]) -> list[Path]:
         path = Path(item)
         if path not in found and path.is_file():
             found.append(path)
-    built_in = sorted(bundled_models(), key=lambda path: path != bundled_assistant())
-    return found + [path for path in built_in if path not in found]
+    return found + [path for path in bundled_for_chat() if path not in found]
 
 
 def describe(info: ModelInfo) -> str:
@@ -90,7 +89,7 @@ class ModelBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addLayout(status)
-        self.open_button.clicked.connect(self._open)
+        self.open_button.clicked.connect(self.open_file)
         self.load_button.clicked.connect(self._load_clicked)
         self.compare_button.clicked.connect(self.compare_requested)
         self._loading = False
@@ -141,7 +140,7 @@ class ModelBar(QWidget):
             del self.recent[10:]
         self.refresh(select=path)
 
-    def _open(self) -> None:
+    def open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self,
             "Open a GGUF model",

@@ -80,8 +80,9 @@ class SourcePanel(QWidget):
     # ---- the model ---------------------------------------------------------------
 
     def set_library(self, paths: list[Path]) -> None:
-        """The library's GGUF models, then the built-in starter model (a first run has no
-        other: it is the one to give a name to); the one chosen stays chosen."""
+        """The library's GGUF models, then the built-in starter models, the base one first
+        (a first run has no other: it is the one to give a name to); the one chosen stays
+        chosen."""
         current = self.model_path()
         built_in = [path for path in bundled_models() if path not in paths]
         self.model.blockSignals(True)
