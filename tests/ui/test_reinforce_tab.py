@@ -2,7 +2,8 @@
 and graded answers, stop it, export it into the library and ask to chat with it, spend
 the same time on more SFT; earlier RL runs are listed, reopened, exported and deleted, and
 one cut short is never offered; on the RLHF page a vote is stored as a preference pair,
-the scripted rule adds pairs, the reward model trains and RL runs against it."""
+the scripted rule adds pairs, the reward model trains and RL runs against it, and both
+pause and resume."""
 
 from __future__ import annotations
 
@@ -217,3 +218,48 @@ def test_earlier_rl_runs_are_listed_reopened_exported_and_deleted(
     assert again.outcome is None and not again.controls.export_button.isEnabled()
     assert [r.id for r in store.runs()] == [crashed_id]
     store.close()
+
+
+def test_rlhf_training_pauses_and_resumes(
+    qtbot: Any, make_tab: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop.ui.reinforce.rlhf_page as rlhf_page
+
+    monkeypatch.setattr(rlhf_page, "WRITER_RECIPE", replace(WRITER_RECIPE, dim=32))
+    page = make_tab().rlhf_page
+    c = page.controls
+    assert not c.pause_button.isEnabled()
+    c.writer_steps.setValue(60)
+    c.make_writer_button.click()
+    qtbot.waitUntil(lambda: page.writer is not None and not page.busy, timeout=120_000)
+    c.rule.setCurrentIndex(c.rule.findData("shorter"))
+    c.pair_count.setValue(60)
+    c.scripted_button.click()
+    assert not c.pause_button.isEnabled()  # the rule's votes are not steps: nothing to hold
+    qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+
+    def pause_and_resume(running_text: Callable[[], str]) -> None:
+        qtbot.waitUntil(lambda: page.step >= 2, timeout=120_000)
+        c.pause_button.click()
+        assert c.pause_button.text() == "Resume" and "Paused" in c.status.text()
+        qtbot.wait(300)  # the step under way when Pause came ends and is reported
+        held = page.step
+        qtbot.wait(1500)
+        assert page.step == held and page.busy  # no step while paused, the job alive
+        text = running_text()
+        c.pause_button.click()
+        assert c.pause_button.text() == "Pause" and "Paused" not in c.status.text()
+        qtbot.waitUntil(lambda: page.step > held, timeout=120_000)
+        assert running_text() != text
+        c.stop_button.click()
+        qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+
+    c.reward_steps.setValue(5000)  # far more than the test waits for
+    c.reward_button.click()
+    pause_and_resume(c.reward_status.text)
+    assert page.reward is not None  # stopped, it is still a reward model to RL against
+
+    c.rl_steps.setValue(5000)
+    c.rl_button.click()
+    pause_and_resume(c.rl_status.text)
+    assert page.step < 5000 and not c.pause_button.isEnabled()
