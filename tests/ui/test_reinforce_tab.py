@@ -1,10 +1,13 @@
 """The Reinforce tab with pytest-qt: make a (tiny) start model, run RL and see its curves
 and graded answers, stop it, export it into the library and ask to chat with it, spend
-the same time on more SFT; on the RLHF page a vote is stored as a preference pair, the
-scripted rule adds pairs, the reward model trains and RL runs against it."""
+the same time on more SFT; earlier RL runs are listed, reopened, exported and deleted, and
+one cut short is never offered; on the RLHF page a vote is stored as a preference pair,
+the scripted rule adds pairs, the reward model trains and RL runs against it, and both
+pause and resume."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -38,22 +41,27 @@ def make_tab(qtbot: Any, fresh_home: Path) -> Iterator[Callable[[], Any]]:
         tab.shutdown()
 
 
+def make_tiny_start(qtbot: Any, page: Any) -> None:
+    c = page.controls
+    c.recipe_base = WEAK  # a ~30k-number model: seconds, not minutes
+    c.difficulty.setValue(WEAK.difficulty)
+    c.pretrain_steps.setValue(0)
+    c.sft_steps.setValue(WEAK.sft_steps)
+    c.make_button.click()
+    qtbot.waitUntil(lambda: page.start_model is not None and not page.busy, timeout=120_000)
+
+
 def test_make_a_start_model_run_rl_stop_export_and_compare(
     qtbot: Any, make_tab: Callable[[], Any], tmp_path: Path
 ) -> None:
     tab = make_tab()
     page = tab.rl_page
     c = page.controls
-    c.recipe_base = WEAK  # a ~30k-number model: seconds, not minutes
-    c.difficulty.setValue(WEAK.difficulty)
-    c.pretrain_steps.setValue(0)
-    c.sft_steps.setValue(WEAK.sft_steps)
     assert not c.run_button.isEnabled()  # nothing to start from yet
     running: list[bool] = []
     tab.running_changed.connect(running.append)
 
-    c.make_button.click()
-    qtbot.waitUntil(lambda: page.start_model is not None and not page.busy, timeout=120_000)
+    make_tiny_start(qtbot, page)
     assert c.start.count() == 1 and c.run_button.isEnabled()
     assert "Start model ready" in c.status.text()
     assert running[0] is True and running[-1] is False
@@ -142,3 +150,116 @@ def test_rlhf_vote_scripted_pairs_reward_model_and_rl(
     steps = page.rl_reward.data("mean reward")[0]
     assert steps[0] == 0 and steps[-1] == 4
     assert "reward" in page.samples.now.toPlainText()
+
+
+def test_earlier_rl_runs_are_listed_reopened_exported_and_deleted(
+    qtbot: Any, make_tab: Callable[[], Any], fresh_home: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from PySide6.QtWidgets import QMessageBox, QScrollArea
+
+    from desktop.core.reinforce.rl_runs import RUN_FILE
+
+    page = make_tab().rl_page
+    earlier = page.controls.earlier
+    assert earlier.row.combo.count() == 0 and not earlier.open_button.isEnabled()
+    make_tiny_start(qtbot, page)
+    page.controls.steps.setValue(20)  # one evaluation, at the end
+    page.controls.run_button.click()
+    qtbot.waitUntil(lambda: not page.busy and page.outcome is not None, timeout=120_000)
+    _steps, passes = page.progress.passes.data("pass@1")
+    assert len(passes) == 2  # before, and after step 20
+    assert earlier.row.combo.count() == 1
+    listed = earlier.chosen()
+    assert listed is not None and listed.usable
+    assert "20 steps" in listed.label and listed.task in listed.label
+    assert f"{passes[0]:.0%} → {passes[1]:.0%}" in listed.label
+    assert "finished" in earlier.details.text() and listed.record.folder.parent.name in (
+        earlier.details.text())  # fmt: skip
+    assert earlier.open_button.isEnabled() and earlier.delete_button.isEnabled()
+
+    # A run cut short (no completion marker), newer than the finished one: listed, never
+    # offered to open, export or chat.
+    folder = listed.record.folder
+    crashed = folder.with_name(folder.name + "-crashed")
+    shutil.copytree(folder, crashed)
+    (crashed / RUN_FILE).unlink()
+    store = RunsStore(fresh_home / "app.sqlite3")
+    crashed_id = store.add(crashed, listed.record.corpus, listed.record.config)
+
+    again = make_tab().rl_page  # a later session: the runs come from the disk and the table
+    rows = again.controls.earlier
+    assert [x.record.id for x in rows.listings] == [crashed_id, listed.record.id]
+    assert rows.chosen().record.id == crashed_id and "incomplete" in rows.row.combo.currentText()
+    assert not rows.open_button.isEnabled() and rows.delete_button.isEnabled()
+    assert not again.open_run(crashed_id) and again.outcome is None
+    assert not again.controls.export_button.isEnabled()
+    column = again.findChild(QScrollArea).horizontalScrollBar()
+    qtbot.waitUntil(lambda: column.maximum() == 0, timeout=2_000)  # long labels fit at 1024
+
+    assert again.open_run(listed.record.id)  # its curves, its start model, then export
+    steps, reopened = again.progress.passes.data("pass@1")
+    assert steps == [0, 20] and reopened == passes
+    assert again.start_model is not None and again.start_model.folder == folder.parent
+    assert again.controls.export_button.isEnabled()
+    chats: list[str] = []
+    again.chat_requested.connect(chats.append)
+    again.export(tmp_path / "library")
+    qtbot.waitUntil(lambda: bool(chats), timeout=60_000)
+    assert Path(chats[0]).is_file() and "rl-count-letters" in Path(chats[0]).name
+
+    rows.row.combo.setCurrentIndex(1)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.No)
+    rows.delete_button.click()
+    assert folder.is_dir() and rows.row.combo.count() == 2  # asked, and not deleted
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    rows.delete_button.click()
+    assert not folder.exists() and [x.record.id for x in rows.listings] == [crashed_id]
+    assert again.outcome is None and not again.controls.export_button.isEnabled()
+    assert [r.id for r in store.runs()] == [crashed_id]
+    store.close()
+
+
+def test_rlhf_training_pauses_and_resumes(
+    qtbot: Any, make_tab: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop.ui.reinforce.rlhf_page as rlhf_page
+
+    monkeypatch.setattr(rlhf_page, "WRITER_RECIPE", replace(WRITER_RECIPE, dim=32))
+    page = make_tab().rlhf_page
+    c = page.controls
+    assert not c.pause_button.isEnabled()
+    c.writer_steps.setValue(60)
+    c.make_writer_button.click()
+    qtbot.waitUntil(lambda: page.writer is not None and not page.busy, timeout=120_000)
+    c.rule.setCurrentIndex(c.rule.findData("shorter"))
+    c.pair_count.setValue(60)
+    c.scripted_button.click()
+    assert not c.pause_button.isEnabled()  # the rule's votes are not steps: nothing to hold
+    qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+
+    def pause_and_resume(running_text: Callable[[], str]) -> None:
+        qtbot.waitUntil(lambda: page.step >= 2, timeout=120_000)
+        c.pause_button.click()
+        assert c.pause_button.text() == "Resume" and "Paused" in c.status.text()
+        qtbot.wait(300)  # the step under way when Pause came ends and is reported
+        held = page.step
+        qtbot.wait(1500)
+        assert page.step == held and page.busy  # no step while paused, the job alive
+        text = running_text()
+        c.pause_button.click()
+        assert c.pause_button.text() == "Pause" and "Paused" not in c.status.text()
+        qtbot.waitUntil(lambda: page.step > held, timeout=120_000)
+        assert running_text() != text
+        c.stop_button.click()
+        qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+
+    c.reward_steps.setValue(5000)  # far more than the test waits for
+    c.reward_button.click()
+    pause_and_resume(c.reward_status.text)
+    assert page.reward is not None  # stopped, it is still a reward model to RL against
+
+    c.rl_steps.setValue(5000)
+    c.rl_button.click()
+    pause_and_resume(c.rl_status.text)
+    assert page.step < 5000 and not c.pause_button.isEnabled()

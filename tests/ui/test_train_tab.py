@@ -108,3 +108,18 @@ def test_reuse_a_tokenizer_and_export_q8(qtbot: Any, tab: Any, tmp_path: Path) -
     tab.by_tokens.setChecked(True)
     xs, _ = tab.plots.curve_data("train")
     assert xs[-1] == tab.outcome.run.tokens_seen
+
+
+def test_the_reinforce_tabs_runs_are_not_offered_as_pretraining_runs(
+    tab: Any, tmp_path: Path
+) -> None:
+    from desktop.core.reinforce.rl_runs import RL_CORPUS
+    from desktop.core.train.config import preset
+
+    pretraining, rl = tmp_path / "pretraining", tmp_path / "rl"
+    pretraining.mkdir()
+    rl.mkdir()
+    kept = tab.store.add(pretraining, "stdlib", preset("tiny"))
+    tab.store.add(rl, f"{RL_CORPUS}count-letters", preset("tiny"))  # resuming it would break it
+    tab._reload_runs()
+    assert [tab.runs.itemData(i) for i in range(tab.runs.count())] == [kept]

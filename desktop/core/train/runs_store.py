@@ -58,6 +58,10 @@ class RunsStore:
             (*fields.values(), time.time(), run_id),
         )
 
+    def delete(self, run_id: int) -> None:
+        """Forget a run (its folder is the caller's to remove)."""
+        self._conn.execute("DELETE FROM training_runs WHERE id = ?", (run_id,))
+
     def mark_interrupted(self) -> None:
         """Runs still "running" from an earlier session ended with it (their checkpoint is
         at the last evaluation): they can be resumed."""

@@ -3,46 +3,21 @@ Open (its curves and samples; export it) and Resume (train on from its checkpoin
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
-
 from desktop.core.posttrain.posttrain_runs import PosttrainRecord, PosttrainRuns
+from desktop.ui.widgets.earlier_runs import EarlierRunsRow
 
 
-class EarlierPosttrainRuns(QWidget):
+class EarlierPosttrainRuns(EarlierRunsRow):
     def __init__(self, store: PosttrainRuns) -> None:
-        super().__init__()
+        super().__init__("Earlier fine-tuning runs", "None yet", ("Open", "Resume"), min_chars=12)
         self.store = store
-        self.combo = QComboBox()
-        self.combo.setAccessibleName("Earlier fine-tuning runs")
-        self.combo.setPlaceholderText("None yet")
-        self.combo.setMinimumContentsLength(12)
-        self.combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.open_button = QPushButton("Open")
-        self.resume_button = QPushButton("Resume")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.combo, 1)
-        row.addWidget(self.open_button)
-        row.addWidget(self.resume_button)
+        self.open_button, self.resume_button = self.buttons
 
     def reload(self, select: int | None = None) -> list[PosttrainRecord]:
-        current = select if select is not None else self.combo.currentData()
-        self.combo.clear()
         records = self.store.runs()
-        for record in records:
-            self.combo.addItem(record.label, record.id)
-            self.combo.setItemData(self.combo.count() - 1, record.label, 3)  # tooltip
-        index = self.combo.findData(current)
-        self.combo.setCurrentIndex(max(0, index) if self.combo.count() else -1)
+        self.fill(((record.label, record.id) for record in records), select)
         self.set_enabled(True)
         return records
-
-    def set_enabled(self, enabled: bool) -> None:
-        has = self.combo.count() > 0
-        for widget in (self.combo, self.open_button, self.resume_button):
-            widget.setEnabled(enabled and has)
 
     def selected(self) -> int | None:
         data = self.combo.currentData()

@@ -1,11 +1,13 @@
 """The RL page's left column: the task, the starting point (made here, stopped part-way),
-RL's settings, and the buttons that run, pause, stop, compare and export."""
+RL's settings, the buttons that run, pause, stop, compare and export, and the earlier
+RL runs."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -23,6 +25,7 @@ from desktop.core.reinforce.folders import StartListing, start_models
 from desktop.core.reinforce.rl_run import RLSettings
 from desktop.core.reinforce.start_model import StartRecipe
 from desktop.core.reinforce.task_list import TASKS
+from desktop.ui.reinforce.earlier_rl_runs import EarlierRLRuns
 from desktop.ui.widgets.message_label import MessageLabel
 
 DIFFICULTY_HINTS = {
@@ -61,6 +64,10 @@ class RLControls(QWidget):
         self.start = QComboBox()
         self.start.setAccessibleName("Start model")
         self.start.setPlaceholderText("none yet: make one")
+        self.start.setMinimumContentsLength(12)  # labels are long: the column must not grow
+        self.start.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.make_button = QPushButton("Make start model")
         self.file_button = QPushButton("Start from a GGUF…")
         self.file_button.setToolTip("A model this tab exported (or a Post-train run of one)")
@@ -84,6 +91,7 @@ class RLControls(QWidget):
         self.export_button = QPushButton("Export GGUF and chat with it")
         self.status = MessageLabel("Pick a task, make a start model, then Run RL.")
         self.status.setWordWrap(True)
+        self.earlier = EarlierRLRuns()
         self._layout()
         self.task.currentIndexChanged.connect(self._on_task)
         self.difficulty.valueChanged.connect(self._on_task)
@@ -120,6 +128,7 @@ class RLControls(QWidget):
         column.addWidget(rl_box)
         column.addWidget(self.export_button)
         column.addWidget(self.status)
+        column.addWidget(self.earlier)
         column.addStretch(1)
 
     @property
@@ -149,10 +158,20 @@ class RLControls(QWidget):
         for listing in start_models():
             if listing.task == self.task_name:
                 self.start.addItem(listing.label, listing)
+                self.start.setItemData(self.start.count() - 1, listing.label,
+                                       Qt.ItemDataRole.ToolTipRole)  # fmt: skip
         if select is not None:
             for i in range(self.start.count()):
                 if self.start.itemData(i).folder == select:
                     self.start.setCurrentIndex(i)
+
+    def choose_start(self, task: str, difficulty: int, folder: Path) -> None:
+        """Show `task` at `difficulty`, with the start model in `folder` chosen."""
+        index = self.task.findData(task)
+        if index >= 0:
+            self.task.setCurrentIndex(index)
+        self.difficulty.setValue(difficulty)
+        self.reload_starts(select=folder)
 
     def chosen_start(self) -> StartListing | None:
         data = self.start.currentData()
@@ -170,4 +189,5 @@ class RLControls(QWidget):
         self.compare_button.setEnabled(not busy and has_result)
         self.export_button.setEnabled(not busy and has_result)
         self.run_button.setEnabled(not busy and self.start.count() > 0)
+        self.earlier.set_busy(busy)
         _ = running_rl

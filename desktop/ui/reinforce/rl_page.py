@@ -1,6 +1,8 @@
 """RL with verifiable rewards: make a start model (pretrain, SFT stopped part-way), run
 RL on it with live curves and graded answers, pause or stop, spend the same time on more
-SFT for the AlphaGo comparison, export the result and chat with it.
+SFT for the AlphaGo comparison, export the result and chat with it. Earlier RL runs are
+listed: one that ended whole can be opened again (its curves; then export, chat, compare),
+any can be deleted.
 
 Every long job runs through `Jobs` on a worker thread with the app's thread policy (one
 core for training, one for the window); the core generators report through
@@ -16,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter, QVBoxLayout
 
-from desktop.core.reinforce.folders import RUNS_PREFIX, new_folder, reinforce_dir
+from desktop.core.reinforce.folders import new_folder, reinforce_dir
 from desktop.core.reinforce.rl_run import Baseline, more_sft, rl_job, run_rl
+from desktop.core.reinforce.rl_runs import RL_CORPUS, delete_rl_run, read_info, recorded, rl_runs
 from desktop.core.reinforce.start_model import Stage, StartModel, load_start_model, make_start_model
 from desktop.core.storage.data_problems import ReadOnlyDatabase
 from desktop.core.train.compute import ThreadPolicy
@@ -44,7 +47,8 @@ class RLPage(JobPage):
         self.controls = RLControls()
         self.progress = RLProgress()
         self.start_model: StartModel | None = None
-        self.outcome: TrainingOutcome | None = None  # the last RL run
+        self.outcome: TrainingOutcome | None = None  # the last RL run, or the one opened
+        self.result_task = ""  # its task, for the exported model's name
         self.run_id: int | None = None
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
@@ -66,8 +70,11 @@ class RLPage(JobPage):
         c.compare_button.clicked.connect(self.compare_with_sft)
         c.export_button.clicked.connect(lambda: self.export())
         c.start.currentIndexChanged.connect(self._on_start_chosen)
+        c.earlier.open_button.clicked.connect(lambda: self.open_run())
+        c.earlier.delete_button.clicked.connect(lambda: self.delete_run())
         self._set_busy(False)
         self._on_start_chosen()
+        self.reload_runs()
 
     # ---- the start model -------------------------------------------------------------
 
@@ -157,13 +164,12 @@ class RLPage(JobPage):
         settings = self.controls.rl_settings()
         folder = new_folder(start.folder, "rl")
         with contextlib.suppress(ReadOnlyDatabase):
-            self.run_id = self.store.add(folder, f"{RUNS_PREFIX}rl:{start.recipe.task}",
-                                         start.config)  # fmt: skip
+            self.run_id = self.store.add(folder, f"{RL_CORPUS}{start.recipe.task}", start.config)
         job = rl_job(start, settings, folder, policy=APP)
 
         def work(control: JobControl) -> TrainingOutcome | None:
             outcome = None
-            for event in run_rl(job, control):
+            for event in recorded(run_rl(job, control), folder, start, settings.steps):
                 if isinstance(event, Finished):
                     outcome = event.outcome
                 else:
@@ -171,7 +177,7 @@ class RLPage(JobPage):
             return outcome
 
         self.progress.clear()
-        self.outcome = None
+        self.outcome, self.result_task = None, start.recipe.task
         self._begin("rl", "Sampling the start model's answers to the held-out questions…")
         self.jobs.start("rl", work, done=self._on_rl_done, failed=self._failed,
                         partial=self._on_rl_events)  # fmt: skip
@@ -194,6 +200,7 @@ class RLPage(JobPage):
             f"{how} at step {outcome.run.step}. Export it to chat with it, or spend the same "
             "time on more SFT to compare.")  # fmt: skip
         self._record("stopped" if outcome.stopped_early else "done", outcome.run.step)
+        self.reload_runs(select=self.run_id)
         self._set_busy(False)
 
     # ---- the AlphaGo comparison --------------------------------------------------------
@@ -236,19 +243,18 @@ class RLPage(JobPage):
         from desktop.core.models.library_folders import download_folder
         from desktop.core.train.trainer import export_gguf
 
-        outcome, start = self.outcome, self.start_model
-        if outcome is None or start is None or self.busy:
+        outcome, task = self.outcome, self.result_task
+        if outcome is None or outcome.tokenizer is None or self.busy:
             return
+        tokenizer = outcome.tokenizer
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = (folder or download_folder()) / "trained" / f"rl-{start.recipe.task}-{stamp}.gguf"
+        target = (folder or download_folder()) / "trained" / f"rl-{task}-{stamp}.gguf"
         target.parent.mkdir(parents=True, exist_ok=True)
         run_id = self.run_id
         self.controls.status.setText(f"Exporting {target.name}…")
         self.jobs.start(
             "export",
-            lambda _c: export_gguf(
-                outcome.run, start.tokenizer, target, name=f"deepdive-rl-{start.recipe.task}"
-            ),
+            lambda _c: export_gguf(outcome.run, tokenizer, target, name=f"deepdive-rl-{task}"),
             done=lambda path: self._on_exported(path, run_id),
             failed=lambda exc: self.controls.status.setText(f"⚠ Export failed: {exc}"),
         )
@@ -261,31 +267,86 @@ class RLPage(JobPage):
         self.exported.emit(str(path))
         self.chat_requested.emit(str(path))
 
-    # ---- running -----------------------------------------------------------------------
+    # ---- earlier runs ------------------------------------------------------------------
 
-    @Slot()
-    def toggle_pause(self) -> None:
-        if not self._kind:
-            return
-        job = self.jobs.current(self._kind)
-        if job is None:
-            return
-        if job.control.paused():
-            self.jobs.resume(self._kind)
-            self.controls.pause_button.setText("Pause")
-        else:
-            self.jobs.pause(self._kind)
-            self.controls.pause_button.setText("Resume")
-            self.controls.status.setText("Paused: Resume continues, Stop ends (and saves).")
+    def reload_runs(self, select: int | None = None) -> None:
+        self.controls.earlier.show_runs(rl_runs(self.store), select)
+
+    def open_run(self, run_id: int | None = None) -> bool:
+        """Show an earlier run's curves and figures and make it the page's result (to
+        export, chat with, compare). Only a run that ended whole opens."""
+        from desktop.core.train.checkpoint import load_checkpoint
+        from desktop.core.train.run_training import CHECKPOINT, TOKENIZER
+        from desktop.core.train.trained_tokenizer import TrainedTokenizer
+        from desktop.core.train.trainer import TrainingRun
+
+        earlier = self.controls.earlier
+        listing = earlier.chosen() if run_id is None else next(
+            (x for x in earlier.listings if x.record.id == run_id), None)  # fmt: skip
+        if listing is None or self.busy:
+            return False
+        folder = listing.record.folder
+        info = read_info(folder)  # again: the folder may have changed since it was listed
+        if info is None:
+            self.controls.status.setText(f"⚠ {folder.name} did not end whole: nothing to open.")
+            return False
+        try:
+            run = TrainingRun.resume(load_checkpoint(folder / CHECKPOINT))
+            tokenizer = TrainedTokenizer.load(folder / TOKENIZER)
+        except (OSError, ValueError, KeyError) as exc:
+            self.controls.status.setText(f"⚠ Cannot open that run: {exc}")
+            return False
+        self.controls.choose_start(info.task, info.difficulty, folder.parent)
+        self._on_start_chosen()
+        self.outcome = TrainingOutcome(run, tokenizer, folder, info.stopped)
+        self.result_task, self.run_id = info.task, listing.record.id
+        self.progress.show_history(run.history, before=info.before)
+        if info.after_step == run.step:  # the AlphaGo plot's RL end: its training time
+            self.progress.compare.add("RL", run.elapsed_s, info.after.get("pass_at_1"))
+        self.controls.status.setText(f"Opened the {info.task} run of {listing.when}: export it "
+                                     "to chat with it, or compare it with more SFT.")  # fmt: skip
+        self._set_busy(False)
+        return True
+
+    def delete_run(self, *, confirm: bool = True) -> bool:
+        """Delete the chosen run's folder and record, after asking."""
+        listing = self.controls.earlier.chosen()
+        if listing is None or self.busy:
+            return False
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Delete RL run", f"Delete the RL run “{listing.label}” and its folder "
+                f"({listing.record.folder.name})? This cannot be undone.",
+            )  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        try:
+            delete_rl_run(self.store, listing)
+        except (OSError, ValueError, ReadOnlyDatabase) as exc:
+            self.controls.status.setText(f"⚠ Cannot delete that run: {exc}")
+            self.reload_runs()
+            return False
+        if self.run_id == listing.record.id:
+            self.outcome, self.run_id = None, None
+        self.controls.status.setText(f"Deleted {listing.record.folder.name}.")
+        self.reload_runs()
+        self._set_busy(False)
+        return True
+
+    # ---- running -----------------------------------------------------------------------
 
     def status_label(self) -> QLabel:
         return self.controls.status
+
+    def pause_button(self) -> QPushButton:
+        return self.controls.pause_button
 
     def _failed(self, exc: BaseException) -> None:
         self._end()
         self.controls.status.setText(f"⚠ Stopped: {exc}")
         if self.run_id is not None and self.outcome is None:
             self._record("failed", 0)
+        self.reload_runs()
         self._set_busy(False)
 
     def _record(self, status: str, step: int) -> None:

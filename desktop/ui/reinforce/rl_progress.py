@@ -119,9 +119,14 @@ class RLProgress(QSplitter):
             f"{held} · ETA {format_duration(m.eta_s)}"
         )
 
-    def show_history(self, history: list[dict[str, Any]]) -> None:
-        """A saved RL run's curves, as its checkpoint recorded them."""
+    def show_history(
+        self, history: list[dict[str, Any]], *, before: dict[str, Any] | None = None
+    ) -> None:
+        """A saved RL run's curves, as its checkpoint recorded them; `before`: the start
+        model's figures (step 0), which the checkpoint does not hold."""
         self.clear()
+        if before:
+            self.baseline(before)
         for point in history:
             if "train_reward" in point:
                 self.reward.add("mean reward", point["step"], point["train_reward"])

@@ -49,6 +49,9 @@ class RLHFControls(QWidget):
         self.kl = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1.0, singleStep=0.01,
                                  value=plan.kl)  # fmt: skip
         self.rl_button = QPushButton("RL against the reward model")
+        self.rl_status = MessageLabel("")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Hold training between two steps; Resume goes on")
         self.stop_button = QPushButton("Stop")
         self.status = MessageLabel("Make the writer, then vote on its answers (or add "
                                    "scripted pairs), train the reward model, run RL.")  # fmt: skip
@@ -89,18 +92,25 @@ class RLHFControls(QWidget):
         form.addRow("Steps:", self.rl_steps)
         form.addRow("KL penalty:", self.kl)
         form.addRow(self.rl_button)
+        form.addRow(self.rl_status)
+        running = QHBoxLayout()
+        running.addWidget(self.pause_button)
+        running.addWidget(self.stop_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         for box in (writer, pairs, reward, rl):
             column.addWidget(box)
-        column.addWidget(self.stop_button)
+        column.addLayout(running)
         column.addWidget(self.status)
         column.addStretch(1)
 
     def preference(self) -> ScriptedPreference:
         return parse_preference(str(self.rule.currentData()))
 
-    def set_busy(self, busy: bool, *, has_writer: bool, has_reward: bool) -> None:
+    def set_busy(
+        self, busy: bool, *, has_writer: bool, has_reward: bool, pausable: bool = False
+    ) -> None:
+        """`pausable`: the job under way trains in steps (the scripted votes do not)."""
         self.make_writer_button.setEnabled(not busy)
         self.writer_steps.setEnabled(not busy)
         for widget in (self.scripted_button, self.reward_button):
@@ -109,3 +119,5 @@ class RLHFControls(QWidget):
         self.import_button.setEnabled(not busy)
         self.export_button.setEnabled(not busy)
         self.stop_button.setEnabled(busy)
+        self.pause_button.setEnabled(busy and pausable)
+        self.pause_button.setText("Pause")

@@ -7,7 +7,8 @@ where JSONL goes out and comes in. A scripted rule can vote instead, for demos. 
 reward model (the writer with a scalar head, Bradley–Terry loss) trains on every stored
 pair but the ties, a fifth held out; then RL runs against it, and the curves show the
 learned reward rising while agreement with the rule that made the pairs does or does not.
-Long jobs run through `Jobs`, like the RL page's.
+Long jobs run through `Jobs`, like the RL page's; those that train (the writer, the
+reward model, RL) can be paused between steps and resumed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -62,6 +64,7 @@ from desktop.ui.widgets.message_label import MessageLabel
 
 APP = ThreadPolicy.LEAVE_A_CORE
 SOURCE_VOTE = "rlhf"  # PreferencePair.source of a vote cast on this page
+PAUSABLE = frozenset({"writer", "reward", "rl"})  # the jobs that train, step by step
 BLUE, ORANGE, GREEN, PURPLE = "#1F5FAD", "#E0620D", "#2E7D32", "#6A3D9A"
 WHY = (
     "<b>Verifier or learned reward?</b> RL on a task a program checks cannot be fooled: "
@@ -85,6 +88,8 @@ class RLHFPage(JobPage):
         self.reward: Params | None = None
         self._pair: tuple[str, str, str] | None = None
         self._rng = np.random.default_rng()
+        self.step = 0  # the training step the job under way last reported
+        self._held: float | None = None  # the reward model's last held-out accuracy
         self.reward_curves = LiveCurves("Reward model", "accuracy", "step",
                                         {"held out": (BLUE, False), "training": (ORANGE, True)},
                                         y_range=(0, 1))  # fmt: skip
@@ -134,6 +139,7 @@ class RLHFPage(JobPage):
         c.export_button.clicked.connect(lambda: self.export_pairs())
         c.reward_button.clicked.connect(self.train_reward_model)
         c.rl_button.clicked.connect(self.run_rlhf)
+        c.pause_button.clicked.connect(self.toggle_pause)
         c.stop_button.clicked.connect(self.stop)
         self.picker.voted.connect(self.vote)
         self.picker.new_pair_requested.connect(self.new_pair)
@@ -300,21 +306,27 @@ class RLHFPage(JobPage):
             return params
 
         self.reward_curves.clear()
+        self.step, self._held = 0, None
         self._begin("reward", f"Training the reward model on {len(pairs)} pairs…")
         self.jobs.start("reward", work, done=self._on_reward, failed=self._failed,
                         partial=self._on_reward_steps)  # fmt: skip
 
     def _on_reward_steps(self, events: Sequence[Any]) -> None:
         for m in events:
-            if isinstance(m, StepMetrics) and m.evaluated:
+            if not isinstance(m, StepMetrics):
+                continue
+            self.step = m.step
+            if m.evaluated:
                 self.reward_curves.add("held out", m.step, m.figures.get("reward_accuracy"))
                 self.reward_curves.add("training", m.step, m.figures.get("train_accuracy"))
-                held = m.figures.get("reward_accuracy")
-                if held is not None:
-                    self.controls.reward_status.setText(
-                        f"Step {m.step}: picks the preferred answer of {held:.0%} of "
-                        "held-out pairs."
-                    )
+                self._held = m.figures.get("reward_accuracy", self._held)
+            held = self._held
+            said = (
+                f": picks the preferred answer of {held:.0%} of held-out pairs"
+                if held is not None
+                else ""
+            )
+            self.controls.reward_status.setText(f"Step {m.step}/{m.total_steps}{said}.")
 
     def _on_reward(self, params: Params | None) -> None:
         self._end()
@@ -341,6 +353,7 @@ class RLHFPage(JobPage):
 
         self.rl_reward.clear()
         self.rl_agreement.clear()
+        self.step = 0
         self._begin("rl", "RL against the reward model…")
         self.jobs.start("rl", work, done=lambda _: self._on_rl_done(), failed=self._failed,
                         partial=self._on_rl_events)  # fmt: skip
@@ -350,10 +363,13 @@ class RLHFPage(JobPage):
             if isinstance(event, Baseline):
                 self._rl_point(0, event.figures)
                 self.samples.show_before(event.figures.get("samples", []), "The writer")
-            elif isinstance(event, StepMetrics) and event.evaluated:
-                self._rl_point(event.step, event.figures)
-                self.samples.show_now(event.figures.get("samples", []),
-                                      f"After {event.step} RLHF steps")  # fmt: skip
+            elif isinstance(event, StepMetrics):
+                self.step = event.step
+                self.controls.rl_status.setText(f"Step {event.step}/{event.total_steps}.")
+                if event.evaluated:
+                    self._rl_point(event.step, event.figures)
+                    self.samples.show_now(event.figures.get("samples", []),
+                                          f"After {event.step} RLHF steps")  # fmt: skip
 
     def _rl_point(self, step: int, f: dict[str, Any]) -> None:
         self.rl_reward.add("mean reward", step, f.get("mean_reward"))
@@ -369,13 +385,17 @@ class RLHFPage(JobPage):
     def status_label(self) -> QLabel:
         return self.controls.status
 
+    def pause_button(self) -> QPushButton:
+        return self.controls.pause_button
+
     def _failed(self, exc: BaseException) -> None:
         self._end()
         self.controls.status.setText(f"⚠ Stopped: {exc}")
 
     def _set_busy(self, busy: bool) -> None:
         self.controls.set_busy(busy, has_writer=self.writer is not None,
-                               has_reward=self.reward is not None)  # fmt: skip
+                               has_reward=self.reward is not None,
+                               pausable=self._kind in PAUSABLE)  # fmt: skip
         self.picker.set_enabled(not busy and self.writer is not None)
 
     def shutdown(self) -> None:

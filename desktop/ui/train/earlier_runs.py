@@ -1,43 +1,31 @@
 """The Train tab's "Earlier runs" row: every run in the runs table in a drop-down, with Open
-(show its curves, to export it) and Resume (train on from its checkpoint) beside it.
+(show its curves, to export it) and Resume (train on from its checkpoint) beside it. The
+Reinforce tab's runs share the table but are not pretraining runs: they are left out.
 
 It also reads a listed run back from its folder; what to do with it is the tab's business.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
-
+from desktop.core.reinforce.folders import RUNS_PREFIX
 from desktop.core.train.runs_store import RunRecord, RunsStore
 from desktop.core.train.trained_tokenizer import TrainedTokenizer
 from desktop.core.train.trainer import TrainingRun
+from desktop.ui.widgets.earlier_runs import EarlierRunsRow
 
 
-class EarlierRuns(QWidget):
+class EarlierRuns(EarlierRunsRow):
     def __init__(self, store: RunsStore) -> None:
-        super().__init__()
+        super().__init__("Earlier runs", "No earlier runs yet", ("Open", "Resume"))
         self.store = store
-        self.combo = QComboBox()
-        self.combo.setAccessibleName("Earlier runs")
-        self.combo.setPlaceholderText("No earlier runs yet")
-        self.open_button = QPushButton("Open")
-        self.resume_button = QPushButton("Resume")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)  # sits in a form row, aligned with the others
-        row.addWidget(self.combo, 1)
-        row.addWidget(self.open_button)
-        row.addWidget(self.resume_button)
+        self.open_button, self.resume_button = self.buttons
 
     def reload(self, fallback: int | None) -> list[RunRecord]:
         """List the runs afresh. The selected run stays selected; with none selected yet,
         `fallback`'s run is, else the first. Returns the records listed."""
-        current = self.combo.currentData()
-        self.combo.clear()
-        records = self.store.runs()
-        for record in records:
-            self.combo.addItem(record.label, record.id)
-        index = self.combo.findData(current if current is not None else fallback)
-        self.combo.setCurrentIndex(max(0, index) if self.combo.count() else -1)
+        records = [r for r in self.store.runs() if not r.corpus.startswith(RUNS_PREFIX)]
+        select = fallback if self.combo.currentData() is None else None
+        self.fill(((record.label, record.id) for record in records), select)
         return records
 
     @staticmethod
