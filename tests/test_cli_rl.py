@@ -63,6 +63,31 @@ def test_rl_prints_evaluations_exports_and_starts_again_from_the_gguf(
     assert first["step"] == 0 and first["pass_at_1"] == pytest.approx(last["pass_at_1"], abs=0.05)
 
 
+def test_an_rl_run_made_here_is_listed_in_the_reinforce_tab(
+    start_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --out the run is recorded like the tab's own: listed, whole, its figures."""
+    from desktop.core.reinforce.rl_runs import rl_runs
+    from desktop.core.train.runs_store import RunsStore
+
+    done = run("rl", "--task", "count-letters", "--difficulty", "1", "--start", str(start_folder),
+               "--steps", "5", "--samples", "4", "--json", "--out", str(tmp_path / "out"),
+               home=tmp_path / "home")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = json_lines(done.stdout)
+    monkeypatch.setenv("DEEPDIVE_HOME", str(tmp_path / "home"))  # the app's, as the CLI's
+    store = RunsStore()
+    try:
+        (listing,) = rl_runs(store)
+    finally:
+        store.close()
+    assert listing.usable and listing.record.folder == (tmp_path / "out" / "rl").resolve()
+    assert listing.record.status == "done" and listing.info is not None
+    assert listing.info.steps == 5 and listing.info.task == "count-letters"
+    assert listing.info.before["pass_at_1"] == lines[0]["pass_at_1"]
+    assert listing.info.after["pass_at_1"] == lines[-1]["pass_at_1"]
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [

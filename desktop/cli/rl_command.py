@@ -15,15 +15,20 @@ stderr. Ctrl+C stops after the step under way. Everything runs on all cores.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from desktop.cli.output import json_text
 
 if TYPE_CHECKING:
     from desktop.core.job_state import CancelToken
     from desktop.core.reinforce.start_model import StartModel, StartRecipe
+    from desktop.core.train.runs_store import RunsStore
+
+T = TypeVar("T")
 
 FIGURES = ("pass_at_1", "pass_at_k", "mean_reward", "mean_length", "shows_work", "zero_signal",
            "reward_accuracy", "train_accuracy", "judge_score", "agreement", "kl")  # fmt: skip
@@ -100,6 +105,7 @@ def rl_command(args: argparse.Namespace, out: TextIO = sys.stdout,
                err: TextIO = sys.stderr) -> int:  # fmt: skip
     from desktop.core.job_state import CancelToken
     from desktop.core.reinforce.rl_run import Baseline, RLSettings, rl_job, run_rl
+    from desktop.core.reinforce.rl_runs import recorded
     from desktop.core.reinforce.tasks import get_task
     from desktop.core.train.run_training import Finished
     from desktop.core.train.trainer import StepMetrics, export_gguf
@@ -117,11 +123,17 @@ def rl_command(args: argparse.Namespace, out: TextIO = sys.stdout,
             return 130
         settings = RLSettings(steps=args.steps, prompts_per_step=args.prompts,
                               samples=args.samples, learning_rate=args.lr, kl=args.kl)  # fmt: skip
-        job = rl_job(start, settings, args.out / "rl" if args.out else None)
+        folder = args.out.resolve() / "rl" if args.out else None
+        job = rl_job(start, settings, folder)
+        events = run_rl(job, token)
+        run_id = None
+        if folder is not None:  # listed in the Reinforce tab's earlier runs, as the tab's own
+            run_id = _record_rl_run(folder, start)
+            events = recorded(events, folder, start, args.steps)
         baseline: dict[str, Any] = {}
         last: dict[str, Any] = {}
         outcome = None
-        for event in run_rl(job, token):
+        for event in events:
             if isinstance(event, Baseline):
                 baseline = event.figures
                 printer.line(evaluation_line("rl", 0, baseline))
@@ -140,6 +152,8 @@ def rl_command(args: argparse.Namespace, out: TextIO = sys.stdout,
     finally:
         stop.restore()
     assert outcome is not None
+    if run_id is not None:
+        _update_rl_run(run_id, "stopped" if outcome.stopped_early else "done", outcome.run.step)
     if outcome.stopped_early:
         printer.line(
             evaluation_line(
@@ -155,6 +169,34 @@ def rl_command(args: argparse.Namespace, out: TextIO = sys.stdout,
         export_gguf(outcome.run, start.tokenizer, args.export, name=f"deepdive-rl-{args.task}")
         print(f"exported {args.export}", file=err)
     return 0
+
+
+def _record_rl_run(folder: Path, start: StartModel) -> int | None:
+    """In the app's runs table as the Reinforce tab records its own runs (None when the
+    app's database is read-only: the run goes on, unlisted)."""
+    from desktop.core.reinforce.rl_runs import RL_CORPUS
+
+    def record(store: RunsStore) -> int:
+        found = store.find(folder)
+        run_id = found.id if found else store.add(folder, f"{RL_CORPUS}{start.recipe.task}",
+                                                   start.config)  # fmt: skip
+        store.update(run_id, status="running")
+        return run_id
+
+    return _with_runs(record)
+
+
+def _update_rl_run(run_id: int, status: str, step: int) -> None:
+    _with_runs(lambda store: store.update(run_id, status=status, step=step))
+
+
+def _with_runs(work: Callable[[RunsStore], T]) -> T | None:
+    from desktop.core.storage.data_problems import ReadOnlyDatabase
+    from desktop.core.train.runs_store import RunsStore
+
+    with contextlib.suppress(ReadOnlyDatabase), contextlib.closing(RunsStore()) as store:
+        return work(store)
+    return None
 
 
 def _start(
