@@ -123,3 +123,17 @@ def test_rlhf_learns_a_scripted_preference_then_rl_raises_the_reward(tmp_path: P
     assert reward and all("reward_accuracy" in line for line in reward)
     assert [line["step"] for line in rl] == [0, 10]
     assert all("mean_reward" in line for line in rl)
+
+
+def test_the_rlhf_command_makes_the_writer_the_tab_makes_by_default() -> None:
+    """The parser's default is a literal (importing the trainer would slow every command):
+    it must be the writer the tab makes."""
+    import argparse
+
+    from desktop.cli.rl_command import add_rl_parsers
+    from desktop.core.reinforce.rlhf_run import WRITER_STEPS, RLHFPlan
+
+    parser = argparse.ArgumentParser()
+    add_rl_parsers(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["rlhf", "--scripted", "shorter"])
+    assert args.writer_steps == WRITER_STEPS == RLHFPlan().writer_steps
