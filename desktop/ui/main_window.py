@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_quiz_tab(self, tab: QuizTab) -> None:
         tab.chat_tab_requested.connect(lambda: self.tabs.setCurrentWidget(self.chat_tab))
+        tab.built_in_requested.connect(self.chat_tab.load_built_in)
         tab.posttrain_requested.connect(self.posttrain_on)
         tab.article_chat_requested.connect(self.chat_about_article)
 

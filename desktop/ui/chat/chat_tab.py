@@ -538,9 +538,15 @@ class ChatTab(QWidget):
 
     @Slot(str)
     def _on_hint_link(self, link: str) -> None:
+        if link == BUILT_IN_LINK:
+            self.load_built_in()
+
+    @Slot()
+    def load_built_in(self) -> None:
+        """The post-trained built-in model (the empty chat's link, the Quiz tab's button)."""
         from desktop.core.resources import bundled_for_chat
 
-        if link == BUILT_IN_LINK and (built_in := bundled_for_chat()):
+        if built_in := bundled_for_chat():
             self.load_model(str(built_in[0]))
 
     @Slot()

@@ -57,6 +57,7 @@ HOLDER = "the Quiz tab"  # how the Chat tab names who has the model
 
 class QuizTab(QWidget):
     chat_tab_requested = Signal()
+    built_in_requested = Signal()  # "Use the built-in model": loaded, the Quiz tab stays
     posttrain_requested = Signal(object)  # QuizTrainingSet: "Post-train on this"
     article_chat_requested = Signal(str, str)  # the run's article: title, text
 
@@ -111,6 +112,7 @@ class QuizTab(QWidget):
         self.engine.load_failed.connect(self._on_model_gone)
         self.engine.load_started.connect(self._on_load_started)
         self.to_chat.clicked.connect(self.chat_tab_requested)
+        self.panel.built_in.clicked.connect(self.built_in_requested)
         self.run_button.clicked.connect(self.start_run)
         self.stop_button.clicked.connect(self.stop)
         self.questions.model_questions_requested.connect(self.write_questions)

@@ -14,11 +14,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.remote.servers import display_name
+from desktop.core.resources import bundled_models
 from desktop.engine.protocol import LoadedModel
 from desktop.ui.quiz.settings_panel import QuizSettingsPanel
 from desktop.ui.widgets.message_label import MessageLabel
 
-NO_MODEL = "No model loaded: load one in the Chat tab, then come back."
+NO_MODEL = "No model loaded: use the built-in one, or load one in the Chat tab."
 
 
 class RunPanel(QWidget):
@@ -28,6 +29,10 @@ class RunPanel(QWidget):
         self.model_label = MessageLabel(NO_MODEL)
         self.model_label.setWordWrap(True)
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a file name
+        # offline first: the built-in model is one click away here too (it knows nothing:
+        # a quiz shows exactly that), then any model through the Chat tab
+        self.built_in = QPushButton("Use the built-in model")
+        self.built_in.setToolTip("Load the tiny model that ships with the app (stays here)")
         self.to_chat = QPushButton("Go to Chat to load a model")
         self.settings_panel = QuizSettingsPanel()
         self.run_button = QPushButton("Run the quiz")
@@ -42,6 +47,7 @@ class RunPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>Model</b>"))
         layout.addWidget(self.model_label)
+        layout.addWidget(self.built_in)
         layout.addWidget(self.to_chat)
         layout.addWidget(QLabel("<b>3 · Ask</b>"))
         layout.addWidget(self.settings_panel)
@@ -59,6 +65,7 @@ class RunPanel(QWidget):
         else:
             self.model_label.setText(display_name(model.path) if model else NO_MODEL)
         self.to_chat.setVisible(model is None and not loading)
+        self.built_in.setVisible(model is None and not loading and bool(bundled_models()))
 
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
