@@ -35,6 +35,7 @@ from common import (
     emit,
     isolate_home,
     machine,
+    median,
     quick_mode,
     rounds_to_use,
     runs_to_use,
@@ -222,10 +223,14 @@ def main() -> None:
         best_plain = min(r["plain"].seconds for r in used)
         best_ours = min(r["app"].seconds for r in used)
         ratio = best_plain / best_ours
+        # each round's own pair shares its conditions (page cache, write-back): one fast
+        # plain run moves the best-of ratio, not the median of the pairs
+        pairwise = median([r["plain"].seconds / r["app"].seconds for r in used])
         print(f"plain GET  {SIZE / best_plain / 1e6:7.0f} MB/s  (best of {len(used)})")
         print(f"app        {SIZE / best_ours / 1e6:7.0f} MB/s  (sha256 + fsync included)")
         print(f"ratio      {ratio:.3f}  (goal ≥ {RATIO_GOAL}: "
-              f"{'met' if ratio >= RATIO_GOAL else 'MISSED'})")  # fmt: skip
+              f"{'met' if ratio >= RATIO_GOAL else 'MISSED'}); median of the rounds' own "
+              f"pairs {pairwise:.3f}")  # fmt: skip
         gui = gui_stalls(hub, folder)
         gui_met = gui["p99_ms"] <= P99_GOAL_MS
         print(f"GUI during a queued download: p99 {gui['p99_ms']:.1f} ms, "
@@ -243,6 +248,7 @@ def main() -> None:
         "plain_mb_s": SIZE / best_plain / 1e6,
         "app_mb_s": SIZE / best_ours / 1e6,
         "throughput_ratio": ratio,
+        "throughput_ratio_pairwise_median": pairwise,
         "ratio_goal": RATIO_GOAL,
         "ratio_goal_met": ratio >= RATIO_GOAL,
         "gui_stall": gui,
