@@ -123,3 +123,12 @@ def test_the_reinforce_tabs_runs_are_not_offered_as_pretraining_runs(
     tab.store.add(rl, f"{RL_CORPUS}count-letters", preset("tiny"))  # resuming it would break it
     tab._reload_runs()
     assert [tab.runs.itemData(i) for i in range(tab.runs.count())] == [kept]
+
+
+def test_a_young_models_control_characters_show_as_bytes_not_boxes() -> None:
+    """A font draws \\x02 as an empty box; the samples show ‹02›, as the Tokens tab shows
+    bytes. Newlines and tabs stay what they are."""
+    from desktop.ui.train.sample_list import sample_html, visible_text
+
+    assert visible_text("\x02Y\x14<ation\n\tend\x7f") == "‹02›Y‹14›<ation\n\tend‹7F›"
+    assert "‹02›" in sample_html("step 50", "\x02Y") and "\x02" not in sample_html("s", "\x02Y")

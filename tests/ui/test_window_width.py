@@ -62,3 +62,27 @@ def test_every_tab_fits_a_1024_by_700_screen(qtbot: Any, make_engine: Any, store
     window.chat_tab.model_bar.set_loading(True)  # a progress bar and "Cancel" appear
     assert window.minimumSizeHint().width() <= 1024
     window.close()
+
+
+def test_states_a_first_run_reaches_still_fit(qtbot: Any, make_engine: Any, store: Any) -> None:
+    """Token probabilities on (their legend) and a training run's figures line: each once
+    widened the window past 1024 pixels."""
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(engine=make_engine(), store=store)
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.show()
+    window.visit_every_tab()
+    window.tabs.setCurrentWidget(window.chat_tab)
+    window.chat_tab.panel.show_probabilities.setChecked(True)
+    qtbot.wait(20)
+    assert window.chat_tab.legend.isVisibleTo(window)
+    assert window.minimumSizeHint().width() <= 1024
+    window.tabs.setCurrentWidget(window.train_page)
+    figures = window.train_tab.progress.figures
+    figures.setText("step 142/300 · 145K tokens · loss 4.415 · validation 4.502 · bigram "
+                    "4.9 · 12,345 tokens/s · ETA 8 s · 1.8 tokens per parameter seen")  # fmt: skip
+    qtbot.wait(20)
+    assert window.minimumSizeHint().width() <= 1024
+    window.close()

@@ -81,6 +81,7 @@ class ChatTab(QWidget):
         self.context_label = QLabel("")
         self.context_label.setToolTip("Tokens of the next prompt, counted by the model itself")
         self.legend = QLabel(legend_html())
+        self.legend.setWordWrap(True)  # one line is wider than a 1024-pixel window
         self.legend.setVisible(self.panel.show_probabilities.isChecked())
         self._layout()
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.resources import bundled_models
 from desktop.core.storage.paths import data_dir
 from desktop.core.tokens.examples import EXAMPLES
 from desktop.core.tokens.tiktoken_source import NeedsDownload
@@ -63,6 +64,7 @@ class TokensTab(QWidget):
         self.runner = TokenizeRunner(self.pool)
         self.jobs = Jobs(self)  # kind: "download"
         self._layout()
+        self.set_gguf_models([])  # the built-in models, before the library is read
         self._connect()
         self.text_page.editor.setPlainText(EXAMPLES[FIRST_EXAMPLE])
         self._checked = False
@@ -195,6 +197,8 @@ class TokensTab(QWidget):
         self.retokenize(immediately=True)
 
     def set_gguf_models(self, paths: list[Path]) -> None:
+        """The library's models, then the built-in ones (a first run has only those)."""
+        paths = [*paths, *(p for p in bundled_models() if p not in paths)]
         self.picker.set_gguf_models(paths)
         self.compare_page.set_gguf_models(paths)
 

@@ -20,6 +20,7 @@ class RunProgress(QSplitter):
         super().__init__(Qt.Orientation.Vertical)
         self.plots = TrainingPlots()
         self.figures = QLabel("")
+        self.figures.setWordWrap(True)  # step, tokens, losses, ETA: wider than the column
         self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.samples = SampleList()
         self.samples.setAccessibleName("Samples the model wrote while training")

@@ -9,6 +9,7 @@ A list item's text is "header\\ntext"; a delegate draws it as a small rich-text 
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QPainter, QTextDocument
@@ -34,7 +35,17 @@ def sample_header(step: int, copied: float | None) -> str:
     return f"step {step}{share}"
 
 
+# Control characters other than newline and tab: a young model writes them, and a font
+# draws them as empty boxes; shown as their bytes instead, as the Tokens tab shows bytes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def visible_text(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"‹{ord(m.group()):02X}›", text)
+
+
 def sample_html(header: str, text: str) -> str:
+    text = visible_text(text)
     body = html.escape(text) if text.strip() else "<i>(only whitespace)</i>"
     return (f'<div style="color:{HEADER_COLOUR}; font-weight:600">{html.escape(header)}</div>'
             f'<div style="white-space:pre-wrap; font-family:monospace">{body}</div>')  # fmt: skip
@@ -51,7 +62,7 @@ class SampleList(QListWidget):
 
     def add_sample(self, step: int, text: str, copied: float | None) -> None:
         header = sample_header(step, copied)
-        item = QListWidgetItem(f"{header}\n{text}")
+        item = QListWidgetItem(f"{header}\n{visible_text(text)}")
         item.setData(_SAMPLE_ROLE, sample_html(header, text))
         self.insertItem(0, item)
         while self.count() > MAX_SAMPLES:
