@@ -55,6 +55,13 @@ def suggested_learning_rate(method: Method, parameters: int) -> float:
     return 2e-3 if small else 5e-5
 
 
+def suggested_plan(parameters: int) -> tuple[Method, float]:
+    """The method and epochs a model's size calls for: a model of the Train tab's size gets
+    every weight and ten passes (2-3 s; LoRA's few adapters and three passes left the
+    built-in model babbling), a pretrained one LoRA and three."""
+    return ("full", 10.0) if parameters < SMALL_MODEL else ("lora", 3.0)
+
+
 def steps_for(settings: SftSettings, n_train: int) -> int:
     """Optimiser steps for the epochs asked: every conversation seen `epochs` times."""
     return max(1, math.ceil(settings.epochs * n_train / settings.batch_size))

@@ -4,7 +4,7 @@ parameters, memory for full fine-tuning and for LoRA against what is free, token
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,7 +22,12 @@ from desktop.core.posttrain.gguf_weights import LlamaFacts
 from desktop.core.posttrain.lora import LoraSpec, adapter_count
 from desktop.core.posttrain.memory_plan import HEADROOM, planned_memory
 from desktop.core.posttrain.sft_data import PreparedChat
-from desktop.core.posttrain.sft_settings import SftSettings, steps_for, suggested_learning_rate
+from desktop.core.posttrain.sft_settings import (
+    SftSettings,
+    steps_for,
+    suggested_learning_rate,
+    suggested_plan,
+)
 from desktop.core.train.compute import ThreadPolicy
 from desktop.ui.widgets.message_label import MessageLabel
 
@@ -59,6 +64,7 @@ class MethodSettings(QWidget):
         self.summary.setWordWrap(True)
         self._facts: LlamaFacts | None = None
         self._data: PreparedChat | None = None
+        self._by_hand = False  # the person chose the method or epochs: a new model keeps them
         self._layout()
         for widget in (self.method, self.schedule):
             widget.currentIndexChanged.connect(self._changed)
@@ -67,6 +73,8 @@ class MethodSettings(QWidget):
             spin.valueChanged.connect(self._changed)
         for box in self.targets.values():
             box.toggled.connect(self._changed)
+        self.method.activated.connect(self._chosen_by_hand)  # a person's choice only
+        self.epochs.valueChanged.connect(self._chosen_by_hand)  # programmatic sets block it
         self._changed()
 
     def _layout(self) -> None:
@@ -108,7 +116,9 @@ class MethodSettings(QWidget):
         )  # fmt: skip
 
     def show_settings(self, settings: SftSettings) -> None:
-        """A reopened run's settings (its controls then say what it was trained with)."""
+        """A reopened run's settings (its controls then say what it was trained with; its
+        model, read next, does not replace them with what its size calls for)."""
+        self._by_hand = True
         widgets = (self.method, self.rank, self.alpha, self.epochs, self.learning_rate,
                    self.schedule, self.batch, self.context, self.held_out,
                    *self.targets.values())  # fmt: skip
@@ -130,8 +140,21 @@ class MethodSettings(QWidget):
         self._changed()
 
     def set_model(self, facts: LlamaFacts | None) -> None:
+        """A new model: the method and epochs its size calls for, unless chosen by hand."""
         self._facts = facts
+        if facts is not None and not self._by_hand:
+            method, epochs = suggested_plan(facts.parameters)
+            for widget in (self.method, self.epochs):
+                widget.blockSignals(True)
+            self.method.setCurrentIndex(0 if method == "lora" else 1)
+            self.epochs.setValue(epochs)
+            for widget in (self.method, self.epochs):
+                widget.blockSignals(False)
         self._changed()
+
+    @Slot()
+    def _chosen_by_hand(self) -> None:
+        self._by_hand = True
 
     def set_data(self, data: PreparedChat | None) -> None:
         self._data = data
