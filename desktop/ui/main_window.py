@@ -318,10 +318,26 @@ class MainWindow(QMainWindow):
             self._lessons = LessonsPanel(AppSettings())
             self._lessons.step_shown.connect(self.show_step)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._lessons)
+            self._place_lessons(self._lessons)
             self._lessons.show()
             self._lessons.show_step(self._lessons.index)
             return
+        if not self._lessons.isVisible():
+            self._place_lessons(self._lessons)
         self._lessons.setVisible(not self._lessons.isVisible())
+
+    def _place_lessons(self, panel: LessonsPanel) -> None:
+        """Beside the tabs when the window has room for both; else floating over the
+        window's right edge: opening the lessons never widens the window (a 1024-pixel
+        projector has no room for a 1,000-pixel tab and a panel beside it)."""
+        room = self.width() - self.tabs.minimumSizeHint().width()
+        if room >= panel.minimumWidth():
+            panel.setFloating(False)
+            return
+        panel.setFloating(True)
+        frame = self.geometry()
+        panel.resize(max(panel.minimumSizeHint().width(), 320), max(320, frame.height() - 140))
+        panel.move(frame.right() - panel.width() - 16, frame.top() + 90)
 
     @property
     def lessons(self) -> LessonsPanel | None:

@@ -66,3 +66,27 @@ def test_steps_open_their_tab_fill_the_example_and_are_remembered(
     assert again.lessons is not None  # it was open at the end: it opens again
     assert again.lessons.index == 1  # where the lesson was left
     again.close()
+
+
+def test_lessons_never_widen_a_projectors_window(qtbot: Any, make_engine: Any, store: Any) -> None:
+    """At 1024 pixels there is no room for the widest tab and the panel side by side:
+    the panel floats over the window's right edge instead of widening the window (it
+    asked for 1,394 pixels); a wide window keeps it docked beside the tabs."""
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(engine=make_engine(), store=store)
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.show()
+    window.visit_every_tab()
+    window.lessons_action.trigger()
+    panel = window.lessons
+    assert panel is not None and panel.isVisible() and panel.isFloating()
+    qtbot.wait(20)
+    assert window.minimumSizeHint().width() <= 1024 and window.width() == 1024
+    assert panel.geometry().right() <= window.geometry().right()  # over the window
+    window.lessons_action.trigger()  # hidden
+    window.resize(1800, 900)
+    window.lessons_action.trigger()  # shown again: now there is room beside the tabs
+    assert panel.isVisible() and not panel.isFloating()
+    window.close()
