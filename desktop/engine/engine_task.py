@@ -36,6 +36,8 @@ class EngineTask(QObject):
         super().__init__()
         self._cancelled = threading.Event()
         self.threads = 0  # CPU threads for its requests; set by the engine when it starts
+        # why it failed, for a tab that words it its own way (set before `ended`)
+        self.error: SessionError | ContextFull | None = None
 
     @property
     def cancelled(self) -> threading.Event:
@@ -61,6 +63,7 @@ class EngineTask(QObject):
             self.ended.emit("failed", str(exc))
             raise
         except (SessionError, ContextFull) as exc:
+            self.error = exc
             self.ended.emit("failed", str(exc))
         except Exception as exc:  # a bug in the task must not take the engine down
             log.exception("engine task failed")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.chat.chat_request import ChatReply
+from desktop.core.chat.context_fit import ContextFull
 from desktop.core.quiz.interrogation import (
     AskedPrompt,
     Mode,
@@ -53,6 +54,15 @@ REDRAW_MS = 150  # answers can come faster than the results are worth redrawing
 
 
 HOLDER = "the Quiz tab"  # how the Chat tab names who has the model
+
+
+def article_too_long(error: ContextFull, *, writing: bool) -> str:
+    """The Chat tab's advice (a new chat, the overflow setting) means nothing here."""
+    what = "write questions about it" if writing else "ask about it"
+    return (f"The article and the instructions are {error.tokens:,} tokens and this model's "
+            f"context holds {error.context:,}: it cannot read the article to {what}. Make "
+            "questions from sentences instead, shorten the article, or load a model with a "
+            "larger context.")  # fmt: skip
 
 
 class QuizTab(QWidget):
@@ -326,6 +336,8 @@ class QuizTab(QWidget):
             self._redraw()
             self.refresh_runs()
         words = {"done": "Done.", "stopped": "Stopped.", "failed": "Failed:"}[status]
+        if task is not None and isinstance(task.error, ContextFull):
+            message = article_too_long(task.error, writing=not isinstance(task, InterrogationTask))
         self.status.setText(f"{words} {message}".strip())
         compare_with, self._compare_with = self._compare_with, None
         if compare_with is not None and isinstance(task, InterrogationTask):
