@@ -107,8 +107,10 @@ def test_class_mode_keeps_score(qtbot: Any, make_quiz: Any) -> None:
     run_to_end(qtbot, tab)
     mode = tab.class_mode
     assert mode.question.text() == PAIRS[0].question and mode.details.toPlainText() == ""
+    assert mode.reveal.isEnabled()
     mode.bet_knows.click()  # right: it knows
     assert "knows it" in mode.verdict.text() and "1889" in mode.details.toPlainText()
+    assert not mode.reveal.isEnabled()  # the bet revealed it: nothing left to reveal
     mode.next.click()
     mode.bet_knows.click()  # wrong: it doesn't
     mode.next.click()

@@ -196,7 +196,7 @@ class ClassMode(QWidget):
         self.question.setText(q.pair.question)
         self.previous.setEnabled(self.position > 0)
         self.next.setEnabled(self.position < len(self.questions) - 1)
-        for button in bets:
+        for button in (*bets, self.reveal):  # once out, nothing more to bet on or reveal
             button.setEnabled(q.index not in self.revealed)
         if q.index in self.revealed:
             self.show_answers()
