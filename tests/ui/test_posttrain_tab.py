@@ -223,6 +223,11 @@ def test_the_built_in_model_learns_its_name_with_the_tabs_defaults(
                     timeout=120_000)  # fmt: skip
     losses = tab.progress.plots.curve_data("train")[1]
     assert losses[-1] < 1.0, losses  # it learned the identity set (LoRA x3: about 4.8)
+    assert tab.exported_path is None and tab.chat_button.isEnabled()  # one click, as Train's
+    with qtbot.waitSignal(tab.chat_requested, timeout=60_000) as chat:
+        tab.chat_button.click()  # exported first, then handed to the Chat tab
+    assert tab.exported_path is not None and chat.args == [str(tab.exported_path)]
+    assert tab.exported_path.stat().st_size > 0
     tab.method.method.setCurrentIndex(0)
     tab.method.method.activated.emit(0)  # what a person's pick sends
     tab.method.set_model(tab.facts)  # another model read: the pick stays

@@ -109,6 +109,7 @@ class PosttrainTab(QWidget):
         self.run_folder: Path | None = None
         self.quiz_run_id: int | None = None
         self.exported_path: Path | None = None
+        self._chat_after_export = False
         self._last_eval: StepMetrics | None = None
         self._saved_at = 0.0
         self._preview_key: tuple[object, ...] = ()  # what the preview was made from
@@ -370,8 +371,8 @@ class PosttrainTab(QWidget):
         self.outcome = outcome
         self.progress.plots.settle()
         how = "Stopped" if outcome.stopped_early else "Done"
-        self.status.setText(f"{how} at step {outcome.run.step}/{outcome.run.config.steps}: export "
-                            "it to chat with it.")  # fmt: skip
+        self.status.setText(f"{how} at step {outcome.run.step}/{outcome.run.config.steps}: Chat "
+                            "with it (it is exported first), or Export GGUF.")  # fmt: skip
         if self.run_id is not None:
             val = self._last_eval.val_loss if self._last_eval is not None else None
             self.store.update(self.run_id, status="stopped" if outcome.stopped_early else "done",
@@ -406,7 +407,8 @@ class PosttrainTab(QWidget):
         can_export = not running and (self.outcome is not None) and self.run_folder is not None
         self.export_button.setEnabled(can_export and not self.jobs.running("export"))
         exported = not running and self.exported_path is not None
-        self.chat_button.setEnabled(exported)
+        # Chat with it exports first when needed, as the Train tab's one button does
+        self.chat_button.setEnabled(exported or can_export)
         self.compare_button.setEnabled(exported)
         self.quiz_button.setEnabled(exported and self.quiz_run_id is not None)
 
@@ -444,6 +446,7 @@ class PosttrainTab(QWidget):
 
     def _on_exported(self, path: Path) -> None:
         self.exported_path = path
+        chat_next, self._chat_after_export = self._chat_after_export, False
         self.status.setText(f"Exported {path.name} into the library: chat with it, compare it, "
                             "or quiz it again.")  # fmt: skip
         if self.run_id is not None:
@@ -454,8 +457,11 @@ class PosttrainTab(QWidget):
             self.compare.set_models((original, path))
         self.exported.emit(str(path))
         self._set_running(self.session.running)
+        if chat_next:
+            self.chat_requested.emit(str(path))
 
     def _on_export_failed(self, exc: BaseException) -> None:
+        self._chat_after_export = False
         self.status.setText(f"⚠ Export failed: {exc}")
         self._set_running(self.session.running)
 
@@ -463,6 +469,9 @@ class PosttrainTab(QWidget):
     def _chat(self) -> None:
         if self.exported_path is not None:
             self.chat_requested.emit(str(self.exported_path))
+        elif self.outcome is not None and not self.jobs.running("export"):
+            self._chat_after_export = True  # the model goes to the Chat tab once written
+            self.export()
 
     @Slot()
     def _compare(self) -> None:
