@@ -50,13 +50,16 @@ def asking_text(settings: QuizSettings) -> str:
 
 
 def answer_row(answer: SampleAnswer, link: str = "") -> str:
+    """One answer as a block - its verdict line, then its text - not a table row: the
+    pane is narrow beside the charts at 1024 pixels, and table cells broke words."""
     colour = GRADE_COLOURS[answer.grade]
     text = escape(answer.text) if answer.text else "<i>(nothing)</i>"
-    prompt = f"<td><a href='{link}'>prompt</a></td>" if link else ""
+    prompt = f" · <a href='{link}'>prompt</a>" if link else ""
     return (
-        f"<tr><td style='color:{colour}'>{GRADE_MARKS[answer.grade]} {answer.grade}</td>"
-        f"<td>{text}</td><td align='right'>{answer.confidence:.2f}</td>"
-        f"<td style='color:#757575'>{answer.method}</td>{prompt}</tr>"
+        f"<p style='margin-top:6px; margin-bottom:0'><span style='color:{colour}'><b>"
+        f"{GRADE_MARKS[answer.grade]} {answer.grade}</b></span>"
+        f"<span style='color:#757575'> · confidence {answer.confidence:.2f} · graded by "
+        f"{answer.method}</span>{prompt}<br>{text}</p>"
     )
 
 
@@ -86,11 +89,7 @@ def answers_html(
         prompt = prompts.get((question.index, mode)) if prompts is not None else None
         link = f"{PROMPT_LINK}:{question.index}:{mode}" if prompt else ""
         about = _about_prompt(mode, prompt, [a.article_share for a in mine])
-        html.append(
-            f"<p><b>{title}</b>{about}</p><table cellspacing='6'><tr><th align='left'>grade"
-            "</th><th align='left'>answer</th><th>confidence</th><th align='left'>graded by"
-            "</th></tr>" + "".join(answer_row(a, link) for a in mine) + "</table>"
-        )
+        html.append(f"<p><b>{title}</b>{about}</p>" + "".join(answer_row(a, link) for a in mine))
     if prompts is not None and not any((question.index, m) in prompts for m, _ in titles):
         html.append("<p style='color:#757575'><i>No prompts were kept for this run.</i></p>")
     return "".join(html)

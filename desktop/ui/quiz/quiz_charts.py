@@ -57,7 +57,7 @@ class QuizCharts(QWidget):
     def __init__(self) -> None:
         super().__init__()
         pg.setConfigOptions(antialias=True)
-        self.calibration_plot = _plot("Calibration", "confidence (mean token probability)")
+        self.calibration_plot = _plot("Calibration", "mean token probability")  # = confidence
         self.books_plot = _plot("Closed vs open book", "question")
         cal = self.calibration_plot.getPlotItem()
         cal.setXRange(0, 1, padding=0.05)
