@@ -90,3 +90,28 @@ def test_lessons_never_widen_a_projectors_window(qtbot: Any, make_engine: Any, s
     window.lessons_action.trigger()  # shown again: now there is room beside the tabs
     assert panel.isVisible() and not panel.isFloating()
     window.close()
+
+
+def test_a_base_model_step_loads_the_built_in_base_model_in_its_mode(
+    qtbot: Any, make_engine: Any, store: Any
+) -> None:
+    """Lesson 3 starts with "a base model continues text" in raw mode: with no model
+    loaded, the step loads the built-in base model and puts the Chat tab in raw text."""
+    from desktop.core.resources import STARTER
+    from desktop.ui.main_window import MainWindow
+
+    engine = make_engine()
+    window = MainWindow(engine=engine, store=store)
+    qtbot.addWidget(window)
+    window.toggle_lessons()
+    panel = window.lessons
+    assert panel is not None
+    titles = [panel.picker.itemText(i) for i in range(panel.picker.count())]
+    panel.picker.setCurrentIndex(titles.index("From a base model to an assistant"))
+    panel.show_step(0)
+    assert window.tabs.currentWidget() is window.chat_tab
+    qtbot.waitUntil(lambda: window.chat_tab.model is not None, timeout=20_000)
+    assert window.chat_tab.model.path.endswith(STARTER)
+    qtbot.waitUntil(lambda: window.chat_tab.prompt_mode == "raw", timeout=5_000)
+    assert "Eiffel Tower" in window.chat_tab.composer.edit.toPlainText()
+    window.close()

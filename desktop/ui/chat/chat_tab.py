@@ -85,6 +85,7 @@ class ChatTab(QWidget):
         self.legend.setVisible(self.panel.show_probabilities.isChecked())
         self._layout()
 
+        self._lesson_mode = ""  # a lesson step's mode, for the model it is loading
         self.session = ChatSession(engine, store, self.make_request, self.make_kit)
         self.tool_cards = ToolCards(self.session, self.transcript, self.status.setText)
         self.attachments = Attachments(store, self.composer.chips, lambda: self.conversation_id,
@@ -315,6 +316,9 @@ class ChatTab(QWidget):
         if mode == "template" and not model.template.chat_template:
             mode = "base"
         self.panel.set_mode(mode, has_template=bool(model.template.chat_template))
+        if self._lesson_mode:  # a lesson step loaded this model for its mode
+            self._on_mode_chosen(self._lesson_mode)
+            self._lesson_mode = ""
         if not model.template.chat_template:
             self.status.setText(self.status.text() + " · no chat template: a base model")
         self._show_hint()
@@ -589,10 +593,18 @@ class ChatTab(QWidget):
         self.status.setText(f"💡 {example.note}")
 
     def show_lesson_step(self, example: str, mode: str) -> None:
-        """A lesson's step: its example in the message box, in its mode (if a model is
-        loaded to ask)."""
+        """A lesson's step: its example in the message box, in its mode. With no model
+        loaded, a base-model step (raw text, base model as assistant) loads the built-in
+        base model and takes its mode once the model is ready."""
         if mode in MODES and self.model is not None:
             self._on_mode_chosen(mode)
+        elif mode in ("raw", "base") and self.model is None and not self.model_bar.loading:
+            from desktop.core.resources import STARTER, bundled_models
+
+            base = next((p for p in bundled_models() if p.name == STARTER), None)
+            if base is not None:
+                self._lesson_mode = mode
+                self.load_model(str(base))
         if example:
             self.composer.edit.setPlainText(example)
 

@@ -159,6 +159,10 @@ class ModelBar(QWidget):
 
     # ---- engine feedback -----------------------------------------------------------
 
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
     def set_loading(self, loading: bool) -> None:
         self._loading = loading
         self.load_button.setText("Cancel" if loading else "Load")
