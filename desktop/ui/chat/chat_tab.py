@@ -85,7 +85,8 @@ class ChatTab(QWidget):
         self.legend.setVisible(self.panel.show_probabilities.isChecked())
         self._layout()
 
-        self._lesson_mode = ""  # a lesson step's mode, for the model it is loading
+        # (model, mode) a lesson step is loading; any other model that loads forgets it
+        self._lesson_mode: tuple[str, str] | None = None
         self.session = ChatSession(engine, store, self.make_request, self.make_kit)
         self.tool_cards = ToolCards(self.session, self.transcript, self.status.setText)
         self.attachments = Attachments(store, self.composer.chips, lambda: self.conversation_id,
@@ -316,9 +317,9 @@ class ChatTab(QWidget):
         if mode == "template" and not model.template.chat_template:
             mode = "base"
         self.panel.set_mode(mode, has_template=bool(model.template.chat_template))
-        if self._lesson_mode:  # a lesson step loaded this model for its mode
-            self._on_mode_chosen(self._lesson_mode)
-            self._lesson_mode = ""
+        lesson, self._lesson_mode = self._lesson_mode, None
+        if lesson is not None and lesson[0] == model.path:  # a lesson step loaded it
+            self._on_mode_chosen(lesson[1])
         if not model.template.chat_template:
             self.status.setText(self.status.text() + " · no chat template: a base model")
         self._show_hint()
@@ -603,7 +604,7 @@ class ChatTab(QWidget):
 
             base = next((p for p in bundled_models() if p.name == STARTER), None)
             if base is not None:
-                self._lesson_mode = mode
+                self._lesson_mode = (str(base), mode)
                 self.load_model(str(base))
         if example:
             self.composer.edit.setPlainText(example)
