@@ -194,46 +194,19 @@ def _busy_ticks_system() -> int:
     return user + nice + system + steal
 
 
-PF_KTHREAD = 0x00200000  # /proc/<pid>/stat flags: a kernel thread
-
-
-def _process_ticks() -> dict[int, tuple[int, int]]:
-    """pid -> (parent pid, utime + stime) for every process; kernel threads under pid -1."""
-    out: dict[int, tuple[int, int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parent = -1 if int(rest[6]) & PF_KTHREAD else int(rest[1])
-        out[int(entry)] = (parent, int(rest[11]) + int(rest[12]))
-    return out
-
-
-def _kernel_thread_ticks(table: dict[int, tuple[int, int]]) -> int:
-    return sum(ticks for parent, ticks in table.values() if parent == -1)
-
-
 def _own_ticks() -> int:
     """CPU time of this process and all its descendants (the model host among them),
     living or ended, and of the kernel's threads: their work (writing back a download,
-    say) is the benchmark's own far more often than a neighbour's."""
-    table = _process_ticks()
-    mine = {os.getpid()}
-    grew = True
-    while grew:
-        grew = False
-        for pid, (ppid, _ticks) in table.items():
-            if ppid in mine and pid not in mine:
-                mine.add(pid)
-                grew = True
+    say) is the benchmark's own far more often than a neighbour's. The /proc reading is
+    the app's own (its OtherLoad makes the same count before each request)."""
+    from desktop.core.models.cpu import process_table, process_tree
+
+    table = process_table()
+    living = sum(table[pid].ticks for pid in process_tree(table, os.getpid()))
     reaped = os.times()  # children that already ended and were waited for
     reaped_ticks = (reaped.children_user + reaped.children_system) * os.sysconf("SC_CLK_TCK")
-    own = sum(table[pid][1] for pid in mine if pid in table) + round(reaped_ticks)
-    return own + _kernel_thread_ticks(table)
+    kernel = sum(p.ticks for p in table.values() if p.kernel_thread)
+    return living + round(reaped_ticks) + kernel
 
 
 class ForeignLoad:

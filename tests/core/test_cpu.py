@@ -57,3 +57,20 @@ def test_physical_cores_count_siblings_once(tmp_path: Path) -> None:
         (topology / "thread_siblings_list").write_text(pair)
     expected = len({n - n % 2 for n in allowed})
     assert physical_cores(sysfs) == expected
+
+
+def test_the_process_table_knows_kernel_threads_and_walks_a_tree(tmp_path: Path) -> None:
+    """What OtherLoad and the benchmarks' other-load figure both read."""
+    from desktop.core.models.cpu import PF_KTHREAD, process_table, process_tree
+
+    proc = tmp_path / "proc"
+    write_proc(proc, 0, {100: (1, 5), 101: (100, 7), 102: (101, 11), 200: (1, 3), 2: (0, 9)})
+    stat = proc / "2" / "stat"  # kthreadd: its flags field marks a kernel thread
+    fields = stat.read_text().rsplit(") ", 1)[1].split()
+    fields[6] = str(PF_KTHREAD)
+    stat.write_text(f"2 (kthreadd) {' '.join(fields)}\n")
+    table = process_table(proc)
+    assert table[2].kernel_thread and not table[100].kernel_thread
+    assert table[101].parent == 100 and table[102].ticks == 11
+    assert process_tree(table, 100) == {100, 101, 102}
+    assert process_table(tmp_path / "no-proc") == {}

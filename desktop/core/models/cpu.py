@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -96,24 +97,50 @@ class OtherLoad:
         return time.monotonic(), sum(values[:8]) - idle, self._own_ticks()
 
     def _own_ticks(self) -> int:
-        parents: dict[int, tuple[int, int]] = {}
-        for entry in self._proc.iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            rest = stat[stat.rfind(")") + 2 :].split()  # after "pid (name) "
-            parents[int(entry.name)] = (int(rest[1]), int(rest[11]) + int(rest[12]))
-        mine, grew = {self._root}, True
-        while grew:
-            grew = False
-            for pid, (ppid, _ticks) in parents.items():
-                if ppid in mine and pid not in mine:
-                    mine.add(pid)
-                    grew = True
-        return sum(parents[pid][1] for pid in mine if pid in parents)
+        table = process_table(self._proc)
+        return sum(table[pid].ticks for pid in process_tree(table, self._root))
+
+
+PF_KTHREAD = 0x00200000  # /proc/<pid>/stat flags: a kernel thread
+
+
+@dataclass(frozen=True)
+class ProcessTicks:
+    parent: int
+    ticks: int  # CPU time so far, user + system, in clock ticks
+    kernel_thread: bool
+
+
+def process_table(proc: Path = Path("/proc")) -> dict[int, ProcessTicks]:
+    """Every process's parent and CPU time, from /proc (Linux; empty elsewhere)."""
+    table: dict[int, ProcessTicks] = {}
+    try:
+        entries = list(proc.iterdir())
+    except OSError:
+        return table
+    for entry in entries:
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        rest = stat[stat.rfind(")") + 2 :].split()  # after "pid (name) ": state, ppid, …
+        table[int(entry.name)] = ProcessTicks(int(rest[1]), int(rest[11]) + int(rest[12]),
+                                              bool(int(rest[6]) & PF_KTHREAD))  # fmt: skip
+    return table
+
+
+def process_tree(table: dict[int, ProcessTicks], root: int) -> set[int]:
+    """`root` and its descendants that are still running."""
+    mine, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, process in table.items():
+            if process.parent in mine and pid not in mine:
+                mine.add(pid)
+                grew = True
+    return mine & table.keys()
 
 
 def _ticks_per_second() -> int:
